@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages openrms needs, only those that are missing.
+# Sourced by cli/demo.sh and tests/run.sh; safe to run repeatedly.
+set -euo pipefail
+
+OPENRMS_BUILD_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config
+  libssl-dev openssl libbotan-2-dev zlib1g-dev libsqlite3-dev libpugixml-dev
+  libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+)
+OPENRMS_TEST_PACKAGES=(clang-14 libclang-rt-14-dev llvm-14 clang-format)
+
+openrms_install_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "openrms: installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}

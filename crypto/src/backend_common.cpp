@@ -1,0 +1,216 @@
+// Backend-independent parts of the crypto interface: key wrappers, PEM, the registry.
+#include <atomic>
+
+#include "key_handle.hpp"
+#include "openrms/error.hpp"
+
+namespace openrms::crypto {
+
+std::size_t digest_size(HashAlg h) noexcept {
+  switch (h) {
+    case HashAlg::md5: return 16;
+    case HashAlg::sha1: return 20;
+    case HashAlg::sha224: return 28;
+    case HashAlg::sha256: return 32;
+    case HashAlg::sha384: return 48;
+    case HashAlg::sha512: return 64;
+  }
+  return 0;
+}
+
+std::string_view to_string(HashAlg h) noexcept {
+  switch (h) {
+    case HashAlg::md5: return "MD5";
+    case HashAlg::sha1: return "SHA-1";
+    case HashAlg::sha224: return "SHA-224";
+    case HashAlg::sha256: return "SHA-256";
+    case HashAlg::sha384: return "SHA-384";
+    case HashAlg::sha512: return "SHA-512";
+  }
+  return "?";
+}
+
+std::string_view to_string(KeyType t) noexcept {
+  switch (t) {
+    case KeyType::rsa: return "RSA";
+    case KeyType::ec_p256: return "EC P-256";
+    case KeyType::ec_p384: return "EC P-384";
+    case KeyType::ed25519: return "Ed25519";
+  }
+  return "?";
+}
+
+static const KeyHandle& need(const std::shared_ptr<const KeyHandle>& h) {
+  if (!h) fail(Errc::invalid_argument, "empty key");
+  return *h;
+}
+
+KeyType PublicKey::type() const { return need(h_).type; }
+std::size_t PublicKey::bits() const { return need(h_).bits; }
+Bytes PublicKey::spki_der() const { return need(h_).spki_der(); }
+std::string PublicKey::spki_pem() const { return pem_encode("PUBLIC KEY", spki_der()); }
+const KeyHandle& PublicKey::handle() const { return need(h_); }
+
+KeyType PrivateKey::type() const { return need(h_).type; }
+std::size_t PrivateKey::bits() const { return need(h_).bits; }
+SecureBytes PrivateKey::pkcs8_der() const { return need(h_).pkcs8_der(); }
+SecureString PrivateKey::pkcs8_pem() const {
+  std::string s = pem_encode("PRIVATE KEY", pkcs8_der());
+  SecureString out(s.begin(), s.end());
+  secure_wipe(s.data(), s.size());
+  return out;
+}
+PublicKey PrivateKey::public_key() const { return PublicKey(need(h_).public_handle()); }
+const KeyHandle& PrivateKey::handle() const { return need(h_); }
+
+static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string pem_encode(std::string_view label, ByteView der) {
+  std::string b64;
+  for (std::size_t i = 0; i < der.size(); i += 3) {
+    std::uint32_t v = std::uint32_t(der[i]) << 16;
+    if (i + 1 < der.size()) v |= std::uint32_t(der[i + 1]) << 8;
+    if (i + 2 < der.size()) v |= der[i + 2];
+    b64 += kB64[(v >> 18) & 63];
+    b64 += kB64[(v >> 12) & 63];
+    b64 += i + 1 < der.size() ? kB64[(v >> 6) & 63] : '=';
+    b64 += i + 2 < der.size() ? kB64[v & 63] : '=';
+  }
+  std::string out = "-----BEGIN " + std::string(label) + "-----\n";
+  for (std::size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
+  out += "-----END " + std::string(label) + "-----\n";
+  secure_wipe(b64.data(), b64.size());
+  return out;
+}
+
+SecureBytes pem_to_der(ByteView in, std::string_view label) {
+  std::string_view text(reinterpret_cast<const char*>(in.data()), in.size());
+  std::string begin = "-----BEGIN " + std::string(label) + "-----";
+  std::string end = "-----END " + std::string(label) + "-----";
+  auto b = text.find(begin);
+  if (b == std::string_view::npos) return SecureBytes(in.begin(), in.end());
+  auto e = text.find(end, b);
+  if (e == std::string_view::npos) fail(Errc::bad_format, "PEM block has no END line");
+  SecureBytes out;
+  std::uint32_t acc = 0;
+  int n = 0, pad = 0;
+  for (char c : text.substr(b + begin.size(), e - b - begin.size())) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+') v = 62;
+    else if (c == '/') v = 63;
+    else if (c == '=') { ++pad; v = 0; }
+    else if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
+    else fail(Errc::bad_format, "PEM block has a character outside base64");
+    if (pad && c != '=') fail(Errc::bad_format, "PEM base64 has data after padding");
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    if (++n == 4) {
+      out.push_back(static_cast<std::uint8_t>(acc >> 16));
+      if (pad < 2) out.push_back(static_cast<std::uint8_t>(acc >> 8));
+      if (pad < 1) out.push_back(static_cast<std::uint8_t>(acc));
+      acc = 0;
+      n = 0;
+    }
+  }
+  if (n != 0 || pad > 2) fail(Errc::bad_format, "PEM base64 is truncated");
+  acc = 0;
+  return out;
+}
+
+void check_aes_key(ByteView key) {
+  if (key.size() != 16 && key.size() != 24 && key.size() != 32)
+    fail(Errc::invalid_argument, "AES key must be 16, 24 or 32 bytes");
+}
+
+void check_hkdf_len(HashAlg h, std::size_t len) {
+  if (len > 255 * digest_size(h)) fail(Errc::invalid_argument, "HKDF output longer than 255 * hash length");
+}
+
+bool signature_shape_ok(KeyType type, std::size_t key_bits, const SigParams& p, ByteView sig) noexcept {
+  if (type == KeyType::rsa) return sig.size() == (key_bits + 7) / 8;
+  if (p.scheme == SigScheme::ed25519) {
+    if (sig.size() != 64) return false;
+    // s = sig[32..64] little-endian must be < L = 2^252 + 27742317777372353535851937790883648493.
+    static constexpr std::uint8_t kL[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
+                                            0xa2, 0xde, 0xf9, 0xde, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10};
+    for (int i = 31; i >= 0; --i) {
+      if (sig[32 + i] < kL[i]) return true;
+      if (sig[32 + i] > kL[i]) return false;
+    }
+    return false;  // s == L
+  }
+  return true;
+}
+
+std::size_t pkcs7_pad_length(ByteView data) noexcept {
+  const std::size_t n = data.size();
+  if (n == 0 || n % 16 != 0) return 0;
+  const unsigned p = data[n - 1];
+  unsigned bad = static_cast<unsigned>((p - 1u) >> 31) | static_cast<unsigned>((16u - p) >> 31);  // p == 0 || p > 16
+  for (unsigned i = 1; i <= 16; ++i) {
+    unsigned in_pad = static_cast<unsigned>((p - i) >> 31) ^ 1u;  // i <= p
+    bad |= in_pad & static_cast<unsigned>(data[n - i] != p);
+  }
+  return bad ? 0 : p;
+}
+
+Bytes Backend::cbc_pkcs7_encrypt(ByteView key, ByteView iv, ByteView plaintext) const {
+  const std::size_t n = plaintext.size() / 16 * 16 + 16;
+  SecureBytes buf(n);
+  std::copy(plaintext.begin(), plaintext.end(), buf.begin());
+  std::fill(buf.begin() + static_cast<std::ptrdiff_t>(plaintext.size()), buf.end(),
+            static_cast<std::uint8_t>(n - plaintext.size()));
+  Bytes out(n);
+  aes(key)->cbc_encrypt(iv, buf, out);
+  return out;
+}
+
+SecureBytes Backend::cbc_pkcs7_decrypt(ByteView key, ByteView iv, ByteView ciphertext) const {
+  auto a = aes(key);
+  if (ciphertext.empty() || ciphertext.size() % 16 != 0)
+    fail(Errc::integrity, "content does not decrypt (wrong key or damaged data)");
+  SecureBytes out(ciphertext.size());
+  a->cbc_decrypt(iv, ciphertext, out);
+  std::size_t pad = pkcs7_pad_length(out);
+  if (pad == 0) fail(Errc::integrity, "content does not decrypt (wrong key or damaged data)");
+  out.resize(out.size() - pad);
+  return out;
+}
+
+Bytes Backend::digest(HashAlg h, ByteView data) const {
+  auto ctx = hash(h);
+  ctx->update(data);
+  return ctx->finish();
+}
+
+Bytes Backend::mac(HashAlg h, ByteView key, ByteView data) const {
+  auto ctx = hmac(h, key);
+  ctx->update(data);
+  return ctx->finish();
+}
+
+Bytes Backend::random_bytes(std::size_t n) const {
+  Bytes out(n);
+  random(out);
+  return out;
+}
+
+static std::atomic<BackendId> g_default{BackendId::openssl};
+
+const Backend& backend(BackendId id) {
+  return id == BackendId::openssl ? openssl_backend() : botan_backend();
+}
+
+const Backend& default_backend() noexcept {
+  return g_default.load() == BackendId::botan && has_botan() ? botan_backend() : openssl_backend();
+}
+
+void set_default_backend(BackendId id) {
+  if (id == BackendId::botan && !has_botan()) fail(Errc::unsupported, "built without the Botan backend");
+  g_default.store(id);
+}
+
+}  // namespace openrms::crypto
