@@ -22,16 +22,21 @@ inline std::uint32_t sub_word(std::uint32_t w) {
 template <int L>
 inline void cbc_enc_lanes(const __m128i* rk, int rounds, const std::uint8_t* const* in, std::uint8_t* const* out,
                           const std::uint8_t* ivs, std::size_t blocks) {
+  // The lane loops must unroll so the states stay in registers.
   __m128i s[L];
+#pragma GCC unroll 8
   for (int l = 0; l < L; ++l) s[l] = load(ivs + 16 * l);
   for (std::size_t b = 0; b < blocks; ++b) {
     const std::size_t off = 16 * b;
+#pragma GCC unroll 8
     for (int l = 0; l < L; ++l) s[l] = _mm_xor_si128(s[l], _mm_xor_si128(load(in[l] + off), rk[0]));
     for (int r = 1; r < rounds; ++r) {
       const __m128i k = rk[r];
+#pragma GCC unroll 8
       for (int l = 0; l < L; ++l) s[l] = _mm_aesenc_si128(s[l], k);
     }
     const __m128i last = rk[rounds];
+#pragma GCC unroll 8
     for (int l = 0; l < L; ++l) {
       s[l] = _mm_aesenclast_si128(s[l], last);
       store(out[l] + off, s[l]);

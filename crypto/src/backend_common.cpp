@@ -180,6 +180,17 @@ SecureBytes Backend::cbc_pkcs7_decrypt(ByteView key, ByteView iv, ByteView ciphe
   return out;
 }
 
+void Backend::hash_spin(HashAlg h, MutableByteView state, std::uint32_t iterations) const {
+  if (state.size() != digest_size(h)) fail(Errc::invalid_argument, "spin state must be one digest long");
+  auto ctx = hash(h);
+  for (std::uint32_t i = 0; i < iterations; ++i) {
+    const std::uint8_t le[4] = {std::uint8_t(i), std::uint8_t(i >> 8), std::uint8_t(i >> 16), std::uint8_t(i >> 24)};
+    ctx->update(le);
+    ctx->update(state);
+    ctx->finish(state);
+  }
+}
+
 Bytes Backend::digest(HashAlg h, ByteView data) const {
   auto ctx = hash(h);
   ctx->update(data);

@@ -19,10 +19,20 @@ bool cpu_has_aesni() noexcept {
   return false;
 #endif
 }
+bool cpu_has_vaes512() noexcept {
+#if defined(__x86_64__)
+  static const bool has = cpu_has_aesni() && __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx512f") &&
+                          __builtin_cpu_supports("avx512vl");
+  return has;
+#else
+  return false;
+#endif
+}
 }  // namespace lanes
 
 namespace {
 constexpr std::size_t kLanes = 8;
+constexpr std::size_t kGroup = lanes::kWideLanes;  // segments per IV batch (>= kLanes)
 constexpr std::size_t kParallelMinSegments = 32;  // below ~128 KiB one thread is faster
 }  // namespace
 
@@ -35,6 +45,7 @@ struct SegmentCipher::Impl {
   unsigned threads = 0;
   const Backend* be = nullptr;
   bool use_lanes = false;
+  bool use_wide = false;  // VAES/AVX-512 kernel for full groups of kWideLanes
   lanes::KeySchedule ks;
 
   void check_index(std::uint64_t last) const {
@@ -82,8 +93,20 @@ struct SegmentCipher::Impl {
   void encrypt_run(std::uint64_t first, const std::uint8_t* in, std::uint8_t* out, std::size_t nseg,
                    std::size_t len) const {
     Tools t = tools();
-    alignas(16) std::uint8_t iv[16 * kLanes];
+    alignas(64) std::uint8_t iv[16 * kGroup];
     for (std::size_t done = 0; done < nseg;) {
+      if (use_wide && nseg - done >= lanes::kWideLanes) {
+        ivs(first + done, lanes::kWideLanes, iv, t.aes.get(), t.hash.get());
+        const std::uint8_t* ip[lanes::kWideLanes];
+        std::uint8_t* op[lanes::kWideLanes];
+        for (std::size_t l = 0; l < lanes::kWideLanes; ++l) {
+          ip[l] = in + (done + l) * len;
+          op[l] = out + (done + l) * len;
+        }
+        lanes::cbc_encrypt_wide(ks, ip, op, iv, len / 16);
+        done += lanes::kWideLanes;
+        continue;
+      }
       std::size_t cnt = std::min(kLanes, nseg - done);
       ivs(first + done, cnt, iv, t.aes.get(), t.hash.get());
       if (use_lanes) {
@@ -105,9 +128,9 @@ struct SegmentCipher::Impl {
   void decrypt_run(std::uint64_t first, const std::uint8_t* in, std::uint8_t* out, std::size_t nseg,
                    std::size_t len) const {
     Tools t = tools();
-    alignas(16) std::uint8_t iv[16 * kLanes];
+    alignas(64) std::uint8_t iv[16 * kGroup];
     for (std::size_t done = 0; done < nseg;) {
-      std::size_t cnt = std::min(kLanes, nseg - done);
+      std::size_t cnt = std::min(kGroup, nseg - done);
       ivs(first + done, cnt, iv, t.aes.get(), t.hash.get());
       for (std::size_t l = 0; l < cnt; ++l) {
         const std::uint8_t* ip = in + (done + l) * len;
@@ -128,7 +151,7 @@ struct SegmentCipher::Impl {
       return;
     }
     // Chunks of whole lane groups, about 4 per thread for balance.
-    std::size_t chunk = std::max<std::size_t>(kLanes, (nseg / (th * 4) + kLanes - 1) / kLanes * kLanes);
+    std::size_t chunk = std::max<std::size_t>(kGroup, (nseg / (th * 4) + kGroup - 1) / kGroup * kGroup);
     std::size_t chunks = (nseg + chunk - 1) / chunk;
     pool.parallel_for(chunks, th, [&](std::size_t c) {
       std::size_t s = c * chunk;
@@ -151,6 +174,7 @@ static std::unique_ptr<SegmentCipher::Impl> make_impl(SegmentMode mode, ByteView
   impl->threads = opt.threads;
   impl->be = opt.backend ? opt.backend : &default_backend();
   impl->use_lanes = opt.engine != SegmentOptions::Engine::backend && lanes::cpu_has_aesni();
+  impl->use_wide = impl->use_lanes && opt.engine != SegmentOptions::Engine::lanes128 && lanes::cpu_has_vaes512();
   if (impl->use_lanes) lanes::expand_key(key.data(), key.size(), impl->ks);
   return impl;
 }
@@ -172,6 +196,7 @@ SegmentCipher SegmentCipher::agile(ByteView key, HashAlg iv_hash, ByteView salt,
 SegmentMode SegmentCipher::mode() const noexcept { return impl_->mode; }
 std::size_t SegmentCipher::segment_size() const noexcept { return impl_->seg; }
 bool SegmentCipher::uses_lanes() const noexcept { return impl_->use_lanes; }
+bool SegmentCipher::uses_wide_lanes() const noexcept { return impl_->use_wide; }
 
 std::uint64_t SegmentCipher::ciphertext_size(std::uint64_t n) const noexcept {
   switch (impl_->mode) {

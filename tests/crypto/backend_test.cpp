@@ -266,3 +266,41 @@ TEST(Keys, MalformedEncodingsAreBadFormat) {
 
 }  // namespace
 }  // namespace openrms::crypto
+
+namespace openrms::crypto {
+namespace {
+
+// The spin against its definition, written out with plain digests, on every backend and hash.
+TEST(HashSpin, MatchesDefinitionOnEveryBackend) {
+  for (HashAlg h : {HashAlg::sha1, HashAlg::sha256, HashAlg::sha384, HashAlg::sha512}) {
+    Bytes h0 = openssl_backend().digest(h, Bytes{1, 2, 3});
+    Bytes expect = h0;
+    for (std::uint32_t i = 0; i < 1000; ++i) {
+      Bytes in = {std::uint8_t(i), std::uint8_t(i >> 8), std::uint8_t(i >> 16), std::uint8_t(i >> 24)};
+      in.insert(in.end(), expect.begin(), expect.end());
+      expect = openssl_backend().digest(h, in);
+    }
+    for (const Backend* be : test::all_backends()) {
+      Bytes state = h0;
+      be->hash_spin(h, state, 1000);
+      EXPECT_EQ(state, expect) << be->name() << " " << to_string(h);
+    }
+  }
+}
+
+// FORMATS.md §2.6 published KAT (msoffcrypto__example_password.docx): H0 -> Hn after 100,000.
+TEST(HashSpin, PublishedAgileVector) {
+  for (const Backend* be : test::all_backends()) {
+    Bytes state = from_hex(
+        "18c33ada0b6d830e9706d727cb8144a987cbd58d54dda34ad9819c8b506af8a3e432745d626436e6002dedeeec7f5d842078c3798aa0423b"
+        "8e6dac3ea4d0a7ad");
+    be->hash_spin(HashAlg::sha512, state, 100000);
+    EXPECT_EQ(to_hex(state),
+              "244a8f097708ba992f489adc323b5e52a2ea8c5589e7b1d37ed0bec67a6ec91b0603689853ac9e3e1572c54f2c733aa0d6192c91c1c7"
+              "8b46a8ca65e2ea66d954")
+        << be->name();
+  }
+}
+
+}  // namespace
+}  // namespace openrms::crypto

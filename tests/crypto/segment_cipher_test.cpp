@@ -76,7 +76,7 @@ TEST_P(SegmentModes, MatchesReferenceOnEveryEngineBackendAndThreadCount) {
       for (const Backend* be : test::all_backends()) {
         HashAlg h = klen == 24 ? HashAlg::sha512 : HashAlg::sha1;
         Bytes expect = reference_encrypt(*be, mode, key, pt, h, salt);
-        for (auto engine : {SegmentOptions::Engine::lanes, SegmentOptions::Engine::backend}) {
+        for (auto engine : {SegmentOptions::Engine::lanes, SegmentOptions::Engine::lanes128, SegmentOptions::Engine::backend}) {
           for (unsigned threads : {1u, 0u}) {
             SegmentOptions o{engine, threads, be};
             auto c = make(mode, key, o, salt, h);

@@ -155,6 +155,10 @@ class Backend {
   virtual void random(MutableByteView out) const = 0;
   virtual std::unique_ptr<HashCtx> hash(HashAlg h) const = 0;
   virtual std::unique_ptr<MacCtx> hmac(HashAlg h, ByteView key) const = 0;
+  /// The password-KDF spin of MS-OFFCRYPTO 2.3.4.7 / 2.3.4.11: starting from H = `state`
+  /// (digest_size(h) bytes), repeats H = Hash(LE32(i) || H) for i = 0 .. iterations-1 in place.
+  /// Hot path: no allocation per round.
+  virtual void hash_spin(HashAlg h, MutableByteView state, std::uint32_t iterations) const;
   /// PBKDF2 (RFC 8018 §5.2). iterations >= 1.
   virtual void pbkdf2(HashAlg h, ByteView password, ByteView salt, std::uint32_t iterations,
                       MutableByteView out) const = 0;

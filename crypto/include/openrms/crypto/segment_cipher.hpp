@@ -33,8 +33,11 @@ namespace openrms::crypto {
 enum class SegmentMode { cbc4k, cbc512, agile };
 
 struct SegmentOptions {
-  enum class Engine { automatic, lanes, backend };
-  Engine engine = Engine::automatic;  ///< lanes = AES-NI multi-lane (falls back if no AES-NI)
+  /// automatic = the fastest the CPU has; lanes = AES-NI multi-lane (VAES/AVX-512 where present);
+  /// lanes128 = AES-NI 128-bit lanes only; backend = the backend's AES-CBC per segment.
+  /// Lane engines fall back to the backend on CPUs without AES-NI.
+  enum class Engine { automatic, lanes, lanes128, backend };
+  Engine engine = Engine::automatic;
   unsigned threads = 0;               ///< 0 = every core; 1 = the calling thread only
   const Backend* backend = nullptr;   ///< for IV hashes and the backend engine; null = default
 };
@@ -54,6 +57,8 @@ class SegmentCipher {
   std::size_t segment_size() const noexcept;
   /// True if the AES-NI lanes are in use.
   bool uses_lanes() const noexcept;
+  /// True if the VAES/AVX-512 encrypt kernel is in use.
+  bool uses_wide_lanes() const noexcept;
   std::uint64_t ciphertext_size(std::uint64_t plaintext_size) const noexcept;
 
   /// Encrypts whole segments: in.size() is a multiple of segment_size(); `first` is the index of
