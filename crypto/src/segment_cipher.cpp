@@ -1,6 +1,9 @@
 #include "openrms/crypto/segment_cipher.hpp"
 
 #include <algorithm>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <cstring>
 
 #include "aes_lanes.hpp"
@@ -21,8 +24,16 @@ bool cpu_has_aesni() noexcept {
 }
 bool cpu_has_vaes512() noexcept {
 #if defined(__x86_64__)
-  static const bool has = cpu_has_aesni() && __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx512f") &&
-                          __builtin_cpu_supports("avx512vl");
+  static const bool has = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!cpu_has_aesni() || !__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return false;  // OSXSAVE
+    unsigned lo = 0, hi = 0;
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 0xE6) != 0xE6) return false;  // the OS saves SSE, AVX and AVX-512 state
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    const bool avx512f = b & (1u << 16), avx512vl = b & (1u << 31), vaes = c & (1u << 9);
+    return avx512f && avx512vl && vaes;
+  }();
   return has;
 #else
   return false;
@@ -241,7 +252,7 @@ std::size_t SegmentCipher::encrypt_final(std::uint64_t index, ByteView in, Mutab
   if (n == 0) return 0;
   m.check_index(index);
   alignas(16) std::uint8_t block[4096 + 16];
-  std::memcpy(block, in.data(), in.size());
+  if (!in.empty()) std::memcpy(block, in.data(), in.size());
   std::uint8_t pad = m.mode == SegmentMode::cbc4k ? static_cast<std::uint8_t>(n - in.size()) : 0;
   std::memset(block + in.size(), pad, n - in.size());
   m.encrypt_run(index, block, out.data(), 1, n);
