@@ -27,7 +27,8 @@ const Bytes& key() {
 
 SegmentCipher make(SegmentMode mode, SegmentOptions::Engine engine, unsigned threads) {
   SegmentOptions o{engine, threads, &openssl_backend()};
-  if (mode == SegmentMode::agile) return SegmentCipher::agile(key(), HashAlg::sha512, Bytes(16, 1), o);
+  if (mode == SegmentMode::agile)
+    return SegmentCipher::agile(key(), HashAlg::sha512, Bytes(16, 1), o);
   return SegmentCipher::cbc4k(key(), o);
 }
 
@@ -53,13 +54,34 @@ void decrypt(benchmark::State& st, SegmentMode mode, SegmentOptions::Engine engi
 }
 
 // Arg = threads (1 = one core, 0 = all cores).
-BENCHMARK_CAPTURE(encrypt, CBC4K_Encrypt_Lanes, SegmentMode::cbc4k, SegmentOptions::Engine::lanes)->Arg(1)->Arg(0)->UseRealTime();
-BENCHMARK_CAPTURE(encrypt, CBC4K_Encrypt_Lanes128, SegmentMode::cbc4k, SegmentOptions::Engine::lanes128)->Arg(1)->UseRealTime();
-BENCHMARK_CAPTURE(encrypt, CBC4K_Encrypt_BackendPerSegment, SegmentMode::cbc4k, SegmentOptions::Engine::backend)->Arg(1)->UseRealTime();
-BENCHMARK_CAPTURE(decrypt, CBC4K_Decrypt_Lanes, SegmentMode::cbc4k, SegmentOptions::Engine::lanes)->Arg(1)->Arg(0)->UseRealTime();
-BENCHMARK_CAPTURE(decrypt, CBC4K_Decrypt_BackendPerSegment, SegmentMode::cbc4k, SegmentOptions::Engine::backend)->Arg(1)->UseRealTime();
-BENCHMARK_CAPTURE(encrypt, Agile_Encrypt_Lanes, SegmentMode::agile, SegmentOptions::Engine::lanes)->Arg(1)->Arg(0)->UseRealTime();
-BENCHMARK_CAPTURE(decrypt, Agile_Decrypt_Lanes, SegmentMode::agile, SegmentOptions::Engine::lanes)->Arg(1)->Arg(0)->UseRealTime();
+BENCHMARK_CAPTURE(encrypt, CBC4K_Encrypt_Lanes, SegmentMode::cbc4k, SegmentOptions::Engine::lanes)
+    ->Arg(1)
+    ->Arg(0)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(encrypt, CBC4K_Encrypt_Lanes128, SegmentMode::cbc4k,
+                  SegmentOptions::Engine::lanes128)
+    ->Arg(1)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(encrypt, CBC4K_Encrypt_BackendPerSegment, SegmentMode::cbc4k,
+                  SegmentOptions::Engine::backend)
+    ->Arg(1)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(decrypt, CBC4K_Decrypt_Lanes, SegmentMode::cbc4k, SegmentOptions::Engine::lanes)
+    ->Arg(1)
+    ->Arg(0)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(decrypt, CBC4K_Decrypt_BackendPerSegment, SegmentMode::cbc4k,
+                  SegmentOptions::Engine::backend)
+    ->Arg(1)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(encrypt, Agile_Encrypt_Lanes, SegmentMode::agile, SegmentOptions::Engine::lanes)
+    ->Arg(1)
+    ->Arg(0)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(decrypt, Agile_Decrypt_Lanes, SegmentMode::agile, SegmentOptions::Engine::lanes)
+    ->Arg(1)
+    ->Arg(0)
+    ->UseRealTime();
 
 void evp_baseline(benchmark::State& st, const char* cipher, bool enc) {
   EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, cipher, nullptr);

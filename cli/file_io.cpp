@@ -11,7 +11,9 @@
 
 namespace openrms::cli {
 
-static std::string errno_text() { return std::strerror(errno); }
+static std::string errno_text() {
+  return std::strerror(errno);
+}
 
 AtomicOutput::AtomicOutput(std::filesystem::path target) : target_(std::move(target)) {
   std::random_device rd;
@@ -40,7 +42,8 @@ void AtomicOutput::write(crypto::ByteView data) {
 }
 
 void AtomicOutput::commit() {
-  if (std::fflush(f_) != 0 || ::fsync(fileno(f_)) != 0) fail(Errc::io, "cannot write " + target_.string() + ": " + errno_text());
+  if (std::fflush(f_) != 0 || ::fsync(fileno(f_)) != 0)
+    fail(Errc::io, "cannot write " + target_.string() + ": " + errno_text());
   int rc = std::fclose(f_);
   f_ = nullptr;
   if (rc != 0) fail(Errc::io, "cannot write " + target_.string() + ": " + errno_text());
@@ -63,7 +66,8 @@ InputFile::~InputFile() {
 
 std::size_t InputFile::read(crypto::MutableByteView buf) {
   std::size_t n = std::fread(buf.data(), 1, buf.size(), f_);
-  if (n < buf.size() && std::ferror(f_)) fail(Errc::io, "cannot read " + name_ + ": " + errno_text());
+  if (n < buf.size() && std::ferror(f_))
+    fail(Errc::io, "cannot read " + name_ + ": " + errno_text());
   return n;
 }
 

@@ -10,7 +10,8 @@
 
 int main(int argc, char** argv) {
   openrms::crypto::disable_core_dumps();  // secrets must not reach a core file
-  CLI::App app{"openrms — open content-protection engine (rights management, Office/PDF encryption)"};
+  CLI::App app{
+      "openrms — open content-protection engine (rights management, Office/PDF encryption)"};
   app.set_version_flag("--version", "openrms 0.1.0");
   app.require_subcommand(1);
   app.footer("Run 'openrms <command> --help' for a command's options.");
@@ -22,7 +23,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const openrms::Error& e) {
-    std::fprintf(stderr, "openrms: %s: %s\n", std::string(openrms::to_string(e.code())).c_str(), e.what());
+    std::fprintf(stderr, "openrms: %s: %s\n", std::string(openrms::to_string(e.code())).c_str(),
+                 e.what());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "openrms: internal error: %s\n", e.what());

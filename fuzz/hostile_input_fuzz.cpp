@@ -34,14 +34,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         Bytes key(32, 1);
         auto c = SegmentCipher::cbc4k(key, {SegmentOptions::Engine::automatic, 1, be});
         expect_clean([&] { c.decrypt(body); });
-        auto a = SegmentCipher::agile(key, HashAlg::sha512, key, {SegmentOptions::Engine::automatic, 1, be});
+        auto a = SegmentCipher::agile(key, HashAlg::sha512, key,
+                                      {SegmentOptions::Engine::automatic, 1, be});
         expect_clean([&] { a.decrypt(body, body.size() / 2); });
         break;
       }
-      case 1: expect_clean([&] { be->load_private_key(body); }); break;
-      case 2: expect_clean([&] { be->load_public_key(body); }); break;
-      case 3: expect_clean([&] { open_sealed(*be, ec_key(), body); }); break;
-      case 4: expect_clean([&] { be->gcm_open(Bytes(16, 2), Bytes(12, 3), {}, body); }); break;
+      case 1:
+        expect_clean([&] { be->load_private_key(body); });
+        break;
+      case 2:
+        expect_clean([&] { be->load_public_key(body); });
+        break;
+      case 3:
+        expect_clean([&] { open_sealed(*be, ec_key(), body); });
+        break;
+      case 4:
+        expect_clean([&] { be->gcm_open(Bytes(16, 2), Bytes(12, 3), {}, body); });
+        break;
       case 5:
         expect_clean([&] { be->key_unwrap(Bytes(16, 4), body, sel & 0x40); });
         break;

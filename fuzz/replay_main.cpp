@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   std::size_t n = 0;
   auto run = [&](const fs::path& p) {
     std::ifstream f(p, std::ios::binary);
-    std::vector<std::uint8_t> buf((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::vector<std::uint8_t> buf((std::istreambuf_iterator<char>(f)),
+                                  std::istreambuf_iterator<char>());
     LLVMFuzzerTestOneInput(buf.data(), buf.size());
     ++n;
   };

@@ -38,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   Bytes reference;
   for (const Backend* be : backends()) {
-    for (auto engine : {SegmentOptions::Engine::lanes, SegmentOptions::Engine::lanes128, SegmentOptions::Engine::backend}) {
+    for (auto engine : {SegmentOptions::Engine::lanes, SegmentOptions::Engine::lanes128,
+                        SegmentOptions::Engine::backend}) {
       for (unsigned threads : {1u, 0u}) {
         SegmentOptions o{engine, threads, be};
         SegmentCipher c = mode == SegmentMode::cbc4k    ? SegmentCipher::cbc4k(key, o)

@@ -20,14 +20,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto pt = in.take(1 << 16);
   if (mode == SegmentMode::cbc512) pt = pt.first(pt.size() - pt.size() % 16);
   Bytes ct, back;
-  SegmentStream enc(c, SegmentStream::Direction::encrypt, [&](ByteView b) { ct.insert(ct.end(), b.begin(), b.end()); },
-                    std::nullopt, batch);
-  for (std::size_t off = 0; off < pt.size(); off += chunk) enc.update(pt.subspan(off, std::min(chunk, pt.size() - off)));
+  SegmentStream enc(
+      c, SegmentStream::Direction::encrypt,
+      [&](ByteView b) { ct.insert(ct.end(), b.begin(), b.end()); }, std::nullopt, batch);
+  for (std::size_t off = 0; off < pt.size(); off += chunk)
+    enc.update(pt.subspan(off, std::min(chunk, pt.size() - off)));
   enc.finish();
   if (ct != c.encrypt(pt)) std::abort();
-  SegmentStream dec(c, SegmentStream::Direction::decrypt, [&](ByteView b) { back.insert(back.end(), b.begin(), b.end()); },
-                    pt.size(), batch);
-  for (std::size_t off = 0; off < ct.size(); off += chunk) dec.update(ByteView(ct).subspan(off, std::min(chunk, ct.size() - off)));
+  SegmentStream dec(
+      c, SegmentStream::Direction::decrypt,
+      [&](ByteView b) { back.insert(back.end(), b.begin(), b.end()); }, pt.size(), batch);
+  for (std::size_t off = 0; off < ct.size(); off += chunk)
+    dec.update(ByteView(ct).subspan(off, std::min(chunk, ct.size() - off)));
   dec.finish();
   if (back.size() != pt.size() || !std::equal(back.begin(), back.end(), pt.begin())) std::abort();
   return 0;

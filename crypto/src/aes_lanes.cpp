@@ -10,8 +10,12 @@
 namespace openrms::crypto::lanes {
 namespace {
 
-inline __m128i load(const std::uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
-inline void store(std::uint8_t* p, __m128i v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
+inline __m128i load(const std::uint8_t* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+inline void store(std::uint8_t* p, __m128i v) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
+}
 
 // SubWord() of one 32-bit word via AESKEYGENASSIST: lane 0 of the result is SubWord(lane 1).
 inline std::uint32_t sub_word(std::uint32_t w) {
@@ -20,8 +24,8 @@ inline std::uint32_t sub_word(std::uint32_t w) {
 }
 
 template <int L>
-inline void cbc_enc_lanes(const __m128i* rk, int rounds, const std::uint8_t* const* in, std::uint8_t* const* out,
-                          const std::uint8_t* ivs, std::size_t blocks) {
+inline void cbc_enc_lanes(const __m128i* rk, int rounds, const std::uint8_t* const* in,
+                          std::uint8_t* const* out, const std::uint8_t* ivs, std::size_t blocks) {
   // The lane loops must unroll so the states stay in registers.
   __m128i s[L];
 #pragma GCC unroll 8
@@ -78,7 +82,8 @@ void expand_key(const std::uint8_t* key, std::size_t key_len, KeySchedule& ks) n
   store(ks.dec[nr], load(ks.enc[0]));
 }
 
-void ecb_encrypt(const KeySchedule& ks, const std::uint8_t* in, std::uint8_t* out, std::size_t blocks) noexcept {
+void ecb_encrypt(const KeySchedule& ks, const std::uint8_t* in, std::uint8_t* out,
+                 std::size_t blocks) noexcept {
   const auto* rk = reinterpret_cast<const __m128i*>(ks.enc);
   const int nr = ks.rounds;
   std::size_t b = 0;
@@ -97,23 +102,41 @@ void ecb_encrypt(const KeySchedule& ks, const std::uint8_t* in, std::uint8_t* ou
 }
 
 void cbc_encrypt_multi(const KeySchedule& ks, std::size_t count, const std::uint8_t* const* in,
-                       std::uint8_t* const* out, const std::uint8_t* ivs, std::size_t blocks) noexcept {
+                       std::uint8_t* const* out, const std::uint8_t* ivs,
+                       std::size_t blocks) noexcept {
   const auto* rk = reinterpret_cast<const __m128i*>(ks.enc);
   switch (count) {
-    case 1: cbc_enc_lanes<1>(rk, ks.rounds, in, out, ivs, blocks); break;
-    case 2: cbc_enc_lanes<2>(rk, ks.rounds, in, out, ivs, blocks); break;
-    case 3: cbc_enc_lanes<3>(rk, ks.rounds, in, out, ivs, blocks); break;
-    case 4: cbc_enc_lanes<4>(rk, ks.rounds, in, out, ivs, blocks); break;
-    case 5: cbc_enc_lanes<5>(rk, ks.rounds, in, out, ivs, blocks); break;
-    case 6: cbc_enc_lanes<6>(rk, ks.rounds, in, out, ivs, blocks); break;
-    case 7: cbc_enc_lanes<7>(rk, ks.rounds, in, out, ivs, blocks); break;
-    case 8: cbc_enc_lanes<8>(rk, ks.rounds, in, out, ivs, blocks); break;
-    default: break;
+    case 1:
+      cbc_enc_lanes<1>(rk, ks.rounds, in, out, ivs, blocks);
+      break;
+    case 2:
+      cbc_enc_lanes<2>(rk, ks.rounds, in, out, ivs, blocks);
+      break;
+    case 3:
+      cbc_enc_lanes<3>(rk, ks.rounds, in, out, ivs, blocks);
+      break;
+    case 4:
+      cbc_enc_lanes<4>(rk, ks.rounds, in, out, ivs, blocks);
+      break;
+    case 5:
+      cbc_enc_lanes<5>(rk, ks.rounds, in, out, ivs, blocks);
+      break;
+    case 6:
+      cbc_enc_lanes<6>(rk, ks.rounds, in, out, ivs, blocks);
+      break;
+    case 7:
+      cbc_enc_lanes<7>(rk, ks.rounds, in, out, ivs, blocks);
+      break;
+    case 8:
+      cbc_enc_lanes<8>(rk, ks.rounds, in, out, ivs, blocks);
+      break;
+    default:
+      break;
   }
 }
 
-void cbc_decrypt(const KeySchedule& ks, const std::uint8_t* iv, const std::uint8_t* in, std::uint8_t* out,
-                 std::size_t blocks) noexcept {
+void cbc_decrypt(const KeySchedule& ks, const std::uint8_t* iv, const std::uint8_t* in,
+                 std::uint8_t* out, std::size_t blocks) noexcept {
   const auto* dk = reinterpret_cast<const __m128i*>(ks.dec);
   const int nr = ks.rounds;
   __m128i prev = load(iv);

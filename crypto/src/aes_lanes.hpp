@@ -27,16 +27,19 @@ struct KeySchedule {
 /// FIPS-197 key expansion for a 16/24/32-byte key (encryption and equivalent-inverse schedules).
 void expand_key(const std::uint8_t* key, std::size_t key_len, KeySchedule& ks) noexcept;
 /// ECB-encrypts `blocks` 16-byte blocks.
-void ecb_encrypt(const KeySchedule& ks, const std::uint8_t* in, std::uint8_t* out, std::size_t blocks) noexcept;
+void ecb_encrypt(const KeySchedule& ks, const std::uint8_t* in, std::uint8_t* out,
+                 std::size_t blocks) noexcept;
 /// CBC-encrypts `count` (1..8) independent chains of `blocks` blocks each, interleaved so the
 /// AES units stay busy. ivs holds count*16 bytes. in[i] may equal out[i].
 void cbc_encrypt_multi(const KeySchedule& ks, std::size_t count, const std::uint8_t* const* in,
-                       std::uint8_t* const* out, const std::uint8_t* ivs, std::size_t blocks) noexcept;
+                       std::uint8_t* const* out, const std::uint8_t* ivs,
+                       std::size_t blocks) noexcept;
 /// VAES/AVX-512: CBC-encrypts exactly kWideLanes chains (needs cpu_has_vaes512()).
-void cbc_encrypt_wide(const KeySchedule& ks, const std::uint8_t* const* in, std::uint8_t* const* out,
-                      const std::uint8_t* ivs, std::size_t blocks) noexcept;
+void cbc_encrypt_wide(const KeySchedule& ks, const std::uint8_t* const* in,
+                      std::uint8_t* const* out, const std::uint8_t* ivs,
+                      std::size_t blocks) noexcept;
 /// CBC-decrypts one chain, 8 blocks in flight. in may equal out.
-void cbc_decrypt(const KeySchedule& ks, const std::uint8_t* iv, const std::uint8_t* in, std::uint8_t* out,
-                 std::size_t blocks) noexcept;
+void cbc_decrypt(const KeySchedule& ks, const std::uint8_t* iv, const std::uint8_t* in,
+                 std::uint8_t* out, std::size_t blocks) noexcept;
 
 }  // namespace openrms::crypto::lanes

@@ -8,7 +8,9 @@
 namespace openrms::crypto::lanes {
 namespace {
 
-inline __m128i load(const std::uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+inline __m128i load(const std::uint8_t* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
 
 inline __m512i gather4(const std::uint8_t* const* p, std::size_t off) {
   __m512i v = _mm512_zextsi128_si512(load(p[0] + off));
@@ -25,8 +27,8 @@ inline void scatter4(std::uint8_t* const* p, std::size_t off, __m512i v) {
 }
 
 template <int Q>
-void cbc_enc(const KeySchedule& ks, const std::uint8_t* const* in, std::uint8_t* const* out, const std::uint8_t* ivs,
-             std::size_t blocks) {
+void cbc_enc(const KeySchedule& ks, const std::uint8_t* const* in, std::uint8_t* const* out,
+             const std::uint8_t* ivs, std::size_t blocks) {
   const int nr = ks.rounds;
   __m512i rk[15];
   for (int r = 0; r <= nr; ++r) rk[r] = _mm512_broadcast_i32x4(load(ks.enc[r]));
@@ -36,7 +38,8 @@ void cbc_enc(const KeySchedule& ks, const std::uint8_t* const* in, std::uint8_t*
   for (std::size_t b = 0; b < blocks; ++b) {
     const std::size_t off = 16 * b;
 #pragma GCC unroll 8
-    for (int q = 0; q < Q; ++q) s[q] = _mm512_ternarylogic_epi64(s[q], gather4(in + 4 * q, off), rk[0], 0x96);
+    for (int q = 0; q < Q; ++q)
+      s[q] = _mm512_ternarylogic_epi64(s[q], gather4(in + 4 * q, off), rk[0], 0x96);
     for (int r = 1; r < nr; ++r) {
 #pragma GCC unroll 8
       for (int q = 0; q < Q; ++q) s[q] = _mm512_aesenc_epi128(s[q], rk[r]);
@@ -51,8 +54,9 @@ void cbc_enc(const KeySchedule& ks, const std::uint8_t* const* in, std::uint8_t*
 
 }  // namespace
 
-void cbc_encrypt_wide(const KeySchedule& ks, const std::uint8_t* const* in, std::uint8_t* const* out,
-                      const std::uint8_t* ivs, std::size_t blocks) noexcept {
+void cbc_encrypt_wide(const KeySchedule& ks, const std::uint8_t* const* in,
+                      std::uint8_t* const* out, const std::uint8_t* ivs,
+                      std::size_t blocks) noexcept {
   cbc_enc<kWideLanes / 4>(ks, in, out, ivs, blocks);
 }
 

@@ -8,34 +8,50 @@ namespace openrms::crypto {
 
 std::size_t digest_size(HashAlg h) noexcept {
   switch (h) {
-    case HashAlg::md5: return 16;
-    case HashAlg::sha1: return 20;
-    case HashAlg::sha224: return 28;
-    case HashAlg::sha256: return 32;
-    case HashAlg::sha384: return 48;
-    case HashAlg::sha512: return 64;
+    case HashAlg::md5:
+      return 16;
+    case HashAlg::sha1:
+      return 20;
+    case HashAlg::sha224:
+      return 28;
+    case HashAlg::sha256:
+      return 32;
+    case HashAlg::sha384:
+      return 48;
+    case HashAlg::sha512:
+      return 64;
   }
   return 0;
 }
 
 std::string_view to_string(HashAlg h) noexcept {
   switch (h) {
-    case HashAlg::md5: return "MD5";
-    case HashAlg::sha1: return "SHA-1";
-    case HashAlg::sha224: return "SHA-224";
-    case HashAlg::sha256: return "SHA-256";
-    case HashAlg::sha384: return "SHA-384";
-    case HashAlg::sha512: return "SHA-512";
+    case HashAlg::md5:
+      return "MD5";
+    case HashAlg::sha1:
+      return "SHA-1";
+    case HashAlg::sha224:
+      return "SHA-224";
+    case HashAlg::sha256:
+      return "SHA-256";
+    case HashAlg::sha384:
+      return "SHA-384";
+    case HashAlg::sha512:
+      return "SHA-512";
   }
   return "?";
 }
 
 std::string_view to_string(KeyType t) noexcept {
   switch (t) {
-    case KeyType::rsa: return "RSA";
-    case KeyType::ec_p256: return "EC P-256";
-    case KeyType::ec_p384: return "EC P-384";
-    case KeyType::ed25519: return "Ed25519";
+    case KeyType::rsa:
+      return "RSA";
+    case KeyType::ec_p256:
+      return "EC P-256";
+    case KeyType::ec_p384:
+      return "EC P-384";
+    case KeyType::ed25519:
+      return "Ed25519";
   }
   return "?";
 }
@@ -45,23 +61,43 @@ static const KeyHandle& need(const std::shared_ptr<const KeyHandle>& h) {
   return *h;
 }
 
-KeyType PublicKey::type() const { return need(h_).type; }
-std::size_t PublicKey::bits() const { return need(h_).bits; }
-Bytes PublicKey::spki_der() const { return need(h_).spki_der(); }
-std::string PublicKey::spki_pem() const { return pem_encode("PUBLIC KEY", spki_der()); }
-const KeyHandle& PublicKey::handle() const { return need(h_); }
+KeyType PublicKey::type() const {
+  return need(h_).type;
+}
+std::size_t PublicKey::bits() const {
+  return need(h_).bits;
+}
+Bytes PublicKey::spki_der() const {
+  return need(h_).spki_der();
+}
+std::string PublicKey::spki_pem() const {
+  return pem_encode("PUBLIC KEY", spki_der());
+}
+const KeyHandle& PublicKey::handle() const {
+  return need(h_);
+}
 
-KeyType PrivateKey::type() const { return need(h_).type; }
-std::size_t PrivateKey::bits() const { return need(h_).bits; }
-SecureBytes PrivateKey::pkcs8_der() const { return need(h_).pkcs8_der(); }
+KeyType PrivateKey::type() const {
+  return need(h_).type;
+}
+std::size_t PrivateKey::bits() const {
+  return need(h_).bits;
+}
+SecureBytes PrivateKey::pkcs8_der() const {
+  return need(h_).pkcs8_der();
+}
 SecureString PrivateKey::pkcs8_pem() const {
   std::string s = pem_encode("PRIVATE KEY", pkcs8_der());
   SecureString out(s.begin(), s.end());
   secure_wipe(s.data(), s.size());
   return out;
 }
-PublicKey PrivateKey::public_key() const { return PublicKey(need(h_).public_handle()); }
-const KeyHandle& PrivateKey::handle() const { return need(h_); }
+PublicKey PrivateKey::public_key() const {
+  return PublicKey(need(h_).public_handle());
+}
+const KeyHandle& PrivateKey::handle() const {
+  return need(h_);
+}
 
 static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -96,14 +132,23 @@ SecureBytes pem_to_der(ByteView in, std::string_view label) {
   int n = 0, pad = 0;
   for (char c : text.substr(b + begin.size(), e - b - begin.size())) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else if (c == '=') { ++pad; v = 0; }
-    else if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
-    else fail(Errc::bad_format, "PEM block has a character outside base64");
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+')
+      v = 62;
+    else if (c == '/')
+      v = 63;
+    else if (c == '=') {
+      ++pad;
+      v = 0;
+    } else if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
+      continue;
+    else
+      fail(Errc::bad_format, "PEM block has a character outside base64");
     if (pad && c != '=') fail(Errc::bad_format, "PEM base64 has data after padding");
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     if (++n == 4) {
@@ -125,17 +170,48 @@ void check_aes_key(ByteView key) {
 }
 
 void check_hkdf_len(HashAlg h, std::size_t len) {
-  if (len > 255 * digest_size(h)) fail(Errc::invalid_argument, "HKDF output longer than 255 * hash length");
+  if (len > 255 * digest_size(h))
+    fail(Errc::invalid_argument, "HKDF output longer than 255 * hash length");
 }
 
-bool signature_shape_ok(KeyType type, std::size_t key_bits, const SigParams& p, ByteView sig) noexcept {
+void check_gcm_params(ByteView key, ByteView nonce, std::size_t tag_len) {
+  check_aes_key(key);
+  if (nonce.empty() || nonce.size() > 128)
+    fail(Errc::invalid_argument, "GCM nonce must be 1..128 bytes");
+  if (tag_len < 12 || tag_len > 16)
+    fail(Errc::invalid_argument, "GCM tag length must be 12..16 bytes");
+}
+
+void check_sig_params(KeyType t, const SigParams& p) {
+  bool ok = false;
+  switch (p.scheme) {
+    case SigScheme::rsa_pkcs1v15:
+    case SigScheme::rsa_pss:
+      ok = t == KeyType::rsa;
+      break;
+    case SigScheme::ecdsa_der:
+    case SigScheme::ecdsa_p1363:
+      ok = t == KeyType::ec_p256 || t == KeyType::ec_p384;
+      break;
+    case SigScheme::ed25519:
+      ok = t == KeyType::ed25519;
+      break;
+  }
+  if (!ok) fail(Errc::invalid_argument, "signature scheme does not match the key type");
+  if (p.hash == HashAlg::md5 && p.scheme != SigScheme::ed25519)
+    fail(Errc::invalid_argument, "MD5 signatures are refused");
+}
+
+bool signature_shape_ok(KeyType type, std::size_t key_bits, const SigParams& p,
+                        ByteView sig) noexcept {
   if (type == KeyType::rsa) return sig.size() == (key_bits + 7) / 8;
   if (p.scheme == SigScheme::ed25519) {
     if (sig.size() != 64) return false;
     // s = sig[32..64] little-endian must be < L = 2^252 + 27742317777372353535851937790883648493.
-    static constexpr std::uint8_t kL[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
-                                            0xa2, 0xde, 0xf9, 0xde, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-                                            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10};
+    static constexpr std::uint8_t kL[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
+                                            0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+                                            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10};
     for (int i = 31; i >= 0; --i) {
       if (sig[32 + i] < kL[i]) return true;
       if (sig[32 + i] > kL[i]) return false;
@@ -149,7 +225,8 @@ std::size_t pkcs7_pad_length(ByteView data) noexcept {
   const std::size_t n = data.size();
   if (n == 0 || n % 16 != 0) return 0;
   const unsigned p = data[n - 1];
-  unsigned bad = static_cast<unsigned>((p - 1u) >> 31) | static_cast<unsigned>((16u - p) >> 31);  // p == 0 || p > 16
+  unsigned bad = static_cast<unsigned>((p - 1u) >> 31) |
+                 static_cast<unsigned>((16u - p) >> 31);  // p == 0 || p > 16
   for (unsigned i = 1; i <= 16; ++i) {
     unsigned in_pad = static_cast<unsigned>((p - i) >> 31) ^ 1u;  // i <= p
     bad |= in_pad & static_cast<unsigned>(data[n - i] != p);
@@ -181,10 +258,12 @@ SecureBytes Backend::cbc_pkcs7_decrypt(ByteView key, ByteView iv, ByteView ciphe
 }
 
 void Backend::hash_spin(HashAlg h, MutableByteView state, std::uint32_t iterations) const {
-  if (state.size() != digest_size(h)) fail(Errc::invalid_argument, "spin state must be one digest long");
+  if (state.size() != digest_size(h))
+    fail(Errc::invalid_argument, "spin state must be one digest long");
   auto ctx = hash(h);
   for (std::uint32_t i = 0; i < iterations; ++i) {
-    const std::uint8_t le[4] = {std::uint8_t(i), std::uint8_t(i >> 8), std::uint8_t(i >> 16), std::uint8_t(i >> 24)};
+    const std::uint8_t le[4] = {std::uint8_t(i), std::uint8_t(i >> 8), std::uint8_t(i >> 16),
+                                std::uint8_t(i >> 24)};
     ctx->update(le);
     ctx->update(state);
     ctx->finish(state);
@@ -220,7 +299,8 @@ const Backend& default_backend() noexcept {
 }
 
 void set_default_backend(BackendId id) {
-  if (id == BackendId::botan && !has_botan()) fail(Errc::unsupported, "built without the Botan backend");
+  if (id == BackendId::botan && !has_botan())
+    fail(Errc::unsupported, "built without the Botan backend");
   g_default.store(id);
 }
 

@@ -25,7 +25,9 @@
 namespace openrms::crypto {
 namespace {
 
-std::string bname(HashAlg h) { return std::string(to_string(h)); }
+std::string bname(HashAlg h) {
+  return std::string(to_string(h));
+}
 
 Botan::RandomNumberGenerator& rng() {
   static Botan::System_RNG r;  // thread-safe (getrandom)
@@ -67,8 +69,10 @@ class BotanHash final : public HashCtx {
 
 class BotanMac final : public MacCtx {
  public:
-  BotanMac(HashAlg h, ByteView key) : m_(Botan::MessageAuthenticationCode::create_or_throw("HMAC(" + bname(h) + ")")) {
-    guarded(Errc::invalid_argument, "HMAC key rejected", [&] { m_->set_key(key.data(), key.size()); });
+  BotanMac(HashAlg h, ByteView key)
+      : m_(Botan::MessageAuthenticationCode::create_or_throw("HMAC(" + bname(h) + ")")) {
+    guarded(Errc::invalid_argument, "HMAC key rejected",
+            [&] { m_->set_key(key.data(), key.size()); });
   }
   void update(ByteView d) override { m_->update(d.data(), d.size()); }
   void finish(MutableByteView out) override {
@@ -83,7 +87,9 @@ class BotanMac final : public MacCtx {
 
 class BotanAes final : public Aes {
  public:
-  explicit BotanAes(ByteView key) : key_(key.begin(), key.end()), bc_(Botan::BlockCipher::create_or_throw(aes_name(key.size()))) {
+  explicit BotanAes(ByteView key)
+      : key_(key.begin(), key.end()),
+        bc_(Botan::BlockCipher::create_or_throw(aes_name(key.size()))) {
     bc_->set_key(key.data(), key.size());
   }
   void ecb_encrypt(ByteView in, MutableByteView out) override {
@@ -94,8 +100,12 @@ class BotanAes final : public Aes {
     check(in, out);
     bc_->decrypt_n(in.data(), out.data(), in.size() / 16);
   }
-  void cbc_encrypt(ByteView iv, ByteView in, MutableByteView out) override { cbc(enc_, Botan::ENCRYPTION, iv, in, out); }
-  void cbc_decrypt(ByteView iv, ByteView in, MutableByteView out) override { cbc(dec_, Botan::DECRYPTION, iv, in, out); }
+  void cbc_encrypt(ByteView iv, ByteView in, MutableByteView out) override {
+    cbc(enc_, Botan::ENCRYPTION, iv, in, out);
+  }
+  void cbc_decrypt(ByteView iv, ByteView in, MutableByteView out) override {
+    cbc(dec_, Botan::DECRYPTION, iv, in, out);
+  }
   void ctr_xor(ByteView iv, ByteView in, MutableByteView out) override {
     if (iv.size() != 16) fail(Errc::invalid_argument, "CTR IV must be 16 bytes");
     if (out.size() < in.size()) fail(Errc::invalid_argument, "output buffer too small");
@@ -109,10 +119,12 @@ class BotanAes final : public Aes {
 
  private:
   static void check(ByteView in, MutableByteView out) {
-    if (in.size() % 16 != 0) fail(Errc::invalid_argument, "AES input must be a multiple of 16 bytes");
+    if (in.size() % 16 != 0)
+      fail(Errc::invalid_argument, "AES input must be a multiple of 16 bytes");
     if (out.size() < in.size()) fail(Errc::invalid_argument, "output buffer too small");
   }
-  void cbc(std::unique_ptr<Botan::Cipher_Mode>& m, Botan::Cipher_Dir dir, ByteView iv, ByteView in, MutableByteView out) {
+  void cbc(std::unique_ptr<Botan::Cipher_Mode>& m, Botan::Cipher_Dir dir, ByteView iv, ByteView in,
+           MutableByteView out) {
     check(in, out);
     if (iv.size() != 16) fail(Errc::invalid_argument, "CBC IV must be 16 bytes");
     if (!m) {
@@ -132,7 +144,8 @@ class BotanAes final : public Aes {
 class BotanRc4 final : public Rc4 {
  public:
   explicit BotanRc4(ByteView key) : s_(Botan::StreamCipher::create_or_throw("RC4")) {
-    if (key.empty() || key.size() > 256) fail(Errc::invalid_argument, "RC4 key must be 1..256 bytes");
+    if (key.empty() || key.size() > 256)
+      fail(Errc::invalid_argument, "RC4 key must be 1..256 bytes");
     s_->set_key(key.data(), key.size());
   }
   void apply(ByteView in, MutableByteView out) override {
@@ -174,21 +187,26 @@ std::shared_ptr<BotanKey> describe(const Backend* be, std::shared_ptr<Botan::Pub
   } else if (algo == "ECDSA" || algo == "ECDH") {
     auto* ec = dynamic_cast<const Botan::EC_PublicKey*>(k->pub.get());
     if (ec == nullptr) fail(Errc::bad_format, "EC key without domain");
-    if (ec->domain() == Botan::EC_Group("secp256r1")) k->type = KeyType::ec_p256;
-    else if (ec->domain() == Botan::EC_Group("secp384r1")) k->type = KeyType::ec_p384;
-    else fail(Errc::unsupported, "EC curve not supported (P-256, P-384 are)");
+    if (ec->domain() == Botan::EC_Group("secp256r1"))
+      k->type = KeyType::ec_p256;
+    else if (ec->domain() == Botan::EC_Group("secp384r1"))
+      k->type = KeyType::ec_p384;
+    else
+      fail(Errc::unsupported, "EC curve not supported (P-256, P-384 are)");
   } else {
-    fail(Errc::unsupported, "key algorithm " + algo + " not supported (RSA, EC P-256/P-384, Ed25519 are)");
+    fail(Errc::unsupported,
+         "key algorithm " + algo + " not supported (RSA, EC P-256/P-384, Ed25519 are)");
   }
   k->bits = k->pub->key_length();
   return k;
 }
 
 std::shared_ptr<const KeyHandle> load_spki(const Backend* be, ByteView der) {
-  std::shared_ptr<Botan::Public_Key> pub = guarded(Errc::bad_format, "not a valid SubjectPublicKeyInfo", [&] {
-    std::vector<std::uint8_t> v(der.begin(), der.end());
-    return std::shared_ptr<Botan::Public_Key>(Botan::X509::load_key(v));
-  });
+  std::shared_ptr<Botan::Public_Key> pub =
+      guarded(Errc::bad_format, "not a valid SubjectPublicKeyInfo", [&] {
+        std::vector<std::uint8_t> v(der.begin(), der.end());
+        return std::shared_ptr<Botan::Public_Key>(Botan::X509::load_key(v));
+      });
   if (!pub) fail(Errc::bad_format, "not a valid SubjectPublicKeyInfo");
   return describe(be, std::move(pub), nullptr);
 }
@@ -208,21 +226,27 @@ class BotanBackend final : public Backend {
 
   void random(MutableByteView out) const override { rng().randomize(out.data(), out.size()); }
   std::unique_ptr<HashCtx> hash(HashAlg h) const override { return std::make_unique<BotanHash>(h); }
-  std::unique_ptr<MacCtx> hmac(HashAlg h, ByteView key) const override { return std::make_unique<BotanMac>(h, key); }
-  void pbkdf2(HashAlg h, ByteView pw, ByteView salt, std::uint32_t iter, MutableByteView out) const override {
+  std::unique_ptr<MacCtx> hmac(HashAlg h, ByteView key) const override {
+    return std::make_unique<BotanMac>(h, key);
+  }
+  void pbkdf2(HashAlg h, ByteView pw, ByteView salt, std::uint32_t iter,
+              MutableByteView out) const override {
     if (iter == 0) fail(Errc::invalid_argument, "PBKDF2 iteration count out of range");
     guarded(Errc::crypto, "PBKDF2 failed", [&] {
       auto fam = Botan::PasswordHashFamily::create_or_throw("PBKDF2(" + bname(h) + ")");
-      fam->from_iterations(iter)->derive_key(out.data(), out.size(), reinterpret_cast<const char*>(pw.data()),
-                                             pw.size(), salt.data(), salt.size());
+      fam->from_iterations(iter)->derive_key(out.data(), out.size(),
+                                             reinterpret_cast<const char*>(pw.data()), pw.size(),
+                                             salt.data(), salt.size());
     });
   }
-  void hkdf(HashAlg h, ByteView ikm, ByteView salt, ByteView info, MutableByteView out) const override {
+  void hkdf(HashAlg h, ByteView ikm, ByteView salt, ByteView info,
+            MutableByteView out) const override {
     check_hkdf_len(h, out.size());
     if (out.empty()) return;
     guarded(Errc::crypto, "HKDF failed", [&] {
       auto kdf = Botan::KDF::create_or_throw("HKDF(" + bname(h) + ")");
-      kdf->kdf(out.data(), out.size(), ikm.data(), ikm.size(), salt.data(), salt.size(), info.data(), info.size());
+      kdf->kdf(out.data(), out.size(), ikm.data(), ikm.size(), salt.data(), salt.size(),
+               info.data(), info.size());
     });
   }
 
@@ -230,9 +254,11 @@ class BotanBackend final : public Backend {
     check_aes_key(key);
     return std::make_unique<BotanAes>(key);
   }
-  Bytes gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView pt, std::size_t tag_len) const override {
-    check_gcm(key, nonce, tag_len);
-    auto m = Botan::AEAD_Mode::create_or_throw(aes_name(key.size()) + "/GCM(" + std::to_string(tag_len) + ")", Botan::ENCRYPTION);
+  Bytes gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView pt,
+                 std::size_t tag_len) const override {
+    check_gcm_params(key, nonce, tag_len);
+    auto m = Botan::AEAD_Mode::create_or_throw(
+        aes_name(key.size()) + "/GCM(" + std::to_string(tag_len) + ")", Botan::ENCRYPTION);
     m->set_key(key.data(), key.size());
     m->set_associated_data(aad.data(), aad.size());
     m->start(nonce.data(), nonce.size());
@@ -240,11 +266,13 @@ class BotanBackend final : public Backend {
     m->finish(buf);
     return Bytes(buf.begin(), buf.end());
   }
-  SecureBytes gcm_open(ByteView key, ByteView nonce, ByteView aad, ByteView sealed, std::size_t tag_len) const override {
-    check_gcm(key, nonce, tag_len);
+  SecureBytes gcm_open(ByteView key, ByteView nonce, ByteView aad, ByteView sealed,
+                       std::size_t tag_len) const override {
+    check_gcm_params(key, nonce, tag_len);
     if (sealed.size() < tag_len) fail(Errc::integrity, "authenticated decryption failed");
     return guarded(Errc::integrity, "authenticated decryption failed", [&] {
-      auto m = Botan::AEAD_Mode::create_or_throw(aes_name(key.size()) + "/GCM(" + std::to_string(tag_len) + ")", Botan::DECRYPTION);
+      auto m = Botan::AEAD_Mode::create_or_throw(
+          aes_name(key.size()) + "/GCM(" + std::to_string(tag_len) + ")", Botan::DECRYPTION);
       m->set_key(key.data(), key.size());
       m->set_associated_data(aad.data(), aad.size());
       m->start(nonce.data(), nonce.size());
@@ -264,7 +292,8 @@ class BotanBackend final : public Backend {
   SecureBytes key_unwrap(ByteView kek, ByteView wrapped, bool padded) const override {
     auto bc = Botan::BlockCipher::create_or_throw(aes_name(kek.size()));
     bc->set_key(kek.data(), kek.size());
-    if (wrapped.size() % 8 != 0 || wrapped.size() < (padded ? 16u : 24u)) fail(Errc::integrity, "key unwrap failed");
+    if (wrapped.size() % 8 != 0 || wrapped.size() < (padded ? 16u : 24u))
+      fail(Errc::integrity, "key unwrap failed");
     return guarded(Errc::integrity, "key unwrap failed", [&] {
       auto v = padded ? Botan::nist_key_unwrap_padded(wrapped.data(), wrapped.size(), *bc)
                       : Botan::nist_key_unwrap(wrapped.data(), wrapped.size(), *bc);
@@ -277,21 +306,29 @@ class BotanBackend final : public Backend {
     std::shared_ptr<Botan::Private_Key> k;
     switch (type) {
       case KeyType::rsa:
-        if (rsa_bits < 2048 || rsa_bits > 4096) fail(Errc::invalid_argument, "RSA key size must be 2048..4096 bits");
+        if (rsa_bits < 2048 || rsa_bits > 4096)
+          fail(Errc::invalid_argument, "RSA key size must be 2048..4096 bits");
         k = std::make_shared<Botan::RSA_PrivateKey>(rng(), rsa_bits);
         break;
-      case KeyType::ec_p256: k = std::make_shared<Botan::ECDSA_PrivateKey>(rng(), Botan::EC_Group("secp256r1")); break;
-      case KeyType::ec_p384: k = std::make_shared<Botan::ECDSA_PrivateKey>(rng(), Botan::EC_Group("secp384r1")); break;
-      case KeyType::ed25519: k = std::make_shared<Botan::Ed25519_PrivateKey>(rng()); break;
+      case KeyType::ec_p256:
+        k = std::make_shared<Botan::ECDSA_PrivateKey>(rng(), Botan::EC_Group("secp256r1"));
+        break;
+      case KeyType::ec_p384:
+        k = std::make_shared<Botan::ECDSA_PrivateKey>(rng(), Botan::EC_Group("secp384r1"));
+        break;
+      case KeyType::ed25519:
+        k = std::make_shared<Botan::Ed25519_PrivateKey>(rng());
+        break;
     }
     return PrivateKey(describe(this, k, k));
   }
   PrivateKey load_private_key(ByteView in) const override {
     SecureBytes der = pem_to_der(in, "PRIVATE KEY");
-    std::shared_ptr<Botan::Private_Key> k = guarded(Errc::bad_format, "not a valid unencrypted PKCS#8 private key", [&] {
-      Botan::DataSource_Memory src(der.data(), der.size());
-      return std::shared_ptr<Botan::Private_Key>(Botan::PKCS8::load_key(src));
-    });
+    std::shared_ptr<Botan::Private_Key> k =
+        guarded(Errc::bad_format, "not a valid unencrypted PKCS#8 private key", [&] {
+          Botan::DataSource_Memory src(der.data(), der.size());
+          return std::shared_ptr<Botan::Private_Key>(Botan::PKCS8::load_key(src));
+        });
     if (!k) fail(Errc::bad_format, "not a valid unencrypted PKCS#8 private key");
     return PrivateKey(describe(this, k, k));
   }
@@ -302,7 +339,7 @@ class BotanBackend final : public Backend {
 
   Bytes sign(const PrivateKey& key, const SigParams& p, ByteView msg) const override {
     auto k = own(key);
-    check_scheme(k->type, p);
+    check_sig_params(k->type, p);
     return guarded(Errc::crypto, "signing failed", [&] {
       Botan::PK_Signer signer(*k->priv, rng(), padding(p), format(p));
       return signer.sign_message(msg.data(), msg.size(), rng());
@@ -310,7 +347,7 @@ class BotanBackend final : public Backend {
   }
   bool verify(const PublicKey& key, const SigParams& p, ByteView msg, ByteView sig) const override {
     auto k = own_pub(key);
-    check_scheme(k->type, p);
+    check_sig_params(k->type, p);
     if (!signature_shape_ok(k->type, k->bits, p, sig)) return false;
     try {
       Botan::PK_Verifier verifier(*k->pub, padding(p), format(p));
@@ -336,7 +373,8 @@ class BotanBackend final : public Backend {
         return out;
       });
     }
-    std::size_t max = p.pad == RsaPad::oaep ? kbytes - 2 * digest_size(p.oaep_hash) - 2 : kbytes - 11;
+    std::size_t max =
+        p.pad == RsaPad::oaep ? kbytes - 2 * digest_size(p.oaep_hash) - 2 : kbytes - 11;
     if (kbytes < 2 * digest_size(p.oaep_hash) + 2 || pt.size() > max)
       fail(Errc::invalid_argument, "message too long for RSA encryption");
     return guarded(Errc::invalid_argument, "RSA encryption failed", [&] {
@@ -344,7 +382,8 @@ class BotanBackend final : public Backend {
       return enc.encrypt(pt.data(), pt.size(), rng());
     });
   }
-  SecureBytes rsa_decrypt(const PrivateKey& key, const RsaEncParams& p, ByteView ct) const override {
+  SecureBytes rsa_decrypt(const PrivateKey& key, const RsaEncParams& p,
+                          ByteView ct) const override {
     auto k = own(key);
     if (k->type != KeyType::rsa) fail(Errc::invalid_argument, "RSA decryption needs an RSA key");
     std::size_t kbytes = (k->bits + 7) / 8;
@@ -389,43 +428,30 @@ class BotanBackend final : public Backend {
   }
 
  private:
-  static void check_gcm(ByteView key, ByteView nonce, std::size_t tag_len) {
-    check_aes_key(key);
-    if (nonce.empty() || nonce.size() > 128) fail(Errc::invalid_argument, "GCM nonce must be 1..128 bytes");
-    if (tag_len < 12 || tag_len > 16) fail(Errc::invalid_argument, "GCM tag length must be 12..16 bytes");
-  }
   static std::string eme(const RsaEncParams& p) {
     if (p.pad == RsaPad::pkcs1v15) return "EME-PKCS1-v1_5";
     return "OAEP(" + bname(p.oaep_hash) + ",MGF1(" + bname(p.mgf1_hash) + "))";
   }
   static std::string padding(const SigParams& p) {
     switch (p.scheme) {
-      case SigScheme::rsa_pkcs1v15: return "EMSA3(" + bname(p.hash) + ")";
+      case SigScheme::rsa_pkcs1v15:
+        return "EMSA3(" + bname(p.hash) + ")";
       case SigScheme::rsa_pss: {
         int salt = p.pss_salt_len < 0 ? static_cast<int>(digest_size(p.hash)) : p.pss_salt_len;
         return "PSSR(" + bname(p.hash) + ",MGF1," + std::to_string(salt) + ")";
       }
       case SigScheme::ecdsa_der:
-      case SigScheme::ecdsa_p1363: return "EMSA1(" + bname(p.hash) + ")";
-      case SigScheme::ed25519: return "Pure";
+      case SigScheme::ecdsa_p1363:
+        return "EMSA1(" + bname(p.hash) + ")";
+      case SigScheme::ed25519:
+        return "Pure";
     }
     return "";
   }
   static Botan::Signature_Format format(const SigParams& p) {
     return p.scheme == SigScheme::ecdsa_der ? Botan::DER_SEQUENCE : Botan::IEEE_1363;
   }
-  static void check_scheme(KeyType t, const SigParams& p) {
-    bool ok = false;
-    switch (p.scheme) {
-      case SigScheme::rsa_pkcs1v15:
-      case SigScheme::rsa_pss: ok = t == KeyType::rsa; break;
-      case SigScheme::ecdsa_der:
-      case SigScheme::ecdsa_p1363: ok = t == KeyType::ec_p256 || t == KeyType::ec_p384; break;
-      case SigScheme::ed25519: ok = t == KeyType::ed25519; break;
-    }
-    if (!ok) fail(Errc::invalid_argument, "signature scheme does not match the key type");
-    if (p.hash == HashAlg::md5 && p.scheme != SigScheme::ed25519) fail(Errc::invalid_argument, "MD5 signatures are refused");
-  }
+
   std::shared_ptr<const BotanKey> own(const PrivateKey& key) const {
     auto& h = key.handle();
     if (!h.is_private) fail(Errc::invalid_argument, "a private key is needed");
@@ -446,6 +472,8 @@ const Backend& botan_backend() {
   return instance;
 }
 
-bool has_botan() noexcept { return true; }
+bool has_botan() noexcept {
+  return true;
+}
 
 }  // namespace openrms::crypto

@@ -29,8 +29,12 @@ SecureBytes pem_to_der(ByteView in, std::string_view label);
 /// Checks the sizes common to both backends (throws invalid_argument).
 void check_aes_key(ByteView key);
 void check_hkdf_len(HashAlg h, std::size_t len);
+void check_gcm_params(ByteView key, ByteView nonce, std::size_t tag_len);
+/// The signature scheme must fit the key type; MD5 signatures are refused.
+void check_sig_params(KeyType t, const SigParams& p);
 /// Structural signature checks both backends apply before verifying (see Backend::verify).
-bool signature_shape_ok(KeyType type, std::size_t key_bits, const SigParams& p, ByteView sig) noexcept;
+bool signature_shape_ok(KeyType type, std::size_t key_bits, const SigParams& p,
+                        ByteView sig) noexcept;
 /// Checks PKCS#7 padding at the end of `data` (16-byte blocks) without data-dependent branches.
 /// Returns the pad length (1..16) or 0 if the padding is invalid.
 std::size_t pkcs7_pad_length(ByteView data) noexcept;

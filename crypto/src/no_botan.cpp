@@ -3,6 +3,10 @@
 #include "openrms/error.hpp"
 
 namespace openrms::crypto {
-const Backend& botan_backend() { fail(Errc::unsupported, "openrms was built without the Botan backend"); }
-bool has_botan() noexcept { return false; }
+const Backend& botan_backend() {
+  fail(Errc::unsupported, "openrms was built without the Botan backend");
+}
+bool has_botan() noexcept {
+  return false;
+}
 }  // namespace openrms::crypto

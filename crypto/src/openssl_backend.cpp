@@ -31,7 +31,8 @@ void ok_or(int rc, const char* what, Errc code = Errc::crypto) {
 }
 
 int to_int(std::size_t n) {
-  if (n > static_cast<std::size_t>(INT_MAX)) fail(Errc::invalid_argument, "buffer too large for one call");
+  if (n > static_cast<std::size_t>(INT_MAX))
+    fail(Errc::invalid_argument, "buffer too large for one call");
   return static_cast<int>(n);
 }
 
@@ -51,10 +52,18 @@ const char* md_name(HashAlg h) {
   return names[static_cast<int>(h)];
 }
 
-struct MdCtxDel { void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); } };
-struct CipherCtxDel { void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); } };
-struct PkeyCtxDel { void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); } };
-struct PkeyDel { void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); } };
+struct MdCtxDel {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+struct CipherCtxDel {
+  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+};
+struct PkeyCtxDel {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+};
+struct PkeyDel {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDel>;
 using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDel>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDel>;
@@ -66,7 +75,9 @@ class OsslHash final : public HashCtx {
     if (!ctx_) throw std::bad_alloc();
     ok_or(EVP_DigestInit_ex(ctx_.get(), md_, nullptr), "hash init failed");
   }
-  void update(ByteView d) override { ok_or(EVP_DigestUpdate(ctx_.get(), d.data(), d.size()), "hash failed"); }
+  void update(ByteView d) override {
+    ok_or(EVP_DigestUpdate(ctx_.get(), d.data(), d.size()), "hash failed");
+  }
   void finish(MutableByteView out) override {
     if (out.size() < size_) fail(Errc::invalid_argument, "digest buffer too small");
     ok_or(EVP_DigestFinal_ex(ctx_.get(), out.data(), nullptr), "hash failed");
@@ -87,14 +98,17 @@ class OsslMac final : public MacCtx {
     if (mac == nullptr) ossl_fail(Errc::unsupported, "HMAC not available");
     ctx_ = EVP_MAC_CTX_new(mac);
     if (ctx_ == nullptr) throw std::bad_alloc();
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                            const_cast<char*>(md_name(h)), 0),
-                           OSSL_PARAM_construct_end()};
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(md_name(h)), 0),
+        OSSL_PARAM_construct_end()};
     static const unsigned char empty = 0;
-    ok_or(EVP_MAC_init(ctx_, key.empty() ? &empty : key.data(), key.size(), params), "HMAC init failed");
+    ok_or(EVP_MAC_init(ctx_, key.empty() ? &empty : key.data(), key.size(), params),
+          "HMAC init failed");
   }
   ~OsslMac() override { EVP_MAC_CTX_free(ctx_); }
-  void update(ByteView d) override { ok_or(EVP_MAC_update(ctx_, d.data(), d.size()), "HMAC failed"); }
+  void update(ByteView d) override {
+    ok_or(EVP_MAC_update(ctx_, d.data(), d.size()), "HMAC failed");
+  }
   void finish(MutableByteView out) override {
     if (out.size() < size_) fail(Errc::invalid_argument, "MAC buffer too small");
     std::size_t n = 0;
@@ -110,13 +124,17 @@ class OsslMac final : public MacCtx {
 
 const EVP_CIPHER* aes_cipher(const char* mode, std::size_t key_len) {
   // mode: "ECB", "CBC", "CTR", "GCM", "WRAP", "WRAP-PAD"; fetched once per (mode, size).
-  struct Entry { const char* mode; std::size_t len; EVP_CIPHER* c; };
+  struct Entry {
+    const char* mode;
+    std::size_t len;
+    EVP_CIPHER* c;
+  };
   static Entry table[] = {
-      {"ECB", 16, nullptr}, {"ECB", 24, nullptr}, {"ECB", 32, nullptr},
-      {"CBC", 16, nullptr}, {"CBC", 24, nullptr}, {"CBC", 32, nullptr},
-      {"CTR", 16, nullptr}, {"CTR", 24, nullptr}, {"CTR", 32, nullptr},
-      {"GCM", 16, nullptr}, {"GCM", 24, nullptr}, {"GCM", 32, nullptr},
-      {"WRAP", 16, nullptr}, {"WRAP", 24, nullptr}, {"WRAP", 32, nullptr},
+      {"ECB", 16, nullptr},      {"ECB", 24, nullptr},      {"ECB", 32, nullptr},
+      {"CBC", 16, nullptr},      {"CBC", 24, nullptr},      {"CBC", 32, nullptr},
+      {"CTR", 16, nullptr},      {"CTR", 24, nullptr},      {"CTR", 32, nullptr},
+      {"GCM", 16, nullptr},      {"GCM", 24, nullptr},      {"GCM", 32, nullptr},
+      {"WRAP", 16, nullptr},     {"WRAP", 24, nullptr},     {"WRAP", 32, nullptr},
       {"WRAP-PAD", 16, nullptr}, {"WRAP-PAD", 24, nullptr}, {"WRAP-PAD", 32, nullptr}};
   static const bool fetched = [] {
     for (auto& e : table) {
@@ -135,8 +153,12 @@ const EVP_CIPHER* aes_cipher(const char* mode, std::size_t key_len) {
 class OsslAes final : public Aes {
  public:
   explicit OsslAes(ByteView key) : key_(to_secure(key)) { check_aes_key(key); }
-  void ecb_encrypt(ByteView in, MutableByteView out) override { run(ecb_enc_, "ECB", true, {}, in, out); }
-  void ecb_decrypt(ByteView in, MutableByteView out) override { run(ecb_dec_, "ECB", false, {}, in, out); }
+  void ecb_encrypt(ByteView in, MutableByteView out) override {
+    run(ecb_enc_, "ECB", true, {}, in, out);
+  }
+  void ecb_decrypt(ByteView in, MutableByteView out) override {
+    run(ecb_dec_, "ECB", false, {}, in, out);
+  }
   void cbc_encrypt(ByteView iv, ByteView in, MutableByteView out) override {
     run(cbc_enc_, "CBC", true, iv, in, out);
   }
@@ -148,7 +170,8 @@ class OsslAes final : public Aes {
     if (out.size() < in.size()) fail(Errc::invalid_argument, "output buffer too small");
     prepare(ctr_, "CTR", true, iv);
     int n = 0;
-    ok_or(EVP_EncryptUpdate(ctr_.get(), out.data(), &n, in.data(), to_int(in.size())), "AES-CTR failed");
+    ok_or(EVP_EncryptUpdate(ctr_.get(), out.data(), &n, in.data(), to_int(in.size())),
+          "AES-CTR failed");
   }
 
  private:
@@ -161,12 +184,17 @@ class OsslAes final : public Aes {
             "AES init failed");
       EVP_CIPHER_CTX_set_padding(ctx.get(), 0);
     }
-    if (!iv.empty()) ok_or(EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, nullptr, iv.data(), -1), "AES IV failed");
+    if (!iv.empty())
+      ok_or(EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, nullptr, iv.data(), -1),
+            "AES IV failed");
   }
-  void run(CipherCtxPtr& ctx, const char* mode, bool enc, ByteView iv, ByteView in, MutableByteView out) {
-    if (in.size() % 16 != 0) fail(Errc::invalid_argument, "AES input must be a multiple of 16 bytes");
+  void run(CipherCtxPtr& ctx, const char* mode, bool enc, ByteView iv, ByteView in,
+           MutableByteView out) {
+    if (in.size() % 16 != 0)
+      fail(Errc::invalid_argument, "AES input must be a multiple of 16 bytes");
     if (out.size() < in.size()) fail(Errc::invalid_argument, "output buffer too small");
-    if (std::strcmp(mode, "CBC") == 0 && iv.size() != 16) fail(Errc::invalid_argument, "CBC IV must be 16 bytes");
+    if (std::strcmp(mode, "CBC") == 0 && iv.size() != 16)
+      fail(Errc::invalid_argument, "CBC IV must be 16 bytes");
     prepare(ctx, mode, enc, iv);
     int n = 0;
     ok_or(EVP_CipherUpdate(ctx.get(), out.data(), &n, in.data(), to_int(in.size())), "AES failed");
@@ -178,7 +206,8 @@ class OsslAes final : public Aes {
 class OsslRc4 final : public Rc4 {
  public:
   explicit OsslRc4(ByteView key) {
-    if (key.empty() || key.size() > 256) fail(Errc::invalid_argument, "RC4 key must be 1..256 bytes");
+    if (key.empty() || key.size() > 256)
+      fail(Errc::invalid_argument, "RC4 key must be 1..256 bytes");
     RC4_set_key(&st_, static_cast<int>(key.size()), key.data());
   }
   ~OsslRc4() override { secure_wipe(&st_, sizeof st_); }
@@ -225,19 +254,29 @@ std::shared_ptr<OsslKey> wrap_pkey(const Backend* be, EVP_PKEY* raw, bool is_pri
   k->backend = be;
   k->is_private = is_private;
   switch (EVP_PKEY_get_base_id(raw)) {
-    case EVP_PKEY_RSA: k->type = KeyType::rsa; break;
-    case EVP_PKEY_ED25519: k->type = KeyType::ed25519; break;
+    case EVP_PKEY_RSA:
+      k->type = KeyType::rsa;
+      break;
+    case EVP_PKEY_ED25519:
+      k->type = KeyType::ed25519;
+      break;
     case EVP_PKEY_EC: {
       char name[64] = {0};
       std::size_t len = 0;
-      if (EVP_PKEY_get_group_name(raw, name, sizeof name, &len) <= 0) ossl_fail(Errc::bad_format, "EC key without a named curve");
+      if (EVP_PKEY_get_group_name(raw, name, sizeof name, &len) <= 0)
+        ossl_fail(Errc::bad_format, "EC key without a named curve");
       std::string n(name);
-      if (n == "prime256v1" || n == "P-256" || n == "secp256r1") k->type = KeyType::ec_p256;
-      else if (n == "secp384r1" || n == "P-384") k->type = KeyType::ec_p384;
-      else fail(Errc::unsupported, "EC curve " + n + " is not supported (P-256, P-384 are)");
+      if (n == "prime256v1" || n == "P-256" || n == "secp256r1")
+        k->type = KeyType::ec_p256;
+      else if (n == "secp384r1" || n == "P-384")
+        k->type = KeyType::ec_p384;
+      else
+        fail(Errc::unsupported, "EC curve " + n + " is not supported (P-256, P-384 are)");
       break;
     }
-    default: ossl_fail(Errc::unsupported, "key algorithm not supported (RSA, EC P-256/P-384, Ed25519 are)");
+    default:
+      ossl_fail(Errc::unsupported,
+                "key algorithm not supported (RSA, EC P-256/P-384, Ed25519 are)");
   }
   k->bits = static_cast<std::size_t>(EVP_PKEY_get_bits(raw));
   k->pkey = std::move(pk);
@@ -295,26 +334,39 @@ class OpensslBackend final : public Backend {
   std::unique_ptr<HashCtx> hash(HashAlg h) const override { return std::make_unique<OsslHash>(h); }
   // The low-level SHA API skips EVP's per-call dispatch: ~1.3x faster on this 100,000-round loop.
   void hash_spin(HashAlg h, MutableByteView state, std::uint32_t iterations) const override {
-    if (state.size() != digest_size(h)) fail(Errc::invalid_argument, "spin state must be one digest long");
+    if (state.size() != digest_size(h))
+      fail(Errc::invalid_argument, "spin state must be one digest long");
     switch (h) {
-      case HashAlg::sha512: spin<SHA512_CTX>(SHA512_Init, SHA512_Update, SHA512_Final, state, iterations); return;
-      case HashAlg::sha384: spin<SHA512_CTX>(SHA384_Init, SHA384_Update, SHA384_Final, state, iterations); return;
-      case HashAlg::sha256: spin<SHA256_CTX>(SHA256_Init, SHA256_Update, SHA256_Final, state, iterations); return;
-      case HashAlg::sha1: spin<SHA_CTX>(SHA1_Init, SHA1_Update, SHA1_Final, state, iterations); return;
-      default: Backend::hash_spin(h, state, iterations);
+      case HashAlg::sha512:
+        spin<SHA512_CTX>(SHA512_Init, SHA512_Update, SHA512_Final, state, iterations);
+        return;
+      case HashAlg::sha384:
+        spin<SHA512_CTX>(SHA384_Init, SHA384_Update, SHA384_Final, state, iterations);
+        return;
+      case HashAlg::sha256:
+        spin<SHA256_CTX>(SHA256_Init, SHA256_Update, SHA256_Final, state, iterations);
+        return;
+      case HashAlg::sha1:
+        spin<SHA_CTX>(SHA1_Init, SHA1_Update, SHA1_Final, state, iterations);
+        return;
+      default:
+        Backend::hash_spin(h, state, iterations);
     }
   }
   std::unique_ptr<MacCtx> hmac(HashAlg h, ByteView key) const override {
     return std::make_unique<OsslMac>(h, key);
   }
-  void pbkdf2(HashAlg h, ByteView pw, ByteView salt, std::uint32_t iter, MutableByteView out) const override {
-    if (iter == 0 || iter > INT_MAX) fail(Errc::invalid_argument, "PBKDF2 iteration count out of range");
-    ok_or(PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(pw.data()), to_int(pw.size()), salt.data(),
-                            to_int(salt.size()), static_cast<int>(iter), md_of(h), to_int(out.size()),
-                            out.data()),
+  void pbkdf2(HashAlg h, ByteView pw, ByteView salt, std::uint32_t iter,
+              MutableByteView out) const override {
+    if (iter == 0 || iter > INT_MAX)
+      fail(Errc::invalid_argument, "PBKDF2 iteration count out of range");
+    ok_or(PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(pw.data()), to_int(pw.size()),
+                            salt.data(), to_int(salt.size()), static_cast<int>(iter), md_of(h),
+                            to_int(out.size()), out.data()),
           "PBKDF2 failed");
   }
-  void hkdf(HashAlg h, ByteView ikm, ByteView salt, ByteView info, MutableByteView out) const override {
+  void hkdf(HashAlg h, ByteView ikm, ByteView salt, ByteView info,
+            MutableByteView out) const override {
     check_hkdf_len(h, out.size());
     if (out.empty()) return;
     static EVP_KDF* const kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
@@ -324,13 +376,17 @@ class OpensslBackend final : public Backend {
     static const unsigned char empty = 0;
     OSSL_PARAM params[5];
     int i = 0;
-    params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>(md_name(h)), 0);
-    params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-                                                    const_cast<unsigned char*>(ikm.empty() ? &empty : ikm.data()), ikm.size());
+    params[i++] =
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>(md_name(h)), 0);
+    params[i++] = OSSL_PARAM_construct_octet_string(
+        OSSL_KDF_PARAM_KEY, const_cast<unsigned char*>(ikm.empty() ? &empty : ikm.data()),
+        ikm.size());
     if (!salt.empty())
-      params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<unsigned char*>(salt.data()), salt.size());
+      params[i++] = OSSL_PARAM_construct_octet_string(
+          OSSL_KDF_PARAM_SALT, const_cast<unsigned char*>(salt.data()), salt.size());
     if (!info.empty())
-      params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<unsigned char*>(info.data()), info.size());
+      params[i++] = OSSL_PARAM_construct_octet_string(
+          OSSL_KDF_PARAM_INFO, const_cast<unsigned char*>(info.data()), info.size());
     params[i] = OSSL_PARAM_construct_end();
     int rc = EVP_KDF_derive(ctx, out.data(), out.size(), params);
     EVP_KDF_CTX_free(ctx);
@@ -339,36 +395,54 @@ class OpensslBackend final : public Backend {
 
   std::unique_ptr<Aes> aes(ByteView key) const override { return std::make_unique<OsslAes>(key); }
 
-  Bytes gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView pt, std::size_t tag_len) const override {
-    check_gcm(key, nonce, tag_len);
+  Bytes gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView pt,
+                 std::size_t tag_len) const override {
+    check_gcm_params(key, nonce, tag_len);
     CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
     if (!ctx) throw std::bad_alloc();
-    ok_or(EVP_EncryptInit_ex(ctx.get(), aes_cipher("GCM", key.size()), nullptr, nullptr, nullptr), "GCM init failed");
-    ok_or(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, to_int(nonce.size()), nullptr), "GCM IV length");
-    ok_or(EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, key.data(), nonce.data()), "GCM init failed");
+    ok_or(EVP_EncryptInit_ex(ctx.get(), aes_cipher("GCM", key.size()), nullptr, nullptr, nullptr),
+          "GCM init failed");
+    ok_or(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, to_int(nonce.size()), nullptr),
+          "GCM IV length");
+    ok_or(EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, key.data(), nonce.data()),
+          "GCM init failed");
     int n = 0;
-    if (!aad.empty()) ok_or(EVP_EncryptUpdate(ctx.get(), nullptr, &n, aad.data(), to_int(aad.size())), "GCM AAD");
+    if (!aad.empty())
+      ok_or(EVP_EncryptUpdate(ctx.get(), nullptr, &n, aad.data(), to_int(aad.size())), "GCM AAD");
     Bytes out(pt.size() + tag_len);
-    if (!pt.empty()) ok_or(EVP_EncryptUpdate(ctx.get(), out.data(), &n, pt.data(), to_int(pt.size())), "GCM encrypt");
+    if (!pt.empty())
+      ok_or(EVP_EncryptUpdate(ctx.get(), out.data(), &n, pt.data(), to_int(pt.size())),
+            "GCM encrypt");
     ok_or(EVP_EncryptFinal_ex(ctx.get(), out.data() + pt.size(), &n), "GCM final");
-    ok_or(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag_len), out.data() + pt.size()), "GCM tag");
+    ok_or(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag_len),
+                              out.data() + pt.size()),
+          "GCM tag");
     return out;
   }
-  SecureBytes gcm_open(ByteView key, ByteView nonce, ByteView aad, ByteView sealed, std::size_t tag_len) const override {
-    check_gcm(key, nonce, tag_len);
+  SecureBytes gcm_open(ByteView key, ByteView nonce, ByteView aad, ByteView sealed,
+                       std::size_t tag_len) const override {
+    check_gcm_params(key, nonce, tag_len);
     if (sealed.size() < tag_len) fail(Errc::integrity, "authenticated decryption failed");
     std::size_t ct_len = sealed.size() - tag_len;
     CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
     if (!ctx) throw std::bad_alloc();
-    ok_or(EVP_DecryptInit_ex(ctx.get(), aes_cipher("GCM", key.size()), nullptr, nullptr, nullptr), "GCM init failed");
-    ok_or(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, to_int(nonce.size()), nullptr), "GCM IV length");
-    ok_or(EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, key.data(), nonce.data()), "GCM init failed");
+    ok_or(EVP_DecryptInit_ex(ctx.get(), aes_cipher("GCM", key.size()), nullptr, nullptr, nullptr),
+          "GCM init failed");
+    ok_or(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, to_int(nonce.size()), nullptr),
+          "GCM IV length");
+    ok_or(EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, key.data(), nonce.data()),
+          "GCM init failed");
     int n = 0;
-    if (!aad.empty()) ok_or(EVP_DecryptUpdate(ctx.get(), nullptr, &n, aad.data(), to_int(aad.size())), "GCM AAD");
+    if (!aad.empty())
+      ok_or(EVP_DecryptUpdate(ctx.get(), nullptr, &n, aad.data(), to_int(aad.size())), "GCM AAD");
     SecureBytes out(ct_len);
-    if (ct_len) ok_or(EVP_DecryptUpdate(ctx.get(), out.data(), &n, sealed.data(), to_int(ct_len)), "GCM decrypt");
+    if (ct_len)
+      ok_or(EVP_DecryptUpdate(ctx.get(), out.data(), &n, sealed.data(), to_int(ct_len)),
+            "GCM decrypt");
     Bytes tag(sealed.begin() + static_cast<std::ptrdiff_t>(ct_len), sealed.end());
-    ok_or(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(tag_len), tag.data()), "GCM tag");
+    ok_or(
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(tag_len), tag.data()),
+        "GCM tag");
     if (EVP_DecryptFinal_ex(ctx.get(), out.data() + ct_len, &n) <= 0)
       ossl_fail(Errc::integrity, "authenticated decryption failed");
     return out;
@@ -398,12 +472,19 @@ class OpensslBackend final : public Backend {
     EVP_PKEY* k = nullptr;
     switch (type) {
       case KeyType::rsa:
-        if (rsa_bits < 2048 || rsa_bits > 4096) fail(Errc::invalid_argument, "RSA key size must be 2048..4096 bits");
+        if (rsa_bits < 2048 || rsa_bits > 4096)
+          fail(Errc::invalid_argument, "RSA key size must be 2048..4096 bits");
         k = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", rsa_bits);
         break;
-      case KeyType::ec_p256: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
-      case KeyType::ec_p384: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"); break;
-      case KeyType::ed25519: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+      case KeyType::ec_p256:
+        k = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+        break;
+      case KeyType::ec_p384:
+        k = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+        break;
+      case KeyType::ed25519:
+        k = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+        break;
     }
     if (k == nullptr) ossl_fail(Errc::crypto, "key generation failed");
     return PrivateKey(wrap_pkey(this, k, true));
@@ -428,11 +509,12 @@ class OpensslBackend final : public Backend {
 
   Bytes sign(const PrivateKey& key, const SigParams& p, ByteView msg) const override {
     auto k = own(key);
-    check_scheme(k->type, p);
+    check_sig_params(k->type, p);
     MdCtxPtr mctx(EVP_MD_CTX_new());
     EVP_PKEY_CTX* pctx = nullptr;
-    ok_or(EVP_DigestSignInit(mctx.get(), &pctx, p.scheme == SigScheme::ed25519 ? nullptr : md_of(p.hash),
-                             nullptr, k->pkey.get()),
+    ok_or(EVP_DigestSignInit(mctx.get(), &pctx,
+                             p.scheme == SigScheme::ed25519 ? nullptr : md_of(p.hash), nullptr,
+                             k->pkey.get()),
           "sign init failed");
     set_rsa_sig_padding(pctx, p);
     std::size_t len = 0;
@@ -445,7 +527,7 @@ class OpensslBackend final : public Backend {
   }
   bool verify(const PublicKey& key, const SigParams& p, ByteView msg, ByteView sig) const override {
     auto k = own_pub(key);
-    check_scheme(k->type, p);
+    check_sig_params(k->type, p);
     if (!signature_shape_ok(k->type, k->bits, p, sig)) return false;
     Bytes converted;
     if (p.scheme == SigScheme::ecdsa_p1363) {
@@ -454,8 +536,9 @@ class OpensslBackend final : public Backend {
     }
     MdCtxPtr mctx(EVP_MD_CTX_new());
     EVP_PKEY_CTX* pctx = nullptr;
-    ok_or(EVP_DigestVerifyInit(mctx.get(), &pctx, p.scheme == SigScheme::ed25519 ? nullptr : md_of(p.hash),
-                               nullptr, k->pkey.get()),
+    ok_or(EVP_DigestVerifyInit(mctx.get(), &pctx,
+                               p.scheme == SigScheme::ed25519 ? nullptr : md_of(p.hash), nullptr,
+                               k->pkey.get()),
           "verify init failed");
     set_rsa_sig_padding(pctx, p);
     int rc = EVP_DigestVerify(mctx.get(), sig.data(), sig.size(), msg.data(), msg.size());
@@ -470,13 +553,16 @@ class OpensslBackend final : public Backend {
     ok_or(EVP_PKEY_encrypt_init(ctx.get()), "RSA init failed");
     set_rsa_enc_padding(ctx.get(), p);
     std::size_t len = 0;
-    ok_or(EVP_PKEY_encrypt(ctx.get(), nullptr, &len, pt.data(), pt.size()), "RSA encryption failed", Errc::invalid_argument);
+    ok_or(EVP_PKEY_encrypt(ctx.get(), nullptr, &len, pt.data(), pt.size()), "RSA encryption failed",
+          Errc::invalid_argument);
     Bytes out(len);
-    ok_or(EVP_PKEY_encrypt(ctx.get(), out.data(), &len, pt.data(), pt.size()), "RSA encryption failed (message too long?)", Errc::invalid_argument);
+    ok_or(EVP_PKEY_encrypt(ctx.get(), out.data(), &len, pt.data(), pt.size()),
+          "RSA encryption failed (message too long?)", Errc::invalid_argument);
     out.resize(len);
     return out;
   }
-  SecureBytes rsa_decrypt(const PrivateKey& key, const RsaEncParams& p, ByteView ct) const override {
+  SecureBytes rsa_decrypt(const PrivateKey& key, const RsaEncParams& p,
+                          ByteView ct) const override {
     auto k = own(key);
     if (k->type != KeyType::rsa) fail(Errc::invalid_argument, "RSA decryption needs an RSA key");
     PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, k->pkey.get(), nullptr));
@@ -498,7 +584,8 @@ class OpensslBackend final : public Backend {
       fail(Errc::invalid_argument, "ECDH needs two keys on the same NIST curve");
     PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, k->pkey.get(), nullptr));
     ok_or(EVP_PKEY_derive_init(ctx.get()), "ECDH init failed");
-    ok_or(EVP_PKEY_derive_set_peer(ctx.get(), pk->pkey.get()), "ECDH peer key rejected", Errc::bad_format);
+    ok_or(EVP_PKEY_derive_set_peer(ctx.get(), pk->pkey.get()), "ECDH peer key rejected",
+          Errc::bad_format);
     std::size_t len = 0;
     ok_or(EVP_PKEY_derive(ctx.get(), nullptr, &len), "ECDH failed");
     SecureBytes out(len);
@@ -508,28 +595,27 @@ class OpensslBackend final : public Backend {
   }
 
  private:
-  static void check_gcm(ByteView key, ByteView nonce, std::size_t tag_len) {
-    check_aes_key(key);
-    if (nonce.empty() || nonce.size() > 128) fail(Errc::invalid_argument, "GCM nonce must be 1..128 bytes");
-    if (tag_len < 12 || tag_len > 16) fail(Errc::invalid_argument, "GCM tag length must be 12..16 bytes");
-  }
-  static std::size_t wrap_op(ByteView kek, ByteView in, MutableByteView out, bool padded, bool enc) {
+  static std::size_t wrap_op(ByteView kek, ByteView in, MutableByteView out, bool padded,
+                             bool enc) {
     CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
     if (!ctx) throw std::bad_alloc();
     EVP_CIPHER_CTX_set_flags(ctx.get(), EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
-    ok_or(EVP_CipherInit_ex(ctx.get(), aes_cipher(padded ? "WRAP-PAD" : "WRAP", kek.size()), nullptr,
-                            kek.data(), nullptr, enc ? 1 : 0),
+    ok_or(EVP_CipherInit_ex(ctx.get(), aes_cipher(padded ? "WRAP-PAD" : "WRAP", kek.size()),
+                            nullptr, kek.data(), nullptr, enc ? 1 : 0),
           "key wrap init failed");
     int n = 0, m = 0;
     if (EVP_CipherUpdate(ctx.get(), out.data(), &n, in.data(), to_int(in.size())) <= 0 ||
         EVP_CipherFinal_ex(ctx.get(), out.data() + n, &m) <= 0)
-      ossl_fail(enc ? Errc::crypto : Errc::integrity, enc ? "key wrap failed" : "key unwrap failed");
+      ossl_fail(enc ? Errc::crypto : Errc::integrity,
+                enc ? "key wrap failed" : "key unwrap failed");
     return static_cast<std::size_t>(n + m);
   }
   std::shared_ptr<const OsslKey> own(const PrivateKey& key) const {
     auto& h = key.handle();
     if (!h.is_private) fail(Errc::invalid_argument, "a private key is needed");
-    if (h.backend == this) return std::shared_ptr<const OsslKey>(std::shared_ptr<const OsslKey>{}, static_cast<const OsslKey*>(&h));
+    if (h.backend == this)
+      return std::shared_ptr<const OsslKey>(std::shared_ptr<const OsslKey>{},
+                                            static_cast<const OsslKey*>(&h));
     auto der = h.pkcs8_der();
     auto pk = load_private_key(der);
     return std::static_pointer_cast<const OsslKey>(pk.handle_ptr());
@@ -537,27 +623,19 @@ class OpensslBackend final : public Backend {
   std::shared_ptr<const OsslKey> own_pub(const PublicKey& key) const {
     auto& h = key.handle();
     if (h.backend == this && !h.is_private)
-      return std::shared_ptr<const OsslKey>(std::shared_ptr<const OsslKey>{}, static_cast<const OsslKey*>(&h));
+      return std::shared_ptr<const OsslKey>(std::shared_ptr<const OsslKey>{},
+                                            static_cast<const OsslKey*>(&h));
     return std::static_pointer_cast<const OsslKey>(load_spki(this, h.spki_der()));
   }
-  static void check_scheme(KeyType t, const SigParams& p) {
-    bool ok = false;
-    switch (p.scheme) {
-      case SigScheme::rsa_pkcs1v15:
-      case SigScheme::rsa_pss: ok = t == KeyType::rsa; break;
-      case SigScheme::ecdsa_der:
-      case SigScheme::ecdsa_p1363: ok = t == KeyType::ec_p256 || t == KeyType::ec_p384; break;
-      case SigScheme::ed25519: ok = t == KeyType::ed25519; break;
-    }
-    if (!ok) fail(Errc::invalid_argument, "signature scheme does not match the key type");
-    if (p.hash == HashAlg::md5 && p.scheme != SigScheme::ed25519) fail(Errc::invalid_argument, "MD5 signatures are refused");
-  }
+
   static void set_rsa_sig_padding(EVP_PKEY_CTX* pctx, const SigParams& p) {
     if (p.scheme == SigScheme::rsa_pkcs1v15) {
       ok_or(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING), "RSA padding");
     } else if (p.scheme == SigScheme::rsa_pss) {
       ok_or(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), "RSA padding");
-      ok_or(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, p.pss_salt_len < 0 ? RSA_PSS_SALTLEN_DIGEST : p.pss_salt_len), "PSS salt");
+      ok_or(EVP_PKEY_CTX_set_rsa_pss_saltlen(
+                pctx, p.pss_salt_len < 0 ? RSA_PSS_SALTLEN_DIGEST : p.pss_salt_len),
+            "PSS salt");
       ok_or(EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md_of(p.hash)), "PSS MGF1");
     }
   }

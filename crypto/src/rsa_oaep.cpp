@@ -10,8 +10,8 @@ void mgf1_xor(const Backend& be, HashAlg h, ByteView seed, MutableByteView targe
   Bytes block(digest_size(h));
   std::size_t off = 0;
   for (std::uint32_t counter = 0; off < target.size(); ++counter) {
-    std::uint8_t c[4] = {std::uint8_t(counter >> 24), std::uint8_t(counter >> 16), std::uint8_t(counter >> 8),
-                         std::uint8_t(counter)};
+    std::uint8_t c[4] = {std::uint8_t(counter >> 24), std::uint8_t(counter >> 16),
+                         std::uint8_t(counter >> 8), std::uint8_t(counter)};
     ctx->update(seed);
     ctx->update(c);
     ctx->finish(block);
@@ -21,9 +21,11 @@ void mgf1_xor(const Backend& be, HashAlg h, ByteView seed, MutableByteView targe
 
 }  // namespace
 
-Bytes oaep_encode(const Backend& be, HashAlg h, HashAlg mgf, ByteView label, ByteView msg, std::size_t k) {
+Bytes oaep_encode(const Backend& be, HashAlg h, HashAlg mgf, ByteView label, ByteView msg,
+                  std::size_t k) {
   std::size_t hlen = digest_size(h);
-  if (k < 2 * hlen + 2 || msg.size() > k - 2 * hlen - 2) fail(Errc::invalid_argument, "message too long for RSA-OAEP");
+  if (k < 2 * hlen + 2 || msg.size() > k - 2 * hlen - 2)
+    fail(Errc::invalid_argument, "message too long for RSA-OAEP");
   Bytes em(k, 0);
   MutableByteView seed(em.data() + 1, hlen);
   MutableByteView db(em.data() + 1 + hlen, k - hlen - 1);
@@ -37,7 +39,8 @@ Bytes oaep_encode(const Backend& be, HashAlg h, HashAlg mgf, ByteView label, Byt
   return em;
 }
 
-std::optional<SecureBytes> oaep_decode(const Backend& be, HashAlg h, HashAlg mgf, ByteView label, ByteView em_in) {
+std::optional<SecureBytes> oaep_decode(const Backend& be, HashAlg h, HashAlg mgf, ByteView label,
+                                       ByteView em_in) {
   std::size_t hlen = digest_size(h), k = em_in.size();
   if (k < 2 * hlen + 2) return std::nullopt;
   SecureBytes em(em_in.begin(), em_in.end());
@@ -52,11 +55,12 @@ std::optional<SecureBytes> oaep_decode(const Backend& be, HashAlg h, HashAlg mgf
   unsigned found = 0;  // becomes 1 at the 0x01 separator
   std::size_t msg_start = 0;
   for (std::size_t i = hlen; i < db.size(); ++i) {
-    unsigned is_one = static_cast<unsigned>(((db[i] ^ 1u) - 1u) >> 31) & 1u;   // db[i] == 1
-    unsigned is_zero = static_cast<unsigned>((db[i] - 1u) >> 31) & 1u;         // db[i] == 0
+    unsigned is_one = static_cast<unsigned>(((db[i] ^ 1u) - 1u) >> 31) & 1u;  // db[i] == 1
+    unsigned is_zero = static_cast<unsigned>((db[i] - 1u) >> 31) & 1u;        // db[i] == 0
     unsigned take = is_one & (found ^ 1u);
     msg_start |= (0u - take) & (i + 1);
-    bad |= (found ^ 1u) & (is_one ^ 1u) & (is_zero ^ 1u);  // a non-zero, non-one byte before separator
+    bad |=
+        (found ^ 1u) & (is_one ^ 1u) & (is_zero ^ 1u);  // a non-zero, non-one byte before separator
     found |= is_one;
   }
   bad |= found ^ 1u;

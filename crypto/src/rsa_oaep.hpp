@@ -11,8 +11,10 @@
 namespace openrms::crypto {
 
 /// Returns EM of k bytes, or throws invalid_argument if the message is too long.
-Bytes oaep_encode(const Backend& be, HashAlg h, HashAlg mgf, ByteView label, ByteView msg, std::size_t k);
+Bytes oaep_encode(const Backend& be, HashAlg h, HashAlg mgf, ByteView label, ByteView msg,
+                  std::size_t k);
 /// Decodes EM (exactly k bytes). nullopt on any decoding error.
-std::optional<SecureBytes> oaep_decode(const Backend& be, HashAlg h, HashAlg mgf, ByteView label, ByteView em);
+std::optional<SecureBytes> oaep_decode(const Backend& be, HashAlg h, HashAlg mgf, ByteView label,
+                                       ByteView em);
 
 }  // namespace openrms::crypto

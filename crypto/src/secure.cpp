@@ -54,7 +54,9 @@ Bytes from_hex(std::string_view hex) {
 
 bool disable_core_dumps() noexcept {
   bool ok = prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0;
-  struct rlimit rl{0, 0};
+  struct rlimit rl {
+    0, 0
+  };
   ok = (setrlimit(RLIMIT_CORE, &rl) == 0) && ok;
   return ok;
 }

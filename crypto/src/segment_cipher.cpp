@@ -26,7 +26,8 @@ bool cpu_has_vaes512() noexcept {
 #if defined(__x86_64__)
   static const bool has = [] {
     unsigned a = 0, b = 0, c = 0, d = 0;
-    if (!cpu_has_aesni() || !__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return false;  // OSXSAVE
+    if (!cpu_has_aesni() || !__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)))
+      return false;  // OSXSAVE
     unsigned lo = 0, hi = 0;
     __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     if ((lo & 0xE6) != 0xE6) return false;  // the OS saves SSE, AVX and AVX-512 state
@@ -44,7 +45,7 @@ bool cpu_has_vaes512() noexcept {
 namespace {
 constexpr std::size_t kLanes = 8;
 constexpr std::size_t kGroup = lanes::kWideLanes;  // segments per IV batch (>= kLanes)
-constexpr std::size_t kParallelMinSegments = 32;  // below ~128 KiB one thread is faster
+constexpr std::size_t kParallelMinSegments = 32;   // below ~128 KiB one thread is faster
 }  // namespace
 
 struct SegmentCipher::Impl {
@@ -70,7 +71,8 @@ struct SegmentCipher::Impl {
       Bytes d(digest_size(iv_hash));
       for (std::size_t i = 0; i < count; ++i) {
         std::uint32_t n = static_cast<std::uint32_t>(first + i);
-        std::uint8_t le[4] = {std::uint8_t(n), std::uint8_t(n >> 8), std::uint8_t(n >> 16), std::uint8_t(n >> 24)};
+        std::uint8_t le[4] = {std::uint8_t(n), std::uint8_t(n >> 8), std::uint8_t(n >> 16),
+                              std::uint8_t(n >> 24)};
         h->update(salt);
         h->update(le);
         h->finish(d);
@@ -81,11 +83,14 @@ struct SegmentCipher::Impl {
     }
     std::memset(out, 0, 16 * count);
     for (std::size_t i = 0; i < count; ++i) {
-      std::uint64_t v = mode == SegmentMode::cbc4k ? static_cast<std::uint32_t>(first + i) : (first + i) * 512;
+      std::uint64_t v =
+          mode == SegmentMode::cbc4k ? static_cast<std::uint32_t>(first + i) : (first + i) * 512;
       for (int b = 0; b < 8; ++b) out[16 * i + b] = static_cast<std::uint8_t>(v >> (8 * b));
     }
-    if (use_lanes) lanes::ecb_encrypt(ks, out, out, count);
-    else aes->ecb_encrypt(ByteView(out, 16 * count), MutableByteView(out, 16 * count));
+    if (use_lanes)
+      lanes::ecb_encrypt(ks, out, out, count);
+    else
+      aes->ecb_encrypt(ByteView(out, 16 * count), MutableByteView(out, 16 * count));
   }
 
   struct Tools {
@@ -146,8 +151,11 @@ struct SegmentCipher::Impl {
       for (std::size_t l = 0; l < cnt; ++l) {
         const std::uint8_t* ip = in + (done + l) * len;
         std::uint8_t* op = out + (done + l) * len;
-        if (use_lanes) lanes::cbc_decrypt(ks, iv + 16 * l, ip, op, len / 16);
-        else t.aes->cbc_decrypt(ByteView(iv + 16 * l, 16), ByteView(ip, len), MutableByteView(op, len));
+        if (use_lanes)
+          lanes::cbc_decrypt(ks, iv + 16 * l, ip, op, len / 16);
+        else
+          t.aes->cbc_decrypt(ByteView(iv + 16 * l, 16), ByteView(ip, len),
+                             MutableByteView(op, len));
       }
       done += cnt;
     }
@@ -162,7 +170,8 @@ struct SegmentCipher::Impl {
       return;
     }
     // Chunks of whole lane groups, about 4 per thread for balance.
-    std::size_t chunk = std::max<std::size_t>(kGroup, (nseg / (th * 4) + kGroup - 1) / kGroup * kGroup);
+    std::size_t chunk =
+        std::max<std::size_t>(kGroup, (nseg / (th * 4) + kGroup - 1) / kGroup * kGroup);
     std::size_t chunks = (nseg + chunk - 1) / chunk;
     pool.parallel_for(chunks, th, [&](std::size_t c) {
       std::size_t s = c * chunk;
@@ -176,7 +185,8 @@ SegmentCipher::SegmentCipher(SegmentCipher&&) noexcept = default;
 SegmentCipher& SegmentCipher::operator=(SegmentCipher&&) noexcept = default;
 SegmentCipher::~SegmentCipher() = default;
 
-static std::unique_ptr<SegmentCipher::Impl> make_impl(SegmentMode mode, ByteView key, const SegmentOptions& opt) {
+static std::unique_ptr<SegmentCipher::Impl> make_impl(SegmentMode mode, ByteView key,
+                                                      const SegmentOptions& opt) {
   check_aes_key(key);
   auto impl = std::make_unique<SegmentCipher::Impl>();
   impl->mode = mode;
@@ -185,7 +195,8 @@ static std::unique_ptr<SegmentCipher::Impl> make_impl(SegmentMode mode, ByteView
   impl->threads = opt.threads;
   impl->be = opt.backend ? opt.backend : &default_backend();
   impl->use_lanes = opt.engine != SegmentOptions::Engine::backend && lanes::cpu_has_aesni();
-  impl->use_wide = impl->use_lanes && opt.engine != SegmentOptions::Engine::lanes128 && lanes::cpu_has_vaes512();
+  impl->use_wide =
+      impl->use_lanes && opt.engine != SegmentOptions::Engine::lanes128 && lanes::cpu_has_vaes512();
   if (impl->use_lanes) lanes::expand_key(key.data(), key.size(), impl->ks);
   return impl;
 }
@@ -196,7 +207,8 @@ SegmentCipher SegmentCipher::cbc4k(ByteView key, SegmentOptions opt) {
 SegmentCipher SegmentCipher::cbc512(ByteView key, SegmentOptions opt) {
   return SegmentCipher(make_impl(SegmentMode::cbc512, key, opt));
 }
-SegmentCipher SegmentCipher::agile(ByteView key, HashAlg iv_hash, ByteView salt, SegmentOptions opt) {
+SegmentCipher SegmentCipher::agile(ByteView key, HashAlg iv_hash, ByteView salt,
+                                   SegmentOptions opt) {
   if (salt.empty()) fail(Errc::invalid_argument, "Agile IV salt must not be empty");
   auto impl = make_impl(SegmentMode::agile, key, opt);
   impl->iv_hash = iv_hash;
@@ -204,23 +216,35 @@ SegmentCipher SegmentCipher::agile(ByteView key, HashAlg iv_hash, ByteView salt,
   return SegmentCipher(std::move(impl));
 }
 
-SegmentMode SegmentCipher::mode() const noexcept { return impl_->mode; }
-std::size_t SegmentCipher::segment_size() const noexcept { return impl_->seg; }
-bool SegmentCipher::uses_lanes() const noexcept { return impl_->use_lanes; }
-bool SegmentCipher::uses_wide_lanes() const noexcept { return impl_->use_wide; }
+SegmentMode SegmentCipher::mode() const noexcept {
+  return impl_->mode;
+}
+std::size_t SegmentCipher::segment_size() const noexcept {
+  return impl_->seg;
+}
+bool SegmentCipher::uses_lanes() const noexcept {
+  return impl_->use_lanes;
+}
+bool SegmentCipher::uses_wide_lanes() const noexcept {
+  return impl_->use_wide;
+}
 
 std::uint64_t SegmentCipher::ciphertext_size(std::uint64_t n) const noexcept {
   switch (impl_->mode) {
-    case SegmentMode::cbc4k: return n - n % 16 + 16;
-    case SegmentMode::cbc512: return n;
-    case SegmentMode::agile: return (n + 15) / 16 * 16;
+    case SegmentMode::cbc4k:
+      return n - n % 16 + 16;
+    case SegmentMode::cbc512:
+      return n;
+    case SegmentMode::agile:
+      return (n + 15) / 16 * 16;
   }
   return n;
 }
 
 void SegmentCipher::encrypt_segments(std::uint64_t first, ByteView in, MutableByteView out) const {
   const Impl& m = *impl_;
-  if (in.size() % m.seg != 0) fail(Errc::invalid_argument, "input is not a whole number of segments");
+  if (in.size() % m.seg != 0)
+    fail(Errc::invalid_argument, "input is not a whole number of segments");
   if (out.size() < in.size()) fail(Errc::invalid_argument, "output buffer too small");
   std::size_t nseg = in.size() / m.seg;
   if (nseg == 0) return;
@@ -232,7 +256,8 @@ void SegmentCipher::encrypt_segments(std::uint64_t first, ByteView in, MutableBy
 
 void SegmentCipher::decrypt_segments(std::uint64_t first, ByteView in, MutableByteView out) const {
   const Impl& m = *impl_;
-  if (in.size() % m.seg != 0) fail(Errc::invalid_argument, "input is not a whole number of segments");
+  if (in.size() % m.seg != 0)
+    fail(Errc::invalid_argument, "input is not a whole number of segments");
   if (out.size() < in.size()) fail(Errc::invalid_argument, "output buffer too small");
   std::size_t nseg = in.size() / m.seg;
   if (nseg == 0) return;
@@ -242,9 +267,11 @@ void SegmentCipher::decrypt_segments(std::uint64_t first, ByteView in, MutableBy
   });
 }
 
-std::size_t SegmentCipher::encrypt_final(std::uint64_t index, ByteView in, MutableByteView out) const {
+std::size_t SegmentCipher::encrypt_final(std::uint64_t index, ByteView in,
+                                         MutableByteView out) const {
   const Impl& m = *impl_;
-  if (in.size() >= m.seg) fail(Errc::invalid_argument, "final segment must be shorter than a segment");
+  if (in.size() >= m.seg)
+    fail(Errc::invalid_argument, "final segment must be shorter than a segment");
   if (m.mode == SegmentMode::cbc512 && in.size() % 16 != 0)
     fail(Errc::invalid_argument, "CBC512 content must be a multiple of 16 bytes");
   std::size_t n = static_cast<std::size_t>(ciphertext_size(in.size()));
@@ -260,7 +287,8 @@ std::size_t SegmentCipher::encrypt_final(std::uint64_t index, ByteView in, Mutab
   return n;
 }
 
-std::size_t SegmentCipher::decrypt_final(std::uint64_t index, ByteView in, MutableByteView out) const {
+std::size_t SegmentCipher::decrypt_final(std::uint64_t index, ByteView in,
+                                         MutableByteView out) const {
   const Impl& m = *impl_;
   if (in.size() % 16 != 0 || in.size() > m.seg || (m.mode == SegmentMode::cbc4k && in.empty()))
     fail(Errc::bad_format, "ciphertext has an invalid length");
@@ -292,9 +320,11 @@ SecureBytes SegmentCipher::decrypt(ByteView in, std::optional<std::uint64_t> pla
   std::size_t whole = nfull * seg;
   SecureBytes out(in.size());
   decrypt_segments(0, in.first(whole), MutableByteView(out).first(whole));
-  std::size_t n = whole + decrypt_final(nfull, in.subspan(whole), MutableByteView(out).subspan(whole));
+  std::size_t n =
+      whole + decrypt_final(nfull, in.subspan(whole), MutableByteView(out).subspan(whole));
   if (plaintext_size) {
-    if (*plaintext_size > n) fail(Errc::bad_format, "declared plaintext size exceeds the ciphertext");
+    if (*plaintext_size > n)
+      fail(Errc::bad_format, "declared plaintext size exceeds the ciphertext");
     n = static_cast<std::size_t>(*plaintext_size);
   }
   out.resize(n);
@@ -336,19 +366,28 @@ void SegmentStream::flush(bool final) {
   const bool enc = dir_ == Direction::encrypt;
   const bool cbc4k = cipher_.mode() == SegmentMode::cbc4k;
   std::size_t nseg;
-  if (enc) nseg = buf_.size() / seg;
-  else if (cbc4k) nseg = buf_.empty() ? 0 : (buf_.size() - 1) / seg;  // keep the padded final segment
-  else nseg = buf_.size() / seg;
+  if (enc)
+    nseg = buf_.size() / seg;
+  else if (cbc4k)
+    nseg = buf_.empty() ? 0 : (buf_.size() - 1) / seg;  // keep the padded final segment
+  else
+    nseg = buf_.size() / seg;
   if (!final && !enc && nseg * seg == buf_.size() && nseg > 0) --nseg;
   std::size_t whole = nseg * seg;
   std::size_t produced = whole;
-  if (enc) cipher_.encrypt_segments(next_segment_, ByteView(buf_).first(whole), MutableByteView(out_).first(whole));
-  else cipher_.decrypt_segments(next_segment_, ByteView(buf_).first(whole), MutableByteView(out_).first(whole));
+  if (enc)
+    cipher_.encrypt_segments(next_segment_, ByteView(buf_).first(whole),
+                             MutableByteView(out_).first(whole));
+  else
+    cipher_.decrypt_segments(next_segment_, ByteView(buf_).first(whole),
+                             MutableByteView(out_).first(whole));
   next_segment_ += nseg;
   if (final) {
     ByteView rest = ByteView(buf_).subspan(whole);
     if (enc) {
-      if (cbc4k || !rest.empty()) produced += cipher_.encrypt_final(next_segment_, rest, MutableByteView(out_).subspan(whole));
+      if (cbc4k || !rest.empty())
+        produced +=
+            cipher_.encrypt_final(next_segment_, rest, MutableByteView(out_).subspan(whole));
     } else if (cbc4k || !rest.empty()) {
       produced += cipher_.decrypt_final(next_segment_, rest, MutableByteView(out_).subspan(whole));
     }
@@ -358,7 +397,8 @@ void SegmentStream::flush(bool final) {
   if (!enc && limit_) {
     std::uint64_t room = *limit_ > out_total_ ? *limit_ - out_total_ : 0;
     emit = static_cast<std::size_t>(std::min<std::uint64_t>(emit, room));
-    if (final && out_total_ + emit < *limit_) fail(Errc::bad_format, "declared plaintext size exceeds the ciphertext");
+    if (final && out_total_ + emit < *limit_)
+      fail(Errc::bad_format, "declared plaintext size exceeds the ciphertext");
   }
   if (emit) sink_(ByteView(out_).first(emit));
   out_total_ += emit;

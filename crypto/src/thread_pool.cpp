@@ -66,9 +66,11 @@ void ThreadPool::worker() {
   }
 }
 
-void ThreadPool::parallel_for(std::size_t n, unsigned max_threads, const std::function<void(std::size_t)>& fn) {
+void ThreadPool::parallel_for(std::size_t n, unsigned max_threads,
+                              const std::function<void(std::size_t)>& fn) {
   if (n == 0) return;
-  unsigned threads = std::min<unsigned>(max_threads == 0 ? concurrency() : max_threads, concurrency());
+  unsigned threads =
+      std::min<unsigned>(max_threads == 0 ? concurrency() : max_threads, concurrency());
   if (threads <= 1 || n == 1) {
     for (std::size_t i = 0; i < n; ++i) fn(i);
     return;

@@ -25,7 +25,8 @@ class ThreadPool {
   unsigned concurrency() const noexcept { return static_cast<unsigned>(workers_.size()) + 1; }
   /// Runs fn(i) for every i in [0, n) on at most max_threads threads (the caller works too).
   /// Safe to call from several threads at once. Rethrows the first exception fn threw.
-  void parallel_for(std::size_t n, unsigned max_threads, const std::function<void(std::size_t)>& fn);
+  void parallel_for(std::size_t n, unsigned max_threads,
+                    const std::function<void(std::size_t)>& fn);
 
  private:
   struct Job;

@@ -7,10 +7,16 @@
 namespace openrms::crypto {
 namespace {
 
-const Backend& ossl() { return openssl_backend(); }
-const Backend& other() { return has_botan() ? botan_backend() : openssl_backend(); }
+const Backend& ossl() {
+  return openssl_backend();
+}
+const Backend& other() {
+  return has_botan() ? botan_backend() : openssl_backend();
+}
 
-Bytes bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+Bytes bytes(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
 
 class Kat : public ::testing::TestWithParam<const Backend*> {
  protected:
@@ -20,14 +26,17 @@ class Kat : public ::testing::TestWithParam<const Backend*> {
 // Published vectors: FIPS 180-4 examples, RFC 1321, RFC 6070, RFC 6229, FIPS-197 Appendix C.
 TEST_P(Kat, Hashes) {
   EXPECT_EQ(to_hex(be().digest(HashAlg::md5, bytes("abc"))), "900150983cd24fb0d6963f7d28e17f72");
-  EXPECT_EQ(to_hex(be().digest(HashAlg::sha1, bytes("abc"))), "a9993e364706816aba3e25717850c26c9cd0d89d");
+  EXPECT_EQ(to_hex(be().digest(HashAlg::sha1, bytes("abc"))),
+            "a9993e364706816aba3e25717850c26c9cd0d89d");
   EXPECT_EQ(to_hex(be().digest(HashAlg::sha256, bytes("abc"))),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(to_hex(be().digest(HashAlg::sha512, bytes("abc"))),
-            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd"
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c"
+            "23a3feebbd"
             "454d4423643ce80e2a9ac94fa54ca49f");
   EXPECT_EQ(to_hex(be().digest(HashAlg::sha384, bytes("abc"))),
-            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7");
+            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baec"
+            "a134c825a7");
 }
 
 TEST_P(Kat, HashContextIsReusable) {
@@ -60,10 +69,13 @@ TEST_P(Kat, Rc4Rfc6229) {
 
 TEST_P(Kat, AesFips197) {
   Bytes pt = from_hex("00112233445566778899aabbccddeeff"), out(16);
-  struct { const char* key; const char* ct; } v[] = {
-      {"000102030405060708090a0b0c0d0e0f", "69c4e0d86a7b0430d8cdb78070b4c55a"},
-      {"000102030405060708090a0b0c0d0e0f1011121314151617", "dda97ca4864cdfe06eaf70a0ec0d7191"},
-      {"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "8ea2b7ca516745bfeafc49904b496089"}};
+  struct {
+    const char* key;
+    const char* ct;
+  } v[] = {{"000102030405060708090a0b0c0d0e0f", "69c4e0d86a7b0430d8cdb78070b4c55a"},
+           {"000102030405060708090a0b0c0d0e0f1011121314151617", "dda97ca4864cdfe06eaf70a0ec0d7191"},
+           {"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+            "8ea2b7ca516745bfeafc49904b496089"}};
   for (auto& x : v) {
     auto aes = be().aes(from_hex(x.key));
     aes->ecb_encrypt(pt, out);
@@ -82,7 +94,8 @@ TEST_P(Kat, AesCtrSp800_38a) {
   EXPECT_EQ(to_hex(out), "601ec313775789a5b7a7f504bbf3d228f443e3ca4d62b59aca84e990cacaf5c5");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Kat, ::testing::ValuesIn(test::all_backends()), test::backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, Kat, ::testing::ValuesIn(test::all_backends()),
+                         test::backend_name);
 
 // ---- differential: random inputs, both backends must agree bit for bit ----
 
@@ -98,7 +111,8 @@ class Differential : public ::testing::Test {
 };
 
 TEST_F(Differential, HashHmacKdf) {
-  for (HashAlg h : {HashAlg::md5, HashAlg::sha1, HashAlg::sha224, HashAlg::sha256, HashAlg::sha384, HashAlg::sha512}) {
+  for (HashAlg h : {HashAlg::md5, HashAlg::sha1, HashAlg::sha224, HashAlg::sha256, HashAlg::sha384,
+                    HashAlg::sha512}) {
     for (int i = 0; i < 20; ++i) {
       Bytes m = rand_bytes(rand_size(3000)), k = rand_bytes(rand_size(200));
       EXPECT_EQ(ossl().digest(h, m), other().digest(h, m));
@@ -145,7 +159,8 @@ TEST_F(Differential, AesModes) {
       EXPECT_EQ(ossl().key_wrap(key, kd, false), other().key_wrap(key, kd, false));
       Bytes kp = rand_bytes(1 + rand_size(40));
       EXPECT_EQ(ossl().key_wrap(key, kp, true), other().key_wrap(key, kp, true));
-      Bytes r = rand_bytes(1 + rand_size(255)), s = rand_bytes(rand_size(3000)), o1(s.size()), o2(s.size());
+      Bytes r = rand_bytes(1 + rand_size(255)), s = rand_bytes(rand_size(3000)), o1(s.size()),
+            o2(s.size());
       ossl().rc4(r)->apply(s, o1);
       other().rc4(r)->apply(s, o2);
       EXPECT_EQ(o1, o2);
@@ -194,7 +209,8 @@ TEST_F(Differential, KeysSignaturesAcrossBackends) {
         PublicKey pub = verifier->load_public_key(k.public_key().spki_der());
         PrivateKey again = verifier->load_private_key(k.pkcs8_der());
         EXPECT_EQ(again.public_key().spki_der(), k.public_key().spki_der());
-        EXPECT_TRUE(verifier->verify(pub, c.sig, msg, sig)) << signer->name() << "->" << verifier->name();
+        EXPECT_TRUE(verifier->verify(pub, c.sig, msg, sig))
+            << signer->name() << "->" << verifier->name();
         Bytes bad = msg;
         bad[0] ^= 1;
         EXPECT_FALSE(verifier->verify(pub, c.sig, bad, sig));
@@ -202,10 +218,11 @@ TEST_F(Differential, KeysSignaturesAcrossBackends) {
         std::string pem = k.public_key().spki_pem();
         EXPECT_EQ(verifier->load_public_key(bytes(pem)).spki_der(), k.public_key().spki_der());
         SecureString priv_pem = k.pkcs8_pem();
-        EXPECT_EQ(verifier->load_private_key(as_bytes(std::string_view(priv_pem.data(), priv_pem.size())))
-                      .public_key()
-                      .spki_der(),
-                  k.public_key().spki_der());
+        EXPECT_EQ(
+            verifier->load_private_key(as_bytes(std::string_view(priv_pem.data(), priv_pem.size())))
+                .public_key()
+                .spki_der(),
+            k.public_key().spki_der());
       }
     }
   }
@@ -276,7 +293,8 @@ TEST(HashSpin, MatchesDefinitionOnEveryBackend) {
     Bytes h0 = openssl_backend().digest(h, Bytes{1, 2, 3});
     Bytes expect = h0;
     for (std::uint32_t i = 0; i < 1000; ++i) {
-      Bytes in = {std::uint8_t(i), std::uint8_t(i >> 8), std::uint8_t(i >> 16), std::uint8_t(i >> 24)};
+      Bytes in = {std::uint8_t(i), std::uint8_t(i >> 8), std::uint8_t(i >> 16),
+                  std::uint8_t(i >> 24)};
       in.insert(in.end(), expect.begin(), expect.end());
       expect = openssl_backend().digest(h, in);
     }
@@ -292,11 +310,13 @@ TEST(HashSpin, MatchesDefinitionOnEveryBackend) {
 TEST(HashSpin, PublishedAgileVector) {
   for (const Backend* be : test::all_backends()) {
     Bytes state = from_hex(
-        "18c33ada0b6d830e9706d727cb8144a987cbd58d54dda34ad9819c8b506af8a3e432745d626436e6002dedeeec7f5d842078c3798aa0423b"
+        "18c33ada0b6d830e9706d727cb8144a987cbd58d54dda34ad9819c8b506af8a3e432745d626436e6002dedeeec"
+        "7f5d842078c3798aa0423b"
         "8e6dac3ea4d0a7ad");
     be->hash_spin(HashAlg::sha512, state, 100000);
     EXPECT_EQ(to_hex(state),
-              "244a8f097708ba992f489adc323b5e52a2ea8c5589e7b1d37ed0bec67a6ec91b0603689853ac9e3e1572c54f2c733aa0d6192c91c1c7"
+              "244a8f097708ba992f489adc323b5e52a2ea8c5589e7b1d37ed0bec67a6ec91b0603689853ac9e3e1572"
+              "c54f2c733aa0d6192c91c1c7"
               "8b46a8ca65e2ea66d954")
         << be->name();
   }

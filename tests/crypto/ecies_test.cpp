@@ -6,7 +6,9 @@
 namespace openrms::crypto {
 namespace {
 
-Bytes bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+Bytes bytes(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
 
 TEST(Ecies, SealOpenAcrossBackendsAndKeyTypes) {
   for (KeyType t : {KeyType::ec_p256, KeyType::ec_p384, KeyType::rsa}) {

@@ -12,8 +12,8 @@ namespace openrms::crypto {
 namespace {
 
 // Reference: one segment at a time, IVs exactly as the format text says.
-Bytes reference_encrypt(const Backend& be, SegmentMode mode, ByteView key, ByteView pt, HashAlg h = HashAlg::sha1,
-                        ByteView salt = {}) {
+Bytes reference_encrypt(const Backend& be, SegmentMode mode, ByteView key, ByteView pt,
+                        HashAlg h = HashAlg::sha1, ByteView salt = {}) {
   auto aes = be.aes(key);
   const std::size_t seg = mode == SegmentMode::cbc512 ? 512 : 4096;
   Bytes out;
@@ -23,7 +23,8 @@ Bytes reference_encrypt(const Backend& be, SegmentMode mode, ByteView key, ByteV
     bool last = off + seg > pt.size();
     if (mode != SegmentMode::cbc4k && len == 0) break;
     Bytes block(pt.begin() + off, pt.begin() + off + len);
-    if (last && mode == SegmentMode::cbc4k) block.resize(len - len % 16 + 16, static_cast<std::uint8_t>(16 - len % 16));
+    if (last && mode == SegmentMode::cbc4k)
+      block.resize(len - len % 16 + 16, static_cast<std::uint8_t>(16 - len % 16));
     if (last && mode == SegmentMode::agile) block.resize((len + 15) / 16 * 16, 0);
     Bytes iv(16, 0);
     if (mode == SegmentMode::agile) {
@@ -44,11 +45,15 @@ Bytes reference_encrypt(const Backend& be, SegmentMode mode, ByteView key, ByteV
   return out;
 }
 
-SegmentCipher make(SegmentMode mode, ByteView key, SegmentOptions o, ByteView salt = {}, HashAlg h = HashAlg::sha1) {
+SegmentCipher make(SegmentMode mode, ByteView key, SegmentOptions o, ByteView salt = {},
+                   HashAlg h = HashAlg::sha1) {
   switch (mode) {
-    case SegmentMode::cbc4k: return SegmentCipher::cbc4k(key, o);
-    case SegmentMode::cbc512: return SegmentCipher::cbc512(key, o);
-    case SegmentMode::agile: return SegmentCipher::agile(key, h, salt, o);
+    case SegmentMode::cbc4k:
+      return SegmentCipher::cbc4k(key, o);
+    case SegmentMode::cbc512:
+      return SegmentCipher::cbc512(key, o);
+    case SegmentMode::agile:
+      return SegmentCipher::agile(key, h, salt, o);
   }
   throw std::logic_error("mode");
 }
@@ -65,18 +70,21 @@ class SegmentModes : public ::testing::TestWithParam<SegmentMode> {
 
 TEST_P(SegmentModes, MatchesReferenceOnEveryEngineBackendAndThreadCount) {
   const SegmentMode mode = GetParam();
-  const std::size_t sizes[] = {0, 16, 32, 496, 512, 528, 4080, 4096, 4112, 8192, 3 * 4096 + 48, 40 * 4096, 300 * 512 + 16};
+  const std::size_t sizes[] = {0,    16,   32,   496,           512,       528,           4080,
+                               4096, 4112, 8192, 3 * 4096 + 48, 40 * 4096, 300 * 512 + 16};
   const std::size_t odd_sizes[] = {1, 15, 17, 4095, 4097, 12345};
   for (std::size_t klen : {16u, 24u, 32u}) {
     Bytes key = rand_bytes(klen), salt = rand_bytes(16);
     std::vector<std::size_t> all(std::begin(sizes), std::end(sizes));
-    if (mode != SegmentMode::cbc512) all.insert(all.end(), std::begin(odd_sizes), std::end(odd_sizes));
+    if (mode != SegmentMode::cbc512)
+      all.insert(all.end(), std::begin(odd_sizes), std::end(odd_sizes));
     for (std::size_t n : all) {
       Bytes pt = rand_bytes(n);
       for (const Backend* be : test::all_backends()) {
         HashAlg h = klen == 24 ? HashAlg::sha512 : HashAlg::sha1;
         Bytes expect = reference_encrypt(*be, mode, key, pt, h, salt);
-        for (auto engine : {SegmentOptions::Engine::lanes, SegmentOptions::Engine::lanes128, SegmentOptions::Engine::backend}) {
+        for (auto engine : {SegmentOptions::Engine::lanes, SegmentOptions::Engine::lanes128,
+                            SegmentOptions::Engine::backend}) {
           for (unsigned threads : {1u, 0u}) {
             SegmentOptions o{engine, threads, be};
             auto c = make(mode, key, o, salt, h);
@@ -97,13 +105,15 @@ TEST_P(SegmentModes, StreamingEqualsOneShotForAnyChunking) {
   const SegmentMode mode = GetParam();
   Bytes key = rand_bytes(32), salt = rand_bytes(16);
   auto c = make(mode, key, {}, salt);
-  for (std::size_t n : {0ul, 4096ul, 100000ul - (mode == SegmentMode::cbc512 ? 100000ul % 16 : 0), 1ul << 20}) {
+  for (std::size_t n :
+       {0ul, 4096ul, 100000ul - (mode == SegmentMode::cbc512 ? 100000ul % 16 : 0), 1ul << 20}) {
     if (mode == SegmentMode::cbc512 && n % 16) continue;
     Bytes pt = rand_bytes(n);
     Bytes expect = c.encrypt(pt);
     Bytes got, back;
-    SegmentStream enc(c, SegmentStream::Direction::encrypt, [&](ByteView b) { got.insert(got.end(), b.begin(), b.end()); },
-                      std::nullopt, 16384);
+    SegmentStream enc(
+        c, SegmentStream::Direction::encrypt,
+        [&](ByteView b) { got.insert(got.end(), b.begin(), b.end()); }, std::nullopt, 16384);
     for (std::size_t off = 0; off < n;) {
       std::size_t take = std::min<std::size_t>(n - off, 1 + rng() % 9000);
       enc.update(ByteView(pt).subspan(off, take));
@@ -111,8 +121,9 @@ TEST_P(SegmentModes, StreamingEqualsOneShotForAnyChunking) {
     }
     enc.finish();
     ASSERT_EQ(got, expect) << n;
-    SegmentStream dec(c, SegmentStream::Direction::decrypt, [&](ByteView b) { back.insert(back.end(), b.begin(), b.end()); },
-                      n, 16384);
+    SegmentStream dec(
+        c, SegmentStream::Direction::decrypt,
+        [&](ByteView b) { back.insert(back.end(), b.begin(), b.end()); }, n, 16384);
     for (std::size_t off = 0; off < got.size();) {
       std::size_t take = std::min<std::size_t>(got.size() - off, 1 + rng() % 7000);
       dec.update(ByteView(got).subspan(off, take));
@@ -125,21 +136,24 @@ TEST_P(SegmentModes, StreamingEqualsOneShotForAnyChunking) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, SegmentModes,
-                         ::testing::Values(SegmentMode::cbc4k, SegmentMode::cbc512, SegmentMode::agile),
+                         ::testing::Values(SegmentMode::cbc4k, SegmentMode::cbc512,
+                                           SegmentMode::agile),
                          [](const auto& param_info) {
                            return std::string(param_info.param == SegmentMode::cbc4k    ? "cbc4k"
                                               : param_info.param == SegmentMode::cbc512 ? "cbc512"
-                                                                                  : "agile");
+                                                                                        : "agile");
                          });
 
 // MS-OFFCRYPTO 2.3.4.15 as published in FORMATS.md §2.6 (msoffcrypto__example_password.docx):
-// keyData salt d5d2ff7f834c1653e8dd774571a87327, SHA-512 -> IV of segment 0 c387e477f96309b4b29fcba1efceb2ea.
+// keyData salt d5d2ff7f834c1653e8dd774571a87327, SHA-512 -> IV of segment 0
+// c387e477f96309b4b29fcba1efceb2ea.
 TEST(Agile, PublishedSegmentZeroIv) {
   Bytes key = from_hex("be2893f26594d8b0fee703fb2368daef8b00695b674f14317b2be486bdadb6a8");
   Bytes salt = from_hex("d5d2ff7f834c1653e8dd774571a87327");
   Bytes block(16, 0x42);
   for (const Backend* be : test::all_backends()) {
-    auto c = SegmentCipher::agile(key, HashAlg::sha512, salt, {SegmentOptions::Engine::automatic, 1, be});
+    auto c = SegmentCipher::agile(key, HashAlg::sha512, salt,
+                                  {SegmentOptions::Engine::automatic, 1, be});
     Bytes ct = c.encrypt(block);
     Bytes expect(16);
     be->aes(key)->cbc_encrypt(from_hex("c387e477f96309b4b29fcba1efceb2ea"), block, expect);
@@ -161,7 +175,8 @@ TEST(Cbc4k, PaddingAndLengthErrors) {
       c.decrypt(bad);
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), Errc::integrity);
-      EXPECT_EQ(std::string(e.what()).find("pad"), std::string::npos) << "must not say which check failed";
+      EXPECT_EQ(std::string(e.what()).find("pad"), std::string::npos)
+          << "must not say which check failed";
       ++integrity;
     }
   }

@@ -32,7 +32,9 @@ json load(const std::string& file) {
   return json::parse(in);
 }
 
-Bytes hx(const json& j) { return from_hex(j.get<std::string>()); }
+Bytes hx(const json& j) {
+  return from_hex(j.get<std::string>());
+}
 
 HashAlg hash_of(const std::string& s) {
   if (s == "SHA-1") return HashAlg::sha1;
@@ -75,8 +77,9 @@ Tally run(const std::string& file, const std::function<bool(const json&, const j
       }
     }
   }
-  std::printf("[wycheproof] %-45s valid %4d invalid %4d acceptable %d/%d skipped %d\n", file.c_str(), t.valid,
-              t.invalid, t.acceptable_accepted, t.acceptable_rejected, t.skipped);
+  std::printf("[wycheproof] %-45s valid %4d invalid %4d acceptable %d/%d skipped %d\n",
+              file.c_str(), t.valid, t.invalid, t.acceptable_accepted, t.acceptable_rejected,
+              t.skipped);
   EXPECT_GT(t.valid + t.invalid, 0) << file << " ran no vectors";
   return t;
 }
@@ -97,19 +100,21 @@ TEST_P(Wycheproof, AesCbcPkcs5) {
 }
 
 TEST_P(Wycheproof, AesGcm) {
-  run("aes_gcm_test.json", [&](const json& g, const json& t) {
-    std::size_t tag_len = g["tagSize"].get<std::size_t>() / 8;
-    Bytes key = hx(t["key"]), iv = hx(t["iv"]), aad = hx(t["aad"]), msg = hx(t["msg"]);
-    Bytes sealed = hx(t["ct"]), tag = hx(t["tag"]);
-    sealed.insert(sealed.end(), tag.begin(), tag.end());
-    SecureBytes pt = be().gcm_open(key, iv, aad, sealed, tag_len);
-    bool ok = Bytes(pt.begin(), pt.end()) == msg;
-    if (t["result"] == "valid") ok = ok && be().gcm_seal(key, iv, aad, msg, tag_len) == sealed;
-    return ok;
-  },
-  // openrms (like OpenSSL) takes GCM nonces of 1..128 bytes; longer ones are refused with
-  // invalid_argument, checked in the test below. Empty nonces stay in: they must be rejected.
-  [](const json& g) { return g["ivSize"].get<int>() <= 1024; });
+  run(
+      "aes_gcm_test.json",
+      [&](const json& g, const json& t) {
+        std::size_t tag_len = g["tagSize"].get<std::size_t>() / 8;
+        Bytes key = hx(t["key"]), iv = hx(t["iv"]), aad = hx(t["aad"]), msg = hx(t["msg"]);
+        Bytes sealed = hx(t["ct"]), tag = hx(t["tag"]);
+        sealed.insert(sealed.end(), tag.begin(), tag.end());
+        SecureBytes pt = be().gcm_open(key, iv, aad, sealed, tag_len);
+        bool ok = Bytes(pt.begin(), pt.end()) == msg;
+        if (t["result"] == "valid") ok = ok && be().gcm_seal(key, iv, aad, msg, tag_len) == sealed;
+        return ok;
+      },
+      // openrms (like OpenSSL) takes GCM nonces of 1..128 bytes; longer ones are refused with
+      // invalid_argument, checked in the test below. Empty nonces stay in: they must be rejected.
+      [](const json& g) { return g["ivSize"].get<int>() <= 1024; });
 }
 
 TEST_P(Wycheproof, AesGcmRefusesNoncesOver128Bytes) {
@@ -131,8 +136,12 @@ void key_wrap_file(const Backend& be, const std::string& file, bool padded) {
     return ok;
   });
 }
-TEST_P(Wycheproof, AesKeyWrap) { key_wrap_file(be(), "aes_wrap_test.json", false); }
-TEST_P(Wycheproof, AesKeyWrapPadded) { key_wrap_file(be(), "aes_kwp_test.json", true); }
+TEST_P(Wycheproof, AesKeyWrap) {
+  key_wrap_file(be(), "aes_wrap_test.json", false);
+}
+TEST_P(Wycheproof, AesKeyWrapPadded) {
+  key_wrap_file(be(), "aes_kwp_test.json", true);
+}
 
 void hmac_file(const Backend& be, const std::string& file, HashAlg h) {
   run(file, [&](const json& g, const json& t) {
@@ -143,9 +152,15 @@ void hmac_file(const Backend& be, const std::string& file, HashAlg h) {
     return ct_equal(ByteView(full).first(tag_len), tag);
   });
 }
-TEST_P(Wycheproof, HmacSha1) { hmac_file(be(), "hmac_sha1_test.json", HashAlg::sha1); }
-TEST_P(Wycheproof, HmacSha256) { hmac_file(be(), "hmac_sha256_test.json", HashAlg::sha256); }
-TEST_P(Wycheproof, HmacSha512) { hmac_file(be(), "hmac_sha512_test.json", HashAlg::sha512); }
+TEST_P(Wycheproof, HmacSha1) {
+  hmac_file(be(), "hmac_sha1_test.json", HashAlg::sha1);
+}
+TEST_P(Wycheproof, HmacSha256) {
+  hmac_file(be(), "hmac_sha256_test.json", HashAlg::sha256);
+}
+TEST_P(Wycheproof, HmacSha512) {
+  hmac_file(be(), "hmac_sha512_test.json", HashAlg::sha512);
+}
 
 void hkdf_file(const Backend& be, const std::string& file, HashAlg h) {
   run(file, [&](const json&, const json& t) {
@@ -154,8 +169,12 @@ void hkdf_file(const Backend& be, const std::string& file, HashAlg h) {
     return out == hx(t["okm"]);
   });
 }
-TEST_P(Wycheproof, HkdfSha256) { hkdf_file(be(), "hkdf_sha256_test.json", HashAlg::sha256); }
-TEST_P(Wycheproof, HkdfSha512) { hkdf_file(be(), "hkdf_sha512_test.json", HashAlg::sha512); }
+TEST_P(Wycheproof, HkdfSha256) {
+  hkdf_file(be(), "hkdf_sha256_test.json", HashAlg::sha256);
+}
+TEST_P(Wycheproof, HkdfSha512) {
+  hkdf_file(be(), "hkdf_sha512_test.json", HashAlg::sha512);
+}
 
 void rsa_decrypt_file(const Backend& be, const std::string& file, bool oaep) {
   std::string cached_der;
@@ -178,13 +197,15 @@ void rsa_decrypt_file(const Backend& be, const std::string& file, bool oaep) {
   });
 }
 TEST_P(Wycheproof, RsaOaep) {
-  for (const char* f : {"rsa_oaep_2048_sha256_mgf1sha1_test.json", "rsa_oaep_2048_sha256_mgf1sha256_test.json",
-                        "rsa_oaep_3072_sha256_mgf1sha1_test.json", "rsa_oaep_3072_sha256_mgf1sha256_test.json",
-                        "rsa_oaep_misc_test.json"})
+  for (const char* f :
+       {"rsa_oaep_2048_sha256_mgf1sha1_test.json", "rsa_oaep_2048_sha256_mgf1sha256_test.json",
+        "rsa_oaep_3072_sha256_mgf1sha1_test.json", "rsa_oaep_3072_sha256_mgf1sha256_test.json",
+        "rsa_oaep_misc_test.json"})
     rsa_decrypt_file(be(), f, true);
 }
 TEST_P(Wycheproof, RsaPkcs1Decrypt) {
-  for (const char* f : {"rsa_pkcs1_2048_test.json", "rsa_pkcs1_3072_test.json"}) rsa_decrypt_file(be(), f, false);
+  for (const char* f : {"rsa_pkcs1_2048_test.json", "rsa_pkcs1_3072_test.json"})
+    rsa_decrypt_file(be(), f, false);
 }
 
 void verify_file(const Backend& be, const std::string& file, SigScheme scheme) {
@@ -206,39 +227,61 @@ void verify_file(const Backend& be, const std::string& file, SigScheme scheme) {
         p.scheme = scheme;
         if (g.contains("sha")) p.hash = hash_of(g["sha"]);
         if (scheme == SigScheme::rsa_pss)
-          p.pss_salt_len = g["sLen"].is_string() ? std::stoi(g["sLen"].get<std::string>()) : g["sLen"].get<int>();
+          p.pss_salt_len = g["sLen"].is_string() ? std::stoi(g["sLen"].get<std::string>())
+                                                 : g["sLen"].get<int>();
         return be.verify(key, p, hx(tc["msg"]), hx(tc["sig"]));
       },
       supported);
   EXPECT_EQ(t.skipped, 0) << file;
 }
 TEST_P(Wycheproof, RsaPss) {
-  for (const char* f : {"rsa_pss_2048_sha256_mgf1_0_test.json", "rsa_pss_2048_sha256_mgf1_32_test.json",
-                        "rsa_pss_3072_sha256_mgf1_32_test.json"})
+  for (const char* f :
+       {"rsa_pss_2048_sha256_mgf1_0_test.json", "rsa_pss_2048_sha256_mgf1_32_test.json",
+        "rsa_pss_3072_sha256_mgf1_32_test.json"})
     verify_file(be(), f, SigScheme::rsa_pss);
 }
 TEST_P(Wycheproof, RsaPkcs1Signature) {
-  for (const char* f : {"rsa_signature_2048_sha256_test.json", "rsa_signature_3072_sha256_test.json"})
+  for (const char* f :
+       {"rsa_signature_2048_sha256_test.json", "rsa_signature_3072_sha256_test.json"})
     verify_file(be(), f, SigScheme::rsa_pkcs1v15);
 }
-TEST_P(Wycheproof, EcdsaP256Der) { verify_file(be(), "ecdsa_secp256r1_sha256_test.json", SigScheme::ecdsa_der); }
+TEST_P(Wycheproof, EcdsaP256Der) {
+  verify_file(be(), "ecdsa_secp256r1_sha256_test.json", SigScheme::ecdsa_der);
+}
 TEST_P(Wycheproof, EcdsaP256P1363) {
   verify_file(be(), "ecdsa_secp256r1_sha256_p1363_test.json", SigScheme::ecdsa_p1363);
 }
-TEST_P(Wycheproof, Ed25519) { verify_file(be(), "ed25519_test.json", SigScheme::ed25519); }
+TEST_P(Wycheproof, Ed25519) {
+  verify_file(be(), "ed25519_test.json", SigScheme::ed25519);
+}
 
 // Every file in the directory must be claimed by one of the tests above, so a newly added
 // vector file for a covered primitive cannot be silently ignored.
 TEST(WycheproofIndex, EveryFileIsCovered) {
-  const std::set<std::string> covered = {
-      "aes_cbc_pkcs5_test.json", "aes_gcm_test.json", "aes_wrap_test.json", "aes_kwp_test.json",
-      "hmac_sha1_test.json", "hmac_sha256_test.json", "hmac_sha512_test.json", "hkdf_sha256_test.json",
-      "hkdf_sha512_test.json", "rsa_oaep_2048_sha256_mgf1sha1_test.json", "rsa_oaep_2048_sha256_mgf1sha256_test.json",
-      "rsa_oaep_3072_sha256_mgf1sha1_test.json", "rsa_oaep_3072_sha256_mgf1sha256_test.json", "rsa_oaep_misc_test.json",
-      "rsa_pkcs1_2048_test.json", "rsa_pkcs1_3072_test.json", "rsa_pss_2048_sha256_mgf1_0_test.json",
-      "rsa_pss_2048_sha256_mgf1_32_test.json", "rsa_pss_3072_sha256_mgf1_32_test.json",
-      "rsa_signature_2048_sha256_test.json", "rsa_signature_3072_sha256_test.json", "ecdsa_secp256r1_sha256_test.json",
-      "ecdsa_secp256r1_sha256_p1363_test.json", "ed25519_test.json"};
+  const std::set<std::string> covered = {"aes_cbc_pkcs5_test.json",
+                                         "aes_gcm_test.json",
+                                         "aes_wrap_test.json",
+                                         "aes_kwp_test.json",
+                                         "hmac_sha1_test.json",
+                                         "hmac_sha256_test.json",
+                                         "hmac_sha512_test.json",
+                                         "hkdf_sha256_test.json",
+                                         "hkdf_sha512_test.json",
+                                         "rsa_oaep_2048_sha256_mgf1sha1_test.json",
+                                         "rsa_oaep_2048_sha256_mgf1sha256_test.json",
+                                         "rsa_oaep_3072_sha256_mgf1sha1_test.json",
+                                         "rsa_oaep_3072_sha256_mgf1sha256_test.json",
+                                         "rsa_oaep_misc_test.json",
+                                         "rsa_pkcs1_2048_test.json",
+                                         "rsa_pkcs1_3072_test.json",
+                                         "rsa_pss_2048_sha256_mgf1_0_test.json",
+                                         "rsa_pss_2048_sha256_mgf1_32_test.json",
+                                         "rsa_pss_3072_sha256_mgf1_32_test.json",
+                                         "rsa_signature_2048_sha256_test.json",
+                                         "rsa_signature_3072_sha256_test.json",
+                                         "ecdsa_secp256r1_sha256_test.json",
+                                         "ecdsa_secp256r1_sha256_p1363_test.json",
+                                         "ed25519_test.json"};
   auto dir = test::shared_dir() / "wycheproof" / "testvectors_v1";
   ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
   int n = 0;
@@ -249,7 +292,8 @@ TEST(WycheproofIndex, EveryFileIsCovered) {
   EXPECT_EQ(n, static_cast<int>(covered.size()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Wycheproof, ::testing::ValuesIn(all_backends()), test::backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, Wycheproof, ::testing::ValuesIn(all_backends()),
+                         test::backend_name);
 
 }  // namespace
 }  // namespace openrms::crypto

@@ -17,20 +17,20 @@
 namespace openrms {
 
 enum class Errc : int {
-  bad_format = 1,        ///< input is not what it claims to be, or is corrupt / truncated
-  unsupported = 2,       ///< well-formed, but uses a feature or algorithm openrms does not implement
-  wrong_password = 3,    ///< the password (or key) does not open this content
-  integrity = 4,         ///< authentication failed: tampered data, bad MAC/tag/padding/signature
-  no_right = 5,          ///< the user lacks the usage right the operation needs
-  expired = 6,           ///< the content has expired
-  revoked = 7,           ///< the content was revoked by its issuer
-  rac_expired = 8,       ///< the user's Rights Account Certificate has lapsed: renew it
-  license_expired = 9,   ///< the use license's offline validity ended: re-acquire it
-  io = 10,               ///< reading or writing a file or stream failed
-  invalid_argument = 11, ///< the caller passed a value outside the documented contract
-  crypto = 12,           ///< the crypto backend failed for a reason other than the above
-  not_found = 13,        ///< a named object (key, template, user, content) does not exist
-  internal = 14,         ///< a bug in openrms: please report it
+  bad_format = 1,       ///< input is not what it claims to be, or is corrupt / truncated
+  unsupported = 2,      ///< well-formed, but uses a feature or algorithm openrms does not implement
+  wrong_password = 3,   ///< the password (or key) does not open this content
+  integrity = 4,        ///< authentication failed: tampered data, bad MAC/tag/padding/signature
+  no_right = 5,         ///< the user lacks the usage right the operation needs
+  expired = 6,          ///< the content has expired
+  revoked = 7,          ///< the content was revoked by its issuer
+  rac_expired = 8,      ///< the user's Rights Account Certificate has lapsed: renew it
+  license_expired = 9,  ///< the use license's offline validity ended: re-acquire it
+  io = 10,              ///< reading or writing a file or stream failed
+  invalid_argument = 11,  ///< the caller passed a value outside the documented contract
+  crypto = 12,            ///< the crypto backend failed for a reason other than the above
+  not_found = 13,         ///< a named object (key, template, user, content) does not exist
+  internal = 14,          ///< a bug in openrms: please report it
 };
 
 /// Stable, lower-case identifier of a code ("bad_format", "wrong_password", ...).

@@ -169,7 +169,8 @@ class Backend {
   // --- symmetric ---
   /// Keyed AES; key 16, 24 or 32 bytes.
   virtual std::unique_ptr<Aes> aes(ByteView key) const = 0;
-  /// AES-GCM (NIST SP 800-38D). nonce 1..128 bytes (OpenSSL's limit; 12 is the norm); tag_len 12..16. Returns ciphertext || tag.
+  /// AES-GCM (NIST SP 800-38D). nonce 1..128 bytes (OpenSSL's limit; 12 is the norm);
+  /// tag_len 12..16. Returns ciphertext || tag.
   virtual Bytes gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView plaintext,
                          std::size_t tag_len = 16) const = 0;
   /// Inverse of gcm_seal; Errc::integrity if the tag does not verify.
@@ -194,7 +195,8 @@ class Backend {
   /// signature must have s < L (RFC 8032 §5.1.7); ECDSA DER must be canonical.
   virtual bool verify(const PublicKey& key, const SigParams& p, ByteView message,
                       ByteView signature) const = 0;
-  virtual Bytes rsa_encrypt(const PublicKey& key, const RsaEncParams& p, ByteView plaintext) const = 0;
+  virtual Bytes rsa_encrypt(const PublicKey& key, const RsaEncParams& p,
+                            ByteView plaintext) const = 0;
   virtual SecureBytes rsa_decrypt(const PrivateKey& key, const RsaEncParams& p,
                                   ByteView ciphertext) const = 0;
   /// ECDH shared secret (the x coordinate), both keys on the same curve.

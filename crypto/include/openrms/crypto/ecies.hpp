@@ -1,9 +1,9 @@
 // Sealing a secret to a public key — the key-sealing primitive of the licensing suites.
 //
 // ecdsa-p256 suite (ECIES): an ephemeral P-256 key pair; Z = ECDH(ephemeral, recipient);
-//   okm = HKDF-SHA256(ikm = Z, salt = "", info = "openrms-ecies-v1" || eph_spki || recipient_spki, 44)
-//   key = okm[0:32], nonce = okm[32:44]; box = AES-256-GCM(key, nonce, aad, secret) (16-byte tag)
-//   sealed = 0x01 || BE16(len(eph_spki)) || eph_spki || box
+//   okm = HKDF-SHA256(ikm = Z, salt = "", info = "openrms-ecies-v1" || eph_spki || recipient_spki,
+//   44) key = okm[0:32], nonce = okm[32:44]; box = AES-256-GCM(key, nonce, aad, secret) (16-byte
+//   tag) sealed = 0x01 || BE16(len(eph_spki)) || eph_spki || box
 // The key is fresh per sealing, so the derived nonce is never reused under one key.
 // rsa-3072 suite: RSA-OAEP with SHA-256 and MGF1-SHA-256 (RFC 8017 §7.1), label = aad.
 //

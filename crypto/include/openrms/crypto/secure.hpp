@@ -60,7 +60,9 @@ Bytes from_hex(std::string_view hex);
 inline ByteView as_bytes(std::string_view s) noexcept {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
-inline SecureBytes to_secure(ByteView v) { return SecureBytes(v.begin(), v.end()); }
+inline SecureBytes to_secure(ByteView v) {
+  return SecureBytes(v.begin(), v.end());
+}
 
 /// Makes this process non-dumpable and sets its core-file limit to 0 (Linux), so secrets in
 /// memory do not reach a core dump. Returns false if either step failed.

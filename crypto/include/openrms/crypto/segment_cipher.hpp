@@ -38,8 +38,8 @@ struct SegmentOptions {
   /// Lane engines fall back to the backend on CPUs without AES-NI.
   enum class Engine { automatic, lanes, lanes128, backend };
   Engine engine = Engine::automatic;
-  unsigned threads = 0;               ///< 0 = every core; 1 = the calling thread only
-  const Backend* backend = nullptr;   ///< for IV hashes and the backend engine; null = default
+  unsigned threads = 0;              ///< 0 = every core; 1 = the calling thread only
+  const Backend* backend = nullptr;  ///< for IV hashes and the backend engine; null = default
 };
 
 class SegmentCipher {
