@@ -54,7 +54,13 @@ void decrypt(benchmark::State& st, SegmentMode mode, SegmentOptions::Engine engi
 }
 
 // Arg = threads (1 = one core, 0 = all cores).
-BENCHMARK_CAPTURE(encrypt, CBC4K_Encrypt_Lanes, SegmentMode::cbc4k, SegmentOptions::Engine::lanes)
+BENCHMARK_CAPTURE(encrypt, CBC4K_Encrypt_Auto, SegmentMode::cbc4k,
+                  SegmentOptions::Engine::automatic)
+    ->Arg(1)
+    ->Arg(0)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(encrypt, CBC4K_Encrypt_WideVaes, SegmentMode::cbc4k,
+                  SegmentOptions::Engine::lanes)
     ->Arg(1)
     ->Arg(0)
     ->UseRealTime();
@@ -66,7 +72,7 @@ BENCHMARK_CAPTURE(encrypt, CBC4K_Encrypt_BackendPerSegment, SegmentMode::cbc4k,
                   SegmentOptions::Engine::backend)
     ->Arg(1)
     ->UseRealTime();
-BENCHMARK_CAPTURE(decrypt, CBC4K_Decrypt_Lanes, SegmentMode::cbc4k, SegmentOptions::Engine::lanes)
+BENCHMARK_CAPTURE(decrypt, CBC4K_Decrypt_Auto, SegmentMode::cbc4k, SegmentOptions::Engine::lanes)
     ->Arg(1)
     ->Arg(0)
     ->UseRealTime();
@@ -74,11 +80,13 @@ BENCHMARK_CAPTURE(decrypt, CBC4K_Decrypt_BackendPerSegment, SegmentMode::cbc4k,
                   SegmentOptions::Engine::backend)
     ->Arg(1)
     ->UseRealTime();
-BENCHMARK_CAPTURE(encrypt, Agile_Encrypt_Lanes, SegmentMode::agile, SegmentOptions::Engine::lanes)
+BENCHMARK_CAPTURE(encrypt, Agile_Encrypt_Auto, SegmentMode::agile,
+                  SegmentOptions::Engine::automatic)
     ->Arg(1)
     ->Arg(0)
     ->UseRealTime();
-BENCHMARK_CAPTURE(decrypt, Agile_Decrypt_Lanes, SegmentMode::agile, SegmentOptions::Engine::lanes)
+BENCHMARK_CAPTURE(decrypt, Agile_Decrypt_Auto, SegmentMode::agile,
+                  SegmentOptions::Engine::automatic)
     ->Arg(1)
     ->Arg(0)
     ->UseRealTime();
