@@ -68,7 +68,7 @@ struct SegmentCipher::Impl {
   // IVs of segments [first, first+count) into out (count*16 bytes).
   void ivs(std::uint64_t first, std::size_t count, std::uint8_t* out, Aes* aes, HashCtx* h) const {
     if (mode == SegmentMode::agile) {
-      Bytes d(digest_size(iv_hash));
+      std::uint8_t d[64];  // the largest digest; no allocation on the hot path
       for (std::size_t i = 0; i < count; ++i) {
         std::uint32_t n = static_cast<std::uint32_t>(first + i);
         std::uint8_t le[4] = {std::uint8_t(n), std::uint8_t(n >> 8), std::uint8_t(n >> 16),
@@ -77,7 +77,7 @@ struct SegmentCipher::Impl {
         h->update(le);
         h->finish(d);
         std::memset(out + 16 * i, 0x36, 16);
-        std::memcpy(out + 16 * i, d.data(), std::min<std::size_t>(16, d.size()));
+        std::memcpy(out + 16 * i, d, std::min<std::size_t>(16, digest_size(iv_hash)));
       }
       return;
     }
@@ -374,7 +374,6 @@ void SegmentStream::flush(bool final) {
     nseg = buf_.empty() ? 0 : (buf_.size() - 1) / seg;  // keep the padded final segment
   else
     nseg = buf_.size() / seg;
-  if (!final && !enc && nseg * seg == buf_.size() && nseg > 0) --nseg;
   std::size_t whole = nseg * seg;
   std::size_t produced = whole;
   if (enc)

@@ -120,7 +120,6 @@ TEST_F(Differential, HashHmacKdf) {
     }
     if (h == HashAlg::md5) continue;
     Bytes a(77), b(77);
-    ossl().pbkdf2(h, rand_bytes(9), rand_bytes(16), 1000, a);
     Bytes pw = rand_bytes(12), salt = rand_bytes(16), info = rand_bytes(10);
     ossl().pbkdf2(h, pw, salt, 1000, a);
     other().pbkdf2(h, pw, salt, 1000, b);
