@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "file_io.hpp"
 #include "openrms/crypto/segment_cipher.hpp"
 #include "openrms/error.hpp"
+#include "openrms/formats/io.hpp"
 
 namespace openrms::cli {
 namespace {
@@ -32,8 +32,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 std::pair<double, Bytes> run_stream(const crypto::SegmentCipher& c,
                                     crypto::SegmentStream::Direction dir, const fs::path& in,
                                     const fs::path& out, std::optional<std::uint64_t> size) {
-  InputFile src(in);
-  AtomicOutput dst(out);
+  formats::FileSource src(in);
+  formats::AtomicFileSink dst(out);
   auto hash = crypto::default_backend().hash(crypto::HashAlg::sha256);
   Bytes buf(4 << 20);
   auto t0 = std::chrono::steady_clock::now();
@@ -44,7 +44,12 @@ std::pair<double, Bytes> run_stream(const crypto::SegmentCipher& c,
         hash->update(b);
       },
       size, 4 << 20);
-  for (std::size_t n; (n = src.read(buf)) > 0;) s.update(ByteView(buf).first(n));
+  for (std::uint64_t off = 0; off < src.size();) {
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), src.size() - off));
+    src.read_at(off, crypto::MutableByteView(buf).first(n));
+    s.update(ByteView(buf).first(n));
+    off += n;
+  }
   s.finish();
   dst.commit();
   return {seconds_since(t0), hash->finish()};
@@ -66,7 +71,7 @@ int run_demo(const DemoOptions& o) {
   fs::path plain = dir / "sample.bin";
   Bytes plain_hash;
   {
-    AtomicOutput out(plain);
+    formats::AtomicFileSink out(plain);
     auto h = crypto::default_backend().hash(crypto::HashAlg::sha256);
     Bytes chunk(4 << 20);
     for (std::uint64_t done = 0; done < size; done += chunk.size()) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "demo.hpp"
+#include "office_cmd.hpp"
 #include "openrms/crypto/secure.hpp"
 #include "openrms/error.hpp"
 
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer("Run 'openrms <command> --help' for a command's options.");
   openrms::cli::add_demo_command(app);
+  openrms::cli::add_office_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -55,6 +55,11 @@ bool ct_equal(ByteView a, ByteView b) noexcept;
 std::string to_hex(ByteView data);
 /// Parses hex (either case, even length); throws Error{invalid_argument} otherwise.
 Bytes from_hex(std::string_view hex);
+/// Standard base64 (RFC 4648 §4) with '=' padding.
+std::string to_base64(ByteView data);
+/// Parses RFC 4648 §4 base64; ASCII whitespace is skipped, padding is optional. Throws
+/// Error{invalid_argument} on any other character or an impossible length.
+Bytes from_base64(std::string_view text);
 
 /// Views a string's bytes.
 inline ByteView as_bytes(std::string_view s) noexcept {

@@ -1,0 +1,109 @@
+// Byte sources and sinks the format layer reads from and writes to.
+//
+// Contract: ByteSource is random-access and read-only; read_at() is const and safe to call from
+// several threads at once on the same object (FileSource uses pread). A read past the end throws
+// Errc::bad_format (the data claims more bytes than exist); an operating-system failure throws
+// Errc::io. ByteSink is sequential and single-threaded. AtomicFileSink writes to a temporary file
+// beside the target and renames it onto the target only in commit(): if commit() is never reached
+// (an exception, a wrong password, an integrity failure) the target is untouched and the temporary
+// file is removed, so no half-written output ever appears under the target's name.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "openrms/crypto/secure.hpp"
+
+namespace openrms::formats {
+
+using crypto::Bytes;
+using crypto::ByteView;
+using crypto::MutableByteView;
+
+/// Progress callback for long operations: bytes done out of total (total may be 0 if unknown).
+/// Called from the thread running the operation, at most every few MiB.
+using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  virtual std::uint64_t size() const noexcept = 0;
+  /// Fills `out` with the bytes at [offset, offset + out.size()). Errc::bad_format if that range
+  /// is not inside the source; Errc::io on a read failure.
+  virtual void read_at(std::uint64_t offset, MutableByteView out) const = 0;
+  /// A contiguous view of the whole source if it lives in memory (MemorySource), else empty.
+  virtual ByteView memory() const noexcept { return {}; }
+};
+
+/// Views caller-owned memory; the memory must outlive the source.
+class MemorySource final : public ByteSource {
+ public:
+  explicit MemorySource(ByteView data) noexcept : data_(data) {}
+  std::uint64_t size() const noexcept override { return data_.size(); }
+  void read_at(std::uint64_t offset, MutableByteView out) const override;
+  ByteView memory() const noexcept override { return data_; }
+
+ private:
+  ByteView data_;
+};
+
+/// A regular file opened read-only. Errc::io if it cannot be opened.
+class FileSource final : public ByteSource {
+ public:
+  explicit FileSource(const std::filesystem::path& path);
+  ~FileSource() override;
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+  std::uint64_t size() const noexcept override { return size_; }
+  void read_at(std::uint64_t offset, MutableByteView out) const override;
+  const std::string& name() const noexcept { return name_; }
+
+ private:
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+  std::string name_;
+};
+
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  /// Appends `data`. Errc::io on failure.
+  virtual void write(ByteView data) = 0;
+};
+
+/// Appends to a caller-owned byte vector.
+class MemorySink final : public ByteSink {
+ public:
+  explicit MemorySink(Bytes& out) noexcept : out_(out) {}
+  void write(ByteView data) override { out_.insert(out_.end(), data.begin(), data.end()); }
+
+ private:
+  Bytes& out_;
+};
+
+/// Writes a file atomically: temp file (mode 0600) in the target's directory, fsync, rename.
+class AtomicFileSink final : public ByteSink {
+ public:
+  explicit AtomicFileSink(std::filesystem::path target);
+  ~AtomicFileSink() override;  // removes the temporary file unless commit() succeeded
+  AtomicFileSink(const AtomicFileSink&) = delete;
+  AtomicFileSink& operator=(const AtomicFileSink&) = delete;
+  void write(ByteView data) override;
+  /// Flushes, fsyncs, closes and renames onto the target. Errc::io on failure.
+  void commit();
+  std::uint64_t bytes_written() const noexcept { return written_; }
+
+ private:
+  std::filesystem::path target_, temp_;
+  std::FILE* f_ = nullptr;
+  std::uint64_t written_ = 0;
+  bool committed_ = false;
+};
+
+/// Reads a whole file into memory, refusing files larger than `max_bytes` (Errc::invalid_argument).
+Bytes read_file(const std::filesystem::path& path, std::uint64_t max_bytes = 1ull << 30);
+
+}  // namespace openrms::formats

@@ -1,0 +1,20 @@
+// The \006DataSpaces streams of an encrypted OOXML file ([MS-OFFCRYPTO] §2.1 and §2.3.4.1–2).
+#pragma once
+
+#include <string_view>
+
+#include "openrms/crypto/secure.hpp"
+
+namespace openrms::formats::office::detail {
+
+/// \006DataSpaces/Version (§2.1.5): feature "Microsoft.Container.DataSpaces", versions 1.0.
+crypto::Bytes data_space_version();
+/// \006DataSpaces/DataSpaceMap (§2.1.6): "EncryptedPackage" -> `data_space`.
+crypto::Bytes data_space_map(std::u16string_view data_space);
+/// \006DataSpaces/DataSpaceInfo/<name> (§2.1.7): one transform reference.
+crypto::Bytes data_space_definition(std::u16string_view transform);
+/// \006DataSpaces/TransformInfo/StrongEncryptionTransform/\006Primary (§2.1.8, §2.2.6) as Office
+/// writes it for Agile and Standard files: empty EncryptionName, block size 0, mode 0.
+crypto::Bytes strong_encryption_primary();
+
+}  // namespace openrms::formats::office::detail

@@ -1,0 +1,187 @@
+// Office file detection: OOXML ZIP packages, encrypted OOXML compound files, legacy binary
+// documents and their encryption schemes ([MS-OFFCRYPTO] §2.3.5–2.3.7 locations: Word FIB and
+// table stream, Excel FILEPASS, PowerPoint CurrentUserAtom).
+#include <algorithm>
+#include <cstring>
+
+#include "../cfb/cfb_constants.hpp"
+#include "openrms/error.hpp"
+#include "openrms/formats/cfb/compound_file.hpp"
+#include "openrms/formats/office/office_crypto.hpp"
+
+namespace openrms::formats::office {
+
+using cfb::detail::le16;
+using cfb::detail::le32;
+
+namespace {
+
+bool contains(ByteView hay, std::string_view needle) {
+  return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
+}
+
+Scheme version_scheme(std::uint16_t major, std::uint16_t minor) {
+  if (major == 1 && minor == 1) return Scheme::rc4_binary;
+  if ((major == 2 || major == 3 || major == 4) && minor == 2) return Scheme::rc4_cryptoapi;
+  return Scheme::unknown;
+}
+
+Detection detect_zip(const ByteSource& src) {
+  Detection d;
+  const std::uint64_t window = 64 << 10;
+  Bytes head(static_cast<std::size_t>(std::min(window, src.size())));
+  src.read_at(0, head);
+  Bytes tail(static_cast<std::size_t>(std::min(window, src.size())));
+  src.read_at(src.size() - tail.size(), tail);
+  bool ct = contains(head, "[Content_Types].xml") || contains(tail, "[Content_Types].xml");
+  if (!ct) return d;  // a ZIP, but not OOXML
+  d.container = Container::ooxml;
+  auto has = [&](std::string_view p) { return contains(head, p) || contains(tail, p); };
+  if (has("word/"))
+    d.application = "Word";
+  else if (has("xl/"))
+    d.application = "Excel";
+  else if (has("ppt/"))
+    d.application = "PowerPoint";
+  return d;
+}
+
+Detection detect_cfb(const ByteSource& src) {
+  Detection d;
+  d.container = Container::compound_other;
+  cfb::Reader r(src);
+  auto stream = [&](std::string_view p) -> const cfb::Entry* {
+    const cfb::Entry* e = r.find(p);
+    return e && e->type == cfb::EntryType::stream ? e : nullptr;
+  };
+  if (stream("EncryptionInfo") && stream("EncryptedPackage")) {
+    d.container = Container::ooxml_encrypted;
+    if (const cfb::Entry* m = stream("\x06"
+                                     "DataSpaces/DataSpaceMap")) {
+      Bytes map = r.read_stream(*m, 1 << 20);
+      static const char drm[] = "D\0R\0M\0E\0n\0c\0r\0y\0p\0t\0e\0d\0";
+      if (contains(map, std::string_view(drm, sizeof drm - 1))) {
+        d.scheme = Scheme::irm;
+        return d;
+      }
+    }
+    Bytes info = r.read_stream(*stream("EncryptionInfo"), 1 << 20);
+    d.scheme = Scheme::unknown;
+    if (info.size() >= 8) {
+      std::uint16_t ma = le16(info.data()), mi = le16(info.data() + 2);
+      std::uint32_t flags = le32(info.data() + 4);
+      if (ma == 4 && mi == 4)
+        d.scheme = Scheme::agile;
+      else if (mi == 3 || (flags & 0x10))
+        d.scheme = Scheme::extensible;
+      else if (ma >= 2 && ma <= 4 && mi == 2)
+        d.scheme = Scheme::standard;
+    }
+    return d;
+  }
+  if (stream("\x09"
+             "DRMContent") ||
+      stream("\x06"
+             "DataSpaces/DataSpaceMap")) {
+    if (const cfb::Entry* m = stream("\x06"
+                                     "DataSpaces/DataSpaceMap")) {
+      Bytes map = r.read_stream(*m, 1 << 20);
+      static const char drm[] = "D\0R\0M\0E\0n\0c\0r\0y\0p\0t\0e\0d\0";
+      if (contains(map, std::string_view(drm, sizeof drm - 1))) {
+        d.container = Container::legacy_binary;
+        d.scheme = Scheme::irm;
+      }
+    }
+  }
+  if (const cfb::Entry* wd = stream("WordDocument")) {
+    d.container = Container::legacy_binary;
+    d.application = "Word";
+    if (d.scheme == Scheme::irm) return d;
+    auto s = r.open(*wd);
+    std::uint8_t h[12] = {};
+    if (s->size() < sizeof h) return d;
+    s->read_exact(h);
+    std::uint16_t flags = le16(h + 10);
+    if (!(flags & 0x0100)) return d;  // fEncrypted
+    if (flags & 0x8000) {             // fObfuscated
+      d.scheme = Scheme::xor_obfuscation;
+      return d;
+    }
+    const cfb::Entry* table = stream((flags & 0x0200) ? "1Table" : "0Table");
+    d.scheme = Scheme::unknown;
+    if (table && table->size >= 4) {
+      auto t = r.open(*table);
+      std::uint8_t v[4];
+      t->read_exact(v);
+      d.scheme = version_scheme(le16(v), le16(v + 2));
+    }
+    return d;
+  }
+  const cfb::Entry* wb = stream("Workbook");
+  if (!wb) wb = stream("Book");
+  if (wb) {
+    d.container = Container::legacy_binary;
+    d.application = "Excel";
+    if (d.scheme == Scheme::irm) return d;
+    // Walk the first records of the workbook globals: FILEPASS (0x002F) follows BOF.
+    auto s = r.open(*wb);
+    for (int i = 0; i < 64; ++i) {
+      std::uint8_t rh[4];
+      if (s->size() - s->position() < 4) break;
+      s->read_exact(rh);
+      std::uint16_t type = le16(rh), len = le16(rh + 2);
+      if (s->size() - s->position() < len) break;
+      Bytes body(len);
+      s->read_exact(body);
+      if (type == 0x002F) {
+        if (len < 2) {
+          d.scheme = Scheme::unknown;
+        } else if (le16(body.data()) == 0) {
+          d.scheme = Scheme::xor_obfuscation;
+        } else if (len >= 6) {
+          d.scheme = version_scheme(le16(body.data() + 2), le16(body.data() + 4));
+        } else {
+          d.scheme = Scheme::unknown;
+        }
+        return d;
+      }
+      if (type == 0x0085 || type == 0x000A) break;  // BOUNDSHEET / EOF: no FILEPASS
+    }
+    return d;
+  }
+  if (stream("PowerPoint Document")) {
+    d.container = Container::legacy_binary;
+    d.application = "PowerPoint";
+    if (d.scheme == Scheme::irm) return d;
+    if (const cfb::Entry* cu = stream("Current User"); cu && cu->size >= 16) {
+      auto s = r.open(*cu);
+      std::uint8_t h[16];
+      s->read_exact(h);
+      if (le32(h + 12) == 0xF3D1C4DF) d.scheme = Scheme::rc4_cryptoapi;
+    }
+    if (stream("EncryptedSummary") && d.scheme == Scheme::none) d.scheme = Scheme::rc4_cryptoapi;
+    return d;
+  }
+  return d;
+}
+
+}  // namespace
+
+Detection detect(const ByteSource& src) {
+  Bytes head(8, 0);
+  if (src.size() < 8) return {};
+  src.read_at(0, head);
+  try {
+    if (cfb::Reader::has_signature(head)) return detect_cfb(src);
+    if (head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5)) return detect_zip(src);
+  } catch (const Error& e) {
+    if (e.code() == Errc::io) throw;
+    Detection d;
+    d.container =
+        cfb::Reader::has_signature(head) ? Container::compound_other : Container::not_office;
+    return d;
+  }
+  return {};
+}
+
+}  // namespace openrms::formats::office
