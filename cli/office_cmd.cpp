@@ -21,13 +21,14 @@ struct Common {
   std::string in, out;
   PasswordSource pw;
   unsigned threads = 0;
-  bool force = false, progress = false, quiet = false;
+  bool force = false, progress = false, quiet = false, no_fsync = false;
 };
 
 struct EncryptArgs : Common {
   std::string method = "agile", hash = "sha512";
   unsigned key_bits = 0;
   std::uint32_t spin = 100000;
+  std::uint16_t cfb_version = 0;
 };
 
 struct InfoArgs {
@@ -52,6 +53,9 @@ void add_common(CLI::App* c, Common& a) {
   c->add_flag("--force", a.force, "Overwrite the output file if it exists");
   c->add_flag("--progress", a.progress, "Show progress even when stderr is not a terminal");
   c->add_flag("-q,--quiet", a.quiet, "Print nothing on success");
+  c->add_flag("--no-fsync", a.no_fsync,
+              "Do not fsync the output before renaming it into place (faster; after a power loss "
+              "the output may be empty)");
 }
 
 void check_output(const Common& a) {
@@ -83,7 +87,9 @@ void run_encrypt(const EncryptArgs& a) {
   o.key_bits = a.key_bits;
   o.hash = parse_hash(a.hash);
   o.spin_count = a.spin;
+  o.cfb_version = a.cfb_version;
   o.segments.threads = a.threads;
+  o.durable = !a.no_fsync;
   ProgressLine progress("encrypting", a.progress || ProgressLine::stderr_is_terminal());
   std::uint64_t size = fs::file_size(a.in);
   if (size >= (64u << 20) || a.progress) o.progress = std::ref(progress);
@@ -102,6 +108,7 @@ void run_decrypt(const Common& a) {
   auto pw = read_password(a.pw);
   office::DecryptOptions o;
   o.segments.threads = a.threads;
+  o.durable = !a.no_fsync;
   ProgressLine progress("decrypting", a.progress || ProgressLine::stderr_is_terminal());
   if (fs::file_size(a.in) >= (64u << 20) || a.progress) o.progress = std::ref(progress);
   office::DecryptResult r;
@@ -196,6 +203,10 @@ void add_office_command(CLI::App& app) {
       ->check(CLI::IsMember({0u, 128u, 192u, 256u}));
   e->add_option("--hash", enc->hash, "Agile hash: sha1, sha256, sha384, sha512 (default)");
   e->add_option("--spin-count", enc->spin, "Agile password hash iterations (default 100000)");
+  e->add_option(
+       "--cfb-version", enc->cfb_version,
+       "Compound file version: 3 (512-byte sectors) or 4 (4096); default 3, or 4 from 256 MiB")
+      ->check(CLI::IsMember({0, 3, 4}));
   e->callback([enc] { run_encrypt(*enc); });
 
   auto dec = std::make_shared<Common>();

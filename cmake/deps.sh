@@ -8,7 +8,11 @@ OPENRMS_BUILD_PACKAGES=(
   libssl-dev openssl libbotan-2-dev zlib1g-dev libsqlite3-dev libpugixml-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
-OPENRMS_TEST_PACKAGES=(clang-14 libclang-rt-14-dev llvm-14 clang-format)
+# Test tools, including the independent oracles the interop tests run (msoffcrypto-tool,
+# Apache POI + a JDK to compile the tiny driver, olefile + python3-cryptography for the
+# spec-derived reference decryptor).
+OPENRMS_TEST_PACKAGES=(clang-14 libclang-rt-14-dev llvm-14 clang-format
+  python3-msoffcrypto-tool python3-olefile python3-cryptography libapache-poi-java default-jdk-headless)
 
 openrms_install_packages() {
   local missing=()

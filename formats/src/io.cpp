@@ -64,7 +64,8 @@ void FileSource::read_at(std::uint64_t offset, MutableByteView out) const {
   }
 }
 
-AtomicFileSink::AtomicFileSink(std::filesystem::path target) : target_(std::move(target)) {
+AtomicFileSink::AtomicFileSink(std::filesystem::path target, bool durable)
+    : target_(std::move(target)), durable_(durable) {
   std::random_device rd;
   temp_ = target_;
   temp_ += ".openrms-tmp-" + std::to_string(rd());
@@ -95,7 +96,7 @@ void AtomicFileSink::write(ByteView data) {
 
 void AtomicFileSink::commit() {
   if (f_ == nullptr) fail(Errc::invalid_argument, "commit called twice");
-  if (std::fflush(f_) != 0 || ::fsync(fileno(f_)) != 0)
+  if (std::fflush(f_) != 0 || (durable_ && ::fsync(fileno(f_)) != 0))
     fail(Errc::io, "cannot write " + target_.string() + ": " + errno_text());
   int rc = std::fclose(f_);
   f_ = nullptr;

@@ -47,8 +47,8 @@ std::u16string utf8_to_utf16(std::string_view s) {
   auto bad = [] { fail(Errc::invalid_argument, "text is not valid UTF-8"); };
   while (i < s.size()) {
     auto b0 = static_cast<unsigned char>(s[i]);
-    char32_t cp;
-    std::size_t len;
+    char32_t cp = 0;
+    std::size_t len = 1;
     if (b0 < 0x80) {
       cp = b0;
       len = 1;

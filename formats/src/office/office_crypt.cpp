@@ -20,7 +20,7 @@ using crypto::SecureBytes;
 
 namespace {
 
-constexpr std::size_t kChunk = 4u << 20;  // multiple of 4096
+constexpr std::size_t kChunk = 1u << 20;  // multiple of 4096; fits a core's L2
 constexpr char kDefaultPassword[] = "VelvetSweatshop";
 
 const crypto::Backend& backend_of(const crypto::SegmentOptions& s) {
@@ -166,9 +166,27 @@ void agile_decrypt_package(const crypto::Backend& b, const AgileInfo& info, cons
   s->read_exact(prefix);
   const std::uint64_t size = cfb::detail::le64(prefix);
   const std::uint64_t ct_needed = (size + 15) / 16 * 16;
-  if (ct_needed > s->size() - 8 || size > s->size())
+  if (ct_needed > s->size() - 8 || size > s->size()) {
+    // With an HMAC, a size that does not fit is first checked as tampering: a changed size
+    // field or a cut stream is an integrity failure; a consistent HMAC means a broken writer.
+    if (keys.has_integrity) {
+      auto mac = b.hmac(info.key_data.hash, keys.hmac_key);
+      mac->update(prefix);
+      Bytes buf(kChunk);
+      for (std::uint64_t left = s->size() - 8; left > 0;) {
+        std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, left));
+        s->read_exact(MutableByteView(buf.data(), n));
+        mac->update(ByteView(buf.data(), n));
+        left -= n;
+      }
+      if (!crypto::ct_equal(mac->finish(), keys.hmac_value))
+        fail(Errc::integrity,
+             "the password is correct but the document's integrity check (dataIntegrity HMAC) "
+             "failed: the encrypted package was altered or cut short");
+    }
     fail(Errc::bad_format, "EncryptedPackage is truncated: it declares " + std::to_string(size) +
                                " bytes but holds " + std::to_string(s->size() - 8));
+  }
   crypto::SegmentOptions so = opt.segments;
   so.backend = &b;
   if (keys.has_integrity && so.threads == 0) {
@@ -392,6 +410,11 @@ DecryptResult decrypt(const ByteSource& src, ByteSink& out,
     if (a.passwords.empty())
       fail(Errc::unsupported,
            "the document is encrypted to a certificate only; no password can open it");
+    for (const auto& pk : a.passwords)
+      if (pk.spin_count > opt.max_spin_count)
+        fail(Errc::unsupported, "the document asks for " + std::to_string(pk.spin_count) +
+                                    " password hash iterations, over the configured limit of " +
+                                    std::to_string(opt.max_spin_count));
     auto keys = agile_unlock(b, a, pw16);
     if (!keys) wrong();
     agile_decrypt_package(b, a, *keys, *o.cfb, *o.package, out, opt, result);
@@ -624,7 +647,7 @@ void encrypt(const ByteSource& src, ByteSink& out, std::string_view password,
 void encrypt_file(const std::filesystem::path& in, const std::filesystem::path& out,
                   std::string_view password, const EncryptOptions& opt) {
   FileSource src(in);
-  AtomicFileSink sink(out);
+  AtomicFileSink sink(out, opt.durable);
   encrypt(src, sink, password, opt);
   sink.commit();
 }
@@ -632,7 +655,7 @@ void encrypt_file(const std::filesystem::path& in, const std::filesystem::path& 
 DecryptResult decrypt_file(const std::filesystem::path& in, const std::filesystem::path& out,
                            std::optional<std::string_view> password, const DecryptOptions& opt) {
   FileSource src(in);
-  AtomicFileSink sink(out);
+  AtomicFileSink sink(out, opt.durable);
   DecryptResult r = decrypt(src, sink, password, opt);
   sink.commit();
   return r;

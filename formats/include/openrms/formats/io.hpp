@@ -85,9 +85,11 @@ class MemorySink final : public ByteSink {
 };
 
 /// Writes a file atomically: temp file (mode 0600) in the target's directory, fsync, rename.
+/// With `durable` false the fsync is skipped: the rename is still atomic, but after a power loss
+/// the file may be empty (faster for bulk or temporary output).
 class AtomicFileSink final : public ByteSink {
  public:
-  explicit AtomicFileSink(std::filesystem::path target);
+  explicit AtomicFileSink(std::filesystem::path target, bool durable = true);
   ~AtomicFileSink() override;  // removes the temporary file unless commit() succeeded
   AtomicFileSink(const AtomicFileSink&) = delete;
   AtomicFileSink& operator=(const AtomicFileSink&) = delete;
@@ -100,6 +102,7 @@ class AtomicFileSink final : public ByteSink {
   std::filesystem::path target_, temp_;
   std::FILE* f_ = nullptr;
   std::uint64_t written_ = 0;
+  bool durable_ = true;
   bool committed_ = false;
 };
 

@@ -108,6 +108,7 @@ struct EncryptOptions {
   bool require_ooxml = true;                       ///< refuse input that is not a ZIP package
   crypto::SegmentOptions segments{};
   Progress progress;
+  bool durable = true;  ///< encrypt_file(): fsync before the rename (see AtomicFileSink)
 };
 
 /// Encrypts the OOXML package `plaintext` into a compound file written to `out`.
@@ -120,6 +121,10 @@ void encrypt(const ByteSource& plaintext, ByteSink& out, std::string_view passwo
 struct DecryptOptions {
   crypto::SegmentOptions segments{};
   Progress progress;
+  /// Agile files name their own KDF cost; a hostile file can ask for 10,000,000 spins (~1.5 s of
+  /// CPU). Servers may lower this; a file over the limit gives Errc::unsupported.
+  std::uint32_t max_spin_count = 10'000'000;
+  bool durable = true;  ///< decrypt_file(): fsync before the rename (see AtomicFileSink)
 };
 
 struct DecryptResult {
