@@ -29,6 +29,8 @@ struct EncryptArgs : Common {
   unsigned key_bits = 0;
   std::uint32_t spin = 100000;
   std::uint16_t cfb_version = 0;
+  std::string encryptor_hash;
+  unsigned encryptor_bits = 0;
 };
 
 struct InfoArgs {
@@ -88,6 +90,8 @@ void run_encrypt(const EncryptArgs& a) {
   o.hash = parse_hash(a.hash);
   o.spin_count = a.spin;
   o.cfb_version = a.cfb_version;
+  if (!a.encryptor_hash.empty()) o.password_hash = parse_hash(a.encryptor_hash);
+  o.password_key_bits = a.encryptor_bits;
   o.segments.threads = a.threads;
   o.durable = !a.no_fsync;
   ProgressLine progress("encrypting", a.progress || ProgressLine::stderr_is_terminal());
@@ -207,6 +211,11 @@ void add_office_command(CLI::App& app) {
        "--cfb-version", enc->cfb_version,
        "Compound file version: 3 (512-byte sectors) or 4 (4096); default 3, or 4 from 256 MiB")
       ->check(CLI::IsMember({0, 3, 4}));
+  e->add_option("--key-encryptor-hash", enc->encryptor_hash,
+                "Agile: hash of the password key encryptor if it should differ from --hash");
+  e->add_option("--key-encryptor-bits", enc->encryptor_bits,
+                "Agile: AES key size of the password key encryptor if it should differ")
+      ->check(CLI::IsMember({0u, 128u, 192u, 256u}));
   e->callback([enc] { run_encrypt(*enc); });
 
   auto dec = std::make_shared<Common>();

@@ -554,22 +554,35 @@ void encrypt(const ByteSource& src, ByteSink& out, std::string_view password,
   pk.p = kd;
   pk.p.salt = b.random_bytes(opt.salt_size);
   pk.spin_count = opt.spin_count;
-  const std::size_t kb = key_bits / 8;
+  if (opt.password_hash) {
+    pk.p.hash = *opt.password_hash;
+    pk.p.hash_name = std::string(hash_name(pk.p.hash));
+    pk.p.hash_size = static_cast<unsigned>(crypto::digest_size(pk.p.hash));
+  }
+  if (opt.password_key_bits) {
+    if (opt.password_key_bits != 128 && opt.password_key_bits != 192 &&
+        opt.password_key_bits != 256)
+      fail(Errc::invalid_argument, "password key size must be 128, 192 or 256 bits");
+    pk.p.key_bits = opt.password_key_bits;
+  }
+  const std::size_t kb = key_bits / 8;        // the package (intermediate) key
+  const std::size_t pkb = pk.p.key_bits / 8;  // the password-derived keys
   auto keys = std::make_shared<AgileKeys>();
   keys->intermediate.resize(kb);
   b.random(keys->intermediate);
   keys->hmac_key.resize(kd.hash_size);
   b.random(keys->hmac_key);
   {
-    SecureBytes hn = spin_hash(b, pk.p.hash, pk.p.salt, pw16, pk.spin_count);
+    const HashAlg ph = pk.p.hash;
+    SecureBytes hn = spin_hash(b, ph, pk.p.salt, pw16, pk.spin_count);
     Bytes iv = fix_size(pk.p.salt, 16);
     SecureBytes verifier(opt.salt_size);
     b.random(verifier);
-    SecureBytes k1 = agile_block_key(b, kd.hash, hn, kBlockVerifierInput, kb);
-    SecureBytes k2 = agile_block_key(b, kd.hash, hn, kBlockVerifierValue, kb);
-    SecureBytes k3 = agile_block_key(b, kd.hash, hn, kBlockKeyValue, kb);
+    SecureBytes k1 = agile_block_key(b, ph, hn, kBlockVerifierInput, pkb);
+    SecureBytes k2 = agile_block_key(b, ph, hn, kBlockVerifierValue, pkb);
+    SecureBytes k3 = agile_block_key(b, ph, hn, kBlockKeyValue, pkb);
     auto e1 = cbc(b, k1, iv, pad16(verifier), true);
-    auto e2 = cbc(b, k2, iv, pad16(b.digest(kd.hash, verifier)), true);
+    auto e2 = cbc(b, k2, iv, pad16(b.digest(ph, verifier)), true);
     SecureBytes ik = keys->intermediate;
     ik.resize((kb + 15) / 16 * 16, 0);
     auto e3 = cbc(b, k3, iv, ik, true);

@@ -46,6 +46,14 @@ for input in small.docx big.docx; do
       fi
     done
   done
+  # keyData and the password key encryptor with different algorithms (as some Office versions).
+  for mixed in "128 sha1 256 sha512" "256 sha512 128 sha1"; do
+    read -r bits hash ebits ehash <<<"$mixed"
+    enc="enc-mixed-$bits-$hash-$ebits-$ehash-$input"
+    "$OPENRMS" office encrypt "$input" "$enc" --key-bits "$bits" --hash "$hash" --key-encryptor-bits "$ebits" \
+      --key-encryptor-hash "$ehash" --password "$PW" -q
+    rm -f out.bin && $PY "$HERE/ref_office_decrypt.py" "$enc" "$PW" out.bin && check "reference  <- $enc" out.bin "$input" || { echo "FAIL  reference <- $enc"; fails=$((fails + 1)); }
+  done
   # The other direction: POI writes, openrms reads.
   POI encrypt standard "$input" "$PW" "poi-standard-$input"
   rm -f out.bin && "$OPENRMS" office decrypt "poi-standard-$input" out.bin --password "$PW" -q && check "openrms    <- POI standard $input" out.bin "$input"

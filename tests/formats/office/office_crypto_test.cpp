@@ -266,6 +266,31 @@ TEST(OfficeRoundTrip, SizesParametersBackendsAndCfbVersions) {
   }
 }
 
+TEST(OfficeRoundTrip, KeyEncryptorMayDifferFromKeyData) {
+  // As in POI's 60320-protected.xlsx: keyData AES-128/SHA-1, password key AES-256/SHA-512, and
+  // the reverse (SHA-1 with a 256-bit key needs the 0x36 padding).
+  Bytes plain(9000, 0x5A);
+  for (auto [data_bits, data_hash, pw_bits, pw_hash] :
+       {std::tuple{128u, crypto::HashAlg::sha1, 256u, crypto::HashAlg::sha512},
+        std::tuple{256u, crypto::HashAlg::sha512, 256u, crypto::HashAlg::sha1}}) {
+    EncryptOptions o;
+    o.key_bits = data_bits;
+    o.hash = data_hash;
+    o.password_key_bits = pw_bits;
+    o.password_hash = pw_hash;
+    o.spin_count = 3;
+    o.require_ooxml = false;
+    Bytes enc = encrypt_bytes(plain, "pw", o);
+    auto d = describe(MemorySource(enc));
+    EXPECT_EQ(d.key_bits, data_bits);
+    ASSERT_EQ(d.key_encryptors.size(), 1u);
+    EXPECT_EQ(d.key_encryptors[0].key_bits, pw_bits);
+    EXPECT_EQ(d.key_encryptors[0].hash, pw_hash == crypto::HashAlg::sha1 ? "SHA1" : "SHA512");
+    EXPECT_EQ(decrypt_bytes(enc, "pw"), plain);
+    EXPECT_EQ(error_of([&] { decrypt_bytes(enc, "pW"); }), Errc::wrong_password);
+  }
+}
+
 TEST(OfficeRoundTrip, DefaultsAreAes256Sha512With100kSpins) {
   Bytes zip = read_all(test::shared_dir() / "corpus/office/expected/msoffcrypto__example.docx");
   Bytes enc = encrypt_bytes(zip, "secret", {});

@@ -104,8 +104,12 @@ struct EncryptOptions {
   crypto::HashAlg hash = crypto::HashAlg::sha512;  ///< Agile: SHA1, SHA256, SHA384 or SHA512
   std::uint32_t spin_count = 100000;               ///< Agile: 0..10,000,000
   std::size_t salt_size = 16;                      ///< Agile: 16..64
-  std::uint16_t cfb_version = 0;                   ///< 0 = 3, or 4 for packages of 256 MiB and more
-  bool require_ooxml = true;                       ///< refuse input that is not a ZIP package
+  /// Agile: the password key encryptor may use other algorithms than the package (keyData), as
+  /// some Office versions write. Unset = the same as keyData.
+  std::optional<crypto::HashAlg> password_hash;
+  unsigned password_key_bits = 0;
+  std::uint16_t cfb_version = 0;  ///< 0 = 3, or 4 for packages of 256 MiB and more
+  bool require_ooxml = true;      ///< refuse input that is not a ZIP package
   crypto::SegmentOptions segments{};
   Progress progress;
   bool durable = true;  ///< encrypt_file(): fsync before the rename (see AtomicFileSink)
