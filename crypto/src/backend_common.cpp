@@ -1,6 +1,7 @@
 // Backend-independent parts of the crypto interface: key wrappers, PEM, the registry.
 #include <atomic>
 
+#include "base64.hpp"
 #include "key_handle.hpp"
 #include "openrms/error.hpp"
 
@@ -99,19 +100,8 @@ const KeyHandle& PrivateKey::handle() const {
   return need(h_);
 }
 
-static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 std::string pem_encode(std::string_view label, ByteView der) {
-  std::string b64;
-  for (std::size_t i = 0; i < der.size(); i += 3) {
-    std::uint32_t v = std::uint32_t(der[i]) << 16;
-    if (i + 1 < der.size()) v |= std::uint32_t(der[i + 1]) << 8;
-    if (i + 2 < der.size()) v |= der[i + 2];
-    b64 += kB64[(v >> 18) & 63];
-    b64 += kB64[(v >> 12) & 63];
-    b64 += i + 1 < der.size() ? kB64[(v >> 6) & 63] : '=';
-    b64 += i + 2 < der.size() ? kB64[v & 63] : '=';
-  }
+  std::string b64 = detail::base64_encode<std::string>(der);
   std::string out = "-----BEGIN " + std::string(label) + "-----\n";
   for (std::size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
   out += "-----END " + std::string(label) + "-----\n";
@@ -128,39 +118,8 @@ SecureBytes pem_to_der(ByteView in, std::string_view label) {
   auto e = text.find(end, b);
   if (e == std::string_view::npos) fail(Errc::bad_format, "PEM block has no END line");
   SecureBytes out;
-  std::uint32_t acc = 0;
-  int n = 0, pad = 0;
-  for (char c : text.substr(b + begin.size(), e - b - begin.size())) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '+')
-      v = 62;
-    else if (c == '/')
-      v = 63;
-    else if (c == '=') {
-      ++pad;
-      v = 0;
-    } else if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
-      continue;
-    else
-      fail(Errc::bad_format, "PEM block has a character outside base64");
-    if (pad && c != '=') fail(Errc::bad_format, "PEM base64 has data after padding");
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    if (++n == 4) {
-      out.push_back(static_cast<std::uint8_t>(acc >> 16));
-      if (pad < 2) out.push_back(static_cast<std::uint8_t>(acc >> 8));
-      if (pad < 1) out.push_back(static_cast<std::uint8_t>(acc));
-      acc = 0;
-      n = 0;
-    }
-  }
-  if (n != 0 || pad > 2) fail(Errc::bad_format, "PEM base64 is truncated");
-  acc = 0;
+  if (!detail::base64_decode(text.substr(b + begin.size(), e - b - begin.size()), out, true))
+    fail(Errc::bad_format, "PEM block is not valid base64");
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "openrms/crypto/secure.hpp"
 
+#include "base64.hpp"
+
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -61,67 +63,15 @@ bool disable_core_dumps() noexcept {
   return ok;
 }
 
-static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 std::string to_base64(ByteView data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    std::uint32_t v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += kB64[v & 63];
-  }
-  if (i < data.size()) {
-    std::uint32_t v = data[i] << 16;
-    if (i + 1 < data.size()) v |= data[i + 1] << 8;
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += (i + 1 < data.size()) ? kB64[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
+  return detail::base64_encode<std::string>(data);
 }
 
 Bytes from_base64(std::string_view text) {
   Bytes out;
   out.reserve(text.size() / 4 * 3);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  std::size_t pad = 0, chars = 0;
-  for (char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '+')
-      v = 62;
-    else if (c == '/')
-      v = 63;
-    else if (c == '=') {
-      ++pad;
-      continue;
-    } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-      continue;
-    else
-      fail(Errc::invalid_argument, "base64 text has an invalid character");
-    if (pad) fail(Errc::invalid_argument, "base64 text has data after padding");
-    ++chars;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<std::uint8_t>(acc >> bits));
-      acc &= (1u << bits) - 1;
-    }
-  }
-  if (chars % 4 == 1 || pad > 2 || (pad && (chars + pad) % 4 != 0))
-    fail(Errc::invalid_argument, "base64 text has an impossible length");
+  if (!detail::base64_decode(text, out, false))
+    fail(Errc::invalid_argument, "base64 text is invalid (bad character, padding or length)");
   return out;
 }
 

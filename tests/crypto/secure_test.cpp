@@ -50,3 +50,28 @@ TEST(Errors, StableNames) {
 
 }  // namespace
 }  // namespace openrms::crypto
+
+namespace openrms::crypto {
+namespace {
+TEST(Base64, Rfc4648Vectors) {
+  const std::pair<const char*, const char*> v[] = {{"", ""},
+                                                   {"f", "Zg=="},
+                                                   {"fo", "Zm8="},
+                                                   {"foo", "Zm9v"},
+                                                   {"foob", "Zm9vYg=="},
+                                                   {"fooba", "Zm9vYmE="},
+                                                   {"foobar", "Zm9vYmFy"}};
+  for (auto [plain, enc] : v) {
+    EXPECT_EQ(to_base64(as_bytes(plain)), enc);
+    Bytes d = from_base64(enc);
+    EXPECT_EQ(std::string(d.begin(), d.end()), plain);
+  }
+  EXPECT_EQ(from_base64("Zm9v\r\nYmFy"), from_base64("Zm9vYmFy"));
+  EXPECT_EQ(from_base64("Zg"), from_base64("Zg=="));  // padding optional
+  EXPECT_THROW(from_base64("Z"), Error);
+  EXPECT_THROW(from_base64("Zg==Zg=="), Error);
+  EXPECT_THROW(from_base64("Zm9v!"), Error);
+  EXPECT_THROW(from_base64("Z==="), Error);
+}
+}  // namespace
+}  // namespace openrms::crypto
