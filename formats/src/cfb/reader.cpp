@@ -350,9 +350,13 @@ class MiniStream final : public StreamReader {
           static_cast<std::uint64_t>(minis_[static_cast<std::size_t>(mi)]) * 64 + in;
       std::size_t n = std::min<std::size_t>(want - done, 64 - in);
       std::uint32_t sec = r_.ministream_sectors[static_cast<std::size_t>(moff / r_.ss)];
-      std::uint8_t buf[4096];
-      r_.read_sectors(sec, 1, buf);
-      std::memcpy(out.data() + done, buf + moff % r_.ss, n);
+      std::uint64_t off = r_.sector_offset(sec) + moff % r_.ss;
+      std::uint64_t avail =
+          off < r_.src.size() ? std::min<std::uint64_t>(n, r_.src.size() - off) : 0;
+      if (avail)
+        r_.src.read_at(off, MutableByteView(out.data() + done, static_cast<std::size_t>(avail)));
+      std::memset(out.data() + done + avail, 0,
+                  n - static_cast<std::size_t>(avail));  // partial last sector
       done += n;
       pos_ += n;
     }
@@ -423,14 +427,13 @@ const Entry* Reader::find(std::string_view path) const {
 }
 
 std::vector<const Entry*> Reader::children(const Entry& storage) const {
+  const auto& es = impl_->entries;
+  if (es.empty() || &storage < es.data() || &storage >= es.data() + es.size())
+    fail(Errc::invalid_argument, "entry does not belong to this compound file");
   std::vector<const Entry*> out;
-  for (std::size_t i = 0; i < impl_->entries.size(); ++i) {
-    if (&impl_->entries[i] == &storage) {
-      for (std::size_t c : impl_->children[i]) out.push_back(&impl_->entries[c]);
-      return out;
-    }
-  }
-  fail(Errc::invalid_argument, "entry does not belong to this compound file");
+  for (std::size_t c : impl_->children[static_cast<std::size_t>(&storage - es.data())])
+    out.push_back(&es[c]);
+  return out;
 }
 
 std::unique_ptr<StreamReader> Reader::open(const Entry& e) const {

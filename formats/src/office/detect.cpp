@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "../cfb/cfb_constants.hpp"
+#include "office_internal.hpp"
 #include "openrms/error.hpp"
 #include "openrms/formats/cfb/compound_file.hpp"
 #include "openrms/formats/office/office_crypto.hpp"
@@ -56,42 +57,19 @@ Detection detect_cfb(const ByteSource& src) {
   };
   if (stream("EncryptionInfo") && stream("EncryptedPackage")) {
     d.container = Container::ooxml_encrypted;
-    if (const cfb::Entry* m = stream("\x06"
-                                     "DataSpaces/DataSpaceMap")) {
-      Bytes map = r.read_stream(*m, 1 << 20);
-      static const char drm[] = "D\0R\0M\0E\0n\0c\0r\0y\0p\0t\0e\0d\0";
-      if (contains(map, std::string_view(drm, sizeof drm - 1))) {
-        d.scheme = Scheme::irm;
-        return d;
-      }
+    if (detail::uses_drm_data_space(r)) {
+      d.scheme = Scheme::irm;
+      return d;
     }
     Bytes info = r.read_stream(*stream("EncryptionInfo"), 1 << 20);
-    d.scheme = Scheme::unknown;
-    if (info.size() >= 8) {
-      std::uint16_t ma = le16(info.data()), mi = le16(info.data() + 2);
-      std::uint32_t flags = le32(info.data() + 4);
-      if (ma == 4 && mi == 4)
-        d.scheme = Scheme::agile;
-      else if (mi == 3 || (flags & 0x10))
-        d.scheme = Scheme::extensible;
-      else if (ma >= 2 && ma <= 4 && mi == 2)
-        d.scheme = Scheme::standard;
-    }
+    d.scheme = info.size() >= 8 ? detail::scheme_of(le16(info.data()), le16(info.data() + 2),
+                                                    le32(info.data() + 4))
+                                : Scheme::unknown;
     return d;
   }
-  if (stream("\x09"
-             "DRMContent") ||
-      stream("\x06"
-             "DataSpaces/DataSpaceMap")) {
-    if (const cfb::Entry* m = stream("\x06"
-                                     "DataSpaces/DataSpaceMap")) {
-      Bytes map = r.read_stream(*m, 1 << 20);
-      static const char drm[] = "D\0R\0M\0E\0n\0c\0r\0y\0p\0t\0e\0d\0";
-      if (contains(map, std::string_view(drm, sizeof drm - 1))) {
-        d.container = Container::legacy_binary;
-        d.scheme = Scheme::irm;
-      }
-    }
+  if (detail::uses_drm_data_space(r)) {
+    d.container = Container::legacy_binary;
+    d.scheme = Scheme::irm;
   }
   if (const cfb::Entry* wd = stream("WordDocument")) {
     d.container = Container::legacy_binary;
@@ -166,6 +144,28 @@ Detection detect_cfb(const ByteSource& src) {
 }
 
 }  // namespace
+
+namespace detail {
+
+bool uses_drm_data_space(const cfb::Reader& r) {
+  const cfb::Entry* m = r.find(
+      "\x06"
+      "DataSpaces/DataSpaceMap");
+  if (m == nullptr || m->type != cfb::EntryType::stream) return false;
+  Bytes map = r.read_stream(*m, 1 << 20);
+  static constexpr char drm[] = "D\0R\0M\0E\0n\0c\0r\0y\0p\0t\0e\0d\0";
+  return contains(map, std::string_view(drm, sizeof drm - 1));
+}
+
+Scheme scheme_of(std::uint16_t major, std::uint16_t minor, std::uint32_t flags) {
+  if (major == 4 && minor == 4) return Scheme::agile;
+  if ((major == 3 || major == 4) && minor == 3) return Scheme::extensible;
+  if (major >= 2 && major <= 4 && minor == 2)
+    return (flags & 0x10) ? Scheme::extensible : Scheme::standard;
+  return Scheme::unknown;
+}
+
+}  // namespace detail
 
 Detection detect(const ByteSource& src) {
   Bytes head(8, 0);

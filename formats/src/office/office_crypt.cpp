@@ -79,32 +79,14 @@ Opened open_encrypted(const ByteSource& src) {
            "handled here");
     fail(Errc::bad_format, "compound file has no EncryptionInfo/EncryptedPackage streams");
   }
-  if (const cfb::Entry* map = o.cfb->find("\x06"
-                                          "DataSpaces/DataSpaceMap")) {
-    Bytes m = o.cfb->read_stream(*map, 1 << 20);
-    static const std::u16string drm = u"DRMEncryptedDataSpace";
-    std::string needle;
-    for (char16_t c : drm) {
-      needle.push_back(static_cast<char>(c));
-      needle.push_back(0);
-    }
-    if (std::search(m.begin(), m.end(), needle.begin(), needle.end()) != m.end())
-      fail(Errc::unsupported,
-           "the document is protected with rights management (IRM), not a password");
-  }
+  if (uses_drm_data_space(*o.cfb))
+    fail(Errc::unsupported,
+         "the document is protected with rights management (IRM), not a password");
   o.info = o.cfb->read_stream(*info, 1 << 20);
   if (o.info.size() < 8) fail(Errc::bad_format, "EncryptionInfo is invalid: stream too short");
   o.vmajor = cfb::detail::le16(o.info.data());
   o.vminor = cfb::detail::le16(o.info.data() + 2);
   return o;
-}
-
-Scheme scheme_of(std::uint16_t major, std::uint16_t minor, std::uint32_t flags) {
-  if (major == 4 && minor == 4) return Scheme::agile;
-  if ((major == 3 || major == 4) && minor == 3) return Scheme::extensible;
-  if ((major >= 2 && major <= 4) && minor == 2)
-    return (flags & 0x10) ? Scheme::extensible : Scheme::standard;
-  return Scheme::unknown;
 }
 
 std::uint64_t read_package_size(cfb::StreamReader& s) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "openrms/crypto/backend.hpp"
+#include "openrms/formats/cfb/compound_file.hpp"
 #include "openrms/formats/office/office_crypto.hpp"
 
 namespace openrms::formats::office::detail {
@@ -77,5 +78,11 @@ SecureBytes agile_block_key(const Backend& b, HashAlg h, ByteView hn, ByteView b
                             std::size_t key_bytes);
 /// Standard encryption key (§2.3.4.7).
 SecureBytes standard_key(const Backend& b, ByteView salt, ByteView pw16, unsigned key_bits);
+
+/// True if the compound file's \006DataSpaces/DataSpaceMap maps content to the rights-management
+/// data space (DRMEncryptedDataSpace, [MS-OFFCRYPTO] §2.2): an IRM-protected document.
+bool uses_drm_data_space(const cfb::Reader& r);
+/// The ECMA-376 scheme an EncryptionInfo version and flags name (§2.3.4.5, 2.3.4.10).
+Scheme scheme_of(std::uint16_t major, std::uint16_t minor, std::uint32_t flags);
 
 }  // namespace openrms::formats::office::detail
