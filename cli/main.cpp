@@ -6,6 +6,7 @@
 
 #include "demo.hpp"
 #include "office_cmd.hpp"
+#include "pdf_cmd.hpp"
 #include "openrms/crypto/secure.hpp"
 #include "openrms/error.hpp"
 
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   app.footer("Run 'openrms <command> --help' for a command's options.");
   openrms::cli::add_demo_command(app);
   openrms::cli::add_office_command(app);
+  openrms::cli::add_pdf_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

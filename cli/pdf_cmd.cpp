@@ -1,0 +1,254 @@
+#include "pdf_cmd.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "openrms/error.hpp"
+#include "openrms/formats/pdf/pdf_crypto.hpp"
+#include "password.hpp"
+#include "progress.hpp"
+
+namespace openrms::cli {
+namespace {
+
+namespace fs = std::filesystem;
+namespace pdf = formats::pdf;
+
+struct Common {
+  std::string in, out;
+  bool force = false, progress = false, quiet = false, no_fsync = false;
+};
+
+struct EncryptArgs : Common {
+  PasswordSource user, owner, current;
+  bool no_user_password = false, clear_metadata = false;
+  int revision = 6;
+  std::string permissions = "all";
+};
+
+struct DecryptArgs : Common {
+  PasswordSource pw;
+  bool ignore_perms = false;
+};
+
+struct InfoArgs {
+  std::string in;
+  PasswordSource pw;
+  bool json = false;
+};
+
+void add_common(CLI::App* c, Common& a) {
+  c->add_option("input", a.in, "Input PDF")->required()->check(CLI::ExistingFile);
+  c->add_option("output", a.out, "Output PDF (written atomically: nothing appears on failure)")
+      ->required();
+  c->add_flag("--force", a.force, "Overwrite the output file if it exists");
+  c->add_flag("--progress", a.progress, "Show progress even when stderr is not a terminal");
+  c->add_flag("-q,--quiet", a.quiet, "Print nothing on success");
+  c->add_flag("--no-fsync", a.no_fsync,
+              "Do not fsync the output before renaming it into place (faster; after a power loss "
+              "the output may be empty)");
+}
+
+void add_pw(CLI::App* c, PasswordSource& pw, const std::string& name, const std::string& what) {
+  c->add_option("--" + name, pw.value,
+                what + " (visible in the process list: prefer --" + name + "-file or the prompt)");
+  c->add_option("--" + name + "-file", pw.file,
+                what + ", read from the first line of this file ('-' = standard input)");
+}
+
+void check_output(const Common& a) {
+  std::error_code ec;
+  if (fs::exists(a.out, ec) && !a.force)
+    fail(Errc::invalid_argument, a.out + " exists; use --force to overwrite it");
+  if (fs::weakly_canonical(a.in, ec) == fs::weakly_canonical(a.out, ec))
+    fail(Errc::invalid_argument, "input and output are the same file");
+}
+
+std::string describe_flags(const pdf::PermissionFlags& f) {
+  std::string s;
+  auto add = [&s](bool on, const char* n) {
+    if (!on) return;
+    if (!s.empty()) s += ",";
+    s += n;
+  };
+  add(f.print, "print");
+  add(f.print_high_quality, "print-high");
+  add(f.modify, "modify");
+  add(f.copy, "copy");
+  add(f.annotate, "annotate");
+  add(f.fill_forms, "fill-forms");
+  add(f.accessibility, "accessibility");
+  add(f.assemble, "assemble");
+  return s.empty() ? "none" : s;
+}
+
+/// Runs `op` with the given password, or with none and then (on a terminal) a prompt.
+template <typename Op>
+auto with_password(const PasswordSource& src, Op op) {
+  auto pw = read_password(src);
+  if (pw) return op(std::optional<std::string_view>(std::string_view(*pw)));
+  try {
+    return op(std::optional<std::string_view>());  // the empty user password
+  } catch (const Error& e) {
+    if (e.code() != Errc::wrong_password || !can_prompt()) throw;
+    crypto::SecureString typed = prompt_password("PDF password (user or owner): ", false);
+    return op(std::optional<std::string_view>(std::string_view(typed)));
+  }
+}
+
+void run_encrypt(const EncryptArgs& a) {
+  check_output(a);
+  if (a.revision != 4 && a.revision != 6)
+    fail(Errc::invalid_argument, "--revision must be 6 (AES-256) or 4 (AES-128)");
+  pdf::EncryptOptions o;
+  o.revision = a.revision;
+  o.permissions = pdf::parse_permissions(a.permissions);
+  o.encrypt_metadata = !a.clear_metadata;
+  o.durable = !a.no_fsync;
+  auto user = read_password(a.user);
+  if (!user && !a.no_user_password) {
+    if (!can_prompt())
+      fail(Errc::invalid_argument,
+           "no user password: give --user-password-file (or --user-password), or "
+           "--no-user-password for a document that opens without one");
+    user = prompt_password("User password (opens the document): ", true);
+  }
+  auto owner = read_password(a.owner);
+  crypto::SecureString empty;
+  o.user_password = user ? std::string_view(*user) : std::string_view(empty);
+  if (owner) o.owner_password = std::string_view(*owner);
+  auto current = read_password(a.current);
+  if (current) o.current_password = std::string_view(*current);
+  ProgressLine progress("encrypting", a.progress || ProgressLine::stderr_is_terminal());
+  if (fs::file_size(a.in) >= (64u << 20) || a.progress) o.progress = std::ref(progress);
+  pdf::DecryptResult r = pdf::encrypt_file(a.in, a.out, o);
+  if (!a.quiet)
+    std::printf("encrypted %s -> %s (R%d, %s, permissions %s%s%s)\n", a.in.c_str(), a.out.c_str(),
+                a.revision, a.revision == 6 ? "AES-256" : "AES-128",
+                describe_flags(pdf::decode_permissions(o.permissions)).c_str(),
+                owner ? "" : ", random owner password",
+                r.matched == pdf::PasswordMatch::not_encrypted ? "" : ", re-encrypted");
+}
+
+void run_decrypt(const DecryptArgs& a) {
+  check_output(a);
+  pdf::DecryptOptions o;
+  o.durable = !a.no_fsync;
+  o.verify_perms = !a.ignore_perms;
+  ProgressLine progress("decrypting", a.progress || ProgressLine::stderr_is_terminal());
+  if (fs::file_size(a.in) >= (64u << 20) || a.progress) o.progress = std::ref(progress);
+  pdf::DecryptResult r = with_password(a.pw, [&](std::optional<std::string_view> pw) {
+    return pdf::decrypt_file(a.in, a.out, pw, o);
+  });
+  if (!a.quiet)
+    std::printf(
+        "decrypted %s -> %s (%s, %llu objects)\n", a.in.c_str(), a.out.c_str(),
+        r.matched == pdf::PasswordMatch::not_encrypted
+            ? "was not encrypted"
+            : ("opened with the " + std::string(pdf::to_string(r.matched)) + " password").c_str(),
+        static_cast<unsigned long long>(r.objects));
+}
+
+void run_info(const InfoArgs& a) {
+  formats::FileSource src(a.in);
+  auto pw = read_password(a.pw);
+  pdf::Description d = pdf::describe(
+      src, pw ? std::optional<std::string_view>(std::string_view(*pw)) : std::nullopt);
+  nlohmann::ordered_json j;
+  j["file"] = a.in;
+  j["version"] = d.version;
+  j["encrypted"] = d.encrypted;
+  if (d.encrypted) {
+    j["filter"] = d.filter;
+    if (d.filter == "Standard") {
+      j["revision"] = d.r;
+      j["version_v"] = d.v;
+      j["algorithm"] = d.stream_method == "RC4"     ? "RC4-" + std::to_string(d.key_bits)
+                       : d.stream_method == "AESV2" ? std::string("AES-128")
+                       : d.stream_method == "AESV3" ? std::string("AES-256")
+                                                    : d.stream_method;
+      j["key_bits"] = d.key_bits;
+      j["streams"] = d.stream_method;
+      j["strings"] = d.string_method;
+      j["embedded_files"] = d.embedded_file_method;
+      j["encrypt_metadata"] = d.encrypt_metadata;
+      j["permissions"] = d.permissions;
+      j["permits"] = describe_flags(d.flags);
+      j["password_matched"] = pdf::to_string(d.matched);
+      if (!pw) j["opens_without_password"] = d.matched == pdf::PasswordMatch::user;
+    }
+  }
+  j["xref_stream"] = d.xref_stream;
+  j["repaired"] = d.repaired;
+  j["objects"] = d.objects;
+  if (a.json) {
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    std::string key = it.key();
+    key.resize(22, ' ');
+    std::cout << key << " "
+              << (it.value().is_string() ? it.value().get<std::string>() : it.value().dump())
+              << "\n";
+  }
+}
+
+}  // namespace
+
+void add_pdf_command(CLI::App& app) {
+  auto* pdfc = app.add_subcommand(
+      "pdf", "PDF documents: password encryption (ISO 32000 standard security handler)");
+  pdfc->require_subcommand(1);
+  pdfc->footer(
+      "Examples:\n"
+      "  openrms pdf encrypt in.pdf locked.pdf --user-password-file u.txt --owner-password-file "
+      "o.txt"
+      " --permissions print,copy\n"
+      "  openrms pdf decrypt locked.pdf plain.pdf             (prompts if a password is needed)\n"
+      "  openrms pdf info locked.pdf --json\n"
+      "Permissions: print, print-high, modify, copy, annotate, fill-forms, accessibility, "
+      "assemble, all, none — or a decimal /P value. Readers enforce them; the owner password "
+      "lifts them.");
+
+  auto enc = std::make_shared<EncryptArgs>();
+  auto* e = pdfc->add_subcommand("encrypt", "Encrypt a PDF with user/owner passwords (AES)");
+  add_common(e, *enc);
+  add_pw(e, enc->user, "user-password", "The password that opens the document");
+  add_pw(e, enc->owner, "owner-password",
+         "The password that lifts the permissions (default: a random one nobody knows)");
+  add_pw(e, enc->current, "current-password", "The input's password, if it is already encrypted");
+  e->add_flag("--no-user-password", enc->no_user_password,
+              "Open without a password (permissions still apply)");
+  e->add_option("--revision", enc->revision,
+                "6 = AES-256, PDF 2.0 (default); 4 = AES-128, PDF 1.6 (for old readers)")
+      ->check(CLI::IsMember({4, 6}));
+  e->add_option("--permissions", enc->permissions,
+                "Comma-separated permissions granted to the user (default all)");
+  e->add_flag("--clear-metadata", enc->clear_metadata,
+              "Leave the XMP metadata unencrypted (EncryptMetadata false) so indexers can read it");
+  e->callback([enc] { run_encrypt(*enc); });
+
+  auto dec = std::make_shared<DecryptArgs>();
+  auto* d = pdfc->add_subcommand("decrypt", "Write an unencrypted copy of an encrypted PDF");
+  add_common(d, *dec);
+  add_pw(d, dec->pw, "password", "The user or owner password");
+  d->add_flag("--ignore-perms", dec->ignore_perms,
+              "R5/R6: open even if /Perms does not match /P (the permissions were altered)");
+  d->footer("Without a password the empty user password is tried, then you are prompted.");
+  d->callback([dec] { run_decrypt(*dec); });
+
+  auto info = std::make_shared<InfoArgs>();
+  auto* i = pdfc->add_subcommand(
+      "info", "Show how a PDF is encrypted and which password opens it (no password needed)");
+  i->add_option("input", info->in, "PDF to inspect")->required()->check(CLI::ExistingFile);
+  add_pw(i, info->pw, "password",
+         "A password to check (reports whether it is the user or owner one)");
+  i->add_flag("--json", info->json, "Machine-readable output");
+  i->callback([info] { run_info(*info); });
+}
+
+}  // namespace openrms::cli

@@ -1,0 +1,129 @@
+// PDF password encryption: the standard security handler of ISO 32000-1 §7.6.3 and
+// ISO 32000-2 §7.6.4, on openrms's own PDF object engine.
+//
+// Reading: any PDF 1.0–2.0 file — xref tables and streams, hybrid files, object streams,
+// incremental updates (newest revision wins), linearized files; a damaged xref is rebuilt by
+// scanning the file. Decryption: revisions 2, 3, 4 (RC4 40–128 and AESV2 crypt filters,
+// Identity, StmF/StrF/EFF, EncryptMetadata false), 5 and 6 (AESV3, Algorithm 2.B; R6 passwords
+// SASLprep'd with a raw-UTF-8 fallback, 127-byte limit), with the user or the owner password.
+// Encryption: R6/AESV3 (default) or R4/AESV2.
+//
+// Output: decrypt() and encrypt() rewrite the whole file with a fresh cross-reference section;
+// stream data is copied through without decoding and in bounded chunks. Objects keep their
+// numbers. Strings and streams are processed per ISO 32000; left unencrypted as the standard
+// says: the /Encrypt dictionary, xref streams, /ID, signature /Contents, and the XMP metadata
+// stream when EncryptMetadata is false. Streams inside object streams are carried whole.
+//
+// Errors (openrms::Error): bad_format (not a PDF, damaged beyond repair, malformed encryption
+// dictionary), unsupported (another security handler such as Adobe.PubSec, an unknown revision
+// or crypt method), wrong_password (neither the user nor the owner password), integrity (R5/R6
+// /Perms does not match /P: the permissions were tampered with), invalid_argument (bad options).
+// Passwords are UTF-8; they are never copied into messages.
+//
+// If encrypt()/decrypt() throw, the sink holds partial output: use AtomicFileSink or the *_file
+// helpers, which leave no file behind. Thread safety: all functions are reentrant.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "openrms/formats/io.hpp"
+
+namespace openrms::formats::pdf {
+
+/// The user access permissions of ISO 32000-2 Table 22 (bit numbers in comments, 1-based).
+struct PermissionFlags {
+  bool print = true;               ///< bit 3
+  bool modify = true;              ///< bit 4
+  bool copy = true;                ///< bit 5: copy or extract text and graphics
+  bool annotate = true;            ///< bit 6: add/modify annotations, fill forms
+  bool fill_forms = true;          ///< bit 9
+  bool accessibility = true;       ///< bit 10: extract for accessibility (deprecated in 2.0)
+  bool assemble = true;            ///< bit 11: insert, rotate, delete pages, bookmarks
+  bool print_high_quality = true;  ///< bit 12
+};
+PermissionFlags decode_permissions(std::int32_t p) noexcept;
+/// The /P value: the given bits, bits 7–8 and 13–32 set, bits 1–2 clear.
+std::int32_t encode_permissions(const PermissionFlags& f) noexcept;
+/// Parses a comma-separated list of permission names ("print,copy", also "all" and "none";
+/// names: print, modify, copy, annotate, fill-forms, accessibility, assemble, print-high) or a
+/// decimal /P value. Errc::invalid_argument for an unknown name.
+std::int32_t parse_permissions(std::string_view spec);
+/// The documented mapping from openrms usage rights (policy-encoding names, case-insensitive) to
+/// /P: PRINT → print + high-quality print; EXTRACT → copy + accessibility; DOCEDIT or EDIT →
+/// modify + assemble + fill forms; COMMENT → annotate; OWNER → everything. VIEW alone gives no
+/// permission bits (the document opens and displays). Unknown names are ignored.
+std::int32_t permissions_for_rights(std::span<const std::string_view> rights);
+
+enum class PasswordMatch { not_encrypted, none, user, owner };
+std::string_view to_string(PasswordMatch m) noexcept;
+
+struct Description {
+  std::string version;  ///< header version, e.g. "1.7"
+  bool encrypted = false;
+  std::string filter;     ///< "Standard", or another handler's name (e.g. "Adobe.PubSec")
+  int v = 0, r = 0;       ///< /V and /R
+  unsigned key_bits = 0;  ///< file key length
+  std::string string_method, stream_method, embedded_file_method;  ///< "RC4", "AESV2", ...
+  bool encrypt_metadata = true;
+  std::int32_t permissions = -4;
+  PermissionFlags flags;
+  /// Which password opened it: the one given, or the empty user password when none was given.
+  PasswordMatch matched = PasswordMatch::not_encrypted;
+  bool xref_stream = false;  ///< the newest revision uses cross-reference streams
+  bool repaired = false;     ///< the xref was damaged and rebuilt by scanning
+  std::uint64_t objects = 0;
+};
+
+/// Describes `pdf`. Without a password the empty user password is tried (documents that open
+/// without a prompt); `matched` says whether it or the given password fitted. Never throws
+/// wrong_password: a mismatch is reported as PasswordMatch::none.
+Description describe(const ByteSource& pdf, std::optional<std::string_view> password = {});
+
+struct DecryptOptions {
+  /// R5/R6: refuse files whose /Perms does not match /P (Errc::integrity). Acrobat does;
+  /// lenient readers do not.
+  bool verify_perms = true;
+  Progress progress;
+  bool durable = true;  ///< decrypt_file(): fsync before the rename (see AtomicFileSink)
+};
+
+struct DecryptResult {
+  PasswordMatch matched = PasswordMatch::not_encrypted;
+  std::uint64_t objects = 0, bytes = 0;
+};
+
+/// Writes an unencrypted copy of `pdf`. Without a password, the empty user password is tried.
+/// An unencrypted input is rewritten as is (matched = not_encrypted).
+DecryptResult decrypt(const ByteSource& pdf, ByteSink& out,
+                      std::optional<std::string_view> password, const DecryptOptions& opt = {});
+
+struct EncryptOptions {
+  int revision = 6;                ///< 6 (AES-256, PDF 2.0) or 4 (AES-128, PDF 1.6)
+  std::string_view user_password;  ///< may be empty: the document opens without a prompt
+  /// Empty = a random owner password nobody knows (permissions cannot then be lifted).
+  std::string_view owner_password;
+  std::int32_t permissions = -4;  ///< /P (all permitted by default)
+  bool encrypt_metadata = true;
+  /// For an input that is already encrypted: its current password (user or owner).
+  std::optional<std::string_view> current_password;
+  Progress progress;
+  bool durable = true;
+};
+
+/// Writes an encrypted copy of `pdf` (re-encrypting an encrypted one with new passwords).
+/// invalid_argument: revision not 4/6, an R4 password outside Latin-1, an R6 password SASLprep
+/// rejects. The R6 /ID is kept from the input or freshly generated.
+DecryptResult encrypt(const ByteSource& pdf, ByteSink& out, const EncryptOptions& opt);
+
+DecryptResult decrypt_file(const std::filesystem::path& in, const std::filesystem::path& out,
+                           std::optional<std::string_view> password,
+                           const DecryptOptions& opt = {});
+DecryptResult encrypt_file(const std::filesystem::path& in, const std::filesystem::path& out,
+                           const EncryptOptions& opt);
+
+}  // namespace openrms::formats::pdf

@@ -1,0 +1,107 @@
+// PDF standard security handler (ISO 32000-1 §7.6.3, ISO 32000-2 §7.6.4) — internal.
+//
+// Reads an /Encrypt dictionary (V1/R2, V2/R3, V4/R4 with crypt filters, V5/R5 and R6),
+// authenticates a user or owner password, and encrypts or decrypts strings and stream data of
+// individual objects (Algorithm 1 / 1.A). Also creates a fresh handler for writing (R4 AESV2 or
+// R6 AESV3) and serialises its /Encrypt dictionary. FORMATS.md part A §5 lists the quirks
+// handled here (padded 40-bit V4 keys, short /U, unsigned /P, byte-valued crypt-filter /Length,
+// missing /Length, missing /ID).
+//
+// Keys live in SecureBytes. Not thread-safe (one per document).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "object.hpp"
+#include "openrms/crypto/backend.hpp"
+
+namespace openrms::formats::pdf {
+
+enum class CryptMethod { identity, rc4, aesv2, aesv3 };
+std::string_view to_string(CryptMethod m) noexcept;
+
+enum class PasswordKind { none, user, owner };
+
+struct CryptFilter {
+  CryptMethod method = CryptMethod::identity;
+  std::string auth_event = "DocOpen";
+};
+
+class StandardSecurity {
+ public:
+  /// Parses /Encrypt. `id0` is the first /ID string (empty if missing). Errc::unsupported for
+  /// other handlers (e.g. Adobe.PubSec) or unknown revisions; bad_format for malformed values.
+  StandardSecurity(const Dict& encrypt, std::string id0, const crypto::Backend& be);
+
+  struct Create {
+    int revision = 6;  ///< 4 (AESV2, 128-bit) or 6 (AESV3, 256-bit)
+    std::string_view user_password, owner_password;
+    std::int32_t permissions = -4;
+    bool encrypt_metadata = true;
+  };
+  /// A new handler with a fresh random file key, for writing.
+  StandardSecurity(const Create& c, std::string id0, const crypto::Backend& be);
+
+  /// Tries `password` (UTF-8) as owner then user password; on success the file key is set.
+  /// PasswordKind::none if it fits neither. For R5/R6 with check_perms, a /Perms block that does
+  /// not decrypt to the expected value gives Errc::integrity (the dictionary was tampered with).
+  PasswordKind authenticate(std::string_view password, bool check_perms);
+
+  /// The /Encrypt dictionary describing this handler.
+  Dict to_dict() const;
+
+  int v() const noexcept { return v_; }
+  int r() const noexcept { return r_; }
+  unsigned key_bits() const noexcept { return static_cast<unsigned>(n_) * 8; }
+  std::int32_t permissions() const noexcept { return p_; }
+  bool encrypt_metadata() const noexcept { return encrypt_metadata_; }
+  CryptMethod string_method() const noexcept { return str_.method; }
+  CryptMethod stream_method() const noexcept { return stm_.method; }
+  CryptMethod embedded_file_method() const noexcept { return eff_.method; }
+  const std::string& embedded_file_auth_event() const noexcept { return eff_.auth_event; }
+  bool key_known() const noexcept { return !key_.empty(); }
+  const crypto::SecureBytes& file_key() const noexcept { return key_; }
+
+  /// How the data of a stream with this dictionary is encrypted: /Crypt filter, embedded file
+  /// (EFF), metadata with EncryptMetadata false, xref streams (never), else StmF.
+  CryptMethod method_for_stream(const Dict& d) const;
+  /// The key for one object under `m` (Algorithm 1; the file key for AESV3).
+  crypto::SecureBytes object_key(Ref ref, CryptMethod m) const;
+
+  std::string decrypt(CryptMethod m, Ref ref, std::string data) const;
+  std::string encrypt(CryptMethod m, Ref ref, std::string_view data) const;
+
+ private:
+  CryptFilter filter_named(const std::string& name) const;
+  bool try_r4(const std::string& pw, PasswordKind& kind);
+  bool try_r6(const std::string& pw, PasswordKind& kind, bool check_perms);
+  crypto::SecureBytes key_r4(std::string_view padded_pw, std::size_t n) const;
+  bool check_u_r4(const crypto::SecureBytes& key) const;
+  void hash_2b(std::string_view pw, ByteView salt, ByteView udata, std::uint8_t out[32]) const;
+  void check_perms() const;
+
+  const crypto::Backend* be_;
+  int v_ = 0, r_ = 0;
+  std::size_t n_ = 5;  ///< file key length in bytes
+  bool length_given_ = true;
+  std::string o_, u_, oe_, ue_, perms_, id0_;
+  std::int32_t p_ = -4;
+  bool encrypt_metadata_ = true;
+  std::map<std::string, CryptFilter> cf_;
+  CryptFilter stm_, str_, eff_;
+  crypto::SecureBytes key_;
+};
+
+/// Algorithm 2.B (R6) or plain SHA-256 (R5) — exposed for the benchmark and tests.
+void pdf_hash_2b(const crypto::Backend& be, int revision, std::string_view pw, ByteView salt,
+                 ByteView udata, std::uint8_t out[32]);
+
+/// The password bytes for R6: SASLprep (RFC 4013) then UTF-8, 127 bytes at most. nullopt if
+/// the string is not valid for SASLprep (prohibited characters).
+std::optional<std::string> saslprep(std::string_view utf8);
+
+}  // namespace openrms::formats::pdf
