@@ -427,10 +427,10 @@ Object Document::resolve_depth(const Object& o, int depth) {
   const Ref* r = o.as_ref();
   if (!r) return o;
   Object cur = o;
-  for (int i = depth; i <= kMaxRefDepth; ++i) {
+  for (int i = 0; i < kMaxRefDepth; ++i) {
     const Ref* rr = cur.as_ref();
     if (!rr) return cur;
-    cur = load_depth(rr->num, i + 1).value;
+    cur = load_depth(rr->num, depth + 1).value;
   }
   return Object{};  // a reference chain that does not end: null
 }

@@ -137,7 +137,10 @@ struct Writer {
   }
   void operator()(const Dict& d) const {
     out += "<<";
+    bool first = true;
     for (const auto& [k, v] : d.entries()) {
+      if (!first) out.push_back(' ');
+      first = false;
       write_name(k, out);
       out.push_back(' ');
       serialize(v, out);
