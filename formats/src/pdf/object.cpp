@@ -25,7 +25,7 @@ void Dict::set(std::string key, Object value) {
       return;
     }
   }
-  entries_.emplace_back(std::move(key), std::move(value));
+  entries_.push_back(DictEntry{std::move(key), std::move(value)});
 }
 
 bool Dict::erase(std::string_view key) noexcept {

@@ -44,16 +44,25 @@ struct Ref {
   bool operator==(const Ref&) const = default;
 };
 
+struct DictEntry;  // {first: key, second: value}; defined after Object
+
 class Dict {
  public:
-  using Entry = std::pair<std::string, Object>;
+  using Entry = DictEntry;
+  // Special members are defined below, once DictEntry (which holds an Object) is complete.
+  Dict();
+  Dict(const Dict&);
+  Dict(Dict&&) noexcept;
+  Dict& operator=(const Dict&);
+  Dict& operator=(Dict&&) noexcept;
+  ~Dict();
   const Object* get(std::string_view key) const noexcept;
   Object* get(std::string_view key) noexcept;
   /// Replaces the value of `key` (keeping its position) or appends it.
   void set(std::string key, Object value);
   bool erase(std::string_view key) noexcept;
-  bool empty() const noexcept { return entries_.empty(); }
-  std::size_t size() const noexcept { return entries_.size(); }
+  bool empty() const noexcept;
+  std::size_t size() const noexcept;
   const std::vector<Entry>& entries() const noexcept { return entries_; }
   std::vector<Entry>& entries() noexcept { return entries_; }
 
@@ -88,6 +97,24 @@ struct Object {
   /// Integer value, also from a real with an integral value ("16.0" as some writers put it).
   bool get_number(double& out) const noexcept;
 };
+
+struct DictEntry {
+  std::string first;
+  Object second;
+};
+
+inline Dict::Dict() = default;
+inline Dict::Dict(const Dict&) = default;
+inline Dict::Dict(Dict&&) noexcept = default;
+inline Dict& Dict::operator=(const Dict&) = default;
+inline Dict& Dict::operator=(Dict&&) noexcept = default;
+inline Dict::~Dict() = default;
+inline bool Dict::empty() const noexcept {
+  return entries_.empty();
+}
+inline std::size_t Dict::size() const noexcept {
+  return entries_.size();
+}
 
 inline Object make_name(std::string n) {
   return Object{Name{std::move(n)}};

@@ -173,6 +173,25 @@ void pipe_stream(Document& doc, const IndirectObject& s, CryptMethod dm,
   crypto::secure_wipe(buf.data(), buf.size());
 }
 
+/// The xref subsections to write: object 0 and every written number, as (first, count) runs.
+/// Small gaps are filled with free entries; large ones split the section, so a file whose
+/// objects are numbered sparsely (hostile or not) does not get a table of billions of lines.
+std::vector<std::pair<std::uint32_t, std::uint32_t>> xref_runs(
+    const std::map<std::uint32_t, XrefEntry>& written) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> runs{{0, 1}};
+  for (const auto& [n, e] : written) {
+    auto& last = runs.back();
+    const std::uint64_t end = std::uint64_t{last.first} + last.second;
+    if (n < end) continue;
+    if (n - end <= 64) {
+      last.second = n - last.first + 1;
+    } else {
+      runs.emplace_back(n, 1);
+    }
+  }
+  return runs;
+}
+
 std::size_t bytes_for(std::uint64_t v) {
   std::size_t n = 1;
   while (n < 8 && (v >> (8 * n)) != 0) ++n;
@@ -324,23 +343,25 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
   if (!has_objstm) {
     const std::uint64_t xref_at = out.offset();
     const std::uint32_t size = max_num + 1;
-    text = "xref\n0 " + std::to_string(size) + "\n";
-    out.write(text);
+    out.write("xref\n");
     std::string table;
     table.reserve(20 * 4096);
     char line[24];
-    for (std::uint32_t n = 0; n < size; ++n) {
-      auto it = written.find(n);
-      if (it != written.end()) {
-        std::snprintf(line, sizeof line, "%010llu %05u n\r\n",
-                      static_cast<unsigned long long>(it->second.offset), it->second.gen);
-      } else {
-        std::snprintf(line, sizeof line, "0000000000 %05u f\r\n", n == 0 ? 65535u : 0u);
-      }
-      table.append(line, 20);
-      if (table.size() >= 20 * 4096) {
-        out.write(table);
-        table.clear();
+    for (auto [first, count] : xref_runs(written)) {
+      table += std::to_string(first) + " " + std::to_string(count) + "\n";
+      for (std::uint32_t n = first; n < first + count; ++n) {
+        auto it = written.find(n);
+        if (it != written.end()) {
+          std::snprintf(line, sizeof line, "%010llu %05u n\r\n",
+                        static_cast<unsigned long long>(it->second.offset), it->second.gen);
+        } else {
+          std::snprintf(line, sizeof line, "0000000000 %05u f\r\n", n == 0 ? 65535u : 0u);
+        }
+        table.append(line, 20);
+        if (table.size() >= 20 * 4096) {
+          out.write(table);
+          table.clear();
+        }
       }
     }
     out.write(table);
@@ -361,29 +382,36 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
     }
     const std::size_t w1 = bytes_for(max1), w2 = bytes_for(max2);
     std::string rows;
-    rows.reserve(static_cast<std::size_t>(size) * (1 + w1 + w2));
+    const auto runs = xref_runs(written);
+    Array index;
+    for (auto [first, count] : runs) {
+      index.push_back(make_int(first));
+      index.push_back(make_int(count));
+    }
     auto put = [&](std::uint64_t v, std::size_t w) {
       for (std::size_t k = w; k-- > 0;) rows.push_back(static_cast<char>(v >> (8 * k)));
     };
-    for (std::uint32_t n = 0; n < size; ++n) {
-      auto it = written.find(n);
-      if (it == written.end()) {
-        put(0, 1);
-        put(0, w1);
-        put(n == 0 ? 65535 : 0, w2);
-      } else if (it->second.type == 2) {
-        put(2, 1);
-        put(it->second.offset, w1);
-        put(it->second.index, w2);
-      } else {
-        put(1, 1);
-        put(it->second.offset, w1);
-        put(it->second.gen, w2);
+    for (auto [first, count] : runs)
+      for (std::uint32_t n = first; n < first + count; ++n) {
+        auto it = written.find(n);
+        if (it == written.end()) {
+          put(0, 1);
+          put(0, w1);
+          put(n == 0 ? 65535 : 0, w2);
+        } else if (it->second.type == 2) {
+          put(2, 1);
+          put(it->second.offset, w1);
+          put(it->second.index, w2);
+        } else {
+          put(1, 1);
+          put(it->second.offset, w1);
+          put(it->second.gen, w2);
+        }
       }
-    }
     std::string z = flate_encode(rows);
     nt.set("Type", make_name("XRef"));
     nt.set("Size", make_int(size));
+    nt.set("Index", Object{std::move(index)});
     Array w;
     w.push_back(make_int(1));
     w.push_back(make_int(static_cast<std::int64_t>(w1)));

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Interop for PDF encryption against the peers (all from Debian, installed by tests/run.sh):
+#  1. corpus: openrms's decryption equals `qpdf --decrypt` object by object (both normalised with
+#     `qpdf --qdf`); for the files qpdf cannot open (MANIFEST notes), the text equals what
+#     pdftotext / mutool extract from the original.
+#  2. openrms-encrypted files (R4/R6 × user password or none × EncryptMetadata, on plain, object-
+#     stream, xref-stream and incrementally updated inputs) pass `qpdf --check`, open in
+#     `pdfinfo -upw/-opw` and `mutool info -p`, and their pdftotext equals the original's.
+#  3. files encrypted by `qpdf --encrypt` and `mutool clean -E` decrypt with openrms to the same
+#     objects as `qpdf --decrypt` gives.
+# usage: interop_test.sh OPENRMS SHARED_DIR WORK_DIR
+set -euo pipefail
+OPENRMS=$1 SHARED=$2 WORK=$3
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK"
+for tool in qpdf pdfinfo pdftotext mutool; do
+  command -v $tool >/dev/null || { echo "FAIL: $tool missing (run tests/run.sh, which installs it)"; exit 1; }
+done
+fails=0 checks=0
+ok() { checks=$((checks + 1)); echo "ok    $1"; }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL  $1"; }
+qdf() {  # normalised form of a PDF for object-by-object comparison; /ID lines masked
+  qpdf --qdf --object-streams=disable --static-id --no-original-object-ids "$1" "$2.qdf" >/dev/null 2>&1 || [ $? -eq 3 ]
+  grep -av '^ */ID \[' "$2.qdf" > "$2"
+}
+same_objects() {  # name, ours, reference
+  qdf "$2" a.norm && qdf "$3" b.norm && cmp -s a.norm b.norm && ok "$1" || bad "$1"
+}
+same_text() {  # name, pdf-a [password], pdf-b [password]
+  pdftotext ${3:+-upw "$3"} "$2" a.txt 2>/dev/null; pdftotext ${5:+-upw "$5"} "$4" b.txt 2>/dev/null
+  [ -s a.txt ] && cmp -s a.txt b.txt && ok "$1" || bad "$1"
+}
+
+# --- 1. corpus ----------------------------------------------------------------------------------
+while IFS=$'\t' read -r file _src fmt scheme user owner expected _oracle notes _rest; do
+  [ "$fmt" = pdf ] || continue
+  case "$scheme" in pdf-pubsec*) continue ;; esac
+  case "$expected" in *"must fail"*) continue ;; esac
+  pw="$user"
+  case "$pw" in "?"* | "-"*) pw="$owner" ;; esac
+  [ "$pw" = "<empty>" ] && pw=""
+  pw="${pw%% (*}"
+  name=$(basename "$file" .pdf)
+  printf '%s' "$pw" > pw.txt
+  if ! "$OPENRMS" pdf decrypt "$SHARED/corpus/$file" "$name.ours.pdf" --password-file pw.txt -q; then
+    bad "corpus decrypt $name"; continue
+  fi
+  if qpdf --decrypt --password-file=pw.txt "$SHARED/corpus/$file" "$name.qpdf.pdf" >/dev/null 2>&1 || [ $? -eq 3 ]; then
+    if qpdf --show-encryption "$name.qpdf.pdf" 2>/dev/null | grep -q "File is not encrypted" &&
+       ! grep -q "qpdf reconstructs and loses" <<<"$expected"; then
+      same_objects "corpus $name == qpdf --decrypt" "$name.ours.pdf" "$name.qpdf.pdf"
+      continue
+    fi
+  fi
+  # qpdf cannot handle it (see MANIFEST notes): compare extracted text with MuPDF's.
+  mutool draw -q -F txt -o b.mu.txt ${pw:+-p "$pw"} "$SHARED/corpus/$file" 2>/dev/null || true
+  pdftotext "$name.ours.pdf" a.txt 2>/dev/null || true
+  mutool draw -q -F txt -o a.mu.txt "$name.ours.pdf" 2>/dev/null || true
+  if [ -s a.txt ] && { cmp -s a.mu.txt b.mu.txt || grep -q "only Acrobat" a.txt; }; then
+    ok "corpus $name text (qpdf cannot open it)"
+  else
+    bad "corpus $name text (qpdf cannot open it)"
+  fi
+done < "$SHARED/corpus/MANIFEST.tsv"
+
+# --- 2. openrms encrypts, the peers open ------------------------------------------------------------
+$PY "$HERE/make_pdf.py" text plain.pdf 3
+qpdf --object-streams=generate plain.pdf objstm.pdf
+qpdf --qdf plain.pdf qdf.pdf
+$PY "$HERE/make_pdf.py" update plain.pdf updated.pdf
+for input in plain.pdf objstm.pdf qdf.pdf updated.pdf; do
+  for rev in 4 6; do
+    for user in "" "us€r"; do
+      [ "$rev" = 4 ] && [ -n "$user" ] && user="user"
+      for meta in enc clear; do
+        out="enc-r$rev-${user:+u}-$meta-$input"
+        args=(--revision "$rev" --owner-password "own€r" --permissions print,copy -q)
+        [ "$rev" = 4 ] && args=(--revision 4 --owner-password owner --permissions print,copy -q)
+        if [ -n "$user" ]; then args+=(--user-password "$user"); else args+=(--no-user-password); fi
+        [ "$meta" = clear ] && args+=(--clear-metadata)
+        "$OPENRMS" pdf encrypt "$input" "$out" "${args[@]}"
+        opw=$([ "$rev" = 4 ] && echo owner || echo "own€r")
+        qpdf --check --password="$user" "$out" >check.log 2>&1 && grep -q "No syntax or stream encoding errors" check.log \
+          && ok "qpdf --check $out" || { bad "qpdf --check $out"; cat check.log; }
+        qpdf --show-encryption --password="$opw" "$out" 2>/dev/null | grep -q "R = $rev" && ok "qpdf owner pw $out" || bad "qpdf owner pw $out"
+        pdfinfo -upw "$user" "$out" >/dev/null 2>&1 && ok "pdfinfo -upw $out" || bad "pdfinfo -upw $out"
+        pdfinfo -opw "$opw" "$out" >/dev/null 2>&1 && ok "pdfinfo -opw $out" || bad "pdfinfo -opw $out"
+        mutool info -p "${user:-$opw}" "$out" >/dev/null 2>&1 && ok "mutool info $out" || bad "mutool info $out"
+        same_text "pdftotext $out" "$out" "$user" "$input" ""
+        if [ "$meta" = clear ]; then
+          grep -aq "openrms test</dc:title>" "$out" && ok "clear metadata $out" || bad "clear metadata $out"
+        else
+          ! grep -aq "openrms test</dc:title>" "$out" && ok "encrypted metadata $out" || bad "encrypted metadata $out"
+        fi
+        # Round trip back through openrms equals qpdf's decryption of the same file.
+        printf '%s' "$user" > pw.txt
+        "$OPENRMS" pdf decrypt "$out" back.pdf --password-file pw.txt -q --force
+        qpdf --decrypt --password-file=pw.txt "$out" back.qpdf.pdf
+        same_objects "decrypt $out == qpdf --decrypt" back.pdf back.qpdf.pdf
+      done
+    done
+  done
+done
+
+# --- 3. the peers encrypt, openrms opens ------------------------------------------------------------
+for input in plain.pdf objstm.pdf; do
+  for bits in 40 128 256; do
+    out="qpdf-$bits-$input"
+    extra=()
+    [ "$bits" = 128 ] && extra=(--use-aes=y)
+    [ "$bits" = 40 ] && extra=(--allow-weak-crypto)
+    qpdf "${extra[@]:0:1}" --encrypt quser qowner "$bits" "${extra[@]:1}" -- "$input" "$out" 2>/dev/null \
+      || qpdf --allow-weak-crypto --encrypt quser qowner "$bits" -- "$input" "$out"
+    for pw in quser qowner; do
+      printf '%s' "$pw" > pw.txt
+      "$OPENRMS" pdf decrypt "$out" ours.pdf --password-file pw.txt -q --force && \
+        qpdf --decrypt --password=$pw "$out" ref.pdf && same_objects "openrms decrypts $out ($pw)" ours.pdf ref.pdf \
+        || bad "openrms decrypts $out ($pw)"
+    done
+  done
+  for method in aes-256 aes-128 rc4-128 rc4-40; do
+    out="mutool-$method-$input"
+    mutool clean -E "$method" -U muser -O mowner "$input" "$out"
+    for pw in muser mowner; do
+      printf '%s' "$pw" > pw.txt
+      "$OPENRMS" pdf decrypt "$out" ours.pdf --password-file pw.txt -q --force && \
+        qpdf --decrypt --password=$pw "$out" ref.pdf && same_objects "openrms decrypts $out ($pw)" ours.pdf ref.pdf \
+        || bad "openrms decrypts $out ($pw)"
+    done
+  done
+done
+# Wrong password → exit 1 with the wrong_password code, no output file.
+if "$OPENRMS" pdf decrypt qpdf-256-plain.pdf nope.pdf --password wrong 2>err.txt; then bad "wrong password accepted"; else
+  grep -q "wrong_password" err.txt && [ ! -e nope.pdf ] && ok "wrong password -> wrong_password, no output" || bad "wrong password error"
+fi
+
+echo "$checks checks, $fails failures"
+[ "$fails" -eq 0 ]
