@@ -577,6 +577,24 @@ SecureBytes StandardSecurity::object_key(Ref ref, CryptMethod m) const {
   return k;
 }
 
+crypto::Aes& StandardSecurity::aes_for(const SecureBytes& key) const {
+  if (!aes_ || aes_key_ != key) {
+    aes_ = be_->aes(key);
+    aes_key_ = key;
+  }
+  return *aes_;
+}
+
+void StandardSecurity::next_iv(std::uint8_t iv[16]) const {
+  if (iv_pos_ + 16 > iv_pool_.size()) {
+    iv_pool_.resize(4096);
+    be_->random(iv_pool_);
+    iv_pos_ = 0;
+  }
+  std::memcpy(iv, iv_pool_.data() + iv_pos_, 16);
+  iv_pos_ += 16;
+}
+
 std::string StandardSecurity::decrypt(CryptMethod m, Ref ref, std::string data) const {
   if (m == CryptMethod::identity) return data;
   SecureBytes k = object_key(ref, m);
@@ -589,7 +607,7 @@ std::string StandardSecurity::decrypt(CryptMethod m, Ref ref, std::string data) 
   if (data.size() < 32) return {};
   const std::size_t body = (data.size() - 16) / 16 * 16;
   auto* p = reinterpret_cast<std::uint8_t*>(data.data());
-  be_->aes(k)->cbc_decrypt(ByteView(p, 16), ByteView(p + 16, body), MutableByteView(p + 16, body));
+  aes_for(k).cbc_decrypt(ByteView(p, 16), ByteView(p + 16, body), MutableByteView(p + 16, body));
   std::size_t pad = p[16 + body - 1];
   bool ok = pad >= 1 && pad <= 16;
   for (std::size_t i = 0; ok && i < pad; ++i) ok = p[16 + body - 1 - i] == pad;
@@ -607,11 +625,11 @@ std::string StandardSecurity::encrypt(CryptMethod m, Ref ref, std::string_view d
   const std::size_t padded = (data.size() / 16 + 1) * 16;
   std::string out(16 + padded, '\0');
   auto* p = reinterpret_cast<std::uint8_t*>(out.data());
-  be_->random(MutableByteView(p, 16));
+  next_iv(p);
   std::memcpy(p + 16, data.data(), data.size());
   std::memset(p + 16 + data.size(), static_cast<int>(padded - data.size()), padded - data.size());
-  be_->aes(k)->cbc_encrypt(ByteView(p, 16), ByteView(p + 16, padded),
-                           MutableByteView(p + 16, padded));
+  aes_for(k).cbc_encrypt(ByteView(p, 16), ByteView(p + 16, padded),
+                         MutableByteView(p + 16, padded));
   return out;
 }
 

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,7 +85,16 @@ class StandardSecurity {
   void hash_2b(std::string_view pw, ByteView salt, ByteView udata, std::uint8_t out[32]) const;
   void check_perms() const;
 
+  crypto::Aes& aes_for(const crypto::SecureBytes& key) const;
+  void next_iv(std::uint8_t iv[16]) const;
+
   const crypto::Backend* be_;
+  // Per-document caches for the hot path (100,000s of small strings): the keyed AES instance
+  // (the same key for every AESV3 object) and a pool of random IV bytes.
+  mutable std::unique_ptr<crypto::Aes> aes_;
+  mutable crypto::SecureBytes aes_key_;
+  mutable crypto::SecureBytes iv_pool_;
+  mutable std::size_t iv_pos_ = 0;
   int v_ = 0, r_ = 0;
   std::size_t n_ = 5;  ///< file key length in bytes
   bool length_given_ = true;

@@ -107,7 +107,8 @@ std::uint64_t aes_plain_length(Document& doc, const IndirectObject& s,
 void pipe_stream(Document& doc, const IndirectObject& s, CryptMethod dm,
                  const crypto::SecureBytes& dkey, CryptMethod em, const crypto::SecureBytes& ekey,
                  std::uint64_t mid_len, const crypto::Backend& be, Out& out,
-                 const std::function<void(std::uint64_t)>& tick) {
+                 const std::function<void(std::uint64_t)>& tick, std::string& buf,
+                 std::string& carry) {
   const std::uint64_t len = s.stream.data_length;
   std::unique_ptr<crypto::Rc4> drc4, erc4;
   std::unique_ptr<crypto::Aes> daes, eaes;
@@ -126,7 +127,7 @@ void pipe_stream(Document& doc, const IndirectObject& s, CryptMethod dm,
     be.random(MutableByteView(eiv, 16));
     out.write(std::string_view(reinterpret_cast<const char*>(eiv), 16));
   }
-  std::string buf, carry, enc;
+  carry.clear();
   std::uint64_t produced = 0;
   while (pos < in_end) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, in_end - pos));
@@ -236,7 +237,7 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
     }
   };
 
-  std::string text;
+  std::string text, scratch, carry;  // reused: no fresh (page-faulting) buffers per stream
   for (std::uint32_t num : nums) {
     const XrefEntry& xe = doc.xref().at(num);
     max_num = std::max(max_num, num);
@@ -291,7 +292,7 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
     serialize(io.value, text);
     text += "\nstream\n";
     out.write(text);
-    if (in_len <= opt.chunk_threshold) {
+    if (in_len <= opt.chunk_threshold && opt.chunk_threshold > 0) {
       std::string data = doc.read_stream_raw(io, opt.chunk_threshold);
       if (dm != CryptMethod::identity) data = opt.decrypt->decrypt(dm, io.ref, std::move(data));
       if (em != CryptMethod::identity) data = opt.encrypt->encrypt(em, io.ref, data);
@@ -299,7 +300,7 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
       out.write(data);
       tick(in_len);
     } else {
-      pipe_stream(doc, io, dm, dkey, em, ekey, mid_len, be, out, tick);
+      pipe_stream(doc, io, dm, dkey, em, ekey, mid_len, be, out, tick, scratch, carry);
     }
     out.write("\nendstream\nendobj\n");
   }
