@@ -6,9 +6,9 @@
 
 #include "demo.hpp"
 #include "office_cmd.hpp"
-#include "pdf_cmd.hpp"
 #include "openrms/crypto/secure.hpp"
 #include "openrms/error.hpp"
+#include "pdf_cmd.hpp"
 
 int main(int argc, char** argv) {
   openrms::crypto::disable_core_dumps();  // secrets must not reach a core file

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli_common.hpp"
 #include "openrms/error.hpp"
 #include "openrms/formats/office/office_crypto.hpp"
 #include "password.hpp"
@@ -60,14 +61,6 @@ void add_common(CLI::App* c, Common& a) {
               "the output may be empty)");
 }
 
-void check_output(const Common& a) {
-  std::error_code ec;
-  if (fs::exists(a.out, ec) && !a.force)
-    fail(Errc::invalid_argument, a.out + " exists; use --force to overwrite it");
-  if (fs::weakly_canonical(a.in, ec) == fs::weakly_canonical(a.out, ec))
-    fail(Errc::invalid_argument, "input and output are the same file");
-}
-
 crypto::HashAlg parse_hash(const std::string& h) {
   if (h == "sha1") return crypto::HashAlg::sha1;
   if (h == "sha256") return crypto::HashAlg::sha256;
@@ -77,7 +70,7 @@ crypto::HashAlg parse_hash(const std::string& h) {
 }
 
 void run_encrypt(const EncryptArgs& a) {
-  check_output(a);
+  check_output(a.in, a.out, a.force);
   auto pw = read_password(a.pw);
   if (!pw) {
     if (!can_prompt())
@@ -108,7 +101,7 @@ void run_encrypt(const EncryptArgs& a) {
 }
 
 void run_decrypt(const Common& a) {
-  check_output(a);
+  check_output(a.in, a.out, a.force);
   auto pw = read_password(a.pw);
   office::DecryptOptions o;
   o.segments.threads = a.threads;
@@ -171,17 +164,7 @@ void run_info(const InfoArgs& a) {
     std::cout << j.dump(2) << "\n";
     return;
   }
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (it.value().is_array()) {
-      for (const auto& k : it.value()) std::cout << "key encryptor:  " << k.dump() << "\n";
-    } else {
-      std::string key = it.key();
-      key.resize(15, ' ');
-      std::cout << key << " "
-                << (it.value().is_string() ? it.value().get<std::string>() : it.value().dump())
-                << "\n";
-    }
-  }
+  print_table(j, 15);
 }
 
 }  // namespace

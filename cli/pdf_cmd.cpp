@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli_common.hpp"
 #include "openrms/error.hpp"
 #include "openrms/formats/pdf/pdf_crypto.hpp"
 #include "password.hpp"
@@ -59,14 +60,6 @@ void add_pw(CLI::App* c, PasswordSource& pw, const std::string& name, const std:
                 what + ", read from the first line of this file ('-' = standard input)");
 }
 
-void check_output(const Common& a) {
-  std::error_code ec;
-  if (fs::exists(a.out, ec) && !a.force)
-    fail(Errc::invalid_argument, a.out + " exists; use --force to overwrite it");
-  if (fs::weakly_canonical(a.in, ec) == fs::weakly_canonical(a.out, ec))
-    fail(Errc::invalid_argument, "input and output are the same file");
-}
-
 std::string describe_flags(const pdf::PermissionFlags& f) {
   std::string s;
   auto add = [&s](bool on, const char* n) {
@@ -100,7 +93,7 @@ auto with_password(const PasswordSource& src, Op op) {
 }
 
 void run_encrypt(const EncryptArgs& a) {
-  check_output(a);
+  check_output(a.in, a.out, a.force);
   if (a.revision != 4 && a.revision != 6)
     fail(Errc::invalid_argument, "--revision must be 6 (AES-256) or 4 (AES-128)");
   pdf::EncryptOptions o;
@@ -134,7 +127,7 @@ void run_encrypt(const EncryptArgs& a) {
 }
 
 void run_decrypt(const DecryptArgs& a) {
-  check_output(a);
+  check_output(a.in, a.out, a.force);
   pdf::DecryptOptions o;
   o.durable = !a.no_fsync;
   o.verify_perms = !a.ignore_perms;
@@ -188,13 +181,7 @@ void run_info(const InfoArgs& a) {
     std::cout << j.dump(2) << "\n";
     return;
   }
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    std::string key = it.key();
-    key.resize(22, ' ');
-    std::cout << key << " "
-              << (it.value().is_string() ? it.value().get<std::string>() : it.value().dump())
-              << "\n";
-  }
+  print_table(j, 22);
 }
 
 }  // namespace

@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "openrms/crypto/backend.hpp"
+#include "openrms/error.hpp"
 
 namespace openrms::test {
 
@@ -27,6 +29,16 @@ inline std::vector<const crypto::Backend*> all_backends() {
 
 inline std::string backend_name(const ::testing::TestParamInfo<const crypto::Backend*>& info) {
   return std::string(info.param->name());
+}
+
+/// The code of the openrms::Error that `f` throws, or Errc{} (0) if it returns normally.
+inline Errc error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return Errc{};
 }
 
 }  // namespace openrms::test

@@ -18,6 +18,25 @@ constexpr int kMaxRefDepth = 32;
   fail(Errc::bad_format, "PDF: " + what);
 }
 
+/// Reads the whole source in 4 MiB chunks, each with `before` bytes of the previous chunk and
+/// `after` bytes of the next, and calls fn(base, bytes, first, limit): a match at p belongs to
+/// this chunk when first <= p < limit (so each is reported once, with context on both sides).
+template <typename Fn>
+void scan_chunks(const ByteSource& src, std::size_t before, std::size_t after, Fn fn) {
+  constexpr std::size_t kChunk = 4u << 20;
+  const std::uint64_t size = src.size();
+  std::string buf;
+  for (std::uint64_t off = 0; off < size; off += kChunk) {
+    const std::uint64_t base = off >= before ? off - before : 0;
+    const std::uint64_t end = std::min<std::uint64_t>(size, off + kChunk + after);
+    buf.resize(static_cast<std::size_t>(end - base));
+    src.read_at(base, MutableByteView(reinterpret_cast<std::uint8_t*>(buf.data()), buf.size()));
+    const auto first = static_cast<std::size_t>(off - base);
+    const std::size_t limit = std::min(buf.size(), first + kChunk);
+    fn(base, std::string_view(buf), first, limit);
+  }
+}
+
 const std::int64_t* int_of(const Dict& d, std::string_view key) {
   const Object* o = d.get(key);
   return o ? o->as_int() : nullptr;
@@ -165,18 +184,13 @@ void Document::fix_stream_length(IndirectObject& o, int depth) {
 std::uint64_t Document::find_endstream(std::uint64_t from) {
   if (!endstreams_built_) {
     endstreams_built_ = true;
-    const std::uint64_t size = src_.size();
-    std::string buf;
-    constexpr std::size_t kChunk = 4u << 20, kOverlap = 8;
-    for (std::uint64_t off = 0; off < size; off += kChunk) {
-      std::size_t len =
-          static_cast<std::size_t>(std::min<std::uint64_t>(kChunk + kOverlap, size - off));
-      buf.resize(len);
-      src_.read_at(off, MutableByteView(reinterpret_cast<std::uint8_t*>(buf.data()), len));
-      for (std::size_t p = buf.find("endstream"); p != std::string::npos;
-           p = buf.find("endstream", p + 1))
-        if (p < kChunk) endstreams_.push_back(off + p);
-    }
+    scan_chunks(
+        src_, 0, 8,
+        [this](std::uint64_t base, std::string_view buf, std::size_t first, std::size_t limit) {
+          for (std::size_t p = buf.find("endstream", first); p < limit;
+               p = buf.find("endstream", p + 1))
+            endstreams_.push_back(base + p);
+        });
   }
   auto it = std::lower_bound(endstreams_.begin(), endstreams_.end(), from);
   return it == endstreams_.end() ? UINT64_MAX : *it;
@@ -486,54 +500,46 @@ void Document::repair() {
   objstm_cache_.clear();
   Dict old_trailer = std::move(trailer_);
   trailer_ = Dict{};
-  const std::uint64_t size = src_.size();
   std::vector<std::uint64_t> trailers;
-  std::string buf;
-  constexpr std::size_t kChunk = 4u << 20, kOverlap = 64;
-  for (std::uint64_t off = 0; off < size; off += kChunk) {
-    std::size_t len =
-        static_cast<std::size_t>(std::min<std::uint64_t>(kChunk + kOverlap, size - off));
-    buf.resize(len);
-    src_.read_at(off, MutableByteView(reinterpret_cast<std::uint8_t*>(buf.data()), len));
-    const bool last = off + len == size;
-    for (std::size_t p = buf.find("obj"); p != std::string::npos; p = buf.find("obj", p + 1)) {
-      if (p >= kChunk && !last) break;
-      if (p + 3 < len && is_regular(static_cast<unsigned char>(buf[p + 3]))) continue;
-      // Walk back over "NUM GEN ".
-      std::size_t q = p;
-      auto back_ws = [&] {
-        std::size_t k = 0;
-        while (q > 0 && is_ws(static_cast<unsigned char>(buf[q - 1]))) --q, ++k;
-        return k;
-      };
-      auto back_digits = [&] {
-        std::size_t k = 0;
-        while (q > 0 && buf[q - 1] >= '0' && buf[q - 1] <= '9' && k < 11) --q, ++k;
-        return k;
-      };
-      if (back_ws() == 0) continue;
-      std::size_t gl = back_digits();
-      if (gl == 0 || gl > 5) continue;
-      std::size_t gstart = q;
-      if (back_ws() == 0) continue;
-      std::size_t nl = back_digits();
-      if (nl == 0 || nl > 10) continue;
-      if (q > 0 && is_regular(static_cast<unsigned char>(buf[q - 1]))) continue;
-      std::uint64_t num = std::strtoull(buf.substr(q, nl).c_str(), nullptr, 10);
-      std::uint64_t gen = std::strtoull(buf.substr(gstart, gl).c_str(), nullptr, 10);
-      if (num > 0x7fffffff || gen > 65535) continue;
-      XrefEntry e;
-      e.type = 1;
-      e.gen = static_cast<std::uint16_t>(gen);
-      e.offset = off + q;
-      set_entry(static_cast<std::uint32_t>(num), e, true);  // later definitions win
-    }
-    for (std::size_t p = buf.find("trailer"); p != std::string::npos;
-         p = buf.find("trailer", p + 1)) {
-      if (p >= kChunk && !last) break;
-      trailers.push_back(off + p + 7);
-    }
-  }
+  scan_chunks(
+      src_, 64, 8,
+      [&](std::uint64_t off, std::string_view buf, std::size_t first, std::size_t limit) {
+        const std::size_t len = buf.size();
+        for (std::size_t p = buf.find("obj", first); p < limit; p = buf.find("obj", p + 1)) {
+          if (p + 3 < len && is_regular(static_cast<unsigned char>(buf[p + 3]))) continue;
+          // Walk back over "NUM GEN ".
+          std::size_t q = p;
+          auto back_ws = [&] {
+            std::size_t k = 0;
+            while (q > 0 && is_ws(static_cast<unsigned char>(buf[q - 1]))) --q, ++k;
+            return k;
+          };
+          auto back_digits = [&] {
+            std::size_t k = 0;
+            while (q > 0 && buf[q - 1] >= '0' && buf[q - 1] <= '9' && k < 11) --q, ++k;
+            return k;
+          };
+          if (back_ws() == 0) continue;
+          std::size_t gl = back_digits();
+          if (gl == 0 || gl > 5) continue;
+          std::size_t gstart = q;
+          if (back_ws() == 0) continue;
+          std::size_t nl = back_digits();
+          if (nl == 0 || nl > 10) continue;
+          if (q > 0 && is_regular(static_cast<unsigned char>(buf[q - 1]))) continue;
+          std::uint64_t num = std::strtoull(std::string(buf.substr(q, nl)).c_str(), nullptr, 10);
+          std::uint64_t gen =
+              std::strtoull(std::string(buf.substr(gstart, gl)).c_str(), nullptr, 10);
+          if (num > 0x7fffffff || gen > 65535) continue;
+          XrefEntry e;
+          e.type = 1;
+          e.gen = static_cast<std::uint16_t>(gen);
+          e.offset = off + q;
+          set_entry(static_cast<std::uint32_t>(num), e, true);  // later definitions win
+        }
+        for (std::size_t p = buf.find("trailer", first); p < limit; p = buf.find("trailer", p + 1))
+          trailers.push_back(off + p + 7);
+      });
   for (auto it = trailers.rbegin(); it != trailers.rend(); ++it) {
     try {
       bool final = false;

@@ -45,14 +45,7 @@ Bytes read_all(const fs::path& p) {
   return read_file(p);
 }
 
-Errc error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return Errc{};
-}
+using openrms::test::error_of;
 
 std::optional<std::string_view> password_of(const ManifestRow& r) {
   if (r.user_password == "<empty>") return std::string_view();

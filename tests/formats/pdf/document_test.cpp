@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include "crypto/test_support.hpp"
 #include "openrms/error.hpp"
 #include "openrms/formats/pdf/pdf_crypto.hpp"
 #include "parser.hpp"
@@ -40,14 +41,7 @@ std::string zlib(const std::string& in) {
   return out;
 }
 
-Errc error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return Errc{};
-}
+using openrms::test::error_of;
 
 TEST(PdfParser, ObjectsOfEveryType) {
   EXPECT_EQ(

@@ -47,7 +47,8 @@ while IFS=$'\t' read -r file _src fmt scheme user owner expected _oracle notes _
     bad "corpus decrypt $name"; continue
   fi
   if qpdf --decrypt --password-file=pw.txt "$SHARED/corpus/$file" "$name.qpdf.pdf" >/dev/null 2>&1 || [ $? -eq 3 ]; then
-    if qpdf --show-encryption "$name.qpdf.pdf" 2>/dev/null | grep -q "File is not encrypted" &&
+    shown=$(qpdf --show-encryption "$name.qpdf.pdf" 2>/dev/null || true)
+    if grep -q "File is not encrypted" <<<"$shown" &&
        ! grep -q "qpdf reconstructs and loses" <<<"$expected"; then
       same_objects "corpus $name == qpdf --decrypt" "$name.ours.pdf" "$name.qpdf.pdf"
       continue
@@ -83,7 +84,9 @@ for input in plain.pdf objstm.pdf qdf.pdf updated.pdf; do
         opw=$([ "$rev" = 4 ] && echo owner || echo "own€r")
         qpdf --check --password="$user" "$out" >check.log 2>&1 && grep -q "No syntax or stream encoding errors" check.log \
           && ok "qpdf --check $out" || { bad "qpdf --check $out"; cat check.log; }
-        qpdf --show-encryption --password="$opw" "$out" 2>/dev/null | grep -q "R = $rev" && ok "qpdf owner pw $out" || bad "qpdf owner pw $out"
+        # (output captured first: grep -q closing the pipe early would SIGPIPE qpdf under pipefail)
+        enc_info=$(qpdf --show-encryption --password="$opw" "$out" 2>/dev/null || true)
+        grep -q "R = $rev" <<<"$enc_info" && ok "qpdf owner pw $out" || bad "qpdf owner pw $out"
         pdfinfo -upw "$user" "$out" >/dev/null 2>&1 && ok "pdfinfo -upw $out" || bad "pdfinfo -upw $out"
         pdfinfo -opw "$opw" "$out" >/dev/null 2>&1 && ok "pdfinfo -opw $out" || bad "pdfinfo -opw $out"
         mutool info -p "${user:-$opw}" "$out" >/dev/null 2>&1 && ok "mutool info $out" || bad "mutool info $out"

@@ -53,14 +53,7 @@ MemorySource src_of(const std::string& s) {
   return MemorySource(ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
 }
 
-Errc error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return Errc{};
-}
+using openrms::test::error_of;
 
 /// The manifest's password notation: "<empty>", "?" (unknown), "-", or "value (comment)".
 std::optional<std::string> pw_of(const std::string& cell) {
