@@ -70,7 +70,8 @@ $PY "$HERE/make_pdf.py" text plain.pdf 3
 qpdf --object-streams=generate plain.pdf objstm.pdf
 qpdf --qdf plain.pdf qdf.pdf
 $PY "$HERE/make_pdf.py" update plain.pdf updated.pdf
-for input in plain.pdf objstm.pdf qdf.pdf updated.pdf; do
+qpdf --linearize plain.pdf linearized.pdf
+for input in plain.pdf objstm.pdf qdf.pdf updated.pdf linearized.pdf; do
   for rev in 4 6; do
     for user in "" "us€r"; do
       [ "$rev" = 4 ] && [ -n "$user" ] && user="user"
@@ -133,6 +134,21 @@ for input in plain.pdf objstm.pdf; do
     done
   done
 done
+# A 100 MB file of large image streams (the benchmark input kind): round trip and qpdf --check.
+$PY "$HERE/make_pdf.py" images big.pdf 680 150
+"$OPENRMS" pdf encrypt big.pdf big-enc.pdf --user-password big -q
+qpdf --check --password=big big-enc.pdf >check.log 2>&1 && grep -q "No syntax or stream encoding errors" check.log \
+  && ok "qpdf --check 100 MB" || bad "qpdf --check 100 MB"
+"$OPENRMS" pdf decrypt big-enc.pdf big-back.pdf --password big -q
+python3 - big.pdf big-back.pdf <<'PYEOF' && ok "100 MB round trip keeps every stream" || bad "100 MB round trip keeps every stream"
+import re, sys
+def streams(p):
+    d = open(p, "rb").read()
+    return sorted(m.group(1) for m in re.finditer(rb"stream\n(.*?)\nendstream", d, re.S))
+sys.exit(0 if streams(sys.argv[1]) == streams(sys.argv[2]) else 1)
+PYEOF
+rm -f big*.pdf
+
 # Wrong password → exit 1 with the wrong_password code, no output file.
 if "$OPENRMS" pdf decrypt qpdf-256-plain.pdf nope.pdf --password wrong 2>err.txt; then bad "wrong password accepted"; else
   grep -q "wrong_password" err.txt && [ ! -e nope.pdf ] && ok "wrong password -> wrong_password, no output" || bad "wrong password error"

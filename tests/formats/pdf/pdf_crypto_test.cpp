@@ -400,6 +400,39 @@ TEST(PdfSecurity, TamperedPermsIsAnIntegrityError) {
   EXPECT_NO_THROW(decrypt_str(edited, std::string_view("u"), nullptr, lenient));
 }
 
+TEST(PdfSecurity, SignatureContentsAndIdStayInTheClear) {
+  PdfBuilder b = test::sample_document();
+  const std::string sig_hex = "3082deadbeef0102030405060708090a0b0c0d0e0f";
+  b.add(8,
+        "<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /adbe.pkcs7.detached /ByteRange [0 10 "
+        "20 30] /Contents <" +
+            sig_hex + "> /Reason (approved)>>");
+  const std::string plain = b.build();
+  EncryptOptions o;
+  o.user_password = "u";
+  std::string enc = encrypt_str(plain, o);
+  EXPECT_NE(enc.find(sig_hex), std::string::npos);  // §7.6.2: not encrypted
+  EXPECT_NE(enc.find("00112233445566778899aabbccddeeff"), std::string::npos);  // the /ID
+  EXPECT_EQ(enc.find("approved"), std::string::npos);  // other strings of the dictionary are
+  EXPECT_EQ(test::object_map(decrypt_str(enc, std::string_view("u"))), test::object_map(plain));
+}
+
+TEST(PdfSecurity, ShortUserEntryIsAccepted) {
+  // qpdf's short-O-U case: some writers store only the 16 significant bytes of an R3 /U.
+  std::string data = slurp(openrms::test::shared_dir() / "corpus/pdf/qpdf__c-r3.pdf");
+  std::size_t u = data.find("/U <");
+  ASSERT_NE(u, std::string::npos);
+  std::size_t end = data.find('>', u);
+  ASSERT_EQ(end - (u + 4), 64u);
+  std::string shortened = data;
+  shortened.replace(u + 4 + 32, 32, std::string(32, ' '));  // same length: offsets stay valid
+  DecryptResult r;
+  decrypt_str(shortened, std::string_view("user2"), &r);
+  EXPECT_EQ(r.matched, PasswordMatch::user);
+  EXPECT_EQ(test::object_map(decrypt_str(shortened, std::string_view("user2"))),
+            test::object_map(decrypt_str(data, std::string_view("user2"))));
+}
+
 TEST(PdfSecurity, PermissionMapping) {
   EXPECT_EQ(parse_permissions("all"), -4);
   EXPECT_EQ(parse_permissions("none"), static_cast<std::int32_t>(0xfffff0c0u));
