@@ -170,6 +170,53 @@ TEST(PdfDocument, XrefStreamWithPredictorAndObjectStream) {
   EXPECT_EQ(ser(back.load(1).value), ser(doc.load(1).value));
 }
 
+TEST(PdfDocument, HybridFileReadsTheXRefStmEntries) {
+  // A classic table for the ordinary objects; its trailer's /XRefStm points at an xref stream
+  // that lists objects 2 and 3, which live in object stream 5 (§7.5.8.4). Readers that ignore
+  // /XRefStm see only the table (where 2 and 3 are missing).
+  std::string o2 = "<</Type /Pages /Kids [3 0 R] /Count 1>>";
+  std::string o3 = "<</Type /Page /Parent 2 0 R /MediaBox [0 0 20 20]>>";
+  std::string header = "2 0 3 " + std::to_string(o2.size() + 1) + " ";
+  std::string z = zlib(header + o2 + " " + o3);
+  std::string out = "%PDF-1.5\n";
+  std::size_t off1 = out.size();
+  out += "1 0 obj\n<</Type /Catalog /Pages 2 0 R>>\nendobj\n";
+  std::size_t off5 = out.size();
+  out += "5 0 obj\n<</Type /ObjStm /N 2 /First " + std::to_string(header.size()) +
+         " /Filter /FlateDecode /Length " + std::to_string(z.size()) + ">>\nstream\n" + z +
+         "\nendstream\nendobj\n";
+  std::size_t off6 = out.size();
+  std::string rows;
+  for (int i = 0; i < 2; ++i) {  // objects 2 and 3: type 2, in stream 5, index i
+    rows.push_back(2);
+    rows.push_back(0);
+    rows.push_back(5);
+    rows.push_back(static_cast<char>(i));
+  }
+  out += "6 0 obj\n<</Type /XRef /Size 7 /Index [2 2] /W [1 2 1] /Length " +
+         std::to_string(rows.size()) + ">>\nstream\n" + rows + "\nendstream\nendobj\n";
+  std::size_t x = out.size();
+  char line[32];
+  // The table has no entries for 2–4 (as Word's hybrid files): subsections 0–1 and 5–6.
+  out += "xref\n0 2\n0000000000 65535 f\r\n";
+  std::snprintf(line, sizeof line, "%010zu 00000 n\r\n", off1);
+  out += line;
+  out += "5 2\n";
+  std::snprintf(line, sizeof line, "%010zu 00000 n\r\n", off5);
+  out += line;
+  std::snprintf(line, sizeof line, "%010zu 00000 n\r\n", off6);
+  out += line;
+  out += "trailer\n<</Size 7 /Root 1 0 R /XRefStm " + std::to_string(off6) + ">>\nstartxref\n" +
+         std::to_string(x) + "\n%%EOF\n";
+  MemorySource src = src_of(out);
+  Document doc(src);
+  EXPECT_FALSE(doc.repaired());
+  ASSERT_EQ(doc.xref().count(3), 1u);
+  EXPECT_EQ(doc.xref().at(3).type, 2);
+  EXPECT_EQ(ser(doc.load(3).value), "<</Type /Page /Parent 2 0 R /MediaBox [0 0 20 20]>>");
+  EXPECT_EQ(ser(doc.load(2).value), o2);
+}
+
 TEST(PdfDocument, BrokenXrefIsRebuiltByScanning) {
   std::string good = test::sample_document().build();
   // Shift every object by inserting bytes after the header: all xref offsets are now wrong.
@@ -223,7 +270,8 @@ TEST(PdfDocument, HostileStructures) {
     EXPECT_TRUE(d.repaired());
   });
   // Not a PDF.
-  MemorySource s3 = src_of("hello world");
+  const std::string not_pdf = "hello world";
+  MemorySource s3 = src_of(not_pdf);
   EXPECT_EQ(error_of([&] { Document d(s3); }), Errc::bad_format);
   // A reference chain loop: 1 -> 2 -> 1.
   PdfBuilder b;
