@@ -104,7 +104,6 @@ Object Parser::parse_object(int depth) {
 }
 
 Object Parser::parse_number_or_ref() {
-  std::size_t start = p_;
   std::string_view t = read_token();
   bool is_int = !t.empty();
   std::size_t digits = 0;
@@ -122,27 +121,20 @@ Object Parser::parse_number_or_ref() {
     std::from_chars(b, t.data() + t.size(), v);
     // "N G R" — a reference, when N and G are unsigned integers.
     if (t[0] != '-' && t[0] != '+') {
-      std::size_t after = p_;
-      try {
+      const std::size_t after = p_;
+      skip_ws();
+      std::uint64_t gen = 0;
+      if (!at_end() && s_[p_] >= '0' && s_[p_] <= '9' && read_uint(gen)) {
         skip_ws();
-        std::size_t gstart = p_;
-        std::uint64_t gen = 0;
-        if (!at_end() && s_[p_] >= '0' && s_[p_] <= '9' && read_uint(gen) && p_ > gstart) {
-          skip_ws();
-          if (!at_end() && s_[p_] == 'R' &&
-              (p_ + 1 == s_.size() ? final_
-                                   : !is_regular(static_cast<unsigned char>(s_[p_ + 1])))) {
-            ++p_;
-            if (v > 0x7fffffff || gen > 65535) error("object reference out of range");
-            return Object{Ref{static_cast<std::uint32_t>(v), static_cast<std::uint16_t>(gen)}};
-          }
-          if (at_end() && !final_) throw NeedMore{};
-        } else if (at_end() && !final_) {
-          throw NeedMore{};
+        if (!at_end() && s_[p_] == 'R' && p_ + 1 == s_.size() && !final_) throw NeedMore{};
+        if (!at_end() && s_[p_] == 'R' &&
+            (p_ + 1 == s_.size() || !is_regular(static_cast<unsigned char>(s_[p_ + 1])))) {
+          ++p_;
+          if (v > 0x7fffffff || gen > 65535) error("object reference out of range");
+          return Object{Ref{static_cast<std::uint32_t>(v), static_cast<std::uint16_t>(gen)}};
         }
-      } catch (const NeedMore&) {
-        throw;
       }
+      if (at_end() && !final_) throw NeedMore{};  // "N G" at the window's end may be "N G R"
       p_ = after;
     }
     return Object{v};
@@ -156,7 +148,6 @@ Object Parser::parse_number_or_ref() {
   for (char ch : text)
     if (!((ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '+'))
       error("bad number '" + text.substr(0, 32) + "'");
-  (void)start;
   if (!ok) return Object{std::int64_t{0}};  // "-" or "." alone: readers use 0
   return Object{Real{std::move(text)}};
 }

@@ -76,6 +76,13 @@ TEST(PdfParser, HostileNestingIsAFormatError) {
 TEST(PdfParser, WindowsAskForMoreInsteadOfFailing) {
   Parser p("<</A (abc", 0, false);
   EXPECT_THROW(p.parse_object(), NeedMore);
+  // A reference cut at the window's end is not mistaken for an integer.
+  for (std::string_view cut : {"[1 0 R", "[1 0", "[1 "}) {
+    Parser q(cut, 0, false);
+    EXPECT_THROW(q.parse_object(), NeedMore) << cut;
+  }
+  Parser r("1 0 R", 0, true);
+  EXPECT_TRUE(r.parse_object().as_ref());
 }
 
 TEST(PdfDocument, IncrementalUpdateNewestRevisionWins) {
