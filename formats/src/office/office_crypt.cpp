@@ -249,6 +249,10 @@ void standard_decrypt_package(const crypto::Backend& b, ByteView key, const cfb:
                               DecryptResult& result) {
   auto s = r.open(pkg);
   std::uint64_t size = read_package_size(*s);
+  // (A size near 2^64 would wrap the rounding below: check it against the stream first.)
+  if (size > s->size() - 8)
+    fail(Errc::bad_format, "EncryptedPackage is truncated: it declares " + std::to_string(size) +
+                               " bytes but holds " + std::to_string(s->size() - 8));
   std::uint64_t ct_needed = (size + 15) / 16 * 16;
   if (ct_needed > s->size() - 8)
     fail(Errc::bad_format, "EncryptedPackage is truncated: it declares " + std::to_string(size) +
