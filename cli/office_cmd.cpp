@@ -102,24 +102,16 @@ void run_encrypt(const EncryptArgs& a) {
 
 void run_decrypt(const Common& a) {
   check_output(a.in, a.out, a.force);
-  auto pw = read_password(a.pw);
   office::DecryptOptions o;
   o.segments.threads = a.threads;
   o.durable = !a.no_fsync;
   ProgressLine progress("decrypting", a.progress || ProgressLine::stderr_is_terminal());
   if (fs::file_size(a.in) >= (64u << 20) || a.progress) o.progress = std::ref(progress);
-  office::DecryptResult r;
-  if (pw) {
-    r = office::decrypt_file(a.in, a.out, std::string_view(*pw), o);
-  } else {
-    try {
-      r = office::decrypt_file(a.in, a.out, std::nullopt, o);  // Excel's default password
-    } catch (const Error& e) {
-      if (e.code() != Errc::wrong_password || !can_prompt()) throw;
-      crypto::SecureString typed = prompt_password("Password: ", false);
-      r = office::decrypt_file(a.in, a.out, std::string_view(typed), o);
-    }
-  }
+  // Without a password, Excel's default "VelvetSweatshop" is tried before prompting.
+  office::DecryptResult r =
+      with_password(a.pw, "Password: ", [&](std::optional<std::string_view> pw) {
+        return office::decrypt_file(a.in, a.out, pw, o);
+      });
   if (!a.quiet)
     std::printf(
         "decrypted %s -> %s (%s, %llu bytes%s%s)\n", a.in.c_str(), a.out.c_str(),

@@ -4,8 +4,10 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "openrms/crypto/secure.hpp"
+#include "openrms/error.hpp"
 
 namespace openrms::cli {
 
@@ -21,5 +23,21 @@ bool can_prompt();
 crypto::SecureString prompt_password(const char* prompt, bool confirm);
 /// The password from --password or --password-file, or nullopt if neither was given.
 std::optional<crypto::SecureString> read_password(const PasswordSource& src);
+
+/// Runs op(password) with the password from `src`; without one, runs op(nullopt) (the format's
+/// default: Excel's VelvetSweatshop, a PDF's empty user password) and, if that is the wrong
+/// password and a terminal is there, prompts with `prompt` and runs op once more.
+template <typename Op>
+auto with_password(const PasswordSource& src, const char* prompt, Op op) {
+  auto pw = read_password(src);
+  if (pw) return op(std::optional<std::string_view>(std::string_view(*pw)));
+  try {
+    return op(std::optional<std::string_view>());
+  } catch (const Error& e) {
+    if (e.code() != Errc::wrong_password || !can_prompt()) throw;
+    crypto::SecureString typed = prompt_password(prompt, false);
+    return op(std::optional<std::string_view>(std::string_view(typed)));
+  }
+}
 
 }  // namespace openrms::cli

@@ -78,20 +78,6 @@ std::string describe_flags(const pdf::PermissionFlags& f) {
   return s.empty() ? "none" : s;
 }
 
-/// Runs `op` with the given password, or with none and then (on a terminal) a prompt.
-template <typename Op>
-auto with_password(const PasswordSource& src, Op op) {
-  auto pw = read_password(src);
-  if (pw) return op(std::optional<std::string_view>(std::string_view(*pw)));
-  try {
-    return op(std::optional<std::string_view>());  // the empty user password
-  } catch (const Error& e) {
-    if (e.code() != Errc::wrong_password || !can_prompt()) throw;
-    crypto::SecureString typed = prompt_password("PDF password (user or owner): ", false);
-    return op(std::optional<std::string_view>(std::string_view(typed)));
-  }
-}
-
 void run_encrypt(const EncryptArgs& a) {
   check_output(a.in, a.out, a.force);
   if (a.revision != 4 && a.revision != 6)
@@ -133,9 +119,10 @@ void run_decrypt(const DecryptArgs& a) {
   o.verify_perms = !a.ignore_perms;
   ProgressLine progress("decrypting", a.progress || ProgressLine::stderr_is_terminal());
   if (fs::file_size(a.in) >= (64u << 20) || a.progress) o.progress = std::ref(progress);
-  pdf::DecryptResult r = with_password(a.pw, [&](std::optional<std::string_view> pw) {
-    return pdf::decrypt_file(a.in, a.out, pw, o);
-  });
+  pdf::DecryptResult r = with_password(
+      a.pw, "PDF password (user or owner): ", [&](std::optional<std::string_view> pw) {
+        return pdf::decrypt_file(a.in, a.out, pw, o);
+      });
   if (!a.quiet)
     std::printf(
         "decrypted %s -> %s (%s, %llu objects)\n", a.in.c_str(), a.out.c_str(),

@@ -37,8 +37,8 @@ void read_ids(Opened& o) {
   }
 }
 
-/// Loads the document and its security handler; authenticates when `password` is given or
-/// (with try_empty) with the empty password. Does not throw for a password mismatch.
+/// Loads the document and its security handler and authenticates `password` (the empty
+/// password when none is given). Does not throw for a password mismatch: `matched` says.
 std::unique_ptr<Opened> open(const ByteSource& src, std::optional<std::string_view> password,
                              bool verify_perms) {
   auto o = std::make_unique<Opened>(src);

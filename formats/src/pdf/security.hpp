@@ -63,7 +63,6 @@ class StandardSecurity {
   CryptMethod string_method() const noexcept { return str_.method; }
   CryptMethod stream_method() const noexcept { return stm_.method; }
   CryptMethod embedded_file_method() const noexcept { return eff_.method; }
-  const std::string& embedded_file_auth_event() const noexcept { return eff_.auth_event; }
   bool key_known() const noexcept { return !key_.empty(); }
   const crypto::SecureBytes& file_key() const noexcept { return key_; }
 

@@ -108,6 +108,15 @@ for input in plain.pdf objstm.pdf qdf.pdf updated.pdf linearized.pdf; do
 done
 
 # --- 3. the peers encrypt, openrms opens ------------------------------------------------------------
+openrms_opens() {  # file, passwords...: each decrypts to the same objects as qpdf --decrypt gives
+  local out=$1 pw; shift
+  for pw in "$@"; do
+    printf '%s' "$pw" > pw.txt
+    "$OPENRMS" pdf decrypt "$out" ours.pdf --password-file pw.txt -q --force && \
+      qpdf --decrypt --password="$pw" "$out" ref.pdf && same_objects "openrms decrypts $out ($pw)" ours.pdf ref.pdf \
+      || bad "openrms decrypts $out ($pw)"
+  done
+}
 for input in plain.pdf objstm.pdf; do
   for bits in 40 128 256; do
     out="qpdf-$bits-$input"
@@ -116,22 +125,12 @@ for input in plain.pdf objstm.pdf; do
     [ "$bits" = 40 ] && extra=(--allow-weak-crypto)
     qpdf "${extra[@]:0:1}" --encrypt quser qowner "$bits" "${extra[@]:1}" -- "$input" "$out" 2>/dev/null \
       || qpdf --allow-weak-crypto --encrypt quser qowner "$bits" -- "$input" "$out"
-    for pw in quser qowner; do
-      printf '%s' "$pw" > pw.txt
-      "$OPENRMS" pdf decrypt "$out" ours.pdf --password-file pw.txt -q --force && \
-        qpdf --decrypt --password=$pw "$out" ref.pdf && same_objects "openrms decrypts $out ($pw)" ours.pdf ref.pdf \
-        || bad "openrms decrypts $out ($pw)"
-    done
+    openrms_opens "$out" quser qowner
   done
   for method in aes-256 aes-128 rc4-128 rc4-40; do
     out="mutool-$method-$input"
     mutool clean -E "$method" -U muser -O mowner "$input" "$out"
-    for pw in muser mowner; do
-      printf '%s' "$pw" > pw.txt
-      "$OPENRMS" pdf decrypt "$out" ours.pdf --password-file pw.txt -q --force && \
-        qpdf --decrypt --password=$pw "$out" ref.pdf && same_objects "openrms decrypts $out ($pw)" ours.pdf ref.pdf \
-        || bad "openrms decrypts $out ($pw)"
-    done
+    openrms_opens "$out" muser mowner
   done
 done
 # A 100 MB file of large image streams (the benchmark input kind): round trip and qpdf --check.
