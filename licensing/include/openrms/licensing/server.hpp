@@ -1,0 +1,122 @@
+// The embedded license server (DESIGN.md §3): activation, RACs, CLCs, publishing, use-license
+// issuance, revocation, tracking, templates and tenant settings, over a Store.
+//
+// Authentication is the embedder's job: every call takes an already-authenticated Identity.
+// Rules (DESIGN.md §3), enforced here:
+//   - the issuer of content always gets Full Control, also after expiry and revocation; the
+//     owner (policy or request; default the issuer) gets Full Control and is not bound by
+//     expiry or offline limits; only the issuer tracks and revokes;
+//   - other users get the rights their principals are granted (template rights resolved now,
+//     ad-hoc rights fixed in the publishing license); revoked content and expired content are
+//     refused; use-license validity = min(offline setting, tenant maximum, content expiry);
+//     offline "never" gives a no-cache license;
+//   - every issuance attempt is logged for tracking (time, user, content, rights, issuer,
+//     owner, outcome).
+// Errors: Error with code not_found (no such template/content), no_right (not authorised,
+// not the issuer), revoked, expired, rac_expired, integrity (forged license/certificate),
+// invalid_argument (bad request), io (store).
+// Thread safety: all members may be called concurrently once activate() has returned.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "openrms/crypto/backend.hpp"
+#include "openrms/licensing/certificate.hpp"
+#include "openrms/licensing/clock.hpp"
+#include "openrms/licensing/directory.hpp"
+#include "openrms/licensing/license.hpp"
+#include "openrms/licensing/policy.hpp"
+#include "openrms/licensing/store.hpp"
+
+namespace openrms::licensing {
+
+/// An authenticated user (the embedding application vouches for it).
+struct Identity {
+  std::string email;
+};
+
+struct TenantSettings {
+  int max_use_license_days = 30;  ///< cap on use-license validity (documentation default 30)
+  int rac_validity_days = 31;     ///< RAC lifetime (Azure RMS: 31 days)
+  int clc_validity_days = 31;     ///< CLC lifetime
+};
+
+struct ServerOptions {
+  std::string name = "openrms";                     ///< SLC subject
+  std::string license_url = "openrms://localhost";  ///< printed in SLCs and licenses
+  Suite suite = Suite::ecdsa_p256;                  ///< for new generations
+  const Clock* clock = nullptr;                     ///< nullptr: the system clock
+  const Directory* directory = nullptr;             ///< nullptr: no groups
+  const crypto::Backend* backend = nullptr;         ///< nullptr: the default backend
+  std::size_t key_cache_entries = 4096;  ///< unsealed content keys kept (wiped on eviction)
+};
+
+struct RacGrant {
+  std::string rac_xml;
+  Certificate rac;
+  crypto::PrivateKey private_key;  ///< the user's key (hand it to the user's device only)
+};
+
+class LicenseServer {
+ public:
+  LicenseServer(Store& store, ServerOptions options = {});
+  ~LicenseServer();
+  LicenseServer(const LicenseServer&) = delete;
+  LicenseServer& operator=(const LicenseServer&) = delete;
+
+  bool activated() const;
+  /// Creates the first SLC (generation 1) if there is none; returns the current SLC.
+  const Certificate& activate();
+  /// New signing and sealing keys and SLC; old generations stay trusted for old content.
+  const Certificate& rotate_keys();
+  /// Every SLC, oldest first: what clients add to their TrustAnchors.
+  const TrustAnchors& anchors() const;
+
+  /// Issues a RAC valid rac_validity_days. With `user_key` the user keeps their own key pair;
+  /// without, the server generates one and returns it.
+  RacGrant enroll(const Identity& who, const crypto::PublicKey* user_key = nullptr);
+  /// Renews a RAC (it may have lapsed) for the same key, or a fresh key when rotate_key.
+  RacGrant renew(const Identity& who, std::string_view rac_xml, bool rotate_key = false,
+                 const crypto::PrivateKey* current_key = nullptr);
+  /// A CLC for offline publishing, its private key sealed to the RAC key.
+  std::string issue_clc(const Identity& who, std::string_view rac_xml);
+
+  /// Server-side publishing. `rac_xml` (the issuer's, optional) adds the owner license.
+  Published publish(const Identity& who, const PublishRequest& request,
+                    std::string_view rac_xml = {});
+
+  /// Issues a use license for `pl_xml` to `who` with the RAC `rac_xml`.
+  std::string acquire(const Identity& who, std::string_view pl_xml, std::string_view rac_xml);
+
+  /// The policy behind a publishing license, for the issuer, owner or a user granted
+  /// VIEWRIGHTSDATA (template policies are resolved to the template's current policy).
+  Policy view_policy(const Identity& who, std::string_view pl_xml);
+
+  void revoke(const Identity& who, std::string_view content_id);
+  std::vector<TrackingEntry> track(const Identity& who, std::string_view content_id);
+
+  Template create_template(std::string name, std::string description, Policy policy,
+                           std::string id = {});
+  Template update_template(const std::string& id, std::optional<std::string> name,
+                           std::optional<std::string> description, std::optional<Policy> policy);
+  void archive_template(const std::string& id, bool archived = true);
+  std::vector<Template> templates(bool include_archived = false);
+  Template get_template(const std::string& id);
+
+  TenantSettings settings();
+  void set_settings(const TenantSettings& s);
+
+  /// Content-key cache statistics (benchmarks).
+  std::size_t cached_keys() const;
+  void clear_key_cache();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace openrms::licensing

@@ -1,0 +1,117 @@
+// The license server's persistent state, behind an interface (DESIGN.md §4 "Store").
+//
+// SqliteStore is the embedded default: one file, WAL journal, synchronous=FULL (a committed
+// change survives power loss), schema version in PRAGMA user_version, migrated forward on open
+// (a newer schema than this build knows is refused). Server private keys are stored encrypted
+// under a 32-byte key-encryption key (AES-256-GCM, aad = key purpose and generation); a wrong
+// KEK fails with Error{wrong_password} when the keys are read.
+// Thread safety: SqliteStore serialises its own calls (one connection, one mutex).
+// Errors: Error{io} for SQLite failures (message includes SQLite's text), Error{bad_format} for
+// a file that is not an openrms store, Error{unsupported} for a newer schema.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "openrms/crypto/secure.hpp"
+#include "openrms/licensing/clock.hpp"
+#include "openrms/licensing/policy.hpp"
+
+namespace openrms::licensing {
+
+/// One generation of the server's keys (an SLC and its two private keys).
+struct ServerGeneration {
+  std::uint32_t generation = 0;
+  std::string slc_xml;
+  crypto::SecureBytes signing_key_pkcs8;
+  crypto::SecureBytes sealing_key_pkcs8;
+};
+
+struct ContentRecord {
+  std::string content_id, issuer, owner, template_id, license_hash;
+  Time published_at{};
+  std::optional<Time> revoked_at;
+};
+
+struct TrackingEntry {
+  Time time{};
+  std::string user, content_id, rights, issuer, owner;
+  std::string outcome;  ///< "granted", or "refused: <reason code>"
+};
+
+struct RacRecord {
+  std::string serial, user, key_id;
+  Time issued_at{}, valid_until{};
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual void add_generation(const ServerGeneration& g) = 0;
+  /// Every generation, oldest first.
+  virtual std::vector<ServerGeneration> generations() = 0;
+
+  virtual void put_template(const Template& t) = 0;  ///< insert or replace by id
+  virtual std::optional<Template> get_template(const std::string& id) = 0;
+  virtual std::vector<Template> list_templates(bool include_archived) = 0;
+
+  /// Registers content; returns false (and changes nothing) if the id is already known.
+  virtual bool add_content(const ContentRecord& c) = 0;
+  virtual std::optional<ContentRecord> get_content(const std::string& content_id) = 0;
+  virtual void set_revoked(const std::string& content_id, Time when) = 0;
+
+  virtual void add_tracking(const TrackingEntry& e) = 0;
+  virtual std::vector<TrackingEntry> tracking(const std::string& content_id) = 0;
+
+  virtual void add_rac(const RacRecord& r) = 0;
+  virtual std::vector<RacRecord> racs(const std::string& user) = 0;
+
+  virtual std::optional<std::string> setting(const std::string& key) = 0;
+  virtual void set_setting(const std::string& key, const std::string& value) = 0;
+};
+
+class SqliteStore final : public Store {
+ public:
+  /// Opens or creates the store at `path` (":memory:" for a private in-memory store).
+  /// `kek` must be 32 bytes.
+  SqliteStore(const std::string& path, crypto::SecureBytes kek);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  static constexpr int kSchemaVersion = 1;
+  int schema_version();
+
+  void add_generation(const ServerGeneration& g) override;
+  std::vector<ServerGeneration> generations() override;
+  void put_template(const Template& t) override;
+  std::optional<Template> get_template(const std::string& id) override;
+  std::vector<Template> list_templates(bool include_archived) override;
+  bool add_content(const ContentRecord& c) override;
+  std::optional<ContentRecord> get_content(const std::string& content_id) override;
+  void set_revoked(const std::string& content_id, Time when) override;
+  void add_tracking(const TrackingEntry& e) override;
+  std::vector<TrackingEntry> tracking(const std::string& content_id) override;
+  void add_rac(const RacRecord& r) override;
+  std::vector<RacRecord> racs(const std::string& user) override;
+  std::optional<std::string> setting(const std::string& key) override;
+  void set_setting(const std::string& key, const std::string& value) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::mutex mu_;
+};
+
+/// Reads a 32-byte key-encryption key: 64 hex digits or 32 raw bytes in a file. Throws
+/// Error{io} / Error{invalid_argument}.
+crypto::SecureBytes load_kek_file(const std::string& path);
+/// Creates a new random KEK file (mode 0600, hex); fails if it exists.
+void create_kek_file(const std::string& path);
+
+}  // namespace openrms::licensing

@@ -1,0 +1,407 @@
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "openrms/crypto/backend.hpp"
+#include "openrms/error.hpp"
+#include "openrms/licensing/store.hpp"
+
+namespace openrms::licensing {
+namespace {
+
+long long secs(Time t) {
+  return t.time_since_epoch().count();
+}
+Time from_secs(long long s) {
+  return Time(Seconds(s));
+}
+
+// Schema history: each entry migrates from version i to i+1.
+const char* const kMigrations[] = {
+    // 0 -> 1
+    "CREATE TABLE server_generation ("
+    "  generation INTEGER PRIMARY KEY, slc_xml TEXT NOT NULL,"
+    "  signing_key BLOB NOT NULL, sealing_key BLOB NOT NULL);"
+    "CREATE TABLE template ("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, policy_xml TEXT NOT "
+    "NULL,"
+    "  archived INTEGER NOT NULL, version INTEGER NOT NULL, created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL);"
+    "CREATE TABLE content ("
+    "  content_id TEXT PRIMARY KEY, issuer TEXT NOT NULL, owner TEXT NOT NULL,"
+    "  template_id TEXT NOT NULL, license_hash TEXT NOT NULL, published_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER);"
+    "CREATE TABLE tracking ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, user TEXT NOT NULL,"
+    "  content_id TEXT NOT NULL, rights TEXT NOT NULL, issuer TEXT NOT NULL, owner TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL);"
+    "CREATE INDEX tracking_content ON tracking(content_id);"
+    "CREATE TABLE rac ("
+    "  serial TEXT PRIMARY KEY, user TEXT NOT NULL, key_id TEXT NOT NULL,"
+    "  issued_at INTEGER NOT NULL, valid_until INTEGER NOT NULL);"
+    "CREATE INDEX rac_user ON rac(user);"
+    "CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT INTO store_info VALUES ('application', 'openrms');",
+};
+
+[[noreturn]] void db_fail(sqlite3* db, const std::string& what) {
+  fail(Errc::io, "store: " + what + ": " + (db ? sqlite3_errmsg(db) : "cannot open"));
+}
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) db_fail(db, "prepare");
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, long long v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& bind_blob(int i, crypto::ByteView v) {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind_null(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  bool step() {
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    db_fail(db_, "query");
+  }
+  std::string text(int i) {
+    auto p = sqlite3_column_text(s_, i);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(s_, i)))
+             : std::string();
+  }
+  long long integer(int i) { return sqlite3_column_int64(s_, i); }
+  bool is_null(int i) { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+  crypto::Bytes blob(int i) {
+    auto p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s_, i));
+    return crypto::Bytes(p, p + sqlite3_column_bytes(s_, i));
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+void exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "?";
+    sqlite3_free(err);
+    fail(Errc::io, "store: " + msg);
+  }
+}
+
+}  // namespace
+
+struct SqliteStore::Impl {
+  sqlite3* db = nullptr;
+  crypto::SecureBytes kek;
+  const crypto::Backend& be = crypto::default_backend();
+
+  ~Impl() {
+    if (db) sqlite3_close_v2(db);
+  }
+
+  crypto::Bytes wrap(crypto::ByteView secret, const std::string& aad) {
+    auto nonce = be.random_bytes(12);
+    auto box = be.gcm_seal(kek, nonce, crypto::as_bytes(aad), secret);
+    crypto::Bytes out(nonce);
+    out.insert(out.end(), box.begin(), box.end());
+    return out;
+  }
+  crypto::SecureBytes unwrap(crypto::ByteView blob, const std::string& aad) {
+    if (blob.size() < 12 + 16) fail(Errc::bad_format, "store: a stored key is truncated");
+    try {
+      return be.gcm_open(kek, blob.first(12), crypto::as_bytes(aad), blob.subspan(12));
+    } catch (const Error& e) {
+      if (e.code() == Errc::integrity)
+        fail(Errc::wrong_password,
+             "store: the key-encryption key does not open this store's server keys");
+      throw;
+    }
+  }
+};
+
+SqliteStore::SqliteStore(const std::string& path, crypto::SecureBytes kek)
+    : impl_(std::make_unique<Impl>()) {
+  if (kek.size() != 32)
+    fail(Errc::invalid_argument, "store: the key-encryption key must be 32 bytes");
+  impl_->kek = std::move(kek);
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &impl_->db, flags, nullptr) != SQLITE_OK)
+    db_fail(impl_->db, "cannot open '" + path + "'");
+  sqlite3* db = impl_->db;
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_extended_result_codes(db, 1);
+  // A non-database file fails here with "file is not a database".
+  char* err = nullptr;
+  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+                   nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "?";
+    sqlite3_free(err);
+    fail(Errc::bad_format, "store: '" + path + "' is not an openrms store (" + msg + ")");
+  }
+  int version = schema_version();
+  if (version > kSchemaVersion)
+    fail(Errc::unsupported, "store: schema version " + std::to_string(version) +
+                                " is newer than this openrms (" + std::to_string(kSchemaVersion) +
+                                "): upgrade openrms");
+  if (version == 0) {
+    // An empty database, or someone else's: refuse a database with foreign tables.
+    Stmt s(db, "SELECT count(*) FROM sqlite_master");
+    s.step();
+    if (s.integer(0) != 0)
+      fail(Errc::bad_format, "store: '" + path + "' is an SQLite database of another application");
+  } else {
+    Stmt s(db, "SELECT value FROM store_info WHERE key='application'");
+    if (!s.step() || s.text(0) != "openrms")
+      fail(Errc::bad_format, "store: '" + path + "' is not an openrms store");
+  }
+  for (int v = version; v < kSchemaVersion; ++v) {
+    exec(db, "BEGIN IMMEDIATE");
+    try {
+      exec(db, kMigrations[v]);
+      exec(db, ("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
+      exec(db, "COMMIT");
+    } catch (...) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+}
+
+SqliteStore::~SqliteStore() = default;
+
+int SqliteStore::schema_version() {
+  Stmt s(impl_->db, "PRAGMA user_version");
+  s.step();
+  return static_cast<int>(s.integer(0));
+}
+
+void SqliteStore::add_generation(const ServerGeneration& g) {
+  std::lock_guard lock(mu_);
+  std::string n = std::to_string(g.generation);
+  Stmt s(impl_->db, "INSERT INTO server_generation VALUES (?,?,?,?)");
+  s.bind(1, static_cast<long long>(g.generation)).bind(2, g.slc_xml);
+  auto a = impl_->wrap(g.signing_key_pkcs8, "openrms-store-v1|sign|" + n);
+  auto b = impl_->wrap(g.sealing_key_pkcs8, "openrms-store-v1|seal|" + n);
+  s.bind_blob(3, a).bind_blob(4, b);
+  s.step();
+}
+
+std::vector<ServerGeneration> SqliteStore::generations() {
+  std::lock_guard lock(mu_);
+  std::vector<ServerGeneration> out;
+  Stmt s(impl_->db,
+         "SELECT generation, slc_xml, signing_key, sealing_key FROM server_generation "
+         "ORDER BY generation");
+  while (s.step()) {
+    ServerGeneration g;
+    g.generation = static_cast<std::uint32_t>(s.integer(0));
+    std::string n = std::to_string(g.generation);
+    g.slc_xml = s.text(1);
+    g.signing_key_pkcs8 = impl_->unwrap(s.blob(2), "openrms-store-v1|sign|" + n);
+    g.sealing_key_pkcs8 = impl_->unwrap(s.blob(3), "openrms-store-v1|seal|" + n);
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+namespace {
+Template read_template(Stmt& s) {
+  Template t;
+  t.id = s.text(0);
+  t.name = s.text(1);
+  t.description = s.text(2);
+  t.policy = policy_from_xml(s.text(3));
+  t.archived = s.integer(4) != 0;
+  t.version = static_cast<int>(s.integer(5));
+  t.created = from_secs(s.integer(6));
+  t.updated = from_secs(s.integer(7));
+  return t;
+}
+constexpr const char* kTemplateCols =
+    "SELECT id, name, description, policy_xml, archived, version, created, updated FROM template";
+}  // namespace
+
+void SqliteStore::put_template(const Template& t) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->db, "INSERT OR REPLACE INTO template VALUES (?,?,?,?,?,?,?,?)");
+  s.bind(1, t.id).bind(2, t.name).bind(3, t.description).bind(4, policy_to_xml(t.policy));
+  s.bind(5, static_cast<long long>(t.archived)).bind(6, static_cast<long long>(t.version));
+  s.bind(7, secs(t.created)).bind(8, secs(t.updated));
+  s.step();
+}
+
+std::optional<Template> SqliteStore::get_template(const std::string& id) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->db, (std::string(kTemplateCols) + " WHERE id=?").c_str());
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_template(s);
+}
+
+std::vector<Template> SqliteStore::list_templates(bool include_archived) {
+  std::lock_guard lock(mu_);
+  std::string sql = std::string(kTemplateCols) + (include_archived ? "" : " WHERE archived=0") +
+                    " ORDER BY name, id";
+  Stmt s(impl_->db, sql.c_str());
+  std::vector<Template> out;
+  while (s.step()) out.push_back(read_template(s));
+  return out;
+}
+
+bool SqliteStore::add_content(const ContentRecord& c) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->db, "INSERT OR IGNORE INTO content VALUES (?,?,?,?,?,?,?)");
+  s.bind(1, c.content_id).bind(2, c.issuer).bind(3, c.owner).bind(4, c.template_id);
+  s.bind(5, c.license_hash).bind(6, secs(c.published_at));
+  if (c.revoked_at)
+    s.bind(7, secs(*c.revoked_at));
+  else
+    s.bind_null(7);
+  s.step();
+  return sqlite3_changes(impl_->db) == 1;
+}
+
+std::optional<ContentRecord> SqliteStore::get_content(const std::string& id) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->db,
+         "SELECT content_id, issuer, owner, template_id, license_hash, published_at, "
+         "revoked_at FROM content WHERE content_id=?");
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  ContentRecord c;
+  c.content_id = s.text(0);
+  c.issuer = s.text(1);
+  c.owner = s.text(2);
+  c.template_id = s.text(3);
+  c.license_hash = s.text(4);
+  c.published_at = from_secs(s.integer(5));
+  if (!s.is_null(6)) c.revoked_at = from_secs(s.integer(6));
+  return c;
+}
+
+void SqliteStore::set_revoked(const std::string& id, Time when) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->db, "UPDATE content SET revoked_at=? WHERE content_id=? AND revoked_at IS NULL");
+  s.bind(1, secs(when)).bind(2, id);
+  s.step();
+}
+
+void SqliteStore::add_tracking(const TrackingEntry& e) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->db,
+         "INSERT INTO tracking (time, user, content_id, rights, issuer, owner, outcome) "
+         "VALUES (?,?,?,?,?,?,?)");
+  s.bind(1, secs(e.time)).bind(2, e.user).bind(3, e.content_id).bind(4, e.rights);
+  s.bind(5, e.issuer).bind(6, e.owner).bind(7, e.outcome);
+  s.step();
+}
+
+std::vector<TrackingEntry> SqliteStore::tracking(const std::string& id) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->db,
+         "SELECT time, user, content_id, rights, issuer, owner, outcome FROM tracking "
+         "WHERE content_id=? ORDER BY seq");
+  s.bind(1, id);
+  std::vector<TrackingEntry> out;
+  while (s.step())
+    out.push_back({from_secs(s.integer(0)), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
+                   s.text(6)});
+  return out;
+}
+
+void SqliteStore::add_rac(const RacRecord& r) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->db, "INSERT OR REPLACE INTO rac VALUES (?,?,?,?,?)");
+  s.bind(1, r.serial).bind(2, r.user).bind(3, r.key_id).bind(4, secs(r.issued_at));
+  s.bind(5, secs(r.valid_until));
+  s.step();
+}
+
+std::vector<RacRecord> SqliteStore::racs(const std::string& user) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->db,
+         "SELECT serial, user, key_id, issued_at, valid_until FROM rac WHERE user=? "
+         "ORDER BY issued_at");
+  s.bind(1, user);
+  std::vector<RacRecord> out;
+  while (s.step())
+    out.push_back(
+        {s.text(0), s.text(1), s.text(2), from_secs(s.integer(3)), from_secs(s.integer(4))});
+  return out;
+}
+
+std::optional<std::string> SqliteStore::setting(const std::string& key) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->db, "SELECT value FROM setting WHERE key=?");
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
+}
+
+void SqliteStore::set_setting(const std::string& key, const std::string& value) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->db, "INSERT OR REPLACE INTO setting VALUES (?,?)");
+  s.bind(1, key).bind(2, value);
+  s.step();
+}
+
+crypto::SecureBytes load_kek_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(Errc::io, "cannot read the key-encryption key file '" + path + "'");
+  crypto::SecureString text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.size() == 32) return crypto::SecureBytes(text.begin(), text.end());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+    text.pop_back();
+  if (text.size() == 64) {
+    try {
+      auto b = crypto::from_hex(std::string_view(text.data(), text.size()));
+      crypto::SecureBytes out(b.begin(), b.end());
+      crypto::secure_wipe(b.data(), b.size());
+      return out;
+    } catch (const Error&) {
+    }
+  }
+  fail(Errc::invalid_argument,
+       "the key-encryption key file '" + path + "' must hold 64 hex digits or 32 raw bytes");
+}
+
+void create_kek_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    fail(Errc::io,
+         "cannot create the key-encryption key file '" + path + "': " + std::strerror(errno));
+  auto key = crypto::default_backend().random_bytes(32);
+  std::string hex = crypto::to_hex(key) + "\n";
+  crypto::secure_wipe(key.data(), key.size());
+  bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size());
+  ok = ::fsync(fd) == 0 && ok;
+  ::close(fd);
+  crypto::secure_wipe(hex.data(), hex.size());
+  if (!ok) {
+    ::unlink(path.c_str());
+    fail(Errc::io, "cannot write the key-encryption key file '" + path + "'");
+  }
+}
+
+}  // namespace openrms::licensing

@@ -1,0 +1,152 @@
+// SqliteStore: persistence, keys encrypted at rest, schema versioning, foreign files.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "openrms/error.hpp"
+#include "openrms/licensing/server.hpp"
+
+using namespace openrms;
+using namespace openrms::licensing;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("openrms-store-" + std::to_string(::getpid()) + "-" +
+                                        std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+crypto::SecureBytes kek(std::uint8_t v) {
+  return crypto::SecureBytes(32, v);
+}
+
+TEST(SqliteStore, StatePersistsAcrossReopen) {
+  TempDir dir;
+  std::string db = (dir.path / "s.db").string();
+  ManualClock clock(*parse_time("2026-11-23T09:00:00Z"));
+  std::string pl, rac, content;
+  crypto::PrivateKey key;
+  {
+    SqliteStore store(db, kek(1));
+    EXPECT_EQ(store.schema_version(), SqliteStore::kSchemaVersion);
+    ServerOptions o;
+    o.clock = &clock;
+    LicenseServer server(store, o);
+    server.activate();
+    auto t = server.create_template("Internal", "", [] {
+      Policy p;
+      p.grants.push_back(parse_grant("@contoso.com:Viewer"));
+      return p;
+    }());
+    auto g = server.enroll({"bob@contoso.com"});
+    rac = g.rac_xml;
+    key = g.private_key;
+    PublishRequest req;
+    req.template_id = t.id;
+    auto pub = server.publish({"alice@contoso.com"}, req);
+    pl = pub.license_xml;
+    content = pub.content_id;
+    server.acquire({"bob@contoso.com"}, pl, rac);
+  }
+  SqliteStore store(db, kek(1));
+  ServerOptions o;
+  o.clock = &clock;
+  LicenseServer server(store, o);
+  EXPECT_TRUE(server.activated());
+  EXPECT_EQ(server.templates().size(), 1u);
+  EXPECT_NO_THROW(server.acquire({"bob@contoso.com"}, pl, rac));
+  EXPECT_EQ(server.track({"alice@contoso.com"}, content).size(), 2u);
+  EXPECT_EQ(store.racs("bob@contoso.com").size(), 1u);
+}
+
+TEST(SqliteStore, PrivateKeysAreEncryptedAtRest) {
+  TempDir dir;
+  std::string db = (dir.path / "s.db").string();
+  crypto::SecureBytes sign_der;
+  {
+    SqliteStore store(db, kek(1));
+    LicenseServer server(store);
+    server.activate();
+    sign_der = store.generations().at(0).signing_key_pkcs8;
+  }
+  // The raw database bytes (and its WAL) do not contain the key.
+  for (const auto& f : fs::directory_iterator(dir.path)) {
+    std::ifstream in(f.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string needle(sign_der.begin() + 36, sign_der.begin() + 68);  // inside the private scalar
+    EXPECT_EQ(bytes.find(needle), std::string::npos) << f.path();
+  }
+  // The wrong key-encryption key is its own error.
+  SqliteStore wrong(db, kek(2));
+  try {
+    LicenseServer server(wrong);
+    FAIL() << "a wrong KEK opened the keys";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::wrong_password);
+  }
+}
+
+TEST(SqliteStore, RefusesForeignFilesAndNewerSchemas) {
+  TempDir dir;
+  std::string text = (dir.path / "notes.txt").string();
+  std::ofstream(text) << "this is not a database, just some text that is long enough to matter";
+  EXPECT_THROW(SqliteStore(text, kek(1)), Error);
+  std::string other = (dir.path / "other.db").string();
+  sqlite3* db = nullptr;
+  sqlite3_open(other.c_str(), &db);
+  sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  try {
+    SqliteStore s(other, kek(1));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::bad_format);
+  }
+  std::string newer = (dir.path / "newer.db").string();
+  { SqliteStore s(newer, kek(1)); }
+  sqlite3_open(newer.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  try {
+    SqliteStore s(newer, kek(1));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::unsupported);
+  }
+  EXPECT_THROW(SqliteStore(":memory:", crypto::SecureBytes(16, 1)), Error);
+}
+
+TEST(SqliteStore, KekFiles) {
+  TempDir dir;
+  std::string f = (dir.path / "kek").string();
+  create_kek_file(f);
+  EXPECT_EQ(load_kek_file(f).size(), 32u);
+  EXPECT_EQ(fs::status(f).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_THROW(create_kek_file(f), Error);  // never overwrites
+  std::ofstream(f + "2") << "abc";
+  EXPECT_THROW(load_kek_file(f + "2"), Error);
+}
+
+TEST(Directory, FileFormat) {
+  TempDir dir;
+  std::string f = (dir.path / "groups.txt").string();
+  std::ofstream(f) << "# groups\nsales@contoso.com: bob@contoso.com, Carol@contoso.com\n\n"
+                      "all@contoso.com: sales@contoso.com\n";
+  FileDirectory d(f);
+  auto g = d.groups_of("carol@contoso.com");
+  EXPECT_EQ(g.size(), 2u);
+  EXPECT_TRUE(d.groups_of("zed@contoso.com").empty());
+  std::ofstream(f) << "sales@contoso.com bob@contoso.com\n";
+  EXPECT_THROW(FileDirectory{f}, Error);
+}
+
+}  // namespace
