@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "demo.hpp"
+#include "licensing_cmd.hpp"
 #include "office_cmd.hpp"
 #include "openrms/crypto/secure.hpp"
 #include "openrms/error.hpp"
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   openrms::cli::add_demo_command(app);
   openrms::cli::add_office_command(app);
   openrms::cli::add_pdf_command(app);
+  openrms::cli::add_licensing_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -14,6 +14,7 @@
 
 #include <climits>
 #include <cstring>
+#include <mutex>
 
 #include "key_handle.hpp"
 #include "openrms/error.hpp"
@@ -223,15 +224,73 @@ class OsslRc4 final : public Rc4 {
 // ------------------------------------------------------------------------------------------
 // Keys
 
+// SubjectPublicKeyInfo prefixes of uncompressed NIST P-256 / P-384 points (RFC 5480). OpenSSL
+// 3.0 routes i2d_PUBKEY/d2i_PUBKEY through its encoder/decoder framework, which costs ~150 us
+// per call; for these two shapes the DER is assembled and split by hand and the key is built
+// with EVP_PKEY_fromdata (which still checks that the point is on the curve). Anything else
+// takes the generic path.
+constexpr std::uint8_t kP256Spki[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                      0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                      0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+constexpr std::uint8_t kP384Spki[] = {0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86,
+                                      0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
+                                      0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00};
+
+struct FastEc {
+  const char* group;
+  KeyType type;
+  ByteView prefix;
+  std::size_t point;  // uncompressed point size
+};
+const FastEc kFastEc[] = {{"P-256", KeyType::ec_p256, ByteView(kP256Spki), 65},
+                          {"P-384", KeyType::ec_p384, ByteView(kP384Spki), 97}};
+
+// A public EC key from an uncompressed point; nullptr if OpenSSL rejects it (off the curve).
+EVP_PKEY* ec_from_point(const char* group, ByteView point) {
+  struct CtxFree {
+    void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+  };
+  thread_local std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0) return nullptr;
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+                                        const_cast<std::uint8_t*>(point.data()), point.size()),
+      OSSL_PARAM_construct_end()};
+  EVP_PKEY* pk = nullptr;
+  if (EVP_PKEY_fromdata(ctx.get(), &pk, EVP_PKEY_PUBLIC_KEY, params) <= 0) return nullptr;
+  return pk;
+}
+
 struct OsslKey final : KeyHandle {
   PkeyPtr pkey;
+  mutable std::once_flag spki_once, pub_once;
+  mutable Bytes spki_cache;
+  mutable std::shared_ptr<const KeyHandle> pub_cache;
+
   Bytes spki_der() const override {
-    int n = i2d_PUBKEY(pkey.get(), nullptr);
-    if (n <= 0) ossl_fail(Errc::crypto, "public key export failed");
-    Bytes out(static_cast<std::size_t>(n));
-    unsigned char* p = out.data();
-    i2d_PUBKEY(pkey.get(), &p);
-    return out;
+    std::call_once(spki_once, [&] {
+      for (const auto& f : kFastEc) {
+        if (f.type != type) continue;
+        std::uint8_t buf[133];
+        std::size_t len = 0;
+        if (EVP_PKEY_get_octet_string_param(pkey.get(), OSSL_PKEY_PARAM_PUB_KEY, buf, sizeof buf,
+                                            &len) > 0 &&
+            len == f.point && buf[0] == 0x04) {
+          spki_cache.assign(f.prefix.begin(), f.prefix.end());
+          spki_cache.insert(spki_cache.end(), buf, buf + len);
+          return;
+        }
+      }
+      int n = i2d_PUBKEY(pkey.get(), nullptr);
+      if (n <= 0) ossl_fail(Errc::crypto, "public key export failed");
+      Bytes out(static_cast<std::size_t>(n));
+      unsigned char* p = out.data();
+      i2d_PUBKEY(pkey.get(), &p);
+      spki_cache = std::move(out);
+    });
+    return spki_cache;
   }
   SecureBytes pkcs8_der() const override {
     if (!is_private) fail(Errc::invalid_argument, "not a private key");
@@ -284,6 +343,17 @@ std::shared_ptr<OsslKey> wrap_pkey(const Backend* be, EVP_PKEY* raw, bool is_pri
 }
 
 std::shared_ptr<const KeyHandle> load_spki(const Backend* be, ByteView der) {
+  for (const auto& f : kFastEc) {
+    if (der.size() == f.prefix.size() + f.point &&
+        std::memcmp(der.data(), f.prefix.data(), f.prefix.size()) == 0 &&
+        der[f.prefix.size()] == 0x04) {
+      EVP_PKEY* k = ec_from_point(f.group, der.subspan(f.prefix.size()));
+      if (k == nullptr) ossl_fail(Errc::bad_format, "not a valid SubjectPublicKeyInfo");
+      auto h = wrap_pkey(be, k, false);
+      std::call_once(h->spki_once, [&] { h->spki_cache.assign(der.begin(), der.end()); });
+      return h;
+    }
+  }
   const unsigned char* p = der.data();
   EVP_PKEY* k = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
   if (k == nullptr) ossl_fail(Errc::bad_format, "not a valid SubjectPublicKeyInfo");
@@ -295,7 +365,8 @@ std::shared_ptr<const KeyHandle> load_spki(const Backend* be, ByteView der) {
 }
 
 std::shared_ptr<const KeyHandle> OsslKey::public_handle() const {
-  return load_spki(backend, spki_der());
+  std::call_once(pub_once, [&] { pub_cache = load_spki(backend, spki_der()); });
+  return pub_cache;
 }
 
 template <class Ctx, class Init, class Update, class Final>
@@ -584,7 +655,9 @@ class OpensslBackend final : public Backend {
       fail(Errc::invalid_argument, "ECDH needs two keys on the same NIST curve");
     PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, k->pkey.get(), nullptr));
     ok_or(EVP_PKEY_derive_init(ctx.get()), "ECDH init failed");
-    ok_or(EVP_PKEY_derive_set_peer(ctx.get(), pk->pkey.get()), "ECDH peer key rejected",
+    // The peer was checked to lie on the curve when it was imported (NIST prime curves have
+    // cofactor 1, so that is the whole validation); skip OpenSSL's second, costly check.
+    ok_or(EVP_PKEY_derive_set_peer_ex(ctx.get(), pk->pkey.get(), 0), "ECDH peer key rejected",
           Errc::bad_format);
     std::size_t len = 0;
     ok_or(EVP_PKEY_derive(ctx.get(), nullptr, &len), "ECDH failed");

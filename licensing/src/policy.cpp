@@ -182,7 +182,11 @@ std::vector<std::string> lint(const Policy& policy, Time now) {
       w.push_back(who + ": granted rights without VIEW, so they cannot open the content");
     bool mail =
         r.has_direct(Right::forward) || r.has_direct(Right::reply) || r.has_direct(Right::replyall);
-    if (mail && !r.has(Right::owner) && !(r.has(Right::docedit) && r.has(Right::edit)))
+    bool level = false;  // a documented permission level is taken as intended
+    for (auto l : {PermissionLevel::viewer, PermissionLevel::restricted_editor,
+                   PermissionLevel::editor, PermissionLevel::co_owner})
+      level = level || r == rights_of(l);
+    if (mail && !level && !r.has(Right::owner) && !(r.has(Right::docedit) && r.has(Right::edit)))
       w.push_back(who +
                   ": FORWARD, REPLY or REPLYALL without DOCEDIT and EDIT — the documentation "
                   "advises granting Edit Content and Save too, or the recipient cannot include "

@@ -103,6 +103,9 @@ TEST(Policy, LinterFollowsTheDocumentation) {
   p.grants.push_back(parse_grant("bob@contoso.com:VIEW,FORWARD,REPLY"));
   auto w = lint(p, now());
   EXPECT_TRUE(has_warning(w, "without DOCEDIT and EDIT"));
+  Policy viewer;  // the documented Viewer level (REPLY without EDIT) is not second-guessed
+  viewer.grants.push_back(parse_grant("bob@contoso.com:Viewer"));
+  EXPECT_TRUE(lint(viewer, now()).empty());
   p.grants[0] = parse_grant("bob@contoso.com:VIEW,FORWARD,REPLY,DOCEDIT,EDIT");
   EXPECT_TRUE(lint(p, now()).empty());
   p.grants.push_back(parse_grant("carol@contoso.com:PRINT"));

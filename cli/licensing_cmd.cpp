@@ -1,0 +1,454 @@
+#include "licensing_cmd.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "cli_common.hpp"
+#include "openrms/error.hpp"
+#include "openrms/formats/io.hpp"
+#include "openrms/licensing/server.hpp"
+
+namespace openrms::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace licensing;
+using json = nlohmann::ordered_json;
+
+std::string default_store() {
+  if (const char* s = std::getenv("OPENRMS_STORE"); s && *s) return s;
+  fs::path base;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
+    base = x;
+  else if (const char* h = std::getenv("HOME"); h && *h)
+    base = fs::path(h) / ".local/share";
+  else
+    base = ".";
+  return (base / "openrms" / "store.db").string();
+}
+
+struct StoreArgs {
+  std::string store, kek;
+  bool json = false;
+};
+
+void add_store_options(CLI::App* c, StoreArgs& a) {
+  c->add_option("--store", a.store,
+                "The license server's SQLite store (default: $OPENRMS_STORE or "
+                "~/.local/share/openrms/store.db)");
+  c->add_option("--kek-file", a.kek,
+                "The store's key-encryption key file (default: the store path + .kek)");
+}
+
+struct Opened {
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<LicenseServer> server;
+};
+
+Opened open_server(StoreArgs& a, bool must_exist = true) {
+  if (a.store.empty()) a.store = default_store();
+  if (a.kek.empty()) a.kek = a.store + ".kek";
+  if (must_exist && !fs::exists(a.store))
+    fail(Errc::not_found, "no license server store at " + a.store +
+                              " (create one with 'openrms server init' or pass --store)");
+  Opened o;
+  o.store = std::make_unique<SqliteStore>(a.store, load_kek_file(a.kek));
+  o.server = std::make_unique<LicenseServer>(*o.store);
+  if (must_exist && !o.server->activated())
+    fail(Errc::invalid_argument,
+         "the store at " + a.store + " is not initialised: run 'openrms server init'");
+  return o;
+}
+
+void write_text_file(const fs::path& path, std::string_view text) {
+  formats::AtomicFileSink sink(path);
+  sink.write(crypto::as_bytes(text));
+  sink.commit();
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(Errc::io, "cannot read '" + path + "'");
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (s.size() > (4u << 20)) fail(Errc::bad_format, path + " is too large for a license");
+  return s;
+}
+
+json cert_json(const Certificate& c) {
+  json j;
+  j["type"] = to_string(c.type);
+  j["subject"] = c.subject;
+  j["serial"] = c.serial;
+  j["suite"] = to_string(c.suite);
+  j["key_id"] = c.key_id();
+  j["issuer_key_id"] = c.issuer_key_id;
+  j["issued_at"] = format_time(c.issued_at);
+  j["valid_from"] = format_time(c.valid_from);
+  j["valid_until"] = format_time(c.valid_until);
+  if (c.type == CertificateType::slc) {
+    j["generation"] = c.generation;
+    j["sealing_key_id"] = key_id(c.sealing_key);
+    j["license_url"] = c.license_url;
+  }
+  if (c.type == CertificateType::clc) j["rac_key_id"] = c.rac_key_id;
+  return j;
+}
+
+json template_json(const Template& t) {
+  json j;
+  j["id"] = t.id;
+  j["name"] = t.name;
+  j["description"] = t.description;
+  j["archived"] = t.archived;
+  j["version"] = t.version;
+  j["updated"] = format_time(t.updated);
+  json grants = json::array();
+  for (const auto& g : t.policy.grants)
+    grants.push_back(g.who.to_string() + ": " + to_string(g.rights));
+  j["grants"] = grants;
+  j["content_expiry"] = to_string(t.policy.expiry);
+  j["offline_access"] = to_string(t.policy.offline);
+  if (!t.policy.owner.empty()) j["owner"] = t.policy.owner;
+  return j;
+}
+
+void print(const json& j, bool as_json) {
+  if (as_json)
+    std::cout << j.dump(2) << "\n";
+  else
+    print_table(j, 16);
+}
+
+// ---- server ----
+void add_server(CLI::App& app) {
+  auto* server =
+      app.add_subcommand("server", "Initialise and administer the embedded license server");
+  server->require_subcommand(1);
+
+  struct InitArgs : StoreArgs {
+    std::string suite = "ecdsa-p256", name = "openrms", url = "openrms://localhost";
+  };
+  auto init = std::make_shared<InitArgs>();
+  auto* c = server->add_subcommand(
+      "init", "Create the store, its key-encryption key and the server licensor certificate (SLC)");
+  add_store_options(c, *init);
+  c->add_option("--suite", init->suite, "Key suite: ecdsa-p256 (default) or rsa-3072")
+      ->check(CLI::IsMember({"ecdsa-p256", "rsa-3072"}));
+  c->add_option("--name", init->name, "Server name (the SLC's subject)");
+  c->add_option("--url", init->url, "License acquisition URL written into licenses");
+  c->add_flag("--json", init->json, "Print JSON");
+  c->callback([init] {
+    auto& a = *init;
+    if (a.store.empty()) a.store = default_store();
+    if (a.kek.empty()) a.kek = a.store + ".kek";
+    fs::path parent = fs::path(a.store).parent_path();
+    if (!parent.empty()) fs::create_directories(parent);
+    bool created_kek = false;
+    if (!fs::exists(a.kek)) {
+      if (fs::exists(a.store))
+        fail(Errc::invalid_argument, "the store " + a.store + " exists but its key file " + a.kek +
+                                         " does not: pass --kek-file");
+      create_kek_file(a.kek);
+      created_kek = true;
+    }
+    SqliteStore store(a.store, load_kek_file(a.kek));
+    ServerOptions o;
+    o.name = a.name;
+    o.license_url = a.url;
+    o.suite = *parse_suite(a.suite);
+    LicenseServer srv(store, o);
+    bool existed = srv.activated();
+    const Certificate& slc = srv.activate();
+    json j = cert_json(slc);
+    j["store"] = a.store;
+    j["kek_file"] = a.kek;
+    if (!a.json) {
+      std::cout << (existed ? "The server was already initialised.\n"
+                            : "License server initialised.\n");
+      if (created_kek)
+        std::cout << "Key-encryption key written to " << a.kek
+                  << " (mode 0600): back it up; without it the server keys cannot be read.\n";
+    }
+    print(j, a.json);
+  });
+
+  auto info = std::make_shared<StoreArgs>();
+  c = server->add_subcommand(
+      "info", "Show the server's certificates (every key generation) and tenant settings");
+  add_store_options(c, *info);
+  c->add_flag("--json", info->json, "Print JSON");
+  c->callback([info] {
+    auto o = open_server(*info);
+    json j;
+    j["store"] = info->store;
+    json gens = json::array();
+    for (const auto& slc : o.server->anchors().all()) gens.push_back(cert_json(slc));
+    auto s = o.server->settings();
+    j["max_use_license_days"] = s.max_use_license_days;
+    j["rac_validity_days"] = s.rac_validity_days;
+    j["clc_validity_days"] = s.clc_validity_days;
+    if (info->json) {
+      j["generations"] = gens;
+      std::cout << j.dump(2) << "\n";
+    } else {
+      print_table(j, 22);
+      for (const auto& g : gens) {
+        std::cout << "\n";
+        print_table(g, 16);
+      }
+    }
+  });
+
+  auto rotate = std::make_shared<StoreArgs>();
+  c = server->add_subcommand("rotate-keys",
+                             "Start a new key generation (old keys stay to honour old content)");
+  add_store_options(c, *rotate);
+  c->callback([rotate] {
+    auto o = open_server(*rotate);
+    auto slc = o.server->rotate_keys();
+    std::cout << "Key generation " << slc.generation << " is now current (signing key "
+              << slc.key_id() << ").\n";
+  });
+
+  struct SettingsArgs : StoreArgs {
+    std::optional<int> max_ul, rac, clc;
+  };
+  auto set = std::make_shared<SettingsArgs>();
+  c = server->add_subcommand("settings", "Change tenant settings");
+  add_store_options(c, *set);
+  c->add_option("--max-use-license-days", set->max_ul,
+                "Maximum use-license validity (offline access), default 30")
+      ->check(CLI::Range(1, 36500));
+  c->add_option("--rac-days", set->rac, "RAC validity, default 31")->check(CLI::Range(1, 36500));
+  c->add_option("--clc-days", set->clc, "CLC validity, default 31")->check(CLI::Range(1, 36500));
+  c->callback([set] {
+    auto o = open_server(*set);
+    auto s = o.server->settings();
+    if (set->max_ul) s.max_use_license_days = *set->max_ul;
+    if (set->rac) s.rac_validity_days = *set->rac;
+    if (set->clc) s.clc_validity_days = *set->clc;
+    o.server->set_settings(s);
+    std::cout << "max use-license validity " << s.max_use_license_days << " days, RAC "
+              << s.rac_validity_days << " days, CLC " << s.clc_validity_days << " days\n";
+  });
+}
+
+// ---- user ----
+void add_user(CLI::App& app) {
+  auto* user =
+      app.add_subcommand("user", "Enrol users: issue and renew Rights Account Certificates (RACs)");
+  user->require_subcommand(1);
+  struct EnrollArgs : StoreArgs {
+    std::string email, dir = ".", rac, key;
+    bool rotate = false, force = false;
+  };
+  auto en = std::make_shared<EnrollArgs>();
+  auto* c = user->add_subcommand(
+      "enroll", "Issue a RAC and key pair; writes EMAIL.rac.xml and EMAIL.key.pem (mode 0600)");
+  add_store_options(c, *en);
+  c->add_option("email", en->email, "The user's e-mail address (authenticated by you)")->required();
+  c->add_option("--dir", en->dir, "Where to write the files (default: current directory)");
+  c->add_flag("--force", en->force, "Overwrite existing files");
+  c->callback([en] {
+    auto o = open_server(*en);
+    fs::path rac = fs::path(en->dir) / (en->email + ".rac.xml");
+    fs::path key = fs::path(en->dir) / (en->email + ".key.pem");
+    for (const auto& p : {rac, key})
+      if (fs::exists(p) && !en->force)
+        fail(Errc::invalid_argument, p.string() + " exists; use --force");
+    auto g = o.server->enroll({en->email});
+    auto pem = g.private_key.pkcs8_pem();
+    write_text_file(key, std::string_view(pem.data(), pem.size()));
+    write_text_file(rac, g.rac_xml);
+    std::cout << "RAC for " << g.rac.subject << " valid until " << format_time(g.rac.valid_until)
+              << "\n  " << rac.string() << "\n  " << key.string()
+              << " (private key: keep it on the user's device)\n";
+  });
+
+  auto rn = std::make_shared<EnrollArgs>();
+  c = user->add_subcommand("renew", "Renew a RAC (same key pair unless --rotate-key)");
+  add_store_options(c, *rn);
+  c->add_option("email", rn->email, "The user's e-mail address")->required();
+  c->add_option("--rac", rn->rac, "Current RAC (default: EMAIL.rac.xml in --dir)");
+  c->add_option("--dir", rn->dir, "Where the RAC is and the renewed files go");
+  c->add_flag("--rotate-key", rn->rotate,
+              "Issue a fresh key pair (old content stays readable only with the old key)");
+  c->callback([rn] {
+    auto o = open_server(*rn);
+    fs::path rac =
+        rn->rac.empty() ? fs::path(rn->dir) / (rn->email + ".rac.xml") : fs::path(rn->rac);
+    auto g = o.server->renew({rn->email}, read_text_file(rac.string()), rn->rotate);
+    write_text_file(rac, g.rac_xml);
+    if (rn->rotate) {
+      auto pem = g.private_key.pkcs8_pem();
+      write_text_file(fs::path(rn->dir) / (rn->email + ".key.pem"),
+                      std::string_view(pem.data(), pem.size()));
+    }
+    std::cout << "RAC for " << g.rac.subject << " renewed, valid until "
+              << format_time(g.rac.valid_until) << (rn->rotate ? " (new key pair)" : "") << "\n";
+  });
+}
+
+// ---- template ----
+void add_template(CLI::App& app) {
+  auto* tpl =
+      app.add_subcommand("template", "Manage protection templates (named server-side policies)");
+  tpl->require_subcommand(1);
+  struct AddArgs : StoreArgs {
+    std::string name, description, id, expiry = "never", offline = "always", owner;
+    std::vector<std::string> grants;
+  };
+  auto add = std::make_shared<AddArgs>();
+  auto* c = tpl->add_subcommand("add", "Create a template");
+  add_store_options(c, *add);
+  c->add_option("name", add->name, "Template name")->required();
+  c->add_option("-g,--grant", add->grants,
+                "PRINCIPAL:RIGHTS, repeatable. Principals: user@domain, group:g@domain, "
+                "@domain, everyone. Rights: names (VIEW, EDIT, PRINT, Copy, 'Full Control'…) or "
+                "levels (Viewer, Restricted Editor, Editor, Co-Owner), comma-separated")
+      ->required();
+  c->add_option("--description", add->description, "Description shown to users");
+  c->add_option("--expiry", add->expiry,
+                "Content expiry: never, N days (30d) or a date (2027-01-31)");
+  c->add_option("--offline", add->offline, "Offline access: always, never or N days");
+  c->add_option("--owner", add->owner, "Owner of content protected with it (default: the issuer)");
+  c->add_option("--id", add->id, "Template id (default: a new UUID)");
+  c->add_flag("--json", add->json, "Print JSON");
+  c->callback([add] {
+    auto o = open_server(*add);
+    Policy p;
+    for (const auto& g : add->grants) p.grants.push_back(parse_grant(g));
+    p.expiry = parse_expiry(add->expiry);
+    p.offline = parse_offline(add->offline);
+    if (!add->owner.empty()) p.owner = Principal::parse(add->owner).name;
+    for (const auto& w : lint(p, system_clock().now()))
+      std::cerr << "openrms: warning: " << w << "\n";
+    auto t = o.server->create_template(add->name, add->description, p, add->id);
+    print(template_json(t), add->json);
+  });
+
+  struct ListArgs : StoreArgs {
+    bool all = false;
+  };
+  auto list = std::make_shared<ListArgs>();
+  c = tpl->add_subcommand("list", "List templates");
+  add_store_options(c, *list);
+  c->add_flag("--all", list->all, "Include archived templates");
+  c->add_flag("--json", list->json, "Print JSON");
+  c->callback([list] {
+    auto o = open_server(*list);
+    json arr = json::array();
+    for (const auto& t : o.server->templates(list->all)) arr.push_back(template_json(t));
+    if (list->json) {
+      std::cout << arr.dump(2) << "\n";
+      return;
+    }
+    if (arr.empty()) std::cout << "No templates (add one with 'openrms template add').\n";
+    for (const auto& t : arr) {
+      print_table(t, 16);
+      std::cout << "\n";
+    }
+  });
+
+  struct ArchiveArgs : StoreArgs {
+    std::string id;
+    bool restore = false;
+  };
+  auto ar = std::make_shared<ArchiveArgs>();
+  c = tpl->add_subcommand(
+      "archive",
+      "Archive a template: still honoured for existing content, not offered for new content");
+  add_store_options(c, *ar);
+  c->add_option("id", ar->id, "Template id")->required();
+  c->add_flag("--restore", ar->restore, "Un-archive instead");
+  c->callback([ar] {
+    auto o = open_server(*ar);
+    o.server->archive_template(ar->id, !ar->restore);
+    std::cout << "Template " << ar->id << (ar->restore ? " restored.\n" : " archived.\n");
+  });
+}
+
+// ---- license ----
+void add_license(CLI::App& app) {
+  auto* lic = app.add_subcommand("license", "Inspect certificates and licenses");
+  lic->require_subcommand(1);
+  struct ShowArgs : StoreArgs {
+    std::string file;
+  };
+  auto show = std::make_shared<ShowArgs>();
+  auto* c = lic->add_subcommand("show",
+                                "Verify a RAC, CLC, SLC, publishing or use license against the "
+                                "server's certificates and decode it");
+  add_store_options(c, *show);
+  c->add_option("file", show->file, "The XML file")->required()->check(CLI::ExistingFile);
+  c->add_flag("--json", show->json, "Print JSON");
+  c->callback([show] {
+    auto o = open_server(*show);
+    std::string xml = read_text_file(show->file);
+    const auto& anchors = o.server->anchors();
+    json j;
+    if (xml.find("<PublishingLicense") != std::string::npos) {
+      auto pl = parse_publishing_license(xml, anchors);
+      j["kind"] = "publishing license";
+      j["content_id"] = pl.content_id;
+      j["issued_at"] = format_time(pl.issued_at);
+      j["issuer"] = pl.issuer;
+      j["owner"] = pl.owner;
+      j["policy"] = pl.uses_template()
+                        ? "template " + pl.template_name + " (" + pl.template_id + ")"
+                        : std::string("ad-hoc (sealed to the server)");
+      j["server_key_id"] = pl.server_key_id;
+      j["license_url"] = pl.license_url;
+      j["signed_by"] = pl.clc ? "CLC of " + pl.clc->subject + " (offline publishing)"
+                              : "server " + pl.signer_key_id;
+      j["owner_license"] =
+          pl.owner_key_id.empty() ? std::string("none") : "for RAC key " + pl.owner_key_id;
+      j["hash"] = pl.hash;
+    } else if (xml.find("<UseLicense") != std::string::npos) {
+      auto ul = parse_use_license(xml, anchors);
+      j["kind"] = "use license";
+      j["content_id"] = ul.content_id;
+      j["user"] = ul.user;
+      j["role"] = to_string(ul.role);
+      j["rights"] = to_string(ul.rights);
+      j["issued_at"] = format_time(ul.issued_at);
+      j["valid_until"] = ul.valid_until ? format_time(*ul.valid_until) : "no offline limit";
+      j["content_expiry"] = ul.content_expiry ? format_time(*ul.content_expiry) : "never";
+      j["caching"] = ul.cacheable ? "allowed" : "none (re-acquire on every open)";
+      j["issuer"] = ul.issuer;
+      j["owner"] = ul.owner;
+      j["user_key_id"] = ul.user_key_id;
+      for (const auto& [k, v] : ul.app_data) j["app_data." + k] = v;
+      j["publishing_license"] = ul.publishing_license;
+    } else {
+      Certificate cert;
+      if (xml.find("<Type>SLC</Type>") != std::string::npos) {
+        TrustAnchors one;
+        cert = one.add(xml);
+        if (!anchors.by_signing_key(cert.key_id()))
+          fail(Errc::integrity, "a valid SLC, but not one of this server's");
+      } else {
+        cert = parse_certificate(xml, anchors);
+      }
+      j = cert_json(cert);
+    }
+    j["signature"] = "verified";
+    print(j, show->json);
+  });
+}
+
+}  // namespace
+
+void add_licensing_commands(CLI::App& app) {
+  add_server(app);
+  add_user(app);
+  add_template(app);
+  add_license(app);
+}
+
+}  // namespace openrms::cli
