@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The licensing commands end to end: server init, user enroll/renew, template add/list/archive,
+# license show (human and --json), and their errors (exit code 1, "openrms: <code>: ...").
+# Usage: licensing_cli_test.sh OPENRMS_BINARY WORK_DIR
+set -uo pipefail
+bin=$(readlink -f "$1")
+work=$2
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 2
+export OPENRMS_STORE="$work/srv/store.db"
+failures=0
+check() {  # check NAME CONDITION...
+  local name=$1
+  shift
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
+}
+run() { "$bin" "$@" >out.txt 2>err.txt; echo $? >rc.txt; }
+rc() { [ "$(cat rc.txt)" = "$1" ]; }
+has() { grep -q -- "$1" "${2:-out.txt}"; }
+
+run server info
+check "no store yet: not_found" rc 1
+check "no store yet: says how to create one" has "openrms server init" err.txt
+
+run server init --suite ecdsa-p256 --name "Contoso RMS"
+check "init" rc 0
+check "init prints the SLC" has "SLC"
+check "key-encryption key file is private" [ "$(stat -c %a "$OPENRMS_STORE.kek")" = 600 ]
+run server init
+check "init twice is harmless" has "already initialised"
+
+run user enroll alice@contoso.com
+check "enroll" rc 0
+check "RAC written" [ -s alice@contoso.com.rac.xml ]
+check "key is private" [ "$(stat -c %a alice@contoso.com.key.pem)" = 600 ]
+check "key is PEM" grep -q "BEGIN PRIVATE KEY" alice@contoso.com.key.pem
+run user enroll alice@contoso.com
+check "enroll refuses to overwrite" rc 1
+
+run license show alice@contoso.com.rac.xml --json
+check "show RAC" rc 0
+check "show RAC json subject" python3 -c 'import json,sys; j=json.load(open("out.txt")); sys.exit(0 if j["subject"]=="alice@contoso.com" and j["type"]=="RAC" and j["signature"]=="verified" else 1)'
+sed 's/alice@contoso.com/mallory@contoso.com/' alice@contoso.com.rac.xml >forged.xml
+run license show forged.xml
+check "forged RAC: integrity error" rc 1
+check "forged RAC: message" has "openrms: integrity:" err.txt
+
+keyid() { "$bin" license show alice@contoso.com.rac.xml --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key_id"])'; }
+serial() { "$bin" license show alice@contoso.com.rac.xml --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["serial"])'; }
+k1=$(keyid); s1=$(serial)
+run user renew alice@contoso.com
+check "renew" rc 0
+check "renew issues a new RAC" [ "$(serial)" != "$s1" ]
+check "renew keeps the key" [ "$(keyid)" = "$k1" ]
+run user renew alice@contoso.com --rotate-key
+check "renew --rotate-key changes the key" [ "$(keyid)" != "$k1" ]
+
+run template add "Confidential" -g "@contoso.com:Viewer" -g "bob@contoso.com:VIEW,FORWARD" --offline 7 --expiry 30d --json
+check "template add" rc 0
+check "template lint warning" has "without DOCEDIT and EDIT" err.txt
+id=$(python3 -c 'import json; print(json.load(open("out.txt"))["id"])')
+run template add "Bad" -g "bob@contoso.com:FLY"
+check "unknown right rejected" rc 1
+check "unknown right named" has "FLY" err.txt
+run template list --json
+check "list has one" python3 -c 'import json,sys; sys.exit(0 if len(json.load(open("out.txt")))==1 else 1)'
+run template archive "$id"
+check "archive" rc 0
+run template list
+check "archived hidden" has "No templates"
+run template list --all --json
+check "archived listed with --all" python3 -c 'import json,sys; j=json.load(open("out.txt")); sys.exit(0 if len(j)==1 and j[0]["archived"] else 1)'
+run template archive no-such-id
+check "archive unknown: not_found" has "openrms: not_found:" err.txt
+
+run server settings --max-use-license-days 10
+check "settings" rc 0
+run server info --json
+check "settings persisted" python3 -c 'import json,sys; sys.exit(0 if json.load(open("out.txt"))["max_use_license_days"]==10 else 1)'
+run server rotate-keys
+check "rotate" has "generation 2"
+run license show alice@contoso.com.rac.xml
+check "old RAC still verifies after rotation" rc 0
+
+run --help
+check "help lists licensing commands" has "template"
+
+echo "$failures failure(s)"
+[ "$failures" -eq 0 ]
