@@ -125,15 +125,15 @@ TEST_F(Licenses, ChangingAMeaningfulFieldBreaksTheSignature) {
     t.replace(pos, from.size(), to);
     return t;
   };
-  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+  for (const auto& change : std::vector<std::pair<std::string, std::string>>{
            {"<Rights>VIEW</Rights>", "<Rights>VIEW,PRINT</Rights>"},
            {"<Role>user</Role>", "<Role>owner</Role>"},
            {"<User>bob@contoso.com</User>", "<User>eve@contoso.com</User>"},
            {"<Caching>allowed</Caching>", "<Caching>none</Caching>"},
            {"Confidential", "Public"}}) {
-    EXPECT_EQ(code_of([&] { parse_use_license(edit(from, to), server->anchors()); }),
-              Errc::integrity)
-        << from;
+    std::string edited = edit(change.first, change.second);
+    EXPECT_EQ(code_of([&] { parse_use_license(edited, server->anchors()); }), Errc::integrity)
+        << change.first;
   }
   // Dropping ValidUntil (to get unlimited offline use) is caught too.
   std::string t = std::regex_replace(ul_xml, std::regex("<ValidUntil>[^<]*</ValidUntil>"), "");
