@@ -9,13 +9,6 @@
 namespace openrms::licensing {
 namespace detail {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 std::string random_hex(const crypto::Backend& be, std::size_t bytes) {
   return crypto::to_hex(be.random_bytes(bytes));
 }

@@ -5,6 +5,7 @@
 
 #include "openrms/error.hpp"
 #include "openrms/licensing/policy.hpp"
+#include "text.hpp"
 
 namespace openrms::licensing {
 
@@ -16,10 +17,7 @@ void MemoryDirectory::add_member(std::string_view group, std::string_view member
 }
 
 std::vector<std::string> MemoryDirectory::groups_of(std::string_view email) const {
-  std::string e(email);
-  for (char& c : e)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  std::vector<std::string> out, todo{e};
+  std::vector<std::string> out, todo{detail::lower(email)};
   while (!todo.empty()) {
     std::string cur = todo.back();
     todo.pop_back();

@@ -6,6 +6,7 @@
 
 #include "openrms/licensing/certificate.hpp"
 #include "openrms/licensing/license.hpp"
+#include "text.hpp"
 
 namespace openrms::licensing::detail {
 
@@ -36,7 +37,5 @@ Published build_publishing_license(const std::string& issuer, const std::string&
                                    const Certificate& server_slc, const Certificate* issuer_rac,
                                    const Signer& signer, const std::string* clc_xml, Time now,
                                    const crypto::Backend& be);
-
-std::string lower(std::string_view s);
 
 }  // namespace openrms::licensing::detail

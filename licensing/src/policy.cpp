@@ -5,22 +5,14 @@
 #include <charconv>
 
 #include "openrms/error.hpp"
+#include "text.hpp"
 #include "xml_util.hpp"
 
 namespace openrms::licensing {
+using detail::lower;
+using detail::trim;
+
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 bool plausible_domain(std::string_view d) {
   if (d.empty() || d.size() > 253 || d.front() == '.' || d.back() == '.' ||

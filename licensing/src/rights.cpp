@@ -4,8 +4,12 @@
 #include <cctype>
 
 #include "openrms/error.hpp"
+#include "text.hpp"
 
 namespace openrms::licensing {
+
+using detail::trim;
+
 namespace {
 
 // Sources: Azure Information Protection "Configuring usage rights" (common names, AD RMS
@@ -27,12 +31,6 @@ constexpr std::array<RightNames, kRightCount> kNames{{
     {"EDITRIGHTSDATA", "Change Rights", "", "", "IPC_WRITE_RIGHTS", "EditRightsData"},
     {"OBJMODEL", "Allow Macros", "", "Allow Macros", "", "ObjectModel"},
 }};
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 bool iequal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -1,5 +1,6 @@
 #include "openrms/licensing/server.hpp"
 
+#include <charconv>
 #include <list>
 #include <mutex>
 #include <shared_mutex>
@@ -155,7 +156,13 @@ struct LicenseServer::Impl {
     if (settings_cache) return *settings_cache;
     TenantSettings s;
     auto num = [&](const char* key, int& out) {
-      if (auto v = store.setting(key)) out = std::stoi(*v);
+      auto v = store.setting(key);
+      if (!v) return;
+      int n = 0;
+      auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+      if (ec != std::errc() || p != v->data() + v->size() || n < 1 || n > 36500)
+        fail(Errc::bad_format, std::string("store: tenant setting ") + key + " is corrupt");
+      out = n;
     };
     num("max_use_license_days", s.max_use_license_days);
     num("rac_validity_days", s.rac_validity_days);
