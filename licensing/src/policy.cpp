@@ -28,8 +28,11 @@ bool plausible_email(std::string_view e) {
   if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos ||
       e.size() > 320)
     return false;
+  // Unquoted local parts only: ':' would also make "user:group:x@y" read back as a group.
   for (char c : e.substr(0, at))
-    if (std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c)))
+    if (std::isspace(static_cast<unsigned char>(c)) ||
+        std::iscntrl(static_cast<unsigned char>(c)) ||
+        std::string_view(":,;<>\"()[]\\").find(c) != std::string_view::npos)
       return false;
   return plausible_domain(e.substr(at + 1));
 }

@@ -20,7 +20,8 @@ TEST(Principal, TextForms) {
   EXPECT_EQ(Principal::parse("domain:contoso.com").kind, Principal::Kind::domain);
   EXPECT_EQ(Principal::parse("AuthenticatedUsers").kind, Principal::Kind::everyone);
   for (const char* bad : {"", "alice", "alice@", "@", "a@b@c.com", "group:sales", "domain:x",
-                          "alice smith@contoso.com"})
+                          "alice smith@contoso.com", "user:group:sales@contoso.com",
+                          "a,b@contoso.com", "<a@contoso.com>"})
     EXPECT_THROW(Principal::parse(bad), Error) << bad;
   auto dom = Principal::parse("@contoso.com");
   EXPECT_TRUE(dom.matches("Bob@CONTOSO.com", {}));
