@@ -155,6 +155,7 @@ Published build_publishing_license(const std::string& issuer, const std::string&
                                           crypto::as_bytes(aad_owner(pl.content_id)));
   }
   out.license_xml = write_publishing_license(pl, signer, clc_xml, be);
+  out.license_hash = pl.hash;
   return out;
 }
 

@@ -377,7 +377,8 @@ Published LicenseServer::publish(const Identity& who, const PublishRequest& requ
     out = detail::build_publishing_license(issuer, owner, request, template_name, g.slc, rac.get(),
                                            g.signer, nullptr, I.clock.now(), I.be);
   }
-  ContentRecord rec{out.content_id, issuer, owner, request.template_id, "", I.clock.now(), {}};
+  ContentRecord rec{out.content_id,   issuer,        owner, request.template_id,
+                    out.license_hash, I.clock.now(), {}};
   if (!I.store.add_content(rec))
     fail(Errc::invalid_argument, "content id '" + out.content_id + "' is already registered");
   return out;

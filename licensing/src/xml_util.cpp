@@ -75,7 +75,7 @@ void bad(std::string_view what, std::string_view detail) {
   fail(Errc::bad_format, std::string(what) + ": " + std::string(detail));
 }
 
-void check_tree(pugi::xml_node root, const XmlLimits& limits, std::string_view what) {
+static void check_tree(pugi::xml_node root, const XmlLimits& limits, std::string_view what) {
   // Iterative walk (no recursion on hostile depth).
   std::size_t nodes = 0;
   int depth = 0;
@@ -258,10 +258,6 @@ std::string text(pugi::xml_node node) {
   return out;
 }
 
-std::string need_text(pugi::xml_node, Children& c, std::string_view name) {
-  return text(c.need(name));
-}
-
 Time need_time(const Children& c, std::string_view name) {
   auto n = c.need(name);
   auto t = parse_time(text(n));
@@ -311,7 +307,7 @@ std::string signed_bytes(std::string_view kind, pugi::xml_node body) {
   return out;
 }
 
-Envelope::Envelope(std::string_view k) : kind(k) {
+Envelope::Envelope(std::string_view k) {
   auto decl = doc.append_child(pugi::node_declaration);
   decl.append_attribute("version") = "1.0";
   decl.append_attribute("encoding") = "UTF-8";

@@ -23,8 +23,6 @@ using crypto::ByteView;
 /// Parses under the strict rules; throws Error{bad_format} with `what` in the message.
 std::unique_ptr<pugi::xml_document> parse_strict(std::string_view text, const XmlLimits& limits,
                                                  std::string_view what);
-/// Checks the strict rules on an element tree (no prefixes, no duplicate attributes, depth).
-void check_tree(pugi::xml_node root, const XmlLimits& limits, std::string_view what);
 
 void canonicalize(pugi::xml_node node, std::string& out);
 std::string canonical(pugi::xml_node node);
@@ -48,7 +46,6 @@ class Children {
 void only_attributes(pugi::xml_node node, std::initializer_list<std::string_view> allowed);
 
 std::string text(pugi::xml_node node);  ///< the element's text (must have no element children)
-std::string need_text(pugi::xml_node parent, Children& c, std::string_view name);
 Time need_time(const Children& c, std::string_view name);
 std::optional<Time> opt_time(const Children& c, std::string_view name);
 Bytes need_base64(const Children& c, std::string_view name);
@@ -68,7 +65,6 @@ struct Envelope {
   explicit Envelope(std::string_view kind);
   pugi::xml_document doc;
   pugi::xml_node root, body;
-  std::string kind;
   /// Appends <Signature> and returns the document text (indented).
   std::string finish(std::string_view alg, std::string_view key_id, ByteView signature);
 };

@@ -65,6 +65,10 @@ TEST(SqliteStore, StatePersistsAcrossReopen) {
   EXPECT_NO_THROW(server.acquire({"bob@contoso.com"}, pl, rac));
   EXPECT_EQ(server.track({"alice@contoso.com"}, content).size(), 2u);
   EXPECT_EQ(store.racs("bob@contoso.com").size(), 1u);
+  auto rec = store.get_content(content);
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->issuer, "alice@contoso.com");
+  EXPECT_EQ(rec->license_hash, parse_publishing_license(pl, server.anchors()).hash);
 }
 
 TEST(SqliteStore, PrivateKeysAreEncryptedAtRest) {

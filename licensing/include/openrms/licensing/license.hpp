@@ -122,6 +122,7 @@ struct PublishRequest {
 struct Published {
   std::string license_xml;
   std::string content_id;
+  std::string license_hash;         ///< PublishingLicense::hash of license_xml
   crypto::SecureBytes content_key;  ///< AES-256 key for the container
 };
 
