@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -22,6 +23,32 @@ void check_range(std::uint64_t size, std::uint64_t offset, std::size_t n) {
     fail(Errc::bad_format, "input is truncated: needs bytes up to offset " +
                                std::to_string(offset + n) + " but has only " +
                                std::to_string(size));
+}
+}  // namespace
+
+void ByteSink::patch(std::uint64_t, ByteView) {
+  fail(Errc::unsupported, "this output cannot be rewritten in place (write to a file instead)");
+}
+
+void MemorySink::patch(std::uint64_t offset, ByteView data) {
+  std::uint64_t have = out_.size() - base_;
+  if (offset > have || data.size() > have - offset)
+    fail(Errc::invalid_argument, "patch outside the bytes written");
+  if (!data.empty()) std::memcpy(out_.data() + base_ + offset, data.data(), data.size());
+}
+
+namespace {
+void pwrite_all(int fd, std::uint64_t offset, ByteView data, const std::string& name) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(Errc::io, "cannot write " + name + ": " + errno_text());
+    }
+    done += static_cast<std::size_t>(n);
+  }
 }
 }  // namespace
 
@@ -94,6 +121,15 @@ void AtomicFileSink::write(ByteView data) {
   written_ += data.size();
 }
 
+void AtomicFileSink::patch(std::uint64_t offset, ByteView data) {
+  if (f_ == nullptr) fail(Errc::invalid_argument, "patch after commit");
+  if (offset > written_ || data.size() > written_ - offset)
+    fail(Errc::invalid_argument, "patch outside the bytes written");
+  if (std::fflush(f_) != 0)
+    fail(Errc::io, "cannot write " + target_.string() + ": " + errno_text());
+  pwrite_all(fileno(f_), offset, data, target_.string());
+}
+
 void AtomicFileSink::commit() {
   if (f_ == nullptr) fail(Errc::invalid_argument, "commit called twice");
   if (std::fflush(f_) != 0 || (durable_ && ::fsync(fileno(f_)) != 0))
@@ -105,6 +141,54 @@ void AtomicFileSink::commit() {
   std::filesystem::rename(temp_, target_, ec);
   if (ec) fail(Errc::io, "cannot rename onto " + target_.string() + ": " + ec.message());
   committed_ = true;
+}
+
+TempFile::TempFile(const std::filesystem::path& dir) {
+  std::filesystem::path d = dir;
+  if (d.empty()) {
+    const char* t = std::getenv("TMPDIR");
+    d = (t && *t) ? t : "/tmp";
+  }
+#ifdef O_TMPFILE
+  fd_ = ::open(d.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+  if (fd_ < 0) {
+    std::string tmpl = (d / "openrms-scratch-XXXXXX").string();
+    fd_ = ::mkstemp(tmpl.data());
+    if (fd_ < 0)
+      fail(Errc::io, "cannot create a scratch file in " + d.string() + ": " + errno_text());
+    ::unlink(tmpl.c_str());
+  }
+}
+
+TempFile::~TempFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void TempFile::write(ByteView data) {
+  pwrite_all(fd_, size_, data, "a scratch file");
+  size_ += data.size();
+}
+
+void TempFile::patch(std::uint64_t offset, ByteView data) {
+  if (offset > size_ || data.size() > size_ - offset)
+    fail(Errc::invalid_argument, "patch outside the bytes written");
+  pwrite_all(fd_, offset, data, "a scratch file");
+}
+
+void TempFile::read_at(std::uint64_t offset, MutableByteView out) const {
+  check_range(size_, offset, out.size());
+  std::size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n =
+        ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(Errc::io, std::string("cannot read a scratch file: ") + errno_text());
+    }
+    if (n == 0) fail(Errc::io, "cannot read a scratch file: it shrank");
+    done += static_cast<std::size_t>(n);
+  }
 }
 
 Bytes read_file(const std::filesystem::path& path, std::uint64_t max_bytes) {

@@ -90,6 +90,8 @@ std::string_view to_string(CryptMethod m) noexcept {
   switch (m) {
     case CryptMethod::identity:
       return "Identity";
+    case CryptMethod::cbc4k:
+      return "CBC4K";
     case CryptMethod::rc4:
       return "RC4";
     case CryptMethod::aesv2:

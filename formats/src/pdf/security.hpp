@@ -22,7 +22,9 @@
 
 namespace openrms::formats::pdf {
 
-enum class CryptMethod { identity, rc4, aesv2, aesv3 };
+/// cbc4k: the license-based handler of rights-managed PDFs (FORMATS.md B4): each string or
+/// stream alone, plaintext uint32 BE length || data, AES-CBC4K from segment 0.
+enum class CryptMethod { identity, rc4, aesv2, aesv3, cbc4k };
 std::string_view to_string(CryptMethod m) noexcept;
 
 enum class PasswordKind { none, user, owner };
@@ -32,7 +34,25 @@ struct CryptFilter {
   std::string auth_event = "DocOpen";
 };
 
-class StandardSecurity {
+/// What the rewriter needs from a security handler (the standard password handler, or the
+/// license-based handler of rights-managed PDFs).
+class SecurityHandler {
+ public:
+  virtual ~SecurityHandler() = default;
+  virtual CryptMethod string_method() const noexcept = 0;
+  /// How the data of a stream with this dictionary is encrypted.
+  virtual CryptMethod method_for_stream(const Dict& d) const = 0;
+  /// The key for one object under `m` (rc4/aesv2/aesv3 streaming paths only).
+  virtual crypto::SecureBytes object_key(Ref ref, CryptMethod m) const = 0;
+  virtual std::string decrypt(CryptMethod m, Ref ref, std::string data) const = 0;
+  virtual std::string encrypt(CryptMethod m, Ref ref, std::string_view data) const = 0;
+  /// The /Encrypt dictionary describing this handler.
+  virtual Dict to_dict() const = 0;
+  /// The lowest PDF version the output needs ("1.6", "1.7", "2.0").
+  virtual std::string min_version() const = 0;
+};
+
+class StandardSecurity final : public SecurityHandler {
  public:
   /// Parses /Encrypt. `id0` is the first /ID string (empty if missing). Errc::unsupported for
   /// other handlers (e.g. Adobe.PubSec) or unknown revisions; bad_format for malformed values.
@@ -52,15 +72,15 @@ class StandardSecurity {
   /// not decrypt to the expected value gives Errc::integrity (the dictionary was tampered with).
   PasswordKind authenticate(std::string_view password, bool check_perms);
 
-  /// The /Encrypt dictionary describing this handler.
-  Dict to_dict() const;
+  Dict to_dict() const override;
+  std::string min_version() const override { return r_ >= 5 ? "1.7" : r_ == 4 ? "1.6" : "1.4"; }
 
   int v() const noexcept { return v_; }
   int r() const noexcept { return r_; }
   unsigned key_bits() const noexcept { return static_cast<unsigned>(n_) * 8; }
   std::int32_t permissions() const noexcept { return p_; }
   bool encrypt_metadata() const noexcept { return encrypt_metadata_; }
-  CryptMethod string_method() const noexcept { return str_.method; }
+  CryptMethod string_method() const noexcept override { return str_.method; }
   CryptMethod stream_method() const noexcept { return stm_.method; }
   CryptMethod embedded_file_method() const noexcept { return eff_.method; }
   bool key_known() const noexcept { return !key_.empty(); }
@@ -68,12 +88,12 @@ class StandardSecurity {
 
   /// How the data of a stream with this dictionary is encrypted: /Crypt filter, embedded file
   /// (EFF), metadata with EncryptMetadata false, xref streams (never), else StmF.
-  CryptMethod method_for_stream(const Dict& d) const;
+  CryptMethod method_for_stream(const Dict& d) const override;
   /// The key for one object under `m` (Algorithm 1; the file key for AESV3).
-  crypto::SecureBytes object_key(Ref ref, CryptMethod m) const;
+  crypto::SecureBytes object_key(Ref ref, CryptMethod m) const override;
 
-  std::string decrypt(CryptMethod m, Ref ref, std::string data) const;
-  std::string encrypt(CryptMethod m, Ref ref, std::string_view data) const;
+  std::string decrypt(CryptMethod m, Ref ref, std::string data) const override;
+  std::string encrypt(CryptMethod m, Ref ref, std::string_view data) const override;
 
  private:
   CryptFilter filter_named(const std::string& name) const;

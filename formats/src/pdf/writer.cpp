@@ -13,6 +13,8 @@ namespace openrms::formats::pdf {
 namespace {
 
 constexpr std::size_t kChunk = 4u << 20;
+/// Streams under the license handler are transformed whole; larger ones are refused.
+constexpr std::size_t kMaxWholeStream = 1u << 30;
 
 class Out {
  public:
@@ -221,8 +223,8 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
   };
   if (version.empty()) version = "1.4";
   if (has_objstm) need("1.5");
-  if (opt.encrypt && opt.encrypt->r() == 4) need("1.6");
-  if (opt.encrypt && opt.encrypt->r() >= 5) need("1.7");
+  std::string enc_version = opt.encrypt ? opt.encrypt->min_version() : std::string();
+  if (!enc_version.empty()) need(enc_version.c_str());
   out.write("%PDF-" + version + "\n%\xe2\xe3\xcf\xd3\n");
 
   std::map<std::uint32_t, XrefEntry> written;
@@ -282,6 +284,21 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
     if (dm != CryptMethod::identity) dkey = opt.decrypt->object_key(io.ref, dm);
     if (em != CryptMethod::identity) ekey = opt.encrypt->object_key(io.ref, em);
     const std::uint64_t in_len = io.stream.data_length;
+    if (dm == CryptMethod::cbc4k || em == CryptMethod::cbc4k) {
+      // The license handler frames each stream with its length: transformed whole, in memory.
+      std::string data = doc.read_stream_raw(io, kMaxWholeStream);
+      if (dm != CryptMethod::identity) data = opt.decrypt->decrypt(dm, io.ref, std::move(data));
+      if (em != CryptMethod::identity) data = opt.encrypt->encrypt(em, io.ref, data);
+      d->set("Length", make_int(static_cast<std::int64_t>(data.size())));
+      serialize(io.value, text);
+      text += "\nstream\n";
+      out.write(text);
+      out.write(data);
+      crypto::secure_wipe(data.data(), data.size());
+      tick(in_len);
+      out.write("\nendstream\nendobj\n");
+      continue;
+    }
     std::uint64_t mid_len = in_len;
     if (dm == CryptMethod::aesv2 || dm == CryptMethod::aesv3)
       mid_len = aes_plain_length(doc, io, dkey, be);

@@ -17,9 +17,9 @@
 namespace openrms::formats::pdf {
 
 struct RewriteOptions {
-  const StandardSecurity* decrypt = nullptr;  ///< the input's handler (authenticated), or null
-  const StandardSecurity* encrypt = nullptr;  ///< the output's handler, or null for plain output
-  std::string id0, id1;                       ///< the /ID to write (id0 must match `encrypt`'s)
+  const SecurityHandler* decrypt = nullptr;  ///< the input's handler (authenticated), or null
+  const SecurityHandler* encrypt = nullptr;  ///< the output's handler, or null for plain output
+  std::string id0, id1;                      ///< the /ID to write (id0 must match `encrypt`'s)
   /// Streams up to this size are transformed whole in memory (the simple path, kept for tests
   /// that cross-check both); larger ones flow in 4 MiB chunks through reused buffers. 0 = always
   /// chunk, the fastest (no per-stream allocation).

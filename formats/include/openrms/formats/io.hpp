@@ -72,16 +72,22 @@ class ByteSink {
   virtual ~ByteSink() = default;
   /// Appends `data`. Errc::io on failure.
   virtual void write(ByteView data) = 0;
+  /// Overwrites bytes already written, at `offset` counted from this sink's first byte (used to
+  /// fill in a MAC after the data it covers). Errc::unsupported for sinks that cannot seek back
+  /// (the default); Errc::invalid_argument if the range was not written yet.
+  virtual void patch(std::uint64_t offset, ByteView data);
 };
 
 /// Appends to a caller-owned byte vector.
 class MemorySink final : public ByteSink {
  public:
-  explicit MemorySink(Bytes& out) noexcept : out_(out) {}
+  explicit MemorySink(Bytes& out) noexcept : out_(out), base_(out.size()) {}
   void write(ByteView data) override { out_.insert(out_.end(), data.begin(), data.end()); }
+  void patch(std::uint64_t offset, ByteView data) override;
 
  private:
   Bytes& out_;
+  std::size_t base_;
 };
 
 /// Writes a file atomically: temp file (mode 0600) in the target's directory, fsync, rename.
@@ -94,6 +100,7 @@ class AtomicFileSink final : public ByteSink {
   AtomicFileSink(const AtomicFileSink&) = delete;
   AtomicFileSink& operator=(const AtomicFileSink&) = delete;
   void write(ByteView data) override;
+  void patch(std::uint64_t offset, ByteView data) override;
   /// Flushes, fsyncs, closes and renames onto the target. Errc::io on failure.
   void commit();
   std::uint64_t bytes_written() const noexcept { return written_; }
@@ -104,6 +111,26 @@ class AtomicFileSink final : public ByteSink {
   std::uint64_t written_ = 0;
   bool durable_ = true;
   bool committed_ = false;
+};
+
+/// An anonymous scratch file (unlinked at once, mode 0600) in `dir` (default: the system temp
+/// directory): a sink first, then a random-access source for the bytes written. Used where a
+/// container must hold a large intermediate result (the payload of a rights-managed PDF) without
+/// keeping it in memory. Removed by the OS when closed, even after a crash.
+class TempFile final : public ByteSink, public ByteSource {
+ public:
+  explicit TempFile(const std::filesystem::path& dir = {});
+  ~TempFile() override;
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  void write(ByteView data) override;
+  void patch(std::uint64_t offset, ByteView data) override;
+  std::uint64_t size() const noexcept override { return size_; }
+  void read_at(std::uint64_t offset, MutableByteView out) const override;
+
+ private:
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
 };
 
 /// Reads a whole file into memory, refusing files larger than `max_bytes` (Errc::invalid_argument).

@@ -1,0 +1,67 @@
+// Office IRM protection of OOXML documents: the DRMEncryptedDataSpace container
+// ([MS-OFFCRYPTO] §2.2, FORMATS.md B3), written the way Office writes it.
+//
+// A compound file holding \006DataSpaces (Version, DataSpaceMap: EncryptedPackage ->
+// DRMEncryptedDataSpace, DataSpaceInfo, TransformInfo/DRMEncryptedTransform/\006Primary with the
+// publishing license at byte 176) and EncryptedPackage = uint64 LE plaintext size ||
+// AES-ECB(key, package zero-padded to 16) — ECB because the specification demands it; the
+// license-agnostic key is given by the caller (16, 24 or 32 bytes; Office uses AES-128).
+// openrms adds the stream "OpenRMS.Integrity" (4096 bytes, laid out first so it sits at a
+// fixed place): "openrms-integrity-v1:" || HMAC-SHA256 over the whole compound file with the MAC
+// read as zeros, under a key derived from the content key (DESIGN.md §4). Office ignores it.
+//
+// Errors (openrms::Error): bad_format (not an IRM-protected OOXML file, a malformed \006Primary,
+// a truncated EncryptedPackage), integrity (MAC missing or wrong: altered, or the wrong key),
+// invalid_argument (key size; a plaintext that is not an OOXML package when require_ooxml).
+// Binary Office documents (.doc/.xls/.ppt, \011DRMContent) are detected by office::detect() but
+// not yet written or read here (Errc::unsupported).
+// Streaming and bounded memory; a throw leaves partial output in the sink (use AtomicFileSink).
+// Thread safety: reentrant.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "openrms/crypto/backend.hpp"
+#include "openrms/formats/io.hpp"
+
+namespace openrms::formats::office::irm {
+
+struct Info {
+  std::string license;     ///< the publishing license from \006Primary (BOM removed)
+  std::uint64_t size = 0;  ///< plaintext size declared by EncryptedPackage
+  bool has_mac = false;    ///< the OpenRMS.Integrity stream is present and well formed
+  std::uint16_t cfb_version = 3;
+};
+
+/// Reads the license and sizes without any key. Errc::bad_format if not IRM-protected OOXML.
+Info read_info(const ByteSource& src);
+
+struct WriteOptions {
+  bool require_ooxml = true;  ///< refuse a plaintext that is not a ZIP package
+  const crypto::Backend* backend = nullptr;
+  Progress progress;
+};
+
+/// Writes the IRM container for the OOXML package `plaintext`. `out` must support patch().
+void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
+           ByteView content_key, const WriteOptions& opt = {});
+
+struct ReadOptions {
+  bool require_integrity = true;  ///< refuse files without openrms's MAC
+  const crypto::Backend* backend = nullptr;
+  Progress progress;
+};
+
+struct ReadResult {
+  Info info;
+  bool integrity_verified = false;
+  std::uint64_t size = 0;
+};
+
+/// Verifies the MAC over the whole file first, then decrypts the package to `out`.
+ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
+                   const ReadOptions& opt = {});
+
+}  // namespace openrms::formats::office::irm

@@ -1,0 +1,282 @@
+#include "openrms/formats/office/irm.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "../cfb/cfb_constants.hpp"
+#include "../integrity.hpp"
+#include "data_spaces.hpp"
+#include "openrms/error.hpp"
+#include "openrms/formats/cfb/compound_file.hpp"
+
+namespace openrms::formats::office::irm {
+
+using cfb::detail::le32;
+using cfb::detail::le64;
+using cfb::detail::put32;
+using cfb::detail::put64;
+
+namespace {
+
+constexpr std::string_view kPrimary =
+    "\x06"
+    "DataSpaces/TransformInfo/DRMEncryptedTransform/\x06"
+    "Primary";
+constexpr std::string_view kMacStream = "OpenRMS.Integrity";
+constexpr std::string_view kMacTag = "openrms-integrity-v1:";
+constexpr std::size_t kMacStreamSize = 4096;  // >= the mini-stream cutoff: regular sectors
+constexpr std::u16string_view kDrmTransformId = u"{C73DFACD-061F-43B0-8B64-0C620D2A8B50}";
+constexpr std::u16string_view kDrmTransformName = u"Microsoft.Metadata.DRMTransform";
+constexpr std::size_t kChunk = 4u << 20;
+constexpr std::uint32_t kMaxLicense = 4u << 20;
+
+[[noreturn]] void bad(const std::string& what) {
+  fail(Errc::bad_format, "not a valid IRM-protected Office document: " + what);
+}
+[[noreturn]] void altered() {
+  fail(Errc::integrity,
+       "the protected document was altered or damaged (its integrity check failed), or the "
+       "content key does not belong to it");
+}
+
+void u32(crypto::Bytes& b, std::uint32_t v) {
+  std::uint8_t t[4];
+  put32(t, v);
+  b.insert(b.end(), t, t + 4);
+}
+void lp_p4(crypto::Bytes& b, std::u16string_view s) {
+  u32(b, static_cast<std::uint32_t>(s.size() * 2));
+  for (char16_t c : s) {
+    b.push_back(static_cast<std::uint8_t>(c & 0xFF));
+    b.push_back(static_cast<std::uint8_t>(c >> 8));
+  }
+  while (b.size() % 4) b.push_back(0);
+}
+
+// \006Primary of the DRM transform (§2.2.6 / FORMATS.md B3): TransformInfoHeader,
+// ExtensibilityHeader, then the license as a UTF-8 length-prefixed string padded to 4.
+crypto::Bytes drm_primary(std::string_view license) {
+  crypto::Bytes id;
+  u32(id, 1);  // TransformType
+  lp_p4(id, kDrmTransformId);
+  crypto::Bytes b;
+  u32(b, static_cast<std::uint32_t>(id.size() + 4));  // TransformLength: through TransformID
+  b.insert(b.end(), id.begin(), id.end());
+  lp_p4(b, kDrmTransformName);
+  for (int i = 0; i < 3; ++i) b.insert(b.end(), {1, 0, 0, 0});  // versions 1.0
+  u32(b, 4);                                                    // ExtensibilityHeader
+  u32(b, static_cast<std::uint32_t>(license.size()));
+  b.insert(b.end(), license.begin(), license.end());
+  while (b.size() % 4) b.push_back(0);
+  return b;
+}
+
+struct Cursor {
+  ByteView d;
+  std::size_t at = 0;
+  std::uint32_t u32() {
+    if (d.size() - at < 4) bad("\\006Primary is truncated");
+    std::uint32_t v = le32(d.data() + at);
+    at += 4;
+    return v;
+  }
+  ByteView take(std::size_t n, const char* what) {
+    if (d.size() - at < n) bad(std::string("\\006Primary is truncated in ") + what);
+    ByteView v = d.subspan(at, n);
+    at += n;
+    return v;
+  }
+  std::u16string lp_p4(const char* what) {
+    std::uint32_t n = u32();
+    if (n % 2 || n > 4096) bad(std::string("\\006Primary has a bad ") + what + " length");
+    ByteView v = take(n, what);
+    std::u16string s(n / 2, u'\0');
+    for (std::size_t i = 0; i < s.size(); ++i)
+      s[i] = static_cast<char16_t>(v[2 * i] | (v[2 * i + 1] << 8));
+    at += (4 - n % 4) % 4;
+    if (at > d.size()) bad("\\006Primary is truncated");
+    return s;
+  }
+};
+
+std::string parse_primary(ByteView p) {
+  Cursor c{p};
+  std::uint32_t tlen = c.u32();
+  std::size_t id_start = c.at;
+  if (c.u32() != 1) bad("the DRM transform has the wrong TransformType");
+  if (c.lp_p4("TransformID") != kDrmTransformId)
+    bad("the transform is not Microsoft's DRM transform");
+  if (tlen != c.at - id_start + 4) bad("TransformLength does not match the TransformID");
+  c.lp_p4("TransformName");
+  c.take(12, "versions");
+  std::uint32_t ext = c.u32();
+  if (ext < 4 || ext > 4096) bad("bad ExtensibilityHeader");
+  c.take(ext - 4, "extensibility data");
+  std::uint32_t n = c.u32();
+  if (n == 0 || n > kMaxLicense) bad("the publishing license is empty or implausibly large");
+  ByteView lic = c.take(n, "the publishing license");
+  std::size_t skip =
+      (n >= 3 && lic[0] == 0xEF && lic[1] == 0xBB && lic[2] == 0xBF) ? 3 : 0;  // UTF-8 BOM
+  return std::string(reinterpret_cast<const char*>(lic.data()) + skip, n - skip);
+}
+
+struct Opened {
+  cfb::Reader r;
+  Info info;
+  const cfb::Entry* package = nullptr;
+  const cfb::Entry* mac = nullptr;
+};
+
+Opened open(const ByteSource& src) {
+  Opened o{cfb::Reader(src), {}, nullptr, nullptr};
+  const cfb::Entry* primary = o.r.find(kPrimary);
+  o.package = o.r.find("EncryptedPackage");
+  if (!primary || !o.package) {
+    if (o.r.find("\x09"
+                 "DRMContent"))
+      fail(Errc::unsupported,
+           "IRM-protected binary Office documents (.doc/.xls/.ppt) are not supported yet");
+    bad("it has no DRMEncryptedTransform license or no EncryptedPackage");
+  }
+  o.info.cfb_version = o.r.major_version();
+  o.info.license = parse_primary(o.r.read_stream(*primary, kMaxLicense + 4096));
+  if (o.package->size < 8) bad("EncryptedPackage is shorter than its size field");
+  std::uint8_t n[8];
+  o.r.open(*o.package)->read_exact(n);
+  o.info.size = le64(n);
+  const std::uint64_t avail = o.package->size - 8;
+  if (o.info.size > avail || avail - o.info.size < (16 - o.info.size % 16) % 16)
+    bad("EncryptedPackage declares " + std::to_string(o.info.size) + " bytes but holds fewer");
+  o.mac = o.r.find(kMacStream);
+  if (o.mac && o.mac->size == kMacStreamSize) {
+    Bytes head = o.r.read_stream(*o.mac);
+    o.info.has_mac = std::memcmp(head.data(), kMacTag.data(), kMacTag.size()) == 0;
+  }
+  return o;
+}
+
+}  // namespace
+
+Info read_info(const ByteSource& src) {
+  return open(src).info;
+}
+
+void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
+           ByteView content_key, const WriteOptions& opt) {
+  const crypto::Backend& be = opt.backend ? *opt.backend : crypto::default_backend();
+  if (content_key.size() != 16 && content_key.size() != 24 && content_key.size() != 32)
+    fail(Errc::invalid_argument, "the IRM content key must be 16, 24 or 32 bytes");
+  if (license.empty() || license.size() > kMaxLicense)
+    fail(Errc::invalid_argument, "the publishing license is empty or too large");
+  const std::uint64_t size = plaintext.size();
+  if (opt.require_ooxml) {
+    std::uint8_t sig[4] = {};
+    if (size >= 4) plaintext.read_at(0, sig);
+    if (!(sig[0] == 'P' && sig[1] == 'K' && sig[2] == 3 && sig[3] == 4))
+      fail(Errc::invalid_argument,
+           "the input is not an Office Open XML package (.docx/.xlsx/.pptx): IRM protection "
+           "needs one");
+  }
+  const std::uint16_t cfbv = size >= (256ull << 20) ? 4 : 3;
+  const std::uint64_t sector = cfbv == 4 ? 4096 : 512;
+  cfb::Writer w(cfb::WriterOptions{cfbv});
+  // Declared first: the writer lays large streams out in declaration order right after the
+  // header, so the MAC sits at a known offset.
+  w.add_stream(kMacStream, kMacStreamSize, [](ByteSink& s) {
+    crypto::Bytes b(kMacStreamSize, 0);
+    std::memcpy(b.data(), kMacTag.data(), kMacTag.size());
+    s.write(b);
+  });
+  std::shared_ptr<crypto::Aes> aes(be.aes(content_key));
+  const std::uint64_t pkg_stream = 8 + (size + 15) / 16 * 16;
+  w.add_stream("EncryptedPackage", pkg_stream, [&, aes](ByteSink& s) {
+    std::uint8_t n[8];
+    put64(n, size);
+    s.write(n);
+    crypto::SecureBytes in(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size + 16)));
+    crypto::Bytes ct(in.size());
+    for (std::uint64_t off = 0; off < size;) {
+      std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - off));
+      plaintext.read_at(off, MutableByteView(in.data(), len));
+      std::size_t padded = (len + 15) / 16 * 16;
+      std::memset(in.data() + len, 0, padded - len);
+      aes->ecb_encrypt(ByteView(in.data(), padded), MutableByteView(ct.data(), padded));
+      s.write(ByteView(ct.data(), padded));
+      off += len;
+      if (opt.progress) opt.progress(off, size);
+    }
+  });
+  w.add_stream(
+      "\x06"
+      "DataSpaces/Version",
+      detail::data_space_version());
+  w.add_stream(
+      "\x06"
+      "DataSpaces/DataSpaceMap",
+      detail::data_space_map(u"DRMEncryptedDataSpace"));
+  w.add_stream(
+      "\x06"
+      "DataSpaces/DataSpaceInfo/DRMEncryptedDataSpace",
+      detail::data_space_definition(u"DRMEncryptedTransform"));
+  w.add_stream(kPrimary, drm_primary(license));
+
+  // Everything goes through a MAC-computing sink; the MAC is patched in at the end.
+  const std::uint64_t mac_at = sector + kMacTag.size();
+  crypto::SecureBytes mkey = formats::detail::integrity_key(be, content_key, "office-irm");
+  struct MacSink final : ByteSink {
+    ByteSink& out;
+    formats::detail::HoleMac& mac;
+    MacSink(ByteSink& o, formats::detail::HoleMac& m) : out(o), mac(m) {}
+    void write(ByteView d) override {
+      out.write(d);
+      mac.update(d);
+    }
+  };
+  formats::detail::HoleMac mac(be, mkey, mac_at);
+  MacSink ms(out, mac);
+  w.write(ms);
+  out.patch(mac_at, mac.finish());
+}
+
+ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
+                   const ReadOptions& opt) {
+  const crypto::Backend& be = opt.backend ? *opt.backend : crypto::default_backend();
+  if (content_key.size() != 16 && content_key.size() != 24 && content_key.size() != 32)
+    fail(Errc::invalid_argument, "the IRM content key must be 16, 24 or 32 bytes");
+  Opened o = open(src);
+  ReadResult res;
+  res.info = o.info;
+  if (o.info.has_mac) {
+    const std::uint64_t mac_at =
+        (std::uint64_t{o.mac->start} + 1) * o.r.sector_size() + kMacTag.size();
+    if (mac_at + formats::detail::kMacSize > src.size()) altered();
+    crypto::SecureBytes mkey = formats::detail::integrity_key(be, content_key, "office-irm");
+    formats::detail::HoleMac mac(be, mkey, mac_at);
+    formats::detail::mac_range(mac, src, 0, src.size());
+    crypto::Bytes got(formats::detail::kMacSize);
+    src.read_at(mac_at, got);
+    if (!crypto::ct_equal(mac.finish(), got)) altered();
+    res.integrity_verified = true;
+  } else if (opt.require_integrity) {
+    altered();
+  }
+  auto aes = be.aes(content_key);
+  auto s = o.r.open(*o.package);
+  std::uint8_t n[8];
+  s->read_exact(n);
+  const std::uint64_t size = o.info.size;
+  crypto::SecureBytes buf(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size + 16)));
+  for (std::uint64_t off = 0; off < size;) {
+    std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - off));
+    std::size_t padded = (len + 15) / 16 * 16;
+    s->read_exact(MutableByteView(buf.data(), padded));
+    aes->ecb_decrypt(ByteView(buf.data(), padded), MutableByteView(buf.data(), padded));
+    out.write(ByteView(buf.data(), len));
+    off += len;
+    res.size = off;
+    if (opt.progress) opt.progress(off, size);
+  }
+  return res;
+}
+
+}  // namespace openrms::formats::office::irm

@@ -1,0 +1,421 @@
+#include "openrms/formats/pdf/rights_pdf.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+#include "../integrity.hpp"
+#include "document.hpp"
+#include "openrms/error.hpp"
+#include "security.hpp"
+#include "writer.hpp"
+
+namespace openrms::formats::pdf::rights {
+
+namespace {
+
+constexpr std::string_view kHandler = "OpenRMS";
+constexpr std::string_view kMacKey = "/OpenRMSIntegrity <";
+constexpr std::size_t kMacHex = 2 * detail::kMacSize;
+constexpr std::string_view kPayloadName = "Protected PDF.pdf";
+
+[[noreturn]] void bad(const std::string& what) {
+  fail(Errc::bad_format, "not a rights-managed PDF written by openrms: " + what);
+}
+[[noreturn]] void altered() {
+  fail(Errc::integrity,
+       "the protected PDF was altered or damaged (its integrity check failed), or the content "
+       "key does not belong to it");
+}
+
+/// The license-based security handler (FORMATS.md B4) under openrms's handler name.
+class LicenseSecurity final : public SecurityHandler {
+ public:
+  LicenseSecurity(std::string license, ByteView key, const crypto::SegmentOptions& seg)
+      : license_(std::move(license)), cipher_(crypto::SegmentCipher::cbc4k(key, seg)) {}
+  CryptMethod string_method() const noexcept override { return CryptMethod::cbc4k; }
+  CryptMethod method_for_stream(const Dict&) const override { return CryptMethod::cbc4k; }
+  crypto::SecureBytes object_key(Ref, CryptMethod) const override { return {}; }
+  std::string encrypt(CryptMethod, Ref, std::string_view data) const override {
+    if (data.size() > 0xFFFFFFFFu) fail(Errc::unsupported, "PDF object larger than 4 GiB");
+    crypto::SecureBytes plain(4 + data.size());
+    const auto n = static_cast<std::uint32_t>(data.size());
+    plain[0] = static_cast<std::uint8_t>(n >> 24);
+    plain[1] = static_cast<std::uint8_t>(n >> 16);
+    plain[2] = static_cast<std::uint8_t>(n >> 8);
+    plain[3] = static_cast<std::uint8_t>(n);
+    if (!data.empty()) std::memcpy(plain.data() + 4, data.data(), data.size());
+    crypto::Bytes c = cipher_.encrypt(plain);
+    return std::string(reinterpret_cast<const char*>(c.data()), c.size());
+  }
+  std::string decrypt(CryptMethod, Ref, std::string data) const override {
+    if (data.size() < 16 || data.size() % 16) altered();
+    crypto::SecureBytes p;
+    try {
+      p = cipher_.decrypt(crypto::as_bytes(data));
+    } catch (const Error&) {
+      altered();
+    }
+    if (p.size() < 4) altered();
+    std::uint32_t n = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
+                      (std::uint32_t{p[2]} << 8) | p[3];
+    if (n > p.size() - 4) altered();
+    return std::string(reinterpret_cast<const char*>(p.data()) + 4, n);
+  }
+  Dict to_dict() const override {
+    Dict filter;
+    filter.set("Type", make_name("CryptFilter"));
+    filter.set("CFM", make_name("None"));
+    Dict cf;
+    cf.set(std::string(kHandler), Object{std::move(filter)});
+    Dict d;
+    d.set("Filter", make_name(std::string(kHandler)));
+    d.set("V", make_int(5));
+    d.set("CF", Object{std::move(cf)});
+    d.set("StmF", make_name(std::string(kHandler)));
+    d.set("StrF", make_name(std::string(kHandler)));
+    d.set("OpenRMSVersion", make_int(1));
+    d.set("EncryptMetadata", Object{true});
+    d.set("PublishingLicense", make_string(license_));
+    return d;
+  }
+  std::string min_version() const override { return "1.7"; }
+
+ private:
+  std::string license_;
+  crypto::SegmentCipher cipher_;
+};
+
+/// A window onto part of another source (the embedded payload inside the wrapper).
+class SubSource final : public ByteSource {
+ public:
+  SubSource(const ByteSource& s, std::uint64_t off, std::uint64_t len)
+      : s_(s), off_(off), len_(len) {}
+  std::uint64_t size() const noexcept override { return len_; }
+  void read_at(std::uint64_t offset, MutableByteView out) const override {
+    if (offset > len_ || out.size() > len_ - offset)
+      fail(Errc::bad_format, "PDF payload: read past its end");
+    s_.read_at(off_ + offset, out);
+  }
+
+ private:
+  const ByteSource& s_;
+  std::uint64_t off_, len_;
+};
+
+const Dict* dict_of(Document& doc, const Dict& d, std::string_view key, Object& hold) {
+  const Object* o = d.get(key);
+  if (!o) return nullptr;
+  hold = doc.resolve(*o);
+  return hold.as_dict();
+}
+
+struct Wrapper {
+  std::uint64_t payload_offset = 0, payload_length = 0;
+  std::uint64_t filespec_offset = 0;  ///< where the file specification object starts
+  std::uint32_t filespec_num = 0;
+};
+
+Wrapper find_payload(Document& doc) {
+  Object root_h;
+  const Dict* root = dict_of(doc, doc.trailer(), "Root", root_h);
+  if (!root) bad("it has no catalog");
+  const Object* af = root->get("AF");
+  if (!af) bad("its catalog has no /AF entry (no encrypted payload)");
+  Object afv = doc.resolve(*af);
+  const Array* arr = afv.as_array();
+  if (!arr) bad("/AF is not an array");
+  for (const Object& e : *arr) {
+    const Ref* r = e.as_ref();
+    if (!r) continue;
+    IndirectObject fs = doc.load(r->num);
+    const Dict* fd = fs.value.as_dict();
+    if (!fd) continue;
+    const Object* rel = fd->get("AFRelationship");
+    if (!rel || !rel->is_name("EncryptedPayload")) continue;
+    Object ep_h, ef_h;
+    const Dict* ep = dict_of(doc, *fd, "EP", ep_h);
+    if (!ep) continue;
+    const Object* sub = ep->get("Subtype");
+    if (!sub || !sub->is_name(kHandler)) continue;
+    const Dict* ef = dict_of(doc, *fd, "EF", ef_h);
+    const Object* f = ef ? ef->get("F") : nullptr;
+    if (!f || !f->as_ref()) bad("the payload file specification has no embedded file");
+    IndirectObject payload = doc.load(f->as_ref()->num);
+    if (!payload.is_stream) bad("the embedded payload is not a stream");
+    if (const Dict* pd = payload.value.as_dict(); pd && pd->get("Filter"))
+      bad("the embedded payload must be stored unfiltered");
+    Wrapper w;
+    w.payload_offset = payload.stream.data_offset;
+    w.payload_length = payload.stream.data_length;
+    w.filespec_num = r->num;
+    auto it = doc.xref().find(r->num);
+    if (it == doc.xref().end() || it->second.type != 1)
+      bad("the payload file specification must be a top-level object");
+    w.filespec_offset = it->second.offset;
+    return w;
+  }
+  bad("no /AF file specification holds an openrms encrypted payload");
+}
+
+/// The offset of the MAC's hex digits inside the file-specification object.
+std::optional<std::uint64_t> mac_offset(const ByteSource& src, std::uint64_t obj_offset) {
+  const std::uint64_t n =
+      std::min<std::uint64_t>(4096, src.size() - std::min(src.size(), obj_offset));
+  std::string buf(static_cast<std::size_t>(n), '\0');
+  src.read_at(obj_offset, MutableByteView(reinterpret_cast<std::uint8_t*>(buf.data()), buf.size()));
+  auto end = buf.find("endobj");
+  auto at = buf.find(kMacKey);
+  if (at == std::string::npos || (end != std::string::npos && at > end)) return std::nullopt;
+  if (buf.find(kMacKey, at + 1) != std::string::npos && buf.find(kMacKey, at + 1) < end)
+    return std::nullopt;  // two MAC keys: not something openrms writes
+  at += kMacKey.size();
+  if (at + kMacHex + 1 > buf.size() || buf[at + kMacHex] != '>') return std::nullopt;
+  return obj_offset + at;
+}
+
+std::string pdf_text(std::string_view s) {
+  std::string r;
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '(' || c == ')' || c == '\\') r.push_back('\\');
+    r.push_back(u >= 0x20 && u < 0x7F ? c : '?');
+  }
+  return r;
+}
+
+std::string cover_page(std::string_view extra) {
+  std::vector<std::string> lines = {
+      "This document is protected with openrms rights management.",
+      "",
+      "To open it you need an application that supports openrms-protected PDFs,",
+      "for example:  openrms open FILE.pdf --as YOUR-EMAIL",
+      "and permission from the person or organisation that protected it.",
+      ""};
+  std::string cur;
+  for (char c : extra) {
+    if (c == '\n') {
+      lines.push_back(cur);
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) lines.push_back(cur);
+  std::string s = "BT\n/F1 13 Tf\n16 TL\n56 740 Td\n";
+  for (const auto& l : lines) s += "(" + pdf_text(l.substr(0, 90)) + ") Tj T*\n";
+  s += "ET\n";
+  return s;
+}
+
+std::unique_ptr<Document> open_plain(const ByteSource& src) {
+  auto doc = std::make_unique<Document>(src);
+  if (doc->trailer().get("Encrypt"))
+    fail(Errc::unsupported,
+         "this PDF is already encrypted: decrypt it first (openrms pdf decrypt), then protect it");
+  doc->validate_offsets();
+  doc->index_object_streams();
+  return doc;
+}
+
+}  // namespace
+
+bool is_protected(const ByteSource& src) noexcept {
+  try {
+    std::uint8_t head[5] = {};
+    if (src.size() < 5) return false;
+    src.read_at(0, head);
+    if (std::memcmp(head, "%PDF-", 5) != 0) return false;
+    Document doc(src);
+    find_payload(doc);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+namespace {
+struct Parsed {
+  Info info;
+  Wrapper w;
+  std::optional<std::uint64_t> mac_at;
+};
+
+Parsed parse(const ByteSource& src) {
+  Document doc(src);
+  Parsed p;
+  p.w = find_payload(doc);
+  p.info.payload_size = p.w.payload_length;
+  p.mac_at = mac_offset(src, p.w.filespec_offset);
+  p.info.has_mac = p.mac_at.has_value();
+  SubSource sub(src, p.w.payload_offset, p.w.payload_length);
+  Document payload(sub);
+  const Object* e = payload.trailer().get("Encrypt");
+  if (!e) bad("the payload is not encrypted");
+  Object ev = payload.resolve(*e);
+  const Dict* ed = ev.as_dict();
+  if (!ed) bad("the payload's /Encrypt is not a dictionary");
+  const Object* f = ed->get("Filter");
+  if (!f || !f->is_name(kHandler)) bad("the payload uses another security handler");
+  const Object* pl = ed->get("PublishingLicense");
+  Object plv = pl ? payload.resolve(*pl) : Object{};
+  if (!plv.as_string() || plv.as_string()->bytes.empty())
+    bad("the payload has no publishing license");
+  p.info.license = plv.as_string()->bytes;
+  return p;
+}
+}  // namespace
+
+Info read_info(const ByteSource& src) {
+  return parse(src).info;
+}
+
+void write(const ByteSource& pdf, ByteSink& out, std::string_view license, ByteView content_key,
+           const WriteOptions& opt) {
+  const crypto::Backend& be =
+      opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
+  if (content_key.size() != 16 && content_key.size() != 24 && content_key.size() != 32)
+    fail(Errc::invalid_argument, "the content key must be 16, 24 or 32 bytes");
+  // 1. The payload: the input rewritten under the license handler, staged in a scratch file.
+  auto doc = open_plain(pdf);
+  LicenseSecurity sec{std::string(license), content_key, opt.segments};
+  TempFile payload;
+  RewriteOptions ro;
+  ro.encrypt = &sec;
+  crypto::Bytes id = be.random_bytes(16);
+  ro.id0 = ro.id1 = std::string(reinterpret_cast<const char*>(id.data()), id.size());
+  ro.progress = opt.progress;
+  rewrite(*doc, payload, ro);
+
+  // 2. The wrapper (ISO 32000-2 §7.6.7), MAC'd as it is written.
+  crypto::SecureBytes mkey = detail::integrity_key(be, content_key, "pdf");
+  std::uint64_t off = 0;
+  std::vector<std::uint64_t> offsets;
+  std::uint64_t mac_at = 0;
+  std::string text = "%PDF-2.0\n%\xe2\xe3\xcf\xd3\n";
+  // The MAC position is only known once the text before it is laid out; the hole is set below.
+  std::vector<std::string> objs;
+  const std::string name = "(" + std::string(kPayloadName) + ")";
+  objs.push_back(
+      "<< /Type /Catalog /Version /2.0 /Pages 2 0 R /Collection << /Type /Collection "
+      "/D " +
+      name + " /View /H >> /AF [5 0 R] /Names << /EmbeddedFiles << /Names [" + name +
+      " 5 0 R] >> >> >>");
+  objs.push_back("<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
+  objs.push_back(
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << "
+      "/F1 4 0 R >> >> /Contents 6 0 R >>");
+  objs.push_back("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>");
+  objs.push_back("<< /Type /Filespec /F " + name + " /UF " + name +
+                 " /Desc (openrms-protected document) /AFRelationship /EncryptedPayload /EF << /F "
+                 "7 0 R >> /EP << /Type /EncryptedPayload /Subtype /" +
+                 std::string(kHandler) + " /Version 1 " + std::string(kMacKey) +
+                 std::string(kMacHex, '0') + "> >> >>");
+  std::string cover = cover_page(opt.cover_text);
+  objs.push_back("<< /Length " + std::to_string(cover.size()) + " >>\nstream\n" + cover +
+                 "\nendstream");
+  for (std::size_t i = 0; i < objs.size(); ++i) {
+    offsets.push_back(text.size());
+    std::string head = std::to_string(i + 1) + " 0 obj\n";
+    if (i == 4) mac_at = text.size() + head.size() + objs[i].find(kMacKey) + kMacKey.size();
+    text += head + objs[i] + "\nendobj\n";
+  }
+  offsets.push_back(text.size());
+  text += "7 0 obj\n<< /Type /EmbeddedFile /Subtype /application#2Fpdf /Length " +
+          std::to_string(payload.size()) + " /Params << /Size " + std::to_string(payload.size()) +
+          " >> >>\nstream\n";
+
+  detail::HoleMac mac(be, mkey, mac_at, kMacHex, '0');
+  auto emit = [&](std::string_view s) {
+    ByteView b(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+    out.write(b);
+    mac.update(b);
+    off += s.size();
+  };
+  emit(text);
+  {
+    crypto::Bytes buf(
+        static_cast<std::size_t>(std::min<std::uint64_t>(4u << 20, payload.size() + 1)));
+    for (std::uint64_t at = 0; at < payload.size();) {
+      std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), payload.size() - at));
+      payload.read_at(at, MutableByteView(buf.data(), n));
+      out.write(ByteView(buf.data(), n));
+      mac.update(ByteView(buf.data(), n));
+      off += n;
+      at += n;
+    }
+  }
+  emit("\nendstream\nendobj\n");
+  const std::uint64_t xref_at = off;
+  std::string tail = "xref\n0 8\n0000000000 65535 f\r\n";
+  char line[24];
+  for (std::uint64_t o : offsets) {
+    std::snprintf(line, sizeof line, "%010llu 00000 n\r\n", static_cast<unsigned long long>(o));
+    tail.append(line, 20);
+  }
+  crypto::Bytes wid = be.random_bytes(16);
+  std::string hex = crypto::to_hex(wid);
+  tail += "trailer\n<< /Size 8 /Root 1 0 R /ID [<" + hex + "> <" + hex + ">] >>\nstartxref\n" +
+          std::to_string(xref_at) + "\n%%EOF\n";
+  emit(tail);
+  std::string m = crypto::to_hex(mac.finish());
+  out.patch(mac_at, crypto::as_bytes(m));
+}
+
+ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
+                   const ReadOptions& opt) {
+  const crypto::Backend& be =
+      opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
+  if (content_key.size() != 16 && content_key.size() != 24 && content_key.size() != 32)
+    fail(Errc::invalid_argument, "the content key must be 16, 24 or 32 bytes");
+  Parsed p = parse(src);
+  ReadResult res;
+  res.info = p.info;
+  if (p.mac_at) {
+    crypto::SecureBytes mkey = detail::integrity_key(be, content_key, "pdf");
+    detail::HoleMac mac(be, mkey, *p.mac_at, kMacHex, '0');
+    detail::mac_range(mac, src, 0, src.size());
+    std::string got(kMacHex, '\0');
+    src.read_at(*p.mac_at, MutableByteView(reinterpret_cast<std::uint8_t*>(got.data()), kMacHex));
+    std::string want = crypto::to_hex(mac.finish());
+    // Exactly the lower-case digits openrms writes: case changes are changes too.
+    if (!crypto::ct_equal(crypto::as_bytes(want), crypto::as_bytes(got))) altered();
+    res.integrity_verified = true;
+  } else if (opt.require_integrity) {
+    altered();
+  }
+  SubSource sub(src, p.w.payload_offset, p.w.payload_length);
+  Document payload(sub);
+  LicenseSecurity sec{p.info.license, content_key, opt.segments};
+  payload.set_stream_decryptor([&sec](Ref r, const Dict& d, std::string data) {
+    return sec.decrypt(sec.method_for_stream(d), r, std::move(data));
+  });
+  payload.validate_offsets();
+  payload.index_object_streams();
+  RewriteOptions ro;
+  ro.decrypt = &sec;
+  ro.progress = opt.progress;
+  // Keep the payload's /ID (a fresh one would do; this keeps the output deterministic).
+  if (const Object* id = payload.trailer().get("ID")) {
+    Object idv = payload.resolve(*id);
+    if (const Array* a = idv.as_array();
+        a && a->size() == 2 && (*a)[0].as_string() && (*a)[1].as_string()) {
+      ro.id0 = (*a)[0].as_string()->bytes;
+      ro.id1 = (*a)[1].as_string()->bytes;
+    }
+  }
+  struct Counting final : ByteSink {
+    ByteSink& o;
+    std::uint64_t n = 0;
+    explicit Counting(ByteSink& x) : o(x) {}
+    void write(ByteView d) override {
+      o.write(d);
+      n += d.size();
+    }
+  } counting(out);
+  rewrite(payload, counting, ro);
+  res.size = counting.n;
+  return res;
+}
+
+}  // namespace openrms::formats::pdf::rights

@@ -1,0 +1,318 @@
+#include "openrms/formats/pfile/pfile.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "../cfb/cfb_constants.hpp"
+#include "../integrity.hpp"
+#include "openrms/error.hpp"
+
+namespace openrms::formats::pfile {
+
+using cfb::detail::le32;
+using cfb::detail::le64;
+using cfb::detail::put32;
+using cfb::detail::put64;
+
+namespace {
+
+constexpr std::uint8_t kMagic[6] = {'.', 'p', 'f', 'i', 'l', 'e'};
+constexpr std::string_view kMacTag = "openrms-integrity-v1:";
+constexpr std::uint8_t kBom[3] = {0xEF, 0xBB, 0xBF};
+constexpr std::uint64_t kUnknownSize = ~0ull;
+constexpr std::size_t kChunk = 4u << 20;
+
+[[noreturn]] void bad(const std::string& what) {
+  fail(Errc::bad_format, "not a valid protected file (PFile): " + what);
+}
+
+[[noreturn]] void altered() {
+  fail(Errc::integrity,
+       "the protected file was altered or damaged (its integrity check failed), or the content "
+       "key does not belong to it");
+}
+
+std::uint32_t read32(const ByteSource& src, std::uint64_t at) {
+  std::uint8_t b[4];
+  src.read_at(at, b);
+  return le32(b);
+}
+
+bool in_file(std::uint64_t size, std::uint64_t off, std::uint64_t len) {
+  return off <= size && len <= size - off;
+}
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (char& c : r)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return r;
+}
+
+// FORMATS.md B2 naming table: extension -> protected extension.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 10> kNames{{
+    {".txt", ".ptxt"},
+    {".xml", ".pxml"},
+    {".jpg", ".pjpg"},
+    {".jpeg", ".pjpeg"},
+    {".png", ".ppng"},
+    {".tif", ".ptif"},
+    {".tiff", ".ptiff"},
+    {".bmp", ".pbmp"},
+    {".gif", ".pgif"},
+    {".pdf", ".ppdf"},
+}};
+
+std::string_view extension_of(std::string_view name) {
+  auto slash = name.find_last_of('/');
+  std::string_view base = slash == std::string_view::npos ? name : name.substr(slash + 1);
+  auto dot = base.find_last_of('.');
+  if (dot == std::string_view::npos || dot == 0) return {};
+  return base.substr(dot);
+}
+
+}  // namespace
+
+bool has_signature(ByteView first) noexcept {
+  return first.size() >= sizeof kMagic && std::memcmp(first.data(), kMagic, sizeof kMagic) == 0;
+}
+
+std::string default_notice() {
+  return "This file is protected with openrms rights management. To open it, use an application "
+         "that supports openrms-protected files, for example: openrms open FILE --as YOUR-EMAIL. "
+         "Ask the person who sent it to you if you do not have access.";
+}
+
+Header read_header(const ByteSource& src, const Limits& limits) {
+  const std::uint64_t size = src.size();
+  std::uint8_t fixed[18];
+  if (size < sizeof fixed) bad("the file is too short");
+  src.read_at(0, fixed);
+  if (!has_signature(fixed)) bad("it does not start with the .pfile signature");
+  Header h;
+  h.major = le32(fixed + 6);
+  h.minor = le32(fixed + 10);
+  if (h.major < 2 || h.major > 3)
+    fail(Errc::unsupported, "PFile version " + std::to_string(h.major) + "." +
+                                std::to_string(h.minor) + " is not supported (2.x and 3.x are)");
+  const std::uint32_t r = le32(fixed + 14);
+  if (r > limits.max_notice) bad("the notice is implausibly long");
+  if (!in_file(size, 18, std::uint64_t{r} + 4)) bad("the file ends inside its header");
+  h.notice.resize(r);
+  src.read_at(18, MutableByteView(reinterpret_cast<std::uint8_t*>(h.notice.data()), r));
+  const std::uint64_t hdr = 18 + std::uint64_t{r};
+  const std::uint32_t hsize = read32(src, hdr);
+  const bool v21 = !(h.major == 2 && h.minor == 0);
+  if (hsize != (v21 ? 40u : 24u))
+    bad("header size " + std::to_string(hsize) + " does not fit version " +
+        std::to_string(h.major) + "." + std::to_string(h.minor));
+  if (!in_file(size, hdr, hsize)) bad("the file ends inside its header");
+  std::uint8_t f[40] = {};
+  src.read_at(hdr, MutableByteView(f, hsize));
+  const std::uint32_t ext_off = le32(f + 4), ext_len = le32(f + 8);
+  const std::uint32_t pl_off = le32(f + 12), pl_len = le32(f + 16);
+  h.content_offset = le32(f + 20);
+  std::uint32_t meta_off = 0, meta_len = 0;
+  if (v21) {
+    std::uint64_t orig = le64(f + 24);
+    if (orig != kUnknownSize) h.original_size = orig;
+    meta_off = le32(f + 32);
+    meta_len = le32(f + 36);
+  }
+  const std::uint64_t header_end = hdr + hsize;
+  auto region = [&](std::uint64_t off, std::uint64_t len, std::uint32_t max, const char* what) {
+    if (len > max) bad(std::string("the ") + what + " is implausibly large");
+    if (len && (off < header_end || !in_file(h.content_offset, off, len)))
+      bad(std::string("the ") + what + " lies outside the header area");
+  };
+  if (h.content_offset < header_end || h.content_offset > size)
+    bad("the content offset is outside the file");
+  region(ext_off, ext_len, limits.max_extension, "original extension");
+  region(pl_off, pl_len, limits.max_license, "publishing license");
+  region(meta_off, meta_len, limits.max_metadata, "metadata section");
+  if (pl_len == 0) bad("it has no publishing license");
+  h.extension.resize(ext_len);
+  src.read_at(ext_off,
+              MutableByteView(reinterpret_cast<std::uint8_t*>(h.extension.data()), ext_len));
+  for (char c : h.extension)
+    if (static_cast<unsigned char>(c) < 0x20 || c == '/' || c == '\\')
+      bad("the original extension contains a control character or a path separator");
+  crypto::Bytes pl(pl_len);
+  src.read_at(pl_off, pl);
+  std::size_t skip = (pl.size() >= 3 && std::memcmp(pl.data(), kBom, 3) == 0) ? 3 : 0;
+  h.license.assign(reinterpret_cast<const char*>(pl.data()) + skip, pl.size() - skip);
+  if (meta_len == kMacTag.size() + detail::kMacSize) {
+    crypto::Bytes tag(kMacTag.size());
+    src.read_at(meta_off, tag);
+    if (std::memcmp(tag.data(), kMacTag.data(), tag.size()) == 0) {
+      h.has_mac = true;
+      h.mac_offset = meta_off + kMacTag.size();
+    }
+  }
+  h.content_size = size - h.content_offset;
+  if (h.content_size < 16 || h.content_size % 16)
+    bad("the encrypted content is " + std::to_string(h.content_size) +
+        " bytes, not a positive multiple of 16");
+  if (h.original_size && *h.original_size - *h.original_size % 16 + 16 != h.content_size)
+    bad("the original size does not match the encrypted content size");
+  return h;
+}
+
+void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
+           ByteView content_key, const WriteOptions& opt) {
+  const crypto::Backend& be =
+      opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
+  for (char c : opt.extension)
+    if (static_cast<unsigned char>(c) < 0x20 || c == '/' || c == '\\')
+      fail(Errc::invalid_argument, "the extension contains a control character or separator");
+  if (opt.extension.size() > Limits{}.max_extension)
+    fail(Errc::invalid_argument, "the extension is too long");
+  if (license.empty() || license.size() > Limits{}.max_license)
+    fail(Errc::invalid_argument, "the publishing license is empty or too large");
+  for (char c : opt.notice)
+    if (static_cast<unsigned char>(c) >= 0x80)
+      fail(Errc::invalid_argument, "the notice must be ASCII");
+  crypto::SegmentCipher cipher = crypto::SegmentCipher::cbc4k(content_key, opt.segments);
+
+  // Header: fixed part, notice, 40-byte v3 header, extension, metadata (MAC), license.
+  const std::uint32_t r = static_cast<std::uint32_t>(opt.notice.size());
+  const std::uint64_t hdr = 18 + std::uint64_t{r};
+  const std::uint64_t ext_off = hdr + 40;
+  const std::uint64_t meta_off = ext_off + opt.extension.size();
+  const std::uint64_t meta_len = kMacTag.size() + detail::kMacSize;
+  const std::uint64_t pl_off = meta_off + meta_len;
+  const std::uint64_t pl_len = 3 + license.size();
+  const std::uint64_t content_off = pl_off + pl_len;
+  if (content_off > 0xFFFFFFFFull) fail(Errc::invalid_argument, "header too large");
+  crypto::Bytes head;
+  head.reserve(content_off);
+  head.insert(head.end(), kMagic, kMagic + 6);
+  std::uint8_t b8[8];
+  auto u32 = [&](std::uint64_t v) {
+    put32(b8, static_cast<std::uint32_t>(v));
+    head.insert(head.end(), b8, b8 + 4);
+  };
+  u32(3);
+  u32(0);
+  u32(r);
+  head.insert(head.end(), opt.notice.begin(), opt.notice.end());
+  u32(40);
+  u32(ext_off);
+  u32(opt.extension.size());
+  u32(pl_off);
+  u32(pl_len);
+  u32(content_off);
+  put64(b8, plaintext.size());
+  head.insert(head.end(), b8, b8 + 8);
+  u32(meta_off);
+  u32(meta_len);
+  head.insert(head.end(), opt.extension.begin(), opt.extension.end());
+  head.insert(head.end(), kMacTag.begin(), kMacTag.end());
+  head.insert(head.end(), detail::kMacSize, 0);
+  head.insert(head.end(), kBom, kBom + 3);
+  head.insert(head.end(), license.begin(), license.end());
+
+  const std::uint64_t mac_at = meta_off + kMacTag.size();
+  crypto::SecureBytes mkey = detail::integrity_key(be, content_key, "pfile");
+  detail::HoleMac mac(be, mkey, mac_at);
+  out.write(head);
+  mac.update(head);
+  crypto::SegmentStream stream(cipher, crypto::SegmentStream::Direction::encrypt, [&](ByteView c) {
+    out.write(c);
+    mac.update(c);
+  });
+  crypto::SecureBytes buf(
+      std::min<std::uint64_t>(kChunk, std::max<std::uint64_t>(plaintext.size(), 1)));
+  const std::uint64_t total = plaintext.size();
+  for (std::uint64_t at = 0; at < total;) {
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), total - at));
+    plaintext.read_at(at, MutableByteView(buf.data(), n));
+    stream.update(ByteView(buf.data(), n));
+    at += n;
+    if (opt.progress) opt.progress(at, total);
+  }
+  stream.finish();
+  crypto::Bytes tag = mac.finish();
+  out.patch(mac_at, tag);
+  if (opt.progress && total == 0) opt.progress(0, 0);
+}
+
+ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
+                   const ReadOptions& opt) {
+  const crypto::Backend& be =
+      opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
+  ReadResult res;
+  res.header = read_header(src, opt.limits);
+  const Header& h = res.header;
+  if (!h.has_mac && opt.require_integrity) altered();
+  crypto::SegmentCipher cipher = crypto::SegmentCipher::cbc4k(content_key, opt.segments);
+  crypto::SecureBytes mkey = detail::integrity_key(be, content_key, "pfile");
+  detail::HoleMac mac(be, mkey, h.has_mac ? h.mac_offset : ~0ull - detail::kMacSize);
+  if (h.has_mac) detail::mac_range(mac, src, 0, h.content_offset);
+  crypto::SegmentStream stream(cipher, crypto::SegmentStream::Direction::decrypt, [&](ByteView p) {
+    out.write(p);
+    res.size += p.size();
+  });
+  crypto::Bytes buf(std::min<std::uint64_t>(kChunk, h.content_size));
+  for (std::uint64_t at = 0; at < h.content_size;) {
+    std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), h.content_size - at));
+    src.read_at(h.content_offset + at, MutableByteView(buf.data(), n));
+    if (h.has_mac) mac.update(ByteView(buf.data(), n));
+    stream.update(ByteView(buf.data(), n));
+    at += n;
+    if (opt.progress) opt.progress(at, h.content_size);
+  }
+  if (h.has_mac) {
+    crypto::Bytes want = mac.finish();
+    crypto::Bytes got(detail::kMacSize);
+    src.read_at(h.mac_offset, got);
+    if (!crypto::ct_equal(want, got)) altered();
+    res.integrity_verified = true;
+  }
+  try {
+    stream.finish();
+  } catch (const Error& e) {
+    if (e.code() == Errc::integrity) altered();
+    throw;
+  }
+  if (h.original_size && *h.original_size != res.size) altered();
+  return res;
+}
+
+std::string protected_name(std::string_view name) {
+  std::string_view ext = extension_of(name);
+  std::string lext = lower(ext);
+  for (const auto& [plain, prot] : kNames)
+    if (lext == plain) {
+      std::string r(name.substr(0, name.size() - ext.size()));
+      // keep the case style of the original extension: .TXT -> .PTXT
+      bool upper = !ext.empty() && ext.size() > 1 && ext[1] >= 'A' && ext[1] <= 'Z';
+      std::string p(prot);
+      if (upper)
+        for (char& c : p)
+          if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      return r + p;
+    }
+  return std::string(name) + ".pfile";
+}
+
+std::string original_name(std::string_view pname, std::string_view extension) {
+  auto slash = pname.find_last_of('/');
+  std::string_view base = slash == std::string_view::npos ? pname : pname.substr(slash + 1);
+  std::string_view ext = extension_of(base);
+  std::string lext = lower(ext);
+  std::string stem(base.substr(0, base.size() - ext.size()));
+  if (lext == ".pfile") {
+    if (!extension.empty() && lower(extension_of(stem)) != lower(extension))
+      return stem + std::string(extension);
+    return stem;
+  }
+  for (const auto& [plain, prot] : kNames)
+    if (lext == prot) return stem + std::string(extension.empty() ? plain : extension);
+  if (stem.empty()) stem = "unprotected";
+  return std::string(base) + std::string(extension);
+}
+
+}  // namespace openrms::formats::pfile

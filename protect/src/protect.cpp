@@ -1,0 +1,576 @@
+#include "openrms/protect/protect.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "openrms/error.hpp"
+#include "openrms/formats/cfb/compound_file.hpp"
+#include "openrms/formats/office/irm.hpp"
+#include "openrms/formats/office/office_crypto.hpp"
+#include "openrms/formats/pdf/rights_pdf.hpp"
+#include "openrms/formats/pfile/pfile.hpp"
+
+namespace openrms::protect {
+
+namespace fs = std::filesystem;
+using crypto::ByteView;
+using crypto::MutableByteView;
+using licensing::Right;
+
+namespace {
+
+// Office IRM is AES-128 (FORMATS.md B3); the license carries a 256-bit content key, from which
+// the container key is derived so that no two containers share raw key material.
+crypto::SecureBytes irm_key(const crypto::Backend& be, ByteView content_key) {
+  crypto::SecureBytes k(16);
+  be.hkdf(crypto::HashAlg::sha256, content_key, {},
+          crypto::as_bytes("openrms-office-irm-aes128-v1"), k);
+  return k;
+}
+
+bool looks_like_pdf(const ByteSource& src) {
+  std::uint8_t head[1024] = {};
+  std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof head, src.size()));
+  src.read_at(0, MutableByteView(head, n));
+  std::string_view s(reinterpret_cast<const char*>(head), n);
+  return s.find("%PDF-") != std::string_view::npos;
+}
+
+}  // namespace
+
+std::string_view to_string(Container c) noexcept {
+  switch (c) {
+    case Container::none:
+      return "none";
+    case Container::pfile:
+      return "pfile";
+    case Container::office_irm:
+      return "office-irm";
+    case Container::pdf:
+      return "pdf";
+  }
+  return "?";
+}
+
+Container detect(const ByteSource& src) {
+  try {
+    std::uint8_t head[8] = {};
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(8, src.size()));
+    src.read_at(0, MutableByteView(head, n));
+    if (formats::pfile::has_signature(ByteView(head, n))) return Container::pfile;
+    if (formats::cfb::Reader::has_signature(ByteView(head, n))) {
+      auto d = formats::office::detect(src);
+      return d.scheme == formats::office::Scheme::irm ? Container::office_irm : Container::none;
+    }
+    if (formats::pdf::rights::is_protected(src)) return Container::pdf;
+  } catch (const Error&) {
+  }
+  return Container::none;
+}
+
+Container container_for(const ByteSource& src) {
+  std::uint8_t head[8] = {};
+  std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(8, src.size()));
+  src.read_at(0, MutableByteView(head, n));
+  if (n >= 4 && (formats::cfb::Reader::has_signature(ByteView(head, n)) ||
+                 (head[0] == 'P' && head[1] == 'K'))) {
+    formats::office::Detection d;
+    try {
+      d = formats::office::detect(src);
+    } catch (const Error&) {
+      return Container::pfile;  // a broken compound file or ZIP: protect the bytes as they are
+    }
+    if (d.container == formats::office::Container::ooxml) return Container::office_irm;
+    if (d.container == formats::office::Container::ooxml_encrypted &&
+        d.scheme != formats::office::Scheme::irm)
+      fail(Errc::invalid_argument,
+           "this Office document is password-encrypted: decrypt it first (openrms office "
+           "decrypt), then protect it");
+  }
+  if (looks_like_pdf(src)) return Container::pdf;
+  return Container::pfile;
+}
+
+fs::path default_output_name(const fs::path& in, Container c) {
+  if (c == Container::pfile) {
+    fs::path out = in;
+    out.replace_filename(formats::pfile::protected_name(in.filename().string()));
+    return out;
+  }
+  return in;
+}
+
+// ---- Protection ----------------------------------------------------------------------------
+
+Protection Protection::with_policy(licensing::Policy p) {
+  Protection r;
+  r.kind = Kind::policy;
+  r.policy = std::move(p);
+  return r;
+}
+Protection Protection::with_template(std::string id) {
+  Protection r;
+  r.kind = Kind::template_id;
+  r.template_id = std::move(id);
+  return r;
+}
+Protection Protection::do_not_forward(std::vector<std::string> recipients) {
+  Protection r;
+  r.kind = Kind::do_not_forward;
+  r.recipients = std::move(recipients);
+  return r;
+}
+Protection Protection::encrypt_only() {
+  return Protection{};
+}
+
+std::optional<licensing::Policy> Protection::policy_for(const std::string& issuer) const {
+  switch (kind) {
+    case Kind::policy:
+      return policy;
+    case Kind::template_id:
+      return std::nullopt;
+    case Kind::do_not_forward:
+      return licensing::do_not_forward_policy(issuer, recipients);
+    case Kind::encrypt_only:
+      return licensing::encrypt_only_policy();
+  }
+  return std::nullopt;
+}
+
+std::string Protection::describe() const {
+  switch (kind) {
+    case Kind::policy:
+      return "an ad-hoc policy (" + std::to_string(policy.grants.size()) + " grants)";
+    case Kind::template_id:
+      return "template " + template_id;
+    case Kind::do_not_forward:
+      return "Do Not Forward (" + std::to_string(recipients.size()) + " recipients)";
+    case Kind::encrypt_only:
+      return "Encrypt-Only";
+  }
+  return "?";
+}
+
+// ---- loading a protected file ----------------------------------------------------------------
+
+namespace {
+
+struct Loaded {
+  Container container = Container::none;
+  std::unique_ptr<formats::FileSource> src;
+  licensing::PublishingLicense pl;
+  Inspection info;
+};
+
+}  // namespace
+
+struct Client::Impl {
+  LicenseSource& source;
+  User user;
+  ClientOptions opt;
+  const licensing::Clock& clock;
+  const crypto::Backend& be;
+  licensing::Certificate rac;
+
+  Impl(LicenseSource& s, User u, ClientOptions o)
+      : source(s),
+        user(std::move(u)),
+        opt(std::move(o)),
+        clock(opt.clock ? *opt.clock : licensing::system_clock()),
+        be(opt.segments.backend ? *opt.segments.backend : crypto::default_backend()),
+        rac(licensing::parse_certificate(user.rac_xml, s.anchors(), be)) {
+    if (rac.type != licensing::CertificateType::rac)
+      fail(Errc::invalid_argument, "the user's certificate is not a RAC");
+    if (rac.subject != lower(user.identity.email))
+      fail(Errc::invalid_argument,
+           "the RAC belongs to " + rac.subject + ", not to " + user.identity.email);
+  }
+
+  static std::string lower(std::string s) {
+    for (char& c : s)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
+  }
+
+  Loaded load(const fs::path& in) const {
+    Loaded l;
+    l.src = std::make_unique<formats::FileSource>(in);
+    l.container = detect(*l.src);
+    std::string license;
+    switch (l.container) {
+      case Container::none:
+        fail(Errc::bad_format, in.string() +
+                                   " is not a protected file (PFile, Office IRM or "
+                                   "rights-managed PDF)");
+      case Container::pfile: {
+        auto h = formats::pfile::read_header(*l.src);
+        license = std::move(h.license);
+        l.info.original_extension = h.extension;
+        l.info.size = h.original_size;
+        break;
+      }
+      case Container::office_irm: {
+        auto i = formats::office::irm::read_info(*l.src);
+        license = std::move(i.license);
+        l.info.size = i.size;
+        break;
+      }
+      case Container::pdf: {
+        auto i = formats::pdf::rights::read_info(*l.src);
+        license = std::move(i.license);
+        break;
+      }
+    }
+    l.pl = licensing::parse_publishing_license(license, source.anchors(), be);
+    Inspection& x = l.info;
+    x.container = l.container;
+    x.content_id = l.pl.content_id;
+    x.issuer = l.pl.issuer;
+    x.owner = l.pl.owner;
+    x.template_id = l.pl.template_id;
+    x.template_name = l.pl.template_name;
+    x.license_url = l.pl.license_url;
+    x.license_hash = l.pl.hash;
+    x.issued_at = l.pl.issued_at;
+    x.published_offline = l.pl.clc.has_value();
+    return l;
+  }
+
+  // Where the rights come from: owner license (issuer, offline), cached use license, or a new
+  // one from the source.
+  licensing::Decision decide(const licensing::PublishingLicense& pl, bool& from_cache) const {
+    from_cache = false;
+    const std::string& email = rac.subject;
+    if (!pl.owner_key_id.empty() && pl.owner_key_id == rac.key_id() && pl.issuer == email)
+      return licensing::open_as_issuer(pl, rac, user.key, clock, be);
+    if (opt.cache) {
+      if (auto cached = opt.cache->get(email, pl.hash)) {
+        try {
+          auto ul = licensing::parse_use_license(*cached, source.anchors(), be);
+          if (ul.publishing_license == pl.hash && ul.content_id == pl.content_id) {
+            auto d = licensing::evaluate(ul, rac, user.key, clock, be);
+            from_cache = true;
+            return d;
+          }
+        } catch (const Error& e) {
+          // content expired or RAC lapsed: the server would say the same (or needs a renewal)
+          if (e.code() == Errc::expired || e.code() == Errc::rac_expired) throw;
+        }
+        opt.cache->erase(email, pl.hash);  // stale, for another key, or damaged: re-acquire
+      }
+    }
+    if (!rac.valid_at(clock.now()))
+      fail(Errc::rac_expired, "your Rights Account Certificate expired on " +
+                                  licensing::format_time(rac.valid_until) +
+                                  ": renew it (openrms user renew)");
+    std::string xml = source.acquire(user.identity, pl.xml, user.rac_xml);
+    auto ul = licensing::parse_use_license(xml, source.anchors(), be);
+    if (ul.publishing_license != pl.hash || ul.content_id != pl.content_id)
+      fail(Errc::integrity, "the license source returned a use license for other content");
+    auto d = licensing::evaluate(ul, rac, user.key, clock, be);
+    if (opt.cache && d.cacheable) opt.cache->put(email, pl.hash, xml);
+    return d;
+  }
+
+  std::uint64_t decrypt(const Loaded& l, ByteView key, ByteSink& out) const {
+    switch (l.container) {
+      case Container::pfile: {
+        formats::pfile::ReadOptions ro;
+        ro.segments = opt.segments;
+        ro.progress = opt.progress;
+        return formats::pfile::decrypt(*l.src, out, key, ro).size;
+      }
+      case Container::office_irm: {
+        formats::office::irm::ReadOptions ro;
+        ro.backend = &be;
+        ro.progress = opt.progress;
+        return formats::office::irm::decrypt(*l.src, out, irm_key(be, key), ro).size;
+      }
+      case Container::pdf: {
+        formats::pdf::rights::ReadOptions ro;
+        ro.segments = opt.segments;
+        ro.progress = opt.progress;
+        return formats::pdf::rights::decrypt(*l.src, out, key, ro).size;
+      }
+      case Container::none:
+        break;
+    }
+    fail(Errc::internal, "no container to decrypt");
+  }
+};
+
+struct Document::Impl {
+  const Client::Impl* client;
+  Loaded loaded;
+  licensing::Decision decision;
+  bool from_cache = false;
+};
+
+Document::Document(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Document::Document(Document&&) noexcept = default;
+Document& Document::operator=(Document&&) noexcept = default;
+Document::~Document() = default;
+
+const licensing::Decision& Document::decision() const noexcept {
+  return impl_->decision;
+}
+const Inspection& Document::info() const noexcept {
+  return impl_->loaded.info;
+}
+bool Document::from_cache() const noexcept {
+  return impl_->from_cache;
+}
+
+std::uint64_t Document::read(ByteSink& out) const {
+  if (!can(Right::view)) fail(Errc::no_right, "you do not have the VIEW right on this content");
+  return impl_->client->decrypt(impl_->loaded, impl_->decision.content_key, out);
+}
+
+crypto::SecureBytes Document::read_all(std::uint64_t max_bytes) const {
+  if (info().size && *info().size > max_bytes)
+    fail(Errc::invalid_argument, "the content is larger than the limit given to read_all");
+  struct Capped final : ByteSink {
+    crypto::SecureBytes& b;
+    std::uint64_t max;
+    Capped(crypto::SecureBytes& x, std::uint64_t m) : b(x), max(m) {}
+    void write(ByteView d) override {
+      if (b.size() + d.size() > max)
+        fail(Errc::invalid_argument, "the content is larger than the limit given to read_all");
+      b.insert(b.end(), d.begin(), d.end());
+    }
+  };
+  crypto::SecureBytes out;
+  Capped sink(out, max_bytes);
+  read(sink);
+  return out;
+}
+
+std::uint64_t Document::export_to(const fs::path& out) const {
+  if (!can(Right::export_))
+    fail(Errc::no_right,
+         "removing protection needs the EXPORT (Save As, Export) or OWNER (Full Control) right, "
+         "which you do not have on this content");
+  formats::AtomicFileSink sink(out, impl_->client->opt.durable);
+  std::uint64_t n = impl_->client->decrypt(impl_->loaded, impl_->decision.content_key, sink);
+  sink.commit();
+  return n;
+}
+
+// ---- Client --------------------------------------------------------------------------------
+
+Client::Client(LicenseSource& source, User user, ClientOptions options)
+    : impl_(std::make_unique<Impl>(source, std::move(user), std::move(options))) {}
+Client::~Client() = default;
+
+const User& Client::user() const noexcept {
+  return impl_->user;
+}
+
+Document Client::open(const fs::path& in) {
+  auto d = std::make_unique<Document::Impl>();
+  d->client = impl_.get();
+  d->loaded = impl_->load(in);
+  d->decision = impl_->decide(d->loaded.pl, d->from_cache);
+  return Document(std::move(d));
+}
+
+Inspection Client::inspect(const fs::path& in, bool with_policy) {
+  Loaded l = impl_->load(in);
+  if (with_policy) l.info.policy = impl_->source.view_policy(impl_->user.identity, l.pl.xml);
+  return l.info;
+}
+
+fs::path Client::unprotect(const fs::path& in, fs::path out) {
+  Document d = open(in);
+  if (out.empty()) {
+    const Inspection& x = d.info();
+    out = in;
+    if (x.container == Container::pfile) {
+      out.replace_filename(
+          formats::pfile::original_name(in.filename().string(), x.original_extension));
+    } else {
+      out.replace_filename(in.stem().string() + "-unprotected" + in.extension().string());
+    }
+  }
+  std::error_code ec;
+  if (fs::equivalent(in, out, ec))
+    fail(Errc::invalid_argument, "the output would overwrite the protected input");
+  d.export_to(out);
+  return out;
+}
+
+ProtectResult Client::protect(const fs::path& in, fs::path out, const Protection& protection,
+                              bool reprotect) {
+  Impl& m = *impl_;
+  ProtectResult res;
+  formats::FileSource src(in);
+  const ByteSource* input = &src;
+  std::unique_ptr<formats::TempFile> plain;
+  Container existing = detect(src);
+  if (existing != Container::none) {
+    if (!reprotect)
+      fail(Errc::invalid_argument,
+           in.string() + " is already protected (" + std::string(to_string(existing)) +
+               "); to change its protection re-protect it (--reprotect), which needs the "
+               "EDITRIGHTSDATA (Change Rights) or OWNER right");
+    Document d = open(in);
+    if (!d.can(Right::editrightsdata))
+      fail(Errc::no_right,
+           "re-protecting needs the EDITRIGHTSDATA (Change Rights) or OWNER right, which you do "
+           "not have on this content");
+    fs::path dir = out.empty() ? in.parent_path() : out.parent_path();
+    plain = std::make_unique<formats::TempFile>(dir.empty() ? fs::path(".") : dir);
+    m.decrypt(d.impl_->loaded, d.decision().content_key, *plain);
+    input = plain.get();
+    res.reprotected = true;
+  }
+  res.container = container_for(*input);
+  if (out.empty()) {
+    fs::path base = in;
+    if (existing == Container::pfile) {
+      auto h = formats::pfile::read_header(src);
+      base.replace_filename(formats::pfile::original_name(in.filename().string(), h.extension));
+    }
+    out = existing != Container::none && existing == res.container
+              ? in
+              : default_output_name(base, res.container);
+  }
+  std::error_code ec;
+  if (!reprotect && fs::equivalent(in, out, ec))
+    fail(Errc::invalid_argument, "the output would overwrite the input");
+
+  licensing::PublishRequest req;
+  req.policy = protection.policy_for(m.rac.subject);
+  req.template_id = protection.template_id;
+  req.owner = protection.owner;
+  licensing::Published pub = m.source.publish(m.user.identity, req, m.user.rac_xml);
+
+  formats::AtomicFileSink sink(out, m.opt.durable);
+  switch (res.container) {
+    case Container::pfile: {
+      formats::pfile::WriteOptions wo;
+      std::string ext = in.extension().string();
+      if (existing == Container::pfile) ext = formats::pfile::read_header(src).extension;
+      wo.extension = ext;
+      wo.segments = m.opt.segments;
+      wo.progress = m.opt.progress;
+      formats::pfile::write(*input, sink, pub.license_xml, pub.content_key, wo);
+      break;
+    }
+    case Container::office_irm: {
+      formats::office::irm::WriteOptions wo;
+      wo.backend = &m.be;
+      wo.progress = m.opt.progress;
+      formats::office::irm::write(*input, sink, pub.license_xml, irm_key(m.be, pub.content_key),
+                                  wo);
+      break;
+    }
+    case Container::pdf: {
+      formats::pdf::rights::WriteOptions wo;
+      wo.segments = m.opt.segments;
+      wo.progress = m.opt.progress;
+      wo.cover_text = "Protected by " + m.rac.subject + ".";
+      if (const auto* slc = m.source.anchors().current())
+        wo.cover_text += "\nLicense server: " + slc->license_url;
+      formats::pdf::rights::write(*input, sink, pub.license_xml, pub.content_key, wo);
+      break;
+    }
+    case Container::none:
+      fail(Errc::internal, "no container chosen");
+  }
+  res.bytes_out = sink.bytes_written();
+  sink.commit();
+  res.bytes_in = input->size();
+  res.content_id = pub.content_id;
+  res.output = out;
+  return res;
+}
+
+void Client::revoke(std::string_view content_id) {
+  impl_->source.revoke(impl_->user.identity, content_id);
+}
+
+std::vector<licensing::TrackingEntry> Client::track(std::string_view content_id) {
+  return impl_->source.track(impl_->user.identity, content_id);
+}
+
+BulkResult Client::protect_tree(const fs::path& in_dir, const fs::path& out_dir,
+                                const Protection& protection, const BulkOptions& options) {
+  if (!fs::is_directory(in_dir))
+    fail(Errc::invalid_argument, in_dir.string() + " is not a directory");
+  fs::path ci = fs::weakly_canonical(in_dir), co = fs::weakly_canonical(out_dir);
+  auto [a, b] = std::mismatch(ci.begin(), ci.end(), co.begin(), co.end());
+  if (a == ci.end())
+    fail(Errc::invalid_argument, "the output folder must not lie inside the input folder");
+  std::vector<fs::path> files;
+  for (auto it = fs::recursive_directory_iterator(in_dir); it != fs::recursive_directory_iterator();
+       ++it)
+    if (it->is_regular_file() && !it->is_symlink()) files.push_back(it->path());
+  std::sort(files.begin(), files.end());
+
+  BulkResult res;
+  std::mutex mu;
+  std::atomic<std::size_t> next{0};
+  std::size_t done = 0;
+  unsigned threads =
+      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads =
+      static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(files.size(), 1)));
+  // One file per thread; the segment cipher then stays on that thread.
+  ClientOptions per = impl_->opt;
+  if (threads > 1) per.segments.threads = 1;
+  per.progress = nullptr;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (unsigned t = 0; t < threads; ++t)
+    clients.push_back(std::make_unique<Client>(impl_->source, impl_->user, per));
+  auto worker = [&](Client& c) {
+    for (std::size_t i; (i = next++) < files.size();) {
+      const fs::path& f = files[i];
+      std::string error;
+      bool skipped = false, ok = false;
+      std::uint64_t size = 0;
+      try {
+        formats::FileSource probe(f);
+        size = probe.size();
+        if (detect(probe) != Container::none) {
+          if (options.skip_protected)
+            skipped = true;
+          else
+            fail(Errc::invalid_argument, "already protected");
+        }
+        if (!skipped) {
+          fs::path rel = fs::relative(f, in_dir);
+          Container cont = container_for(probe);
+          fs::path target = default_output_name(out_dir / rel, cont);
+          fs::create_directories(target.parent_path());
+          c.protect(f, target, protection);
+          ok = true;
+        }
+      } catch (const std::exception& e) {
+        error = e.what();
+        if (error.empty()) error = "failed";
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      ++done;
+      if (skipped) ++res.skipped;
+      if (ok) {
+        ++res.protected_files;
+        res.bytes_in += size;
+      }
+      if (!error.empty()) res.failures.emplace_back(f, error);
+      if (options.on_file) options.on_file(f, error, done, files.size());
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker, std::ref(*clients[t]));
+  worker(*clients[0]);
+  for (auto& t : pool) t.join();
+  std::sort(res.failures.begin(), res.failures.end());
+  return res;
+}
+
+}  // namespace openrms::protect

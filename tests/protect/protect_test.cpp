@@ -1,0 +1,384 @@
+// The protect facade end to end: every container × policy kind × role × time, tamper and
+// truncation, re-protection, bulk protection. The inputs are independent of the code under test:
+// a real .docx from the corpus (written by Microsoft Word), a hand-built PDF, random bytes.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+
+#include "licensing_fixture.hpp"
+#include "openrms/formats/pdf/pdf_crypto.hpp"
+#include "openrms/formats/pfile/pfile.hpp"
+#include "openrms/protect/protect.hpp"
+#include "pdf_test_util.hpp"
+
+namespace openrms::protect {
+namespace {
+
+namespace fs = std::filesystem;
+using crypto::ByteView;
+using licensing::Right;
+using licensing::Rights;
+using licensing::testing::LicensingFixture;
+
+std::string shared_dir() {
+  return OPENRMS_SHARED_DIR;
+}
+
+crypto::Bytes slurp(const fs::path& p) {
+  return formats::read_file(p);
+}
+
+void spit(const fs::path& p, ByteView data) {
+  std::ofstream o(p, std::ios::binary);
+  o.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+}
+
+class ProtectTest : public LicensingFixture {
+ protected:
+  ProtectTest() : source(*server) {
+    dir = fs::temp_directory_path() /
+          ("openrms-protect-test-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    // Inputs: a real Word document, a hand-made PDF, random bytes as text.
+    fs::path docx = shared_dir() + "/corpus/office/expected/msoffcrypto__example.docx";
+    if (!fs::exists(docx)) ADD_FAILURE() << "missing corpus file " << docx << " (../shared)";
+    inputs["docx"] = slurp(docx);
+    std::string pdf = formats::pdf::test::sample_document("Quarterly numbers").build();
+    inputs["pdf"] = crypto::Bytes(pdf.begin(), pdf.end());
+    std::mt19937 rng(7);
+    crypto::Bytes txt(10000);
+    for (auto& b : txt) b = static_cast<std::uint8_t>(rng());
+    inputs["txt"] = txt;
+    for (const auto& [ext, data] : inputs) spit(dir / ("in." + ext), data);
+  }
+  ~ProtectTest() override {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+
+  Client client(const std::string& email, UseLicenseCache* cache = nullptr) {
+    auto& u = user(email);
+    ClientOptions o;
+    o.clock = &clock;
+    o.cache = cache;
+    o.durable = false;
+    return Client(source, User{{email}, u.grant.rac_xml, u.grant.private_key}, o);
+  }
+
+  static licensing::Policy policy_for(const std::string& grant) {
+    licensing::Policy p;
+    p.grants.push_back(licensing::parse_grant(grant));
+    return p;
+  }
+
+  template <class F>
+  static std::optional<Errc> code(F&& f) {
+    return code_of(std::forward<F>(f));
+  }
+
+  LocalLicenseSource source;
+  fs::path dir;
+  std::map<std::string, crypto::Bytes> inputs;
+};
+
+const Container kExpected[] = {Container::office_irm, Container::pdf, Container::pfile};
+const char* const kExts[] = {"docx", "pdf", "txt"};
+
+TEST_F(ProtectTest, EveryContainerRoundTripsForIssuerAndGrantedUserOnly) {
+  Client alice = client("alice@contoso.com");
+  Client bob = client("bob@contoso.com");
+  Client carol = client("carol@fabrikam.com");
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(kExts[i]);
+    fs::path in = dir / (std::string("in.") + kExts[i]);
+    const auto prot_policy = Protection::with_policy(policy_for("bob@contoso.com:VIEW,PRINT"));
+    fs::path out = dir / (std::string("protected.") + kExts[i]);
+    if (kExpected[i] == Container::pfile) {
+      // PFile: the default name follows the naming table, next to the input.
+      auto r0 = alice.protect(in, {}, prot_policy);
+      EXPECT_EQ(r0.output, dir / "in.ptxt");
+      out = r0.output;
+    } else {
+      // Same-extension containers: the default output would be the input itself — refused.
+      EXPECT_EQ(code([&] { alice.protect(in, {}, prot_policy); }), Errc::invalid_argument);
+      EXPECT_EQ(slurp(in), inputs[kExts[i]]);
+    }
+    auto r = alice.protect(in, out, prot_policy);
+    EXPECT_EQ(r.container, kExpected[i]);
+    formats::FileSource fsrc(out);
+    EXPECT_EQ(detect(fsrc), kExpected[i]);
+    // The ciphertext does not contain the plaintext's first bytes.
+    crypto::Bytes prot = slurp(out);
+    const auto& plain = inputs[kExts[i]];
+    // (PDF: strings and streams are encrypted, dictionaries stay readable — look for the text.)
+    std::string marker =
+        kExpected[i] == Container::pdf ? "Quarterly numbers" : "[Content_Types].xml";
+    if (kExpected[i] != Container::pfile) {
+      EXPECT_EQ(std::search(prot.begin(), prot.end(), marker.begin(), marker.end()), prot.end());
+    } else {
+      EXPECT_EQ(std::search(prot.begin(), prot.end(), plain.begin() + 100, plain.begin() + 164),
+                prot.end());
+    }
+
+    // PDF content is encrypted object by object, so the PDF comes back rewritten (same objects,
+    // new layout): compared object by object. The other containers return the exact bytes.
+    auto same = [&](ByteView got) {
+      if (kExpected[i] != Container::pdf) return crypto::Bytes(got.begin(), got.end()) == plain;
+      return formats::pdf::test::object_map(std::string(got.begin(), got.end())) ==
+             formats::pdf::test::object_map(std::string(plain.begin(), plain.end()));
+    };
+    Document da = alice.open(out);
+    EXPECT_EQ(da.decision().role, licensing::Role::issuer);
+    EXPECT_TRUE(da.can(Right::export_));
+    auto got = da.read_all();
+    EXPECT_TRUE(same(got));
+
+    Document db = bob.open(out);
+    EXPECT_EQ(db.decision().role, licensing::Role::user);
+    EXPECT_TRUE(db.can(Right::view));
+    EXPECT_TRUE(db.can(Right::print));
+    EXPECT_FALSE(db.can(Right::export_));
+    EXPECT_FALSE(db.can(Right::extract));
+    got = db.read_all();
+    EXPECT_TRUE(same(got));
+    EXPECT_EQ(code([&] { db.export_to(dir / "leak"); }), Errc::no_right);
+    EXPECT_FALSE(fs::exists(dir / "leak"));
+    EXPECT_EQ(code([&] { bob.unprotect(out, dir / "leak"); }), Errc::no_right);
+    EXPECT_FALSE(fs::exists(dir / "leak"));
+
+    EXPECT_EQ(code([&] { carol.open(out); }), Errc::no_right);
+
+    // The issuer exports: the original bytes under the original name.
+    fs::path back = alice.unprotect(out, {});
+    EXPECT_TRUE(same(slurp(back)));
+    if (kExpected[i] == Container::pfile) {
+      EXPECT_EQ(back.filename(), "in.txt");
+    }
+
+    Inspection x = bob.inspect(out);
+    EXPECT_EQ(x.container, kExpected[i]);
+    EXPECT_EQ(x.content_id, r.content_id);
+    EXPECT_EQ(x.issuer, "alice@contoso.com");
+    EXPECT_FALSE(x.policy);
+    EXPECT_EQ(code([&] { bob.inspect(out, true); }), Errc::no_right);  // no VIEWRIGHTSDATA
+    auto full = alice.inspect(out, true);
+    ASSERT_TRUE(full.policy);
+    EXPECT_EQ(full.policy->grants.at(0).who.name, "bob@contoso.com");
+  }
+}
+
+TEST_F(ProtectTest, ProtectedPdfIsAValidWrapperOtherReadersShowTheCoverOf) {
+  Client alice = client("alice@contoso.com");
+  fs::path out = dir / "wrapped.pdf";
+  alice.protect(dir / "in.pdf", out, Protection::encrypt_only());
+  // The wrapper is itself an unencrypted PDF (our own reader describes it without a password).
+  formats::FileSource src(out);
+  auto d = formats::pdf::describe(src);
+  EXPECT_FALSE(d.encrypted);
+  EXPECT_EQ(d.version, "2.0");
+  crypto::Bytes bytes = slurp(out);
+  std::string s(bytes.begin(), bytes.end());
+  EXPECT_NE(s.find("/AFRelationship /EncryptedPayload"), std::string::npos);
+  EXPECT_NE(s.find("/Subtype /OpenRMS"), std::string::npos);
+  EXPECT_NE(s.find("This document is protected with openrms"), std::string::npos);
+  EXPECT_EQ(s.find("Quarterly numbers"), std::string::npos);  // the payload text is encrypted
+}
+
+TEST_F(ProtectTest, UseLicensesAreCachedUntilValidUntilThenReacquired) {
+  MemoryUseLicenseCache cache;
+  Client alice = client("alice@contoso.com");
+  Client bob = client("bob@contoso.com", &cache);
+  fs::path out = dir / "c.ptxt";
+  alice.protect(dir / "in.txt", out, Protection::with_policy(policy_for("bob@contoso.com:VIEW")));
+  EXPECT_FALSE(bob.open(out).from_cache());
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_TRUE(bob.open(out).from_cache());
+  // Revocation does not reach a cached license (documented), but it does after valid-until.
+  alice.revoke(alice.inspect(out).content_id);
+  EXPECT_TRUE(bob.open(out).from_cache());
+  clock.advance(licensing::days(30) + std::chrono::hours(1));  // past the 30-day tenant maximum
+  EXPECT_EQ(code([&] { bob.open(out); }), Errc::revoked);
+  // The issuer still opens revoked content (offline, owner license).
+  EXPECT_EQ(alice.open(out).decision().role, licensing::Role::issuer);
+}
+
+TEST_F(ProtectTest, ReacquiresAfterValidUntilAndRefusesAfterRacLapse) {
+  MemoryUseLicenseCache cache;
+  Client alice = client("alice@contoso.com");
+  Client bob = client("bob@contoso.com", &cache);
+  fs::path out = dir / "v.docx";
+  auto p = policy_for("bob@contoso.com:VIEW");
+  p.offline = licensing::parse_offline("3");
+  alice.protect(dir / "in.docx", out, Protection::with_policy(p));
+  EXPECT_FALSE(bob.open(out).from_cache());
+  clock.advance(licensing::days(2));
+  EXPECT_TRUE(bob.open(out).from_cache());
+  clock.advance(licensing::days(2));  // past valid-until: re-acquired transparently
+  Document d = bob.open(out);
+  EXPECT_FALSE(d.from_cache());
+  clock.advance(licensing::days(28));  // the 31-day RAC has lapsed
+  EXPECT_EQ(code([&] { bob.open(out); }), Errc::rac_expired);
+}
+
+TEST_F(ProtectTest, ContentExpiryBindsUsersButNotTheIssuer) {
+  Client alice = client("alice@contoso.com");
+  Client bob = client("bob@contoso.com");
+  auto p = policy_for("bob@contoso.com:VIEW");
+  p.expiry = licensing::parse_expiry("5");
+  fs::path out = dir / "e.pdf";
+  alice.protect(dir / "in.pdf", out, Protection::with_policy(p));
+  EXPECT_NO_THROW(bob.open(out).read_all());
+  clock.advance(licensing::days(6));
+  EXPECT_EQ(code([&] { bob.open(out); }), Errc::expired);
+  EXPECT_NO_THROW(alice.open(out).read_all());
+}
+
+TEST_F(ProtectTest, NoCachePolicyNeverStoresAUseLicense) {
+  MemoryUseLicenseCache cache;
+  Client alice = client("alice@contoso.com");
+  Client bob = client("bob@contoso.com", &cache);
+  auto p = policy_for("bob@contoso.com:VIEW");
+  p.offline = licensing::parse_offline("never");
+  fs::path out = dir / "n.ptxt";
+  alice.protect(dir / "in.txt", out, Protection::with_policy(p));
+  EXPECT_FALSE(bob.open(out).from_cache());
+  EXPECT_FALSE(bob.open(out).from_cache());
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST_F(ProtectTest, DoNotForwardAndTemplates) {
+  Client alice = client("alice@contoso.com");
+  Client bob = client("bob@contoso.com");
+  Client carol = client("carol@fabrikam.com");
+  fs::path out = dir / "dnf.docx";
+  alice.protect(dir / "in.docx", out, Protection::do_not_forward({"bob@contoso.com"}));
+  Document d = bob.open(out);
+  EXPECT_TRUE(d.can(Right::view));
+  EXPECT_TRUE(d.can(Right::reply));
+  EXPECT_FALSE(d.can(Right::forward));
+  EXPECT_FALSE(d.can(Right::print));
+  EXPECT_FALSE(d.can(Right::export_));
+  EXPECT_EQ(code([&] { carol.open(out); }), Errc::no_right);
+
+  auto t = server->create_template("Contoso confidential", "", policy_for("@contoso.com:Viewer"));
+  fs::path tout = dir / "t.ptxt";
+  alice.protect(dir / "in.txt", tout, Protection::with_template(t.id));
+  EXPECT_EQ(bob.inspect(tout).template_id, t.id);
+  EXPECT_TRUE(bob.open(tout).can(Right::viewrightsdata));
+  EXPECT_EQ(code([&] { carol.open(tout); }), Errc::no_right);
+  // Template edits apply to new use licenses (rights are resolved at issuance).
+  server->update_template(t.id, std::nullopt, std::nullopt, policy_for("carol@fabrikam.com:VIEW"));
+  EXPECT_TRUE(carol.open(tout).can(Right::view));
+  EXPECT_EQ(code([&] { bob.open(tout); }), Errc::no_right);
+}
+
+TEST_F(ProtectTest, ReprotectionNeedsChangeRights) {
+  Client alice = client("alice@contoso.com");
+  Client bob = client("bob@contoso.com");
+  Client carol = client("carol@fabrikam.com");
+  fs::path out = dir / "r.docx";
+  alice.protect(dir / "in.docx", out, Protection::with_policy(policy_for("bob@contoso.com:VIEW")));
+  EXPECT_EQ(code([&] { alice.protect(out, dir / "r2.docx", Protection::encrypt_only()); }),
+            Errc::invalid_argument);
+  EXPECT_EQ(code([&] { bob.protect(out, dir / "r2.docx", Protection::encrypt_only(), true); }),
+            Errc::no_right);
+  EXPECT_FALSE(fs::exists(dir / "r2.docx"));
+  auto r =
+      alice.protect(out, out, Protection::with_policy(policy_for("carol@fabrikam.com:VIEW")), true);
+  EXPECT_TRUE(r.reprotected);
+  auto got = carol.open(out).read_all();
+  EXPECT_EQ(crypto::Bytes(got.begin(), got.end()), inputs["docx"]);
+  EXPECT_EQ(code([&] { bob.open(out); }), Errc::no_right);
+}
+
+// Any single-byte change anywhere in a protected file is caught; nothing is returned.
+TEST_F(ProtectTest, EverySingleByteFlipIsDetected) {
+  Client alice = client("alice@contoso.com");
+  std::mt19937_64 rng(20261123);
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(kExts[i]);
+    fs::path out = dir / (std::string("t.") + (i == 2 ? "ptxt" : kExts[i]));
+    alice.protect(dir / (std::string("in.") + kExts[i]), out, Protection::encrypt_only());
+    const crypto::Bytes good = slurp(out);
+    fs::path bad = dir / (std::string("bad.") + (i == 2 ? "ptxt" : kExts[i]));
+    std::vector<std::size_t> positions;
+    for (std::size_t p = 0; p < std::min<std::size_t>(good.size(), 600); ++p)
+      positions.push_back(p);  // every byte of the header / license region
+    for (int k = 0; k < 300; ++k) positions.push_back(rng() % good.size());
+    positions.push_back(good.size() - 1);
+    int undetected = 0;
+    for (std::size_t p : positions) {
+      crypto::Bytes b = good;
+      b[p] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
+      spit(bad, b);
+      auto c = code([&] { alice.open(bad).read_all(); });
+      if (!c) {
+        ++undetected;
+        ADD_FAILURE() << "flip at " << p << " of " << good.size() << " was not detected";
+      } else {
+        EXPECT_TRUE(*c == Errc::integrity || *c == Errc::bad_format || *c == Errc::unsupported)
+            << "flip at " << p << ": " << to_string(*c);
+      }
+      if (undetected > 3) break;
+    }
+    // Truncation anywhere: a format or integrity error.
+    for (std::size_t len : {std::size_t{0}, std::size_t{7}, good.size() / 2, good.size() - 1}) {
+      spit(bad, ByteView(good.data(), len));
+      auto c = code([&] { alice.open(bad).read_all(); });
+      ASSERT_TRUE(c) << "truncated to " << len;
+      EXPECT_TRUE(*c == Errc::integrity || *c == Errc::bad_format) << to_string(*c);
+    }
+  }
+}
+
+TEST_F(ProtectTest, BulkProtectsATreeAndReportsPerFile) {
+  Client alice = client("alice@contoso.com");
+  fs::path tree = dir / "tree", out = dir / "out";
+  fs::create_directories(tree / "sub" / "deeper");
+  fs::copy_file(dir / "in.docx", tree / "report.docx");
+  fs::copy_file(dir / "in.pdf", tree / "sub" / "scan.pdf");
+  fs::copy_file(dir / "in.txt", tree / "sub" / "deeper" / "notes.txt");
+  alice.protect(dir / "in.txt", tree / "already.ptxt", Protection::encrypt_only());
+  spit(tree / "sub" / "locked.docx", crypto::as_bytes("\xD0\xCF\x11\xE0 not really"));
+  std::size_t calls = 0;
+  BulkOptions bo;
+  bo.threads = 2;
+  bo.on_file = [&](const fs::path&, const std::string&, std::size_t, std::size_t total) {
+    ++calls;
+    EXPECT_EQ(total, 5u);
+  };
+  BulkResult r = alice.protect_tree(tree, out, Protection::encrypt_only(), bo);
+  EXPECT_EQ(calls, 5u);
+  EXPECT_EQ(r.protected_files, 4u);  // the broken compound file is protected as bytes (PFile)
+  EXPECT_EQ(r.skipped, 1u);
+  EXPECT_TRUE(r.failures.empty());
+  EXPECT_TRUE(fs::exists(out / "report.docx"));
+  EXPECT_TRUE(fs::exists(out / "sub" / "scan.pdf"));
+  EXPECT_TRUE(fs::exists(out / "sub" / "deeper" / "notes.ptxt"));
+  EXPECT_TRUE(fs::exists(out / "sub" / "locked.docx.pfile"));
+  auto got = alice.open(out / "sub" / "deeper" / "notes.ptxt").read_all();
+  EXPECT_EQ(crypto::Bytes(got.begin(), got.end()), inputs["txt"]);
+  EXPECT_EQ(code([&] { alice.protect_tree(tree, tree / "x", Protection::encrypt_only()); }),
+            Errc::invalid_argument);
+}
+
+TEST(PFileNames, FollowTheNamingTable) {
+  using formats::pfile::original_name;
+  using formats::pfile::protected_name;
+  EXPECT_EQ(protected_name("a.txt"), "a.ptxt");
+  EXPECT_EQ(protected_name("A.JPG"), "A.PJPG");
+  EXPECT_EQ(protected_name("scan.pdf"), "scan.ppdf");
+  EXPECT_EQ(protected_name("x.tiff"), "x.ptiff");
+  EXPECT_EQ(protected_name("data.zip"), "data.zip.pfile");
+  EXPECT_EQ(protected_name("README"), "README.pfile");
+  EXPECT_EQ(original_name("a.ptxt", ".txt"), "a.txt");
+  EXPECT_EQ(original_name("data.zip.pfile", ".zip"), "data.zip");
+  EXPECT_EQ(original_name("renamed.pfile", ".csv"), "renamed.csv");
+  EXPECT_EQ(original_name("dir/a.ppng", ".png"), "a.png");
+}
+
+}  // namespace
+}  // namespace openrms::protect
