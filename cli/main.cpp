@@ -10,6 +10,7 @@
 #include "openrms/crypto/secure.hpp"
 #include "openrms/error.hpp"
 #include "pdf_cmd.hpp"
+#include "protect_cmd.hpp"
 
 int main(int argc, char** argv) {
   openrms::crypto::disable_core_dumps();  // secrets must not reach a core file
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   openrms::cli::add_office_command(app);
   openrms::cli::add_pdf_command(app);
   openrms::cli::add_licensing_commands(app);
+  openrms::cli::add_protect_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

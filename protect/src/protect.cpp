@@ -166,7 +166,55 @@ struct Loaded {
   Inspection info;
 };
 
+Loaded load_file(const fs::path& in, LicenseSource& source, const crypto::Backend& be) {
+  Loaded l;
+  l.src = std::make_unique<formats::FileSource>(in);
+  l.container = detect(*l.src);
+  std::string license;
+  switch (l.container) {
+    case Container::none:
+      fail(Errc::bad_format, in.string() +
+                                 " is not a protected file (PFile, Office IRM or "
+                                 "rights-managed PDF)");
+    case Container::pfile: {
+      auto h = formats::pfile::read_header(*l.src);
+      license = std::move(h.license);
+      l.info.original_extension = h.extension;
+      l.info.size = h.original_size;
+      break;
+    }
+    case Container::office_irm: {
+      auto i = formats::office::irm::read_info(*l.src);
+      license = std::move(i.license);
+      l.info.size = i.size;
+      break;
+    }
+    case Container::pdf: {
+      auto i = formats::pdf::rights::read_info(*l.src);
+      license = std::move(i.license);
+      break;
+    }
+  }
+  l.pl = licensing::parse_publishing_license(license, source.anchors(), be);
+  Inspection& x = l.info;
+  x.container = l.container;
+  x.content_id = l.pl.content_id;
+  x.issuer = l.pl.issuer;
+  x.owner = l.pl.owner;
+  x.template_id = l.pl.template_id;
+  x.template_name = l.pl.template_name;
+  x.license_url = l.pl.license_url;
+  x.license_hash = l.pl.hash;
+  x.issued_at = l.pl.issued_at;
+  x.published_offline = l.pl.clc.has_value();
+  return l;
+}
+
 }  // namespace
+
+Inspection inspect_file(const fs::path& in, LicenseSource& source, const crypto::Backend& be) {
+  return load_file(in, source, be).info;
+}
 
 struct Client::Impl {
   LicenseSource& source;
@@ -196,49 +244,7 @@ struct Client::Impl {
     return s;
   }
 
-  Loaded load(const fs::path& in) const {
-    Loaded l;
-    l.src = std::make_unique<formats::FileSource>(in);
-    l.container = detect(*l.src);
-    std::string license;
-    switch (l.container) {
-      case Container::none:
-        fail(Errc::bad_format, in.string() +
-                                   " is not a protected file (PFile, Office IRM or "
-                                   "rights-managed PDF)");
-      case Container::pfile: {
-        auto h = formats::pfile::read_header(*l.src);
-        license = std::move(h.license);
-        l.info.original_extension = h.extension;
-        l.info.size = h.original_size;
-        break;
-      }
-      case Container::office_irm: {
-        auto i = formats::office::irm::read_info(*l.src);
-        license = std::move(i.license);
-        l.info.size = i.size;
-        break;
-      }
-      case Container::pdf: {
-        auto i = formats::pdf::rights::read_info(*l.src);
-        license = std::move(i.license);
-        break;
-      }
-    }
-    l.pl = licensing::parse_publishing_license(license, source.anchors(), be);
-    Inspection& x = l.info;
-    x.container = l.container;
-    x.content_id = l.pl.content_id;
-    x.issuer = l.pl.issuer;
-    x.owner = l.pl.owner;
-    x.template_id = l.pl.template_id;
-    x.template_name = l.pl.template_name;
-    x.license_url = l.pl.license_url;
-    x.license_hash = l.pl.hash;
-    x.issued_at = l.pl.issued_at;
-    x.published_offline = l.pl.clc.has_value();
-    return l;
-  }
+  Loaded load(const fs::path& in) const { return load_file(in, source, be); }
 
   // Where the rights come from: owner license (issuer, offline), cached use license, or a new
   // one from the source.

@@ -242,9 +242,9 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
   std::string text, scratch, carry;  // reused: no fresh (page-faulting) buffers per stream
   for (std::uint32_t num : nums) {
     const XrefEntry& xe = doc.xref().at(num);
-    max_num = std::max(max_num, num);
     if (xe.type == 2) {
       written[num] = xe;
+      max_num = std::max(max_num, num);
       continue;
     }
     if (encrypt_ref && encrypt_ref->num == num) continue;
@@ -261,6 +261,7 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
     e.gen = io.ref.gen;
     e.offset = out.offset();
     written[num] = e;
+    max_num = std::max(max_num, num);  // dropped objects (old /Encrypt, xref streams) don't count
 
     text.clear();
     text += std::to_string(num);

@@ -192,6 +192,12 @@ class Client {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Describes a protected file without a user (anyone may read what the license says in the
+/// clear: content id, issuer, owner, template). The license's signature is verified against the
+/// source's anchors (integrity if forged); bad_format if `in` is not a protected file.
+Inspection inspect_file(const std::filesystem::path& in, LicenseSource& source,
+                        const crypto::Backend& be = crypto::default_backend());
+
 /// The output name protect() uses for `in` and the container it will pick.
 std::filesystem::path default_output_name(const std::filesystem::path& in, Container c);
 /// The container protect() picks for this (unprotected) input.

@@ -1,0 +1,373 @@
+#include "protect_cmd.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "cli_common.hpp"
+#include "openrms/error.hpp"
+#include "openrms/protect/protect.hpp"
+#include "progress.hpp"
+#include "server_access.hpp"
+
+namespace openrms::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+using namespace protect;
+
+struct UserArgs : StoreArgs {
+  std::string as, dir = ".", cache;
+  bool no_cache = false, progress = false;
+};
+
+void add_user_options(CLI::App* c, UserArgs& a, bool required = true) {
+  add_store_options(c, a);
+  auto* o = c->add_option("--as", a.as,
+                          "Act as this user (their e-mail); their RAC and key are read from "
+                          "--dir as EMAIL.rac.xml and EMAIL.key.pem ('openrms user enroll')");
+  if (required) o->required();
+  c->add_option("--dir", a.dir, "Where the user's RAC and key are (default: current directory)");
+  c->add_option("--license-cache", a.cache,
+                "Use-license cache folder (default: --dir/EMAIL.licenses)");
+  c->add_flag("--no-cache", a.no_cache, "Do not cache use licenses (always ask the server)");
+  c->add_flag("--progress", a.progress, "Show progress (default: when stderr is a terminal)");
+}
+
+struct Session {
+  Opened opened;
+  std::unique_ptr<LocalLicenseSource> source;
+  std::unique_ptr<DirectoryUseLicenseCache> cache;
+  std::unique_ptr<ProgressLine> progress;
+  std::unique_ptr<Client> client;
+};
+
+std::unique_ptr<Session> session(UserArgs& a, const std::string& label) {
+  auto s = std::make_unique<Session>();
+  s->opened = open_server(a);
+  s->source = std::make_unique<LocalLicenseSource>(*s->opened.server);
+  if (a.as.empty()) return s;
+  fs::path rac = fs::path(a.dir) / (a.as + ".rac.xml");
+  fs::path key = fs::path(a.dir) / (a.as + ".key.pem");
+  if (!fs::exists(rac) || !fs::exists(key))
+    fail(Errc::not_found, "no RAC/key for " + a.as + " in " + a.dir +
+                              " (enrol with 'openrms user enroll " + a.as + "')");
+  std::string pem = read_text_file(key.string());
+  User u{{a.as},
+         read_text_file(rac.string()),
+         crypto::default_backend().load_private_key(crypto::as_bytes(pem))};
+  crypto::secure_wipe(pem.data(), pem.size());
+  ClientOptions o;
+  if (!a.no_cache) {
+    fs::path dir = a.cache.empty() ? fs::path(a.dir) / (a.as + ".licenses") : fs::path(a.cache);
+    s->cache = std::make_unique<DirectoryUseLicenseCache>(dir);
+    o.cache = s->cache.get();
+  }
+  s->progress =
+      std::make_unique<ProgressLine>(label, a.progress || ProgressLine::stderr_is_terminal());
+  ProgressLine* pl = s->progress.get();
+  o.progress = [pl](std::uint64_t d, std::uint64_t t) { (*pl)(d, t); };
+  s->client = std::make_unique<Client>(*s->source, std::move(u), std::move(o));
+  return s;
+}
+
+json inspection_json(const Inspection& x) {
+  json j;
+  j["container"] = std::string(to_string(x.container));
+  j["content_id"] = x.content_id;
+  j["issuer"] = x.issuer;
+  j["owner"] = x.owner;
+  if (!x.template_id.empty()) {
+    j["template_id"] = x.template_id;
+    j["template_name"] = x.template_name;
+  } else {
+    j["policy"] = "ad-hoc (sealed to the server)";
+  }
+  j["issued_at"] = licensing::format_time(x.issued_at);
+  j["published"] = x.published_offline ? "offline (CLC)" : "by the server";
+  j["license_url"] = x.license_url;
+  if (!x.original_extension.empty()) j["original_extension"] = x.original_extension;
+  if (x.size) j["size"] = *x.size;
+  if (x.policy) {
+    json g = json::array();
+    for (const auto& gr : x.policy->grants)
+      g.push_back(gr.who.to_string() + ": " + licensing::to_string(gr.rights));
+    j["grants"] = g;
+    j["content_expiry"] = licensing::to_string(x.policy->expiry);
+    j["offline_access"] = licensing::to_string(x.policy->offline);
+  }
+  return j;
+}
+
+void print(const json& j, bool as_json) {
+  if (as_json)
+    std::cout << j.dump(2) << "\n";
+  else
+    print_table(j, 20);
+}
+
+struct ProtectArgs : UserArgs {
+  std::string in, out, template_id, expiry, offline, owner;
+  std::vector<std::string> grants, dnf;
+  bool encrypt_only = false, reprotect = false;
+  unsigned threads = 0;
+};
+
+Protection protection_of(const ProtectArgs& a) {
+  int kinds = !a.template_id.empty() + !a.grants.empty() + !a.dnf.empty() + a.encrypt_only;
+  if (kinds != 1)
+    fail(Errc::invalid_argument,
+         "say how to protect with exactly one of --template, --grant, --do-not-forward or "
+         "--encrypt-only");
+  Protection p;
+  if (!a.template_id.empty()) p = Protection::with_template(a.template_id);
+  if (!a.dnf.empty()) p = Protection::do_not_forward(a.dnf);
+  if (a.encrypt_only) p = Protection::encrypt_only();
+  if (!a.grants.empty()) {
+    licensing::Policy pol;
+    for (const auto& g : a.grants) pol.grants.push_back(licensing::parse_grant(g));
+    if (!a.expiry.empty()) pol.expiry = licensing::parse_expiry(a.expiry);
+    if (!a.offline.empty()) pol.offline = licensing::parse_offline(a.offline);
+    for (const auto& w : licensing::lint(pol, licensing::system_clock().now()))
+      std::cerr << "warning: " << w << "\n";
+    p = Protection::with_policy(std::move(pol));
+  } else if (!a.expiry.empty() || !a.offline.empty()) {
+    fail(Errc::invalid_argument,
+         "--expiry and --offline go with --grant (templates carry their own)");
+  }
+  p.owner = a.owner;
+  return p;
+}
+
+void add_protect(CLI::App& app) {
+  auto a = std::make_shared<ProtectArgs>();
+  auto* c = app.add_subcommand(
+      "protect",
+      "Protect a file (or a folder tree) with rights: Office documents get Office IRM protection, "
+      "PDFs the rights-managed PDF wrapper, anything else a PFile (a.txt -> a.ptxt)");
+  c->add_option("input", a->in, "File or folder to protect")->required()->check(CLI::ExistingPath);
+  c->add_option("-o,--output", a->out,
+                "Output file (default: the PFile name next to the input; required for Office/PDF "
+                "files and folders, which keep their names)");
+  c->add_option("-t,--template", a->template_id, "Protect with this template id");
+  c->add_option("-g,--grant", a->grants,
+                "Grant rights: 'bob@contoso.com:VIEW,PRINT', '@contoso.com:Viewer', "
+                "'group:sales@contoso.com:Editor', 'everyone:VIEW' (repeatable)");
+  c->add_option("--expiry", a->expiry,
+                "With --grant: content expiry, a date (2027-01-31) or N days");
+  c->add_option("--offline", a->offline, "With --grant: offline access: always, never or N days");
+  c->add_option("--do-not-forward", a->dnf,
+                "Do Not Forward to these recipients (repeatable; you are added)");
+  c->add_flag("--encrypt-only", a->encrypt_only,
+              "Encrypt-Only: every authenticated recipient may open, nobody may remove protection");
+  c->add_option("--owner", a->owner, "Owner of the content (default: you, the issuer)");
+  c->add_flag("--reprotect", a->reprotect,
+              "Change the protection of an already-protected file (needs Change Rights)");
+  c->add_option("--threads", a->threads, "Folders: files in parallel (default: every core)");
+  c->add_flag("--json", a->json, "Print JSON");
+  add_user_options(c, *a);
+  c->footer(
+      "Examples:\n"
+      "  openrms protect report.docx -o report-protected.docx --as alice@contoso.com "
+      "--template 6f1c…\n"
+      "  openrms protect notes.txt --as alice@contoso.com -g bob@contoso.com:Viewer --expiry 30\n"
+      "  openrms protect ./share -o ./share-protected --as admin@contoso.com --encrypt-only");
+  c->callback([a] {
+    Protection p = protection_of(*a);
+    auto s = session(*a, "protect");
+    if (fs::is_directory(a->in)) {
+      if (a->out.empty())
+        fail(Errc::invalid_argument, "protecting a folder needs -o OUTPUT-FOLDER");
+      BulkOptions bo;
+      bo.threads = a->threads;
+      bo.on_file = [](const fs::path& f, const std::string& err, std::size_t done,
+                      std::size_t total) {
+        std::cerr << "[" << done << "/" << total << "] " << f.string()
+                  << (err.empty() ? "" : ": FAILED: " + err) << "\n";
+      };
+      BulkResult r = s->client->protect_tree(a->in, a->out, p, bo);
+      json j;
+      j["protected"] = r.protected_files;
+      j["skipped"] = r.skipped;  // already protected
+      j["failed"] = r.failures.size();
+      j["bytes"] = r.bytes_in;
+      print(j, a->json);
+      if (!r.failures.empty())
+        fail(Errc::io, std::to_string(r.failures.size()) + " file(s) failed");
+      return;
+    }
+    ProtectResult r = s->client->protect(a->in, a->out, p, a->reprotect);
+    json j;
+    j["output"] = r.output.string();
+    j["container"] = std::string(to_string(r.container));
+    j["content_id"] = r.content_id;
+    j["protection"] = p.describe();
+    j["bytes_in"] = r.bytes_in;
+    j["bytes_out"] = r.bytes_out;
+    if (r.reprotected) j["reprotected"] = true;
+    print(j, a->json);
+  });
+}
+
+json decision_json(const Document& d) {
+  const auto& x = d.decision();
+  json j;
+  j["user"] = x.user;
+  j["role"] = std::string(licensing::to_string(x.role));
+  j["rights"] = licensing::to_string(x.rights);
+  j["content_expiry"] = x.content_expiry ? licensing::format_time(*x.content_expiry) : "never";
+  j["license_valid_until"] = x.valid_until ? licensing::format_time(*x.valid_until) : "no limit";
+  j["license_from"] = d.from_cache()                      ? "cache (offline)"
+                      : x.role == licensing::Role::issuer ? "owner license (offline)"
+                                                          : "license server";
+  return j;
+}
+
+void add_open(CLI::App& app) {
+  struct OpenArgs : UserArgs {
+    std::string in, right;
+    bool print = false;
+  };
+  auto a = std::make_shared<OpenArgs>();
+  auto* c = app.add_subcommand(
+      "open",
+      "Open a protected file as a user: show the rights you have; --print shows the content");
+  c->add_option("input", a->in, "Protected file")->required()->check(CLI::ExistingFile);
+  c->add_flag("--print", a->print, "Write the decrypted content to standard output (needs VIEW)");
+  c->add_option("--can", a->right,
+                "Exit 0 if you have this right (VIEW, PRINT, EXTRACT…), else fail with no_right");
+  c->add_flag("--json", a->json, "Print JSON");
+  add_user_options(c, *a);
+  c->callback([a] {
+    auto s = session(*a, "open");
+    Document d = s->client->open(a->in);
+    if (!a->right.empty()) {
+      auto r = licensing::parse_right(a->right);
+      if (!r) fail(Errc::invalid_argument, "unknown right '" + a->right + "'");
+      if (!d.can(*r))
+        fail(Errc::no_right, a->as + " does not have " + std::string(licensing::to_string(*r)));
+    }
+    if (a->print) {
+      struct Out final : formats::ByteSink {
+        void write(crypto::ByteView b) override {
+          std::cout.write(reinterpret_cast<const char*>(b.data()),
+                          static_cast<std::streamsize>(b.size()));
+        }
+      } out;
+      d.read(out);
+      std::cout.flush();
+      return;
+    }
+    json j = decision_json(d);
+    j["content_id"] = d.info().content_id;
+    j["issuer"] = d.info().issuer;
+    print(j, a->json);
+  });
+}
+
+void add_unprotect(CLI::App& app) {
+  struct Args : UserArgs {
+    std::string in, out;
+  };
+  auto a = std::make_shared<Args>();
+  auto* c = app.add_subcommand(
+      "unprotect", "Remove protection (writes the original file; needs EXPORT or Full Control)");
+  c->add_option("input", a->in, "Protected file")->required()->check(CLI::ExistingFile);
+  c->add_option("-o,--output", a->out,
+                "Output (default: the original name, or NAME-unprotected.EXT next to the input)");
+  add_user_options(c, *a);
+  c->callback([a] {
+    auto s = session(*a, "unprotect");
+    fs::path out = s->client->unprotect(a->in, a->out);
+    std::cout << "unprotected: " << out.string() << "\n";
+  });
+}
+
+void add_inspect(CLI::App& app) {
+  struct Args : UserArgs {
+    std::string in;
+    bool policy = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* c = app.add_subcommand(
+      "inspect",
+      "Describe a protected file: issuer, owner, template, content id (no rights needed)");
+  c->add_option("input", a->in, "Protected file")->required()->check(CLI::ExistingFile);
+  c->add_flag("--policy", a->policy,
+              "Also show the full policy (needs --as and the VIEWRIGHTSDATA right, or issuer)");
+  c->add_flag("--json", a->json, "Print JSON");
+  add_user_options(c, *a, false);
+  c->callback([a] {
+    if (a->policy && a->as.empty()) fail(Errc::invalid_argument, "--policy needs --as EMAIL");
+    auto s = session(*a, "inspect");
+    Inspection x =
+        s->client ? s->client->inspect(a->in, a->policy) : inspect_file(a->in, *s->source);
+    print(inspection_json(x), a->json);
+  });
+}
+
+std::string content_id_of(Session& s, const std::string& arg) {
+  if (fs::is_regular_file(arg)) return inspect_file(arg, *s.source).content_id;
+  return arg;
+}
+
+void add_revoke_track(CLI::App& app) {
+  struct Args : UserArgs {
+    std::string target;
+  };
+  auto a = std::make_shared<Args>();
+  auto* c = app.add_subcommand(
+      "revoke", "Revoke protected content (issuer only): nobody else gets a new use license");
+  c->add_option("target", a->target, "Protected file or content id")->required();
+  add_user_options(c, *a);
+  c->callback([a] {
+    auto s = session(*a, "revoke");
+    std::string id = content_id_of(*s, a->target);
+    s->client->revoke(id);
+    std::cout << "revoked " << id
+              << " (use licenses already issued stay valid until their valid-until time)\n";
+  });
+
+  auto t = std::make_shared<Args>();
+  c = app.add_subcommand("track", "Show who acquired licenses for protected content (issuer only)");
+  c->add_option("target", t->target, "Protected file or content id")->required();
+  c->add_flag("--json", t->json, "Print JSON");
+  add_user_options(c, *t);
+  c->callback([t] {
+    auto s = session(*t, "track");
+    auto log = s->client->track(content_id_of(*s, t->target));
+    json arr = json::array();
+    for (const auto& e : log) {
+      json j;
+      j["time"] = licensing::format_time(e.time);
+      j["user"] = e.user;
+      j["rights"] = e.rights;
+      j["outcome"] = e.outcome;
+      arr.push_back(j);
+    }
+    if (t->json) {
+      std::cout << arr.dump(2) << "\n";
+      return;
+    }
+    if (arr.empty()) std::cout << "no license requests yet\n";
+    for (const auto& j : arr)
+      std::cout << j["time"].get<std::string>() << "  " << j["user"].get<std::string>() << "  "
+                << j["outcome"].get<std::string>() << "  " << j["rights"].get<std::string>()
+                << "\n";
+  });
+}
+
+}  // namespace
+
+void add_protect_commands(CLI::App& app) {
+  add_protect(app);
+  add_open(app);
+  add_unprotect(app);
+  add_inspect(app);
+  add_revoke_track(app);
+}
+
+}  // namespace openrms::cli

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Rights-protected files from the command line, checked with independent tools where they exist:
+# the PDF wrapper with qpdf --check, poppler (pdftotext, pdftoppm) and MuPDF; the Office IRM
+# compound file with Python's olefile (the reader msoffcrypto-tool uses); the PFile layout with
+# Python struct. Usage: protect_cli_test.sh OPENRMS_BINARY SHARED_DIR WORK_DIR
+set -uo pipefail
+bin=$(readlink -f "$1")
+shared=$(readlink -f "$2")
+work=$3
+here=$(cd "$(dirname "$0")" && pwd)
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 2
+export OPENRMS_STORE="$work/srv/store.db"
+PY=/usr/bin/python3
+failures=0
+check() {
+  local name=$1
+  shift
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
+}
+run() { "$bin" "$@" >out.txt 2>err.txt; echo $? >rc.txt; }
+rc() { [ "$(cat rc.txt)" = "$1" ]; }
+has() { grep -q -- "$1" "${2:-out.txt}"; }
+
+"$bin" server init >/dev/null || exit 2
+for u in alice@contoso.com bob@contoso.com carol@fabrikam.com; do "$bin" user enroll "$u" >/dev/null || exit 2; done
+head -c 20000 /dev/urandom >data.bin
+printf 'meeting notes: the launch is on Friday\n' >notes.txt
+cp "$shared/corpus/office/expected/msoffcrypto__example.docx" report.docx || exit 2
+$PY "$here/../formats/pdf/make_pdf.py" text plain.pdf 3 || exit 2
+
+# --- PFile ---
+run protect notes.txt --as alice@contoso.com -g bob@contoso.com:VIEW,PRINT
+check "protect txt" rc 0
+check "PFile name" [ -s notes.ptxt ]
+check "PFile magic and version 3 (struct)" $PY -c '
+import struct,sys
+d=open("notes.ptxt","rb").read()
+assert d[:6]==b".pfile", d[:6]
+major,minor,r=struct.unpack_from("<III",d,6)
+assert (major,minor)==(3,0)
+h=18+r
+size,eo,el,po,pl,co,orig,mo,ml=struct.unpack_from("<IIIIIIQII",d,h)
+assert size==40 and d[eo:eo+el]==b".txt" and orig==39
+assert d[po:po+3]==b"\xef\xbb\xbf" and b"PublishingLicense" in d[po:po+pl]
+assert (len(d)-co)==48, len(d)-co
+assert d[mo:mo+21]==b"openrms-integrity-v1:"
+'
+check "plaintext not in PFile" bash -c '! grep -q launch notes.ptxt'
+run open notes.ptxt --as bob@contoso.com --print
+check "bob reads" cmp -s out.txt notes.txt
+run open notes.ptxt --as bob@contoso.com --can EXTRACT
+check "bob cannot EXTRACT: no_right" has "no_right" err.txt
+run open notes.ptxt --as carol@fabrikam.com
+check "carol refused" rc 1
+check "carol: no_right" has "openrms: no_right" err.txt
+run unprotect notes.ptxt --as bob@contoso.com -o leaked.txt
+check "bob cannot unprotect" rc 1
+check "nothing written" [ ! -e leaked.txt ]
+mv notes.txt notes.orig
+run unprotect notes.ptxt --as alice@contoso.com
+check "issuer unprotects to the original name" cmp -s notes.txt notes.orig
+run protect data.bin --as alice@contoso.com --encrypt-only
+check "other extensions: NAME.EXT.pfile" [ -s data.bin.pfile ]
+run protect notes.ptxt --as alice@contoso.com --encrypt-only
+check "already protected is refused" has "already protected" err.txt
+
+# --- PDF wrapper ---
+run protect plain.pdf -o prot.pdf --as alice@contoso.com --do-not-forward bob@contoso.com
+check "protect pdf" rc 0
+check "qpdf --check accepts the wrapper" qpdf --check prot.pdf
+check "pdftotext shows the cover page" bash -c 'pdftotext prot.pdf - | grep -q "protected with openrms"'
+check "pdftoppm renders the cover page" bash -c 'pdftoppm -r 20 -png prot.pdf cover && [ -s cover-1.png ]'
+check "mutool sees one page" bash -c 'mutool info prot.pdf 2>/dev/null | grep -q "Pages: 1"'
+check "payload text is not visible" bash -c '! pdftotext prot.pdf - | grep -qi "lorem\|page 2"'
+run open prot.pdf --as bob@contoso.com --json
+check "bob's Do Not Forward rights" bash -c 'grep -q "VIEW" out.txt && ! grep -q "FORWARD" out.txt'
+run unprotect prot.pdf --as alice@contoso.com -o back.pdf
+check "unprotected PDF passes qpdf --check" qpdf --check back.pdf
+check "same text as the original" bash -c 'diff <(pdftotext plain.pdf -) <(pdftotext back.pdf -)'
+
+# --- Office IRM ---
+run protect report.docx -o prot.docx --as alice@contoso.com -g '@contoso.com:Viewer'
+check "protect docx" rc 0
+check "IRM layout (olefile)" $PY -c '
+import olefile,struct
+o=olefile.OleFileIO("prot.docx")
+names={"/".join(e) for e in o.listdir()}
+for n in ["\x06DataSpaces/Version","\x06DataSpaces/DataSpaceMap","\x06DataSpaces/DataSpaceInfo/DRMEncryptedDataSpace",
+          "\x06DataSpaces/TransformInfo/DRMEncryptedTransform/\x06Primary","EncryptedPackage","OpenRMS.Integrity"]:
+    assert n in names, n
+p=o.openstream("\x06DataSpaces/TransformInfo/DRMEncryptedTransform/\x06Primary").read()
+n=struct.unpack_from("<I",p,172)[0]
+lic=p[176:176+n]
+assert lic.startswith(b"<?xml") and b"<PublishingLicense" in lic[:200], p[176:260]
+m=o.openstream("\x06DataSpaces/DataSpaceMap").read().decode("utf-16le","ignore")
+assert "DRMEncryptedDataSpace" in m and "EncryptedPackage" in m
+e=o.openstream("EncryptedPackage").read()
+assert struct.unpack_from("<Q",e,0)[0]==len(open("report.docx","rb").read())
+'
+run inspect prot.docx --json
+check "inspect without rights" has '"container": "office-irm"'
+run open prot.docx --as bob@contoso.com
+check "domain grant: bob opens" has "VIEWRIGHTSDATA"
+run inspect prot.docx --as bob@contoso.com --policy
+check "Viewer may read the policy" has "@contoso.com"
+run open prot.docx --as carol@fabrikam.com
+check "other domain refused" rc 1
+run unprotect prot.docx --as alice@contoso.com -o back.docx
+check "docx round trip" cmp -s back.docx report.docx
+
+# --- tamper: a flipped byte is an integrity error, and no output appears ---
+cp notes.ptxt bad.ptxt
+printf '\x01' | dd of=bad.ptxt bs=1 seek=$(( $(stat -c %s bad.ptxt) - 20 )) conv=notrunc 2>/dev/null
+run unprotect bad.ptxt --as alice@contoso.com -o bad.txt
+check "tampered PFile: integrity" has "openrms: integrity" err.txt
+check "tampered PFile: no output" [ ! -e bad.txt ]
+
+# --- revoke and track ---
+run revoke prot.docx --as bob@contoso.com
+check "only the issuer revokes" has "no_right" err.txt
+run revoke prot.docx --as alice@contoso.com
+check "issuer revokes" rc 0
+run open prot.docx --as bob@contoso.com --no-cache
+check "revoked for bob" has "openrms: revoked" err.txt
+run open prot.docx --as alice@contoso.com
+check "issuer still opens" rc 0
+run track prot.docx --as alice@contoso.com
+check "track shows grants and refusals" bash -c 'grep -q "bob@contoso.com.*granted" out.txt && grep -q "refused: revoked" out.txt && grep -q "carol@fabrikam.com.*refused" out.txt'
+
+# --- bulk ---
+mkdir -p tree/sub && cp report.docx tree/ && cp plain.pdf tree/sub/ && cp data.bin tree/sub/ && cp notes.ptxt tree/
+run protect tree -o tree-out --as alice@contoso.com --encrypt-only
+check "bulk summary" bash -c 'grep -q "protected *3" out.txt && grep -q "skipped *1" out.txt'
+check "bulk outputs" bash -c '[ -s tree-out/report.docx ] && [ -s tree-out/sub/plain.pdf ] && [ -s tree-out/sub/data.bin.pfile ]'
+
+echo "$failures failure(s)"
+[ "$failures" = 0 ]
