@@ -334,6 +334,29 @@ TEST_F(ProtectTest, EverySingleByteFlipIsDetected) {
   }
 }
 
+// Verify-first: an altered file delivers no plaintext at all, even to a streaming sink.
+TEST_F(ProtectTest, AlteredContentNeverReachesAStreamingSink) {
+  Client alice = client("alice@contoso.com");
+  for (const char* ext : kExts) {
+    SCOPED_TRACE(ext);
+    fs::path out = dir / (std::string("s.") + (std::string(ext) == "txt" ? "ptxt" : ext));
+    alice.protect(dir / (std::string("in.") + ext), out, Protection::encrypt_only());
+    crypto::Bytes b = slurp(out);
+    b[b.size() / 2] ^= 0x10;  // inside the encrypted content
+    spit(out, b);
+    std::optional<Document> d;
+    auto oc = code([&] { d.emplace(alice.open(out)); });  // may already fail (PDF structure)
+    if (oc) {
+      EXPECT_TRUE(*oc == Errc::bad_format || *oc == Errc::integrity) << to_string(*oc);
+      continue;
+    }
+    crypto::Bytes got;
+    formats::MemorySink sink(got);
+    EXPECT_EQ(code([&] { d->read(sink); }), Errc::integrity);
+    EXPECT_TRUE(got.empty()) << got.size() << " bytes leaked";
+  }
+}
+
 TEST_F(ProtectTest, BulkProtectsATreeAndReportsPerFile) {
   Client alice = client("alice@contoso.com");
   fs::path tree = dir / "tree", out = dir / "out";

@@ -247,9 +247,17 @@ ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
   const Header& h = res.header;
   if (!h.has_mac && opt.require_integrity) altered();
   crypto::SegmentCipher cipher = crypto::SegmentCipher::cbc4k(content_key, opt.segments);
-  crypto::SecureBytes mkey = detail::integrity_key(be, content_key, "pfile");
-  detail::HoleMac mac(be, mkey, h.has_mac ? h.mac_offset : ~0ull - detail::kMacSize);
-  if (h.has_mac) detail::mac_range(mac, src, 0, h.content_offset);
+  // Verify first (one pass over the file), then decrypt: no plaintext of an altered file ever
+  // reaches the sink.
+  if (h.has_mac) {
+    crypto::SecureBytes mkey = detail::integrity_key(be, content_key, "pfile");
+    detail::HoleMac mac(be, mkey, h.mac_offset);
+    detail::mac_range(mac, src, 0, src.size());
+    crypto::Bytes got(detail::kMacSize);
+    src.read_at(h.mac_offset, got);
+    if (!crypto::ct_equal(mac.finish(), got)) altered();
+    res.integrity_verified = true;
+  }
   crypto::SegmentStream stream(cipher, crypto::SegmentStream::Direction::decrypt, [&](ByteView p) {
     out.write(p);
     res.size += p.size();
@@ -259,17 +267,9 @@ ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
     std::size_t n =
         static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), h.content_size - at));
     src.read_at(h.content_offset + at, MutableByteView(buf.data(), n));
-    if (h.has_mac) mac.update(ByteView(buf.data(), n));
     stream.update(ByteView(buf.data(), n));
     at += n;
     if (opt.progress) opt.progress(at, h.content_size);
-  }
-  if (h.has_mac) {
-    crypto::Bytes want = mac.finish();
-    crypto::Bytes got(detail::kMacSize);
-    src.read_at(h.mac_offset, got);
-    if (!crypto::ct_equal(want, got)) altered();
-    res.integrity_verified = true;
   }
   try {
     stream.finish();

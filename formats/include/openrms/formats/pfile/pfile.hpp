@@ -88,8 +88,9 @@ struct ReadResult {
   std::uint64_t size = 0;  ///< plaintext bytes written
 };
 
-/// Decrypts the content to `out` and checks the MAC over the whole file (the error comes after
-/// the plaintext was written to `out`: discard it on failure, as AtomicFileSink does).
+/// Checks the MAC over the whole file first, then decrypts the content to `out` (nothing reaches
+/// `out` from an altered file that carries the MAC; a file without it, with
+/// require_integrity false, can still fail on its padding after partial output).
 ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
                    const ReadOptions& opt = {});
 
