@@ -38,6 +38,20 @@ void MemorySink::patch(std::uint64_t offset, ByteView data) {
 }
 
 namespace {
+void pread_all(int fd, std::uint64_t offset, MutableByteView out, const std::string& name) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n =
+        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(Errc::io, "cannot read " + name + ": " + errno_text());
+    }
+    if (n == 0) fail(Errc::io, "cannot read " + name + ": it shrank while being read");
+    done += static_cast<std::size_t>(n);
+  }
+}
+
 void pwrite_all(int fd, std::uint64_t offset, ByteView data, const std::string& name) {
   std::size_t done = 0;
   while (done < data.size()) {
@@ -78,17 +92,7 @@ FileSource::~FileSource() {
 
 void FileSource::read_at(std::uint64_t offset, MutableByteView out) const {
   check_range(size_, offset, out.size());
-  std::size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n =
-        ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail(Errc::io, "cannot read " + name_ + ": " + errno_text());
-    }
-    if (n == 0) fail(Errc::io, "cannot read " + name_ + ": file shrank while being read");
-    done += static_cast<std::size_t>(n);
-  }
+  pread_all(fd_, offset, out, name_);
 }
 
 AtomicFileSink::AtomicFileSink(std::filesystem::path target, bool durable)
@@ -178,17 +182,7 @@ void TempFile::patch(std::uint64_t offset, ByteView data) {
 
 void TempFile::read_at(std::uint64_t offset, MutableByteView out) const {
   check_range(size_, offset, out.size());
-  std::size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n =
-        ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail(Errc::io, std::string("cannot read a scratch file: ") + errno_text());
-    }
-    if (n == 0) fail(Errc::io, "cannot read a scratch file: it shrank");
-    done += static_cast<std::size_t>(n);
-  }
+  pread_all(fd_, offset, out, "a scratch file");
 }
 
 Bytes read_file(const std::filesystem::path& path, std::uint64_t max_bytes) {

@@ -509,8 +509,7 @@ BulkResult Client::protect_tree(const fs::path& in_dir, const fs::path& out_dir,
   if (!fs::is_directory(in_dir))
     fail(Errc::invalid_argument, in_dir.string() + " is not a directory");
   fs::path ci = fs::weakly_canonical(in_dir), co = fs::weakly_canonical(out_dir);
-  auto [a, b] = std::mismatch(ci.begin(), ci.end(), co.begin(), co.end());
-  if (a == ci.end())
+  if (std::mismatch(ci.begin(), ci.end(), co.begin(), co.end()).first == ci.end())
     fail(Errc::invalid_argument, "the output folder must not lie inside the input folder");
   std::vector<fs::path> files;
   for (auto it = fs::recursive_directory_iterator(in_dir); it != fs::recursive_directory_iterator();

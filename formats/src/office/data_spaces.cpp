@@ -6,7 +6,6 @@ namespace openrms::formats::office::detail {
 
 using cfb::detail::put32;
 
-namespace {
 void u32(crypto::Bytes& b, std::uint32_t v) {
   std::uint8_t t[4];
   put32(t, v);
@@ -24,7 +23,6 @@ void lp_p4(crypto::Bytes& b, std::u16string_view s) {
 void version_1_0(crypto::Bytes& b) {  // major 1, minor 0 (two uint16)
   b.insert(b.end(), {1, 0, 0, 0});
 }
-}  // namespace
 
 crypto::Bytes data_space_version() {
   crypto::Bytes b;

@@ -13,7 +13,6 @@ namespace openrms::formats::office::irm {
 
 using cfb::detail::le32;
 using cfb::detail::le64;
-using cfb::detail::put32;
 using cfb::detail::put64;
 
 namespace {
@@ -39,23 +38,11 @@ constexpr std::uint32_t kMaxLicense = 4u << 20;
        "content key does not belong to it");
 }
 
-void u32(crypto::Bytes& b, std::uint32_t v) {
-  std::uint8_t t[4];
-  put32(t, v);
-  b.insert(b.end(), t, t + 4);
-}
-void lp_p4(crypto::Bytes& b, std::u16string_view s) {
-  u32(b, static_cast<std::uint32_t>(s.size() * 2));
-  for (char16_t c : s) {
-    b.push_back(static_cast<std::uint8_t>(c & 0xFF));
-    b.push_back(static_cast<std::uint8_t>(c >> 8));
-  }
-  while (b.size() % 4) b.push_back(0);
-}
-
 // \006Primary of the DRM transform (§2.2.6 / FORMATS.md B3): TransformInfoHeader,
 // ExtensibilityHeader, then the license as a UTF-8 length-prefixed string padded to 4.
 crypto::Bytes drm_primary(std::string_view license) {
+  using detail::lp_p4;
+  using detail::u32;
   crypto::Bytes id;
   u32(id, 1);  // TransformType
   lp_p4(id, kDrmTransformId);
@@ -63,8 +50,8 @@ crypto::Bytes drm_primary(std::string_view license) {
   u32(b, static_cast<std::uint32_t>(id.size() + 4));  // TransformLength: through TransformID
   b.insert(b.end(), id.begin(), id.end());
   lp_p4(b, kDrmTransformName);
-  for (int i = 0; i < 3; ++i) b.insert(b.end(), {1, 0, 0, 0});  // versions 1.0
-  u32(b, 4);                                                    // ExtensibilityHeader
+  for (int i = 0; i < 3; ++i) detail::version_1_0(b);  // reader, updater, writer
+  u32(b, 4);                                           // ExtensibilityHeader
   u32(b, static_cast<std::uint32_t>(license.size()));
   b.insert(b.end(), license.begin(), license.end());
   while (b.size() % 4) b.push_back(0);

@@ -311,7 +311,6 @@ std::string original_name(std::string_view pname, std::string_view extension) {
   }
   for (const auto& [plain, prot] : kNames)
     if (lext == prot) return stem + std::string(extension.empty() ? plain : extension);
-  if (stem.empty()) stem = "unprotected";
   return std::string(base) + std::string(extension);
 }
 
