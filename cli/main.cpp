@@ -11,6 +11,7 @@
 #include "openrms/error.hpp"
 #include "pdf_cmd.hpp"
 #include "protect_cmd.hpp"
+#include "mail_cmd.hpp"
 
 int main(int argc, char** argv) {
   openrms::crypto::disable_core_dumps();  // secrets must not reach a core file
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   openrms::cli::add_pdf_command(app);
   openrms::cli::add_licensing_commands(app);
   openrms::cli::add_protect_commands(app);
+  openrms::cli::add_mail_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -11,6 +11,7 @@
 #include "openrms/protect/protect.hpp"
 #include "progress.hpp"
 #include "server_access.hpp"
+#include "user_session.hpp"
 
 namespace openrms::cli {
 namespace {
@@ -18,61 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 using namespace protect;
-
-struct UserArgs : StoreArgs {
-  std::string as, dir = ".", cache;
-  bool no_cache = false, progress = false;
-};
-
-void add_user_options(CLI::App* c, UserArgs& a, bool required = true) {
-  add_store_options(c, a);
-  auto* o = c->add_option("--as", a.as,
-                          "Act as this user (their e-mail); their RAC and key are read from "
-                          "--dir as EMAIL.rac.xml and EMAIL.key.pem ('openrms user enroll')");
-  if (required) o->required();
-  c->add_option("--dir", a.dir, "Where the user's RAC and key are (default: current directory)");
-  c->add_option("--license-cache", a.cache,
-                "Use-license cache folder (default: --dir/EMAIL.licenses)");
-  c->add_flag("--no-cache", a.no_cache, "Do not cache use licenses (always ask the server)");
-  c->add_flag("--progress", a.progress, "Show progress (default: when stderr is a terminal)");
-}
-
-struct Session {
-  Opened opened;
-  std::unique_ptr<LocalLicenseSource> source;
-  std::unique_ptr<DirectoryUseLicenseCache> cache;
-  std::unique_ptr<ProgressLine> progress;
-  std::unique_ptr<Client> client;
-};
-
-std::unique_ptr<Session> session(UserArgs& a, const std::string& label) {
-  auto s = std::make_unique<Session>();
-  s->opened = open_server(a);
-  s->source = std::make_unique<LocalLicenseSource>(*s->opened.server);
-  if (a.as.empty()) return s;
-  fs::path rac = fs::path(a.dir) / (a.as + ".rac.xml");
-  fs::path key = fs::path(a.dir) / (a.as + ".key.pem");
-  if (!fs::exists(rac) || !fs::exists(key))
-    fail(Errc::not_found, "no RAC/key for " + a.as + " in " + a.dir +
-                              " (enrol with 'openrms user enroll " + a.as + "')");
-  std::string pem = read_text_file(key.string());
-  User u{{a.as},
-         read_text_file(rac.string()),
-         crypto::default_backend().load_private_key(crypto::as_bytes(pem))};
-  crypto::secure_wipe(pem.data(), pem.size());
-  ClientOptions o;
-  if (!a.no_cache) {
-    fs::path dir = a.cache.empty() ? fs::path(a.dir) / (a.as + ".licenses") : fs::path(a.cache);
-    s->cache = std::make_unique<DirectoryUseLicenseCache>(dir);
-    o.cache = s->cache.get();
-  }
-  s->progress =
-      std::make_unique<ProgressLine>(label, a.progress || ProgressLine::stderr_is_terminal());
-  ProgressLine* pl = s->progress.get();
-  o.progress = [pl](std::uint64_t d, std::uint64_t t) { (*pl)(d, t); };
-  s->client = std::make_unique<Client>(*s->source, std::move(u), std::move(o));
-  return s;
-}
 
 json inspection_json(const Inspection& x) {
   json j;
@@ -100,13 +46,6 @@ json inspection_json(const Inspection& x) {
     j["offline_access"] = licensing::to_string(x.policy->offline);
   }
   return j;
-}
-
-void print(const json& j, bool as_json) {
-  if (as_json)
-    std::cout << j.dump(2) << "\n";
-  else
-    print_table(j, 20);
 }
 
 struct ProtectArgs : UserArgs {

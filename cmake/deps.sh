@@ -6,7 +6,7 @@ set -euo pipefail
 OPENRMS_BUILD_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libssl-dev openssl libbotan-2-dev zlib1g-dev libsqlite3-dev libpugixml-dev libidn-dev
-  libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev nlohmann-json3-dev libgmime-3.0-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
 # Test tools, including the independent oracles the interop tests run (msoffcrypto-tool,
 # Apache POI + a JDK to compile the tiny driver, olefile + python3-cryptography for the

@@ -195,4 +195,10 @@ Bytes read_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
   return out;
 }
 
+void write_file(const std::filesystem::path& path, ByteView data, bool durable) {
+  AtomicFileSink sink(path, durable);
+  sink.write(data);
+  sink.commit();
+}
+
 }  // namespace openrms::formats

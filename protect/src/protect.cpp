@@ -161,7 +161,7 @@ namespace {
 
 struct Loaded {
   Container container = Container::none;
-  std::unique_ptr<formats::FileSource> src;
+  std::unique_ptr<ByteSource> src;
   licensing::PublishingLicense pl;
   Inspection info;
 };
@@ -185,6 +185,9 @@ Loaded load_file(const fs::path& in, LicenseSource& source, const crypto::Backen
     }
     case Container::office_irm: {
       auto i = formats::office::irm::read_info(*l.src);
+      if (i.flavour != formats::office::irm::Flavour::ooxml)
+        fail(Errc::unsupported,
+             "IRM-protected binary Office documents (.doc/.xls/.ppt) are not supported yet");
       license = std::move(i.license);
       l.info.size = i.size;
       break;
@@ -449,31 +452,55 @@ ProtectResult Client::protect(const fs::path& in, fs::path out, const Protection
   if (!reprotect && fs::equivalent(in, out, ec))
     fail(Errc::invalid_argument, "the output would overwrite the input");
 
+  licensing::Published pub = publish(protection);
+  formats::AtomicFileSink sink(out, m.opt.durable);
+  std::string name = in.filename().string();
+  if (existing == Container::pfile)
+    name = "x" + formats::pfile::read_header(src).extension;  // only the extension matters
+  write_container(res.container, *input, sink, pub, name);
+  res.bytes_out = sink.bytes_written();
+  sink.commit();
+  res.bytes_in = input->size();
+  res.content_id = pub.content_id;
+  res.output = out;
+  return res;
+}
+
+licensing::Published Client::publish(const Protection& protection) {
+  Impl& m = *impl_;
   licensing::PublishRequest req;
   req.policy = protection.policy_for(m.rac.subject);
   req.template_id = protection.template_id;
   req.owner = protection.owner;
-  licensing::Published pub = m.source.publish(m.user.identity, req, m.user.rac_xml);
+  return m.source.publish(m.user.identity, req, m.user.rac_xml);
+}
 
-  formats::AtomicFileSink sink(out, m.opt.durable);
-  switch (res.container) {
+licensing::Decision Client::rights_for(std::string_view pl_xml, bool* from_cache) {
+  auto pl = licensing::parse_publishing_license(pl_xml, impl_->source.anchors(), impl_->be);
+  bool cached = false;
+  auto d = impl_->decide(pl, cached);
+  if (from_cache) *from_cache = cached;
+  return d;
+}
+
+void Client::write_container(Container c, const ByteSource& input, ByteSink& sink,
+                             const licensing::Published& pub, std::string_view name) {
+  Impl& m = *impl_;
+  switch (c) {
     case Container::pfile: {
       formats::pfile::WriteOptions wo;
-      std::string ext = in.extension().string();
-      if (existing == Container::pfile) ext = formats::pfile::read_header(src).extension;
-      wo.extension = ext;
+      wo.extension = fs::path(std::string(name)).extension().string();
       wo.segments = m.opt.segments;
       wo.progress = m.opt.progress;
-      formats::pfile::write(*input, sink, pub.license_xml, pub.content_key, wo);
-      break;
+      formats::pfile::write(input, sink, pub.license_xml, pub.content_key, wo);
+      return;
     }
     case Container::office_irm: {
       formats::office::irm::WriteOptions wo;
       wo.backend = &m.be;
       wo.progress = m.opt.progress;
-      formats::office::irm::write(*input, sink, pub.license_xml, irm_key(m.be, pub.content_key),
-                                  wo);
-      break;
+      formats::office::irm::write(input, sink, pub.license_xml, irm_key(m.be, pub.content_key), wo);
+      return;
     }
     case Container::pdf: {
       formats::pdf::rights::WriteOptions wo;
@@ -482,18 +509,38 @@ ProtectResult Client::protect(const fs::path& in, fs::path out, const Protection
       wo.cover_text = "Protected by " + m.rac.subject + ".";
       if (const auto* slc = m.source.anchors().current())
         wo.cover_text += "\nLicense server: " + slc->license_url;
-      formats::pdf::rights::write(*input, sink, pub.license_xml, pub.content_key, wo);
-      break;
+      formats::pdf::rights::write(input, sink, pub.license_xml, pub.content_key, wo);
+      return;
     }
     case Container::none:
-      fail(Errc::internal, "no container chosen");
+      break;
   }
-  res.bytes_out = sink.bytes_written();
-  sink.commit();
-  res.bytes_in = input->size();
-  res.content_id = pub.content_id;
-  res.output = out;
-  return res;
+  fail(Errc::internal, "no container chosen");
+}
+
+std::uint64_t Client::read_container(const ByteSource& src, const licensing::Decision& decision,
+                                     ByteSink& out) {
+  if (!decision.can(Right::view))
+    fail(Errc::no_right, "you do not have the VIEW right on this content");
+  Loaded l;
+  l.container = detect(src);
+  if (l.container == Container::none) fail(Errc::bad_format, "not a protected container");
+  struct View final : ByteSource {
+    const ByteSource& s;
+    explicit View(const ByteSource& x) : s(x) {}
+    std::uint64_t size() const noexcept override { return s.size(); }
+    void read_at(std::uint64_t o, MutableByteView b) const override { s.read_at(o, b); }
+    ByteView memory() const noexcept override { return s.memory(); }
+  };
+  l.src = std::make_unique<View>(src);
+  return impl_->decrypt(l, decision.content_key, out);
+}
+
+LicenseSource& Client::source() const noexcept {
+  return impl_->source;
+}
+const crypto::Backend& Client::backend() const noexcept {
+  return impl_->be;
 }
 
 void Client::revoke(std::string_view content_id) {

@@ -31,11 +31,11 @@ crypto::Bytes data_space_version() {
   return b;
 }
 
-crypto::Bytes data_space_map(std::u16string_view data_space) {
+crypto::Bytes data_space_map(std::u16string_view data_space, std::u16string_view stream) {
   crypto::Bytes entry;
   u32(entry, 1);  // ReferenceComponentCount
   u32(entry, 0);  // ReferenceComponentType: stream
-  lp_p4(entry, u"EncryptedPackage");
+  lp_p4(entry, stream);
   lp_p4(entry, data_space);
   crypto::Bytes b;
   u32(b, 8);  // HeaderLength

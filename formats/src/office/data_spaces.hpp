@@ -17,8 +17,9 @@ void version_1_0(crypto::Bytes& b);
 
 /// \006DataSpaces/Version (§2.1.5): feature "Microsoft.Container.DataSpaces", versions 1.0.
 crypto::Bytes data_space_version();
-/// \006DataSpaces/DataSpaceMap (§2.1.6): "EncryptedPackage" -> `data_space`.
-crypto::Bytes data_space_map(std::u16string_view data_space);
+/// \006DataSpaces/DataSpaceMap (§2.1.6): the stream `stream` -> `data_space`.
+crypto::Bytes data_space_map(std::u16string_view data_space,
+                             std::u16string_view stream = u"EncryptedPackage");
 /// \006DataSpaces/DataSpaceInfo/<name> (§2.1.7): one transform reference.
 crypto::Bytes data_space_definition(std::u16string_view transform);
 /// \006DataSpaces/TransformInfo/StrongEncryptionTransform/\006Primary (§2.1.8, §2.2.6) as Office

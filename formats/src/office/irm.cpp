@@ -21,6 +21,14 @@ constexpr std::string_view kPrimary =
     "\x06"
     "DataSpaces/TransformInfo/DRMEncryptedTransform/\x06"
     "Primary";
+constexpr std::string_view kBinaryPrimary =
+    "\x06"
+    "DataSpaces/TransformInfo/\x09"
+    "DRMTransform/\x06"
+    "Primary";
+constexpr std::string_view kBinaryContent =
+    "\x09"
+    "DRMContent";
 constexpr std::string_view kMacStream = "OpenRMS.Integrity";
 constexpr std::string_view kMacTag = "openrms-integrity-v1:";
 constexpr std::size_t kMacStreamSize = 4096;  // >= the mini-stream cutoff: regular sectors
@@ -119,12 +127,14 @@ Opened open(const ByteSource& src) {
   const cfb::Entry* primary = o.r.find(kPrimary);
   o.package = o.r.find("EncryptedPackage");
   if (!primary || !o.package) {
-    if (o.r.find("\x09"
-                 "DRMContent"))
-      fail(Errc::unsupported,
-           "IRM-protected binary Office documents (.doc/.xls/.ppt) are not supported yet");
-    bad("it has no DRMEncryptedTransform license or no EncryptedPackage");
+    primary = o.r.find(kBinaryPrimary);
+    o.package = o.r.find(kBinaryContent);
+    o.info.flavour = Flavour::binary;
+    if (!primary || !o.package)
+      bad("it has no DRM transform license or no encrypted content stream");
   }
+  if (primary->type != cfb::EntryType::stream || o.package->type != cfb::EntryType::stream)
+    bad("its license or content is a storage, not a stream");
   o.info.cfb_version = o.r.major_version();
   o.info.license = parse_primary(o.r.read_stream(*primary, kMaxLicense + 4096));
   if (o.package->size < 8) bad("EncryptedPackage is shorter than its size field");
@@ -148,6 +158,16 @@ Info read_info(const ByteSource& src) {
   return open(src).info;
 }
 
+std::optional<Bytes> read_stream(const ByteSource& src, std::string_view name,
+                                 std::size_t max_bytes) {
+  cfb::Reader r(src);
+  const cfb::Entry* e = r.find(name);
+  if (!e) return std::nullopt;
+  if (e->type != cfb::EntryType::stream) bad(std::string(name) + " is not a stream");
+  if (e->size > max_bytes) bad(std::string(name) + " is implausibly large");
+  return r.read_stream(*e, max_bytes);
+}
+
 void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
            ByteView content_key, const WriteOptions& opt) {
   const crypto::Backend& be = opt.backend ? *opt.backend : crypto::default_backend();
@@ -156,7 +176,8 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   if (license.empty() || license.size() > kMaxLicense)
     fail(Errc::invalid_argument, "the publishing license is empty or too large");
   const std::uint64_t size = plaintext.size();
-  if (opt.require_ooxml) {
+  const bool binary = opt.flavour == Flavour::binary;
+  if (opt.require_ooxml && !binary) {
     std::uint8_t sig[4] = {};
     if (size >= 4) plaintext.read_at(0, sig);
     if (!(sig[0] == 'P' && sig[1] == 'K' && sig[2] == 3 && sig[3] == 4))
@@ -176,36 +197,57 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   });
   std::shared_ptr<crypto::Aes> aes(be.aes(content_key));
   const std::uint64_t pkg_stream = 8 + (size + 15) / 16 * 16;
-  w.add_stream("EncryptedPackage", pkg_stream, [&, aes](ByteSink& s) {
-    std::uint8_t n[8];
-    put64(n, size);
-    s.write(n);
-    crypto::SecureBytes in(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size + 16)));
-    crypto::Bytes ct(in.size());
-    for (std::uint64_t off = 0; off < size;) {
-      std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - off));
-      plaintext.read_at(off, MutableByteView(in.data(), len));
-      std::size_t padded = (len + 15) / 16 * 16;
-      std::memset(in.data() + len, 0, padded - len);
-      aes->ecb_encrypt(ByteView(in.data(), padded), MutableByteView(ct.data(), padded));
-      s.write(ByteView(ct.data(), padded));
-      off += len;
-      if (opt.progress) opt.progress(off, size);
-    }
-  });
+  w.add_stream(
+      binary ? kBinaryContent : std::string_view("EncryptedPackage"), pkg_stream,
+      [&, aes](ByteSink& s) {
+        std::uint8_t n[8];
+        put64(n, size);
+        s.write(n);
+        crypto::SecureBytes in(
+            static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size + 16)));
+        crypto::Bytes ct(in.size());
+        for (std::uint64_t off = 0; off < size;) {
+          std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - off));
+          plaintext.read_at(off, MutableByteView(in.data(), len));
+          std::size_t padded = (len + 15) / 16 * 16;
+          std::memset(in.data() + len, 0, padded - len);
+          aes->ecb_encrypt(ByteView(in.data(), padded), MutableByteView(ct.data(), padded));
+          s.write(ByteView(ct.data(), padded));
+          off += len;
+          if (opt.progress) opt.progress(off, size);
+        }
+      });
   w.add_stream(
       "\x06"
       "DataSpaces/Version",
       detail::data_space_version());
-  w.add_stream(
-      "\x06"
-      "DataSpaces/DataSpaceMap",
-      detail::data_space_map(u"DRMEncryptedDataSpace"));
-  w.add_stream(
-      "\x06"
-      "DataSpaces/DataSpaceInfo/DRMEncryptedDataSpace",
-      detail::data_space_definition(u"DRMEncryptedTransform"));
-  w.add_stream(kPrimary, drm_primary(license));
+  if (binary) {
+    w.add_stream(
+        "\x06"
+        "DataSpaces/DataSpaceMap",
+        detail::data_space_map(u"\x09"
+                               u"DRMDataSpace",
+                               u"\x09"
+                               u"DRMContent"));
+    w.add_stream(
+        "\x06"
+        "DataSpaces/DataSpaceInfo/\x09"
+        "DRMDataSpace",
+        detail::data_space_definition(u"\x09"
+                                      u"DRMTransform"));
+    w.add_stream(kBinaryPrimary, drm_primary(license));
+  } else {
+    w.add_stream(
+        "\x06"
+        "DataSpaces/DataSpaceMap",
+        detail::data_space_map(u"DRMEncryptedDataSpace"));
+    w.add_stream(
+        "\x06"
+        "DataSpaces/DataSpaceInfo/DRMEncryptedDataSpace",
+        detail::data_space_definition(u"DRMEncryptedTransform"));
+    w.add_stream(kPrimary, drm_primary(license));
+  }
+  for (const auto& [name, data] : opt.extra_streams) w.add_stream(name, data);
 
   // Everything goes through a MAC-computing sink; the MAC is patched in at the end.
   const std::uint64_t mac_at = sector + kMacTag.size();

@@ -135,5 +135,7 @@ class TempFile final : public ByteSink, public ByteSource {
 
 /// Reads a whole file into memory, refusing files larger than `max_bytes` (Errc::invalid_argument).
 Bytes read_file(const std::filesystem::path& path, std::uint64_t max_bytes = 1ull << 30);
+/// Writes `data` to `path` atomically (AtomicFileSink): the old file or the whole new one.
+void write_file(const std::filesystem::path& path, ByteView data, bool durable = true);
 
 }  // namespace openrms::formats

@@ -164,6 +164,24 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   const User& user() const noexcept;
+  LicenseSource& source() const noexcept;
+  const crypto::Backend& backend() const noexcept;
+
+  /// Publishes a license for new content without writing a container: the license and the
+  /// content key to protect with (see write_container).
+  licensing::Published publish(const Protection& protection);
+  /// This user's decision on the content of publishing license `pl_xml` (verified against the
+  /// source's anchors), from the same places as open(): the owner license, the cache, the
+  /// source. Fails as open() does.
+  licensing::Decision rights_for(std::string_view pl_xml, bool* from_cache = nullptr);
+  /// Writes `in` into container `c` under an already published license (`pub.license_xml` and
+  /// `pub.content_key`). `name` is the plaintext's file name (PFile records its extension).
+  /// `out` must support patch() (AtomicFileSink, MemorySink, TempFile do).
+  void write_container(Container c, const ByteSource& in, ByteSink& out,
+                       const licensing::Published& pub, std::string_view name);
+  /// Decrypts a container held in `src` with a decision from rights_for() (VIEW is checked).
+  std::uint64_t read_container(const ByteSource& src, const licensing::Decision& decision,
+                               ByteSink& out);
 
   /// Protects `in` into `out` (empty: default_output_name next to the input). An input that is
   /// already protected is refused (invalid_argument) unless `reprotect`, which needs

@@ -13,22 +13,34 @@
 // Errors (openrms::Error): bad_format (not an IRM-protected OOXML file, a malformed \006Primary,
 // a truncated EncryptedPackage), integrity (MAC missing or wrong: altered, or the wrong key),
 // invalid_argument (key size; a plaintext that is not an OOXML package when require_ooxml).
-// Binary Office documents (.doc/.xls/.ppt, \011DRMContent) are detected by office::detect() but
-// not yet written or read here (Errc::unsupported).
+// The binary flavour (Flavour::binary, FORMATS.md B3/B5) is the same container with the content in
+// \011DRMContent, the data space \011DRMDataSpace and the transform \011DRMTransform — the layout
+// of rights-managed mail (message.rpmsg) and binary Office documents. openrms writes it for mail;
+// protecting .doc/.xls/.ppt themselves (their placeholder streams) is not implemented yet.
+// Extra streams given to write() are stored at the root and covered by the MAC.
 // Streaming and bounded memory; a throw leaves partial output in the sink (use AtomicFileSink).
 // Thread safety: reentrant.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "openrms/crypto/backend.hpp"
 #include "openrms/formats/io.hpp"
 
 namespace openrms::formats::office::irm {
 
+enum class Flavour {
+  ooxml,  ///< EncryptedPackage / DRMEncryptedDataSpace / DRMEncryptedTransform
+  binary  ///< \011DRMContent / \011DRMDataSpace / \011DRMTransform
+};
+
 struct Info {
+  Flavour flavour = Flavour::ooxml;
   std::string license;     ///< the publishing license from \006Primary (BOM removed)
   std::uint64_t size = 0;  ///< plaintext size declared by EncryptedPackage
   bool has_mac = false;    ///< the OpenRMS.Integrity stream is present and well formed
@@ -39,7 +51,10 @@ struct Info {
 Info read_info(const ByteSource& src);
 
 struct WriteOptions {
-  bool require_ooxml = true;  ///< refuse a plaintext that is not a ZIP package
+  Flavour flavour = Flavour::ooxml;
+  bool require_ooxml = true;  ///< refuse a plaintext that is not a ZIP package (ooxml flavour)
+  /// Root streams written beside the content (names must not clash), covered by the MAC.
+  std::vector<std::pair<std::string, Bytes>> extra_streams;
   const crypto::Backend* backend = nullptr;
   Progress progress;
 };
@@ -59,6 +74,11 @@ struct ReadResult {
   bool integrity_verified = false;
   std::uint64_t size = 0;
 };
+
+/// Reads a root stream of an IRM container (at most max_bytes, else bad_format); nullopt if absent.
+/// Not authenticated by itself: trust it only after decrypt() verified the MAC.
+std::optional<Bytes> read_stream(const ByteSource& src, std::string_view name,
+                                 std::size_t max_bytes);
 
 /// Verifies the MAC over the whole file first, then decrypts the package to `out`.
 ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,

@@ -1,0 +1,180 @@
+#include "openrms/formats/mail/rpmsg.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "../cfb/cfb_constants.hpp"
+#include "openrms/error.hpp"
+#include "openrms/formats/io.hpp"
+#include "openrms/formats/office/irm.hpp"
+
+namespace openrms::formats::mail::rpmsg {
+
+using cfb::detail::le32;
+
+namespace {
+
+constexpr std::uint32_t kBlockMarker = 0x00000FA0;
+constexpr std::size_t kBlock = 4096;
+constexpr std::string_view kAttachments = "OpenRMS.Attachments";
+constexpr std::uint32_t kTableVersion = 1;
+constexpr std::size_t kMaxAttachments = 10000;
+constexpr std::size_t kMaxLicense = 4u << 20;
+constexpr std::size_t kMaxTable = 64u << 20;
+
+[[noreturn]] void bad(const std::string& what) {
+  fail(Errc::bad_format, "not a valid protected message (message.rpmsg): " + what);
+}
+
+void put32(Bytes& b, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+void put_string(Bytes& b, std::string_view s) {
+  put32(b, static_cast<std::uint32_t>(s.size()));
+  b.insert(b.end(), s.begin(), s.end());
+}
+
+Bytes table(const std::vector<AttachmentLicense>& atts) {
+  Bytes b;
+  put32(b, kTableVersion);
+  put32(b, static_cast<std::uint32_t>(atts.size()));
+  for (const auto& a : atts) {
+    put32(b, a.index);
+    put_string(b, a.container);
+    put_string(b, a.license);
+  }
+  return b;
+}
+
+std::vector<AttachmentLicense> parse_table(ByteView d) {
+  std::size_t at = 0;
+  auto u32 = [&]() {
+    if (d.size() - at < 4) bad("the attachment table is truncated");
+    std::uint32_t v = le32(d.data() + at);
+    at += 4;
+    return v;
+  };
+  auto text = [&](std::size_t max, const char* what) {
+    std::uint32_t n = u32();
+    if (n > max || d.size() - at < n) bad(std::string("the attachment table has a bad ") + what);
+    std::string s(reinterpret_cast<const char*>(d.data()) + at, n);
+    at += n;
+    return s;
+  };
+  if (u32() != kTableVersion) bad("the attachment table has an unknown version");
+  std::uint32_t n = u32();
+  if (n > kMaxAttachments) bad("the attachment table lists too many attachments");
+  std::vector<AttachmentLicense> out;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    AttachmentLicense a;
+    a.index = u32();
+    a.container = text(32, "container name");
+    a.license = text(kMaxLicense, "license");
+    if (a.container != "office-irm" && a.container != "pdf" && a.container != "pfile")
+      bad("the attachment table names an unknown container");
+    if (a.license.empty()) bad("the attachment table has an empty license");
+    if (!out.empty() && a.index <= out.back().index)
+      bad("the attachment table is not in attachment order");
+    out.push_back(std::move(a));
+  }
+  if (at != d.size()) bad("the attachment table has trailing bytes");
+  return out;
+}
+
+}  // namespace
+
+bool has_signature(ByteView d) noexcept {
+  return d.size() >= sizeof kPrefix && std::memcmp(d.data(), kPrefix, sizeof kPrefix) == 0;
+}
+
+Bytes compress(ByteView plain) {
+  Bytes out(kPrefix, kPrefix + sizeof kPrefix);
+  out.reserve(plain.size() + plain.size() / 64 + 64);
+  Bytes z(compressBound(kBlock));
+  for (std::size_t off = 0; off < plain.size(); off += kBlock) {
+    std::size_t n = std::min(kBlock, plain.size() - off);
+    uLongf zn = static_cast<uLongf>(z.size());
+    if (compress2(z.data(), &zn, plain.data() + off, static_cast<uLong>(n), Z_BEST_SPEED) != Z_OK)
+      fail(Errc::internal, "zlib compression failed");
+    put32(out, kBlockMarker);
+    put32(out, static_cast<std::uint32_t>(n));
+    put32(out, static_cast<std::uint32_t>(zn));
+    out.insert(out.end(), z.data(), z.data() + zn);
+  }
+  return out;
+}
+
+Bytes decompress(ByteView d, std::uint64_t max_size) {
+  if (!has_signature(d)) bad("it does not start with the rpmsg prefix");
+  Bytes out;
+  std::size_t at = sizeof kPrefix;
+  while (at < d.size()) {
+    if (d.size() - at < 12) bad("a block header is truncated");
+    std::uint32_t marker = le32(d.data() + at), size = le32(d.data() + at + 4),
+                  zsize = le32(d.data() + at + 8);
+    at += 12;
+    if (marker != kBlockMarker) bad("a block has the wrong marker");
+    if (size == 0 || size > kBlock) bad("a block declares an inflated size over 4096 bytes");
+    if (zsize == 0 || zsize > d.size() - at) bad("a block is truncated");
+    if (out.size() + size > max_size)
+      bad("it inflates to more than the limit (" + std::to_string(max_size) + " bytes)");
+    std::size_t base = out.size();
+    out.resize(base + size);
+    uLongf n = size;
+    if (uncompress(out.data() + base, &n, d.data() + at, zsize) != Z_OK || n != size)
+      bad("a block does not inflate to its declared size");
+    at += zsize;
+  }
+  if (out.empty()) bad("it holds no data");
+  return out;
+}
+
+Bytes write(ByteView message, std::string_view license, ByteView key,
+            const std::vector<AttachmentLicense>& attachments, const crypto::Backend* backend) {
+  for (std::size_t i = 1; i < attachments.size(); ++i)
+    if (attachments[i].index <= attachments[i - 1].index)
+      fail(Errc::invalid_argument, "attachment licenses must be in attachment order");
+  office::irm::WriteOptions wo;
+  wo.flavour = office::irm::Flavour::binary;
+  wo.require_ooxml = false;
+  wo.backend = backend;
+  wo.extra_streams.emplace_back(std::string(kAttachments), table(attachments));
+  Bytes cfb;
+  MemorySink sink(cfb);
+  MemorySource src(message);
+  office::irm::write(src, sink, license, key, wo);
+  return compress(cfb);
+}
+
+Reader::Reader(ByteView rpmsg, std::uint64_t max_size) : cfb_(decompress(rpmsg, max_size)) {
+  MemorySource src(cfb_);
+  office::irm::Info i;
+  try {
+    i = office::irm::read_info(src);
+  } catch (const Error& e) {
+    if (e.code() == Errc::bad_format) bad(std::string("its compound file: ") + e.what());
+    throw;
+  }
+  if (i.flavour != office::irm::Flavour::binary) bad("it is not in the binary IRM layout");
+  info_.license = std::move(i.license);
+  info_.size = i.size;
+  if (auto t = office::irm::read_stream(src, kAttachments, kMaxTable))
+    info_.attachments = parse_table(*t);
+}
+
+crypto::SecureBytes Reader::decrypt(ByteView key, const crypto::Backend* backend) const {
+  MemorySource src(cfb_);
+  struct Sink final : ByteSink {
+    crypto::SecureBytes out;
+    void write(ByteView d) override { out.insert(out.end(), d.begin(), d.end()); }
+  } sink;
+  sink.out.reserve(static_cast<std::size_t>(info_.size));
+  office::irm::ReadOptions ro;
+  ro.backend = backend;
+  office::irm::decrypt(src, sink, key, ro);
+  return std::move(sink.out);
+}
+
+}  // namespace openrms::formats::mail::rpmsg

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Protected e-mail from the command line. The input message is written by Python's email package
+# (an independent MIME implementation) and the wrapper openrms writes is read back with it: the
+# structure (Content-Class, message.rpmsg with the rpmsg prefix, no Bcc, the branding text) is
+# checked there, and the recipient's copy of the original must be byte-identical.
+# Usage: mail_cli_test.sh OPENRMS_BINARY SHARED_DIR WORK_DIR
+set -uo pipefail
+bin=$(readlink -f "$1")
+shared=$(readlink -f "$2")
+work=$3
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 2
+export OPENRMS_STORE="$work/srv/store.db"
+PY=/usr/bin/python3
+failures=0
+check() {
+  local name=$1
+  shift
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
+}
+run() { "$bin" "$@" >out.txt 2>err.txt; echo $? >rc.txt; }
+rc() { [ "$(cat rc.txt)" = "$1" ]; }
+has() { grep -q -- "$1" "${2:-out.txt}"; }
+
+"$bin" server init >/dev/null || exit 2
+for u in alice@contoso.com bob@contoso.com dave@contoso.com eve@fabrikam.com; do
+  "$bin" user enroll "$u" >/dev/null || exit 2
+done
+cp "$shared/corpus/office/expected/msoffcrypto__example.docx" report.docx || exit 2
+$PY - <<'PYEOF' || exit 2
+from email.message import EmailMessage
+m = EmailMessage()
+m["From"] = "Alice <alice@contoso.com>"
+m["To"] = "bob@contoso.com"
+m["Bcc"] = "dave@contoso.com"
+m["Subject"] = "Résultats confidentiels"
+m.set_content("Numbers attached.\nAlice\n")
+m.add_alternative("<p>Numbers attached.</p>", subtype="html")
+m.add_attachment(open("report.docx", "rb").read(), maintype="application",
+                 subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
+                 filename="report.docx")
+m.add_attachment(b"col1,col2\n1,2\n", maintype="text", subtype="csv", filename="data.csv")
+open("q3.eml", "wb").write(bytes(m))
+PYEOF
+
+run branding add Legal --introduction-text "Contoso Legal sent you a protected message." --disclaimer-text "Privileged."
+check "branding add" rc 0
+run branding add Legal
+check "duplicate branding refused" rc 1
+run branding list
+check "branding list" has "Legal"
+run mail settings --accepted-domain contoso.com --portal-url https://mail.contoso.com/read
+check "settings" has '"contoso.com"'
+
+run mail protect q3.eml --as alice@contoso.com --do-not-forward --branding Legal -o q3-protected.eml
+check "protect DNF" rc 0
+check "attachments reported" has "report.docx: protected as office-irm"
+check "wrapper structure (Python email)" $PY - <<'PYEOF'
+import email, email.policy
+m = email.message_from_bytes(open("q3-protected.eml", "rb").read(), policy=email.policy.default)
+assert m["Content-Class"] == "rpmsg.message", m["Content-Class"]
+assert m["Bcc"] is None and b"dave@contoso.com" not in open("q3-protected.eml", "rb").read()
+assert str(m["Subject"]) == "Résultats confidentiels"
+body = m.get_body(preferencelist=("plain",)).get_content()
+assert "Contoso Legal sent you a protected message." in body and "https://mail.contoso.com/read?id=" in body
+rp = [p for p in m.iter_attachments() if p.get_filename() == "message.rpmsg"]
+assert len(rp) == 1
+data = rp[0].get_content()
+assert data[:8] == bytes.fromhex("76E80460C411E386"), data[:8].hex()
+assert b"Numbers attached" not in data
+PYEOF
+
+run mail inspect q3-protected.eml
+check "inspect" has "alice@contoso.com"
+run mail open q3-protected.eml --as bob@contoso.com --body --save-attachments bob-files
+check "bob opens" rc 0
+check "bob may reply" has "reply .*yes"
+check "bob may not forward" has "forward .*no"
+check "body shown" has "Numbers attached."
+check "docx saved protected" [ -s bob-files/report.docx ]
+check "csv saved as PFile" [ -s bob-files/data.csv.pfile ]
+run open bob-files/report.docx --as bob@contoso.com
+check "saved attachment opens with inherited rights" has "DOCEDIT"
+run mail open q3-protected.eml --as bob@contoso.com --original leak.eml
+check "bob cannot take the original" rc 1
+check "nothing written" [ ! -e leak.eml ]
+run mail open q3-protected.eml --as dave@contoso.com
+check "Bcc recipient opens" rc 0
+run mail open q3-protected.eml --as eve@fabrikam.com
+check "non-recipient refused" has "no_right" err.txt
+run mail open q3-protected.eml --as alice@contoso.com --original back.eml
+check "sender gets the original byte for byte" cmp -s back.eml q3.eml
+
+# Rules decide.
+run rules add '{"name": "External", "conditions": {"sent_to_scope": "NotInOrganization"}, "actions": {"apply": {"kind": "EncryptOnly"}}}'
+check "rule add" rc 0
+run rules add '{"name": "Bad", "conditions": {"colour": "red"}, "actions": {"stop_processing": true}}'
+check "bad rule refused with the field" has "colour" err.txt
+sed 's/bob@contoso.com/eve@fabrikam.com/' q3.eml >external.eml
+run rules test external.eml
+check "rule matches external" has "Encrypt-Only"
+run rules test q3.eml
+check "no rule for internal" has "no rule matched"
+run mail protect q3.eml --as alice@contoso.com --rules -o internal-out.eml
+check "internal mail copied unchanged" cmp -s internal-out.eml q3.eml
+run mail protect external.eml --as alice@contoso.com --rules -o external-out.eml
+check "external mail encrypted" has "Encrypt-Only"
+
+run mail revoke q3-protected.eml --as bob@contoso.com
+check "only the sender revokes" rc 1
+run mail revoke q3-protected.eml --as alice@contoso.com
+check "sender revokes" rc 0
+run mail open q3-protected.eml --as dave@contoso.com --no-cache
+check "revoked" has "revoked" err.txt
+run mail protect q3-protected.eml --as alice@contoso.com --encrypt-only
+check "already protected refused" has "already protected" err.txt
+printf 'garbage without headers\n' >junk.eml
+run mail protect junk.eml --as alice@contoso.com --encrypt-only
+check "malformed: bad_format" has "bad_format" err.txt
+
+echo "$failures failure(s)"
+[ "$failures" -eq 0 ]
