@@ -2,7 +2,8 @@
 // temporary or given folder; nothing to start by hand). It initialises the server, enrols an
 // issuer and two recipients, protects a .docx, a .pdf and a .txt with a template and with Do Not
 // Forward, opens them as an authorised and an unauthorised user, moves a simulated clock past the
-// content expiry and the 31-day RAC, renews, revokes and prints the tracking log — checking at
+// content expiry and the 31-day RAC, renews, revokes, prints the tracking log and sends a Do Not
+// Forward e-mail with an inheriting attachment and a mail flow rule — checking at
 // each step that the outcome is the expected one (exit 1 otherwise). --throughput adds the
 // content-cipher speed table (every backend and engine).
 #include "demo.hpp"
@@ -16,6 +17,8 @@
 #include "openrms/crypto/segment_cipher.hpp"
 #include "openrms/error.hpp"
 #include "openrms/formats/io.hpp"
+#include "openrms/protect/mail.hpp"
+#include "openrms/protect/mail_rules.hpp"
 #include "openrms/protect/protect.hpp"
 
 namespace openrms::cli {
@@ -411,6 +414,60 @@ int run_demo(const DemoOptions& o) {
   for (const auto& e : alice.client->track(cid))
     std::printf("   %s  %-18s %-22s %s\n", format_time(e.time).c_str(), e.user.c_str(),
                 e.outcome.c_str(), e.rights.c_str());
+
+  w.title("Protected mail: alice sends bob a Do Not Forward message with forecast.docx attached");
+  renew(eve);
+  mail::IrmConfiguration irm;
+  irm.accepted_domains = {"contoso.com"};
+  const std::string docx = make_docx("Q4 forecast: revenue up 12 percent");
+  std::string att = crypto::to_base64(crypto::as_bytes(docx)), att_lines;
+  for (std::size_t i = 0; i < att.size(); i += 76) att_lines += att.substr(i, 76) + "\r\n";
+  const std::string eml =
+      "From: Alice <alice@contoso.com>\r\nTo: bob@contoso.com\r\nSubject: Q4 forecast\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n\r\nBob, the forecast is attached. Keep it "
+      "internal.\r\n--b1\r\nContent-Type: application/vnd.openxmlformats-officedocument."
+      "wordprocessingml.document\r\nContent-Disposition: attachment; filename=forecast.docx\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+      att_lines + "--b1--\r\n";
+  mail::ProtectedMessage sent;
+  w.expect("alice protects the message", std::nullopt, [&] {
+    sent = mail::MailClient(*alice.client, irm)
+               .protect(crypto::as_bytes(eml), mail::MessageProtection::do_not_forward());
+    write_file(dir / "protected" / "q4-forecast.eml",
+               std::string(sent.message.begin(), sent.message.end()));
+    const auto& a = sent.attachments.at(0);
+    return "protected/q4-forecast.eml (" + std::to_string(sent.message.size()) + " bytes); " +
+           a.filename + " inherits " + std::string(to_string(a.container)) + " protection with " +
+           to_string(a.rights);
+  });
+  std::optional<mail::OpenedMessage> bobs;
+  w.expect("bob  opens it", std::nullopt, [&] {
+    bobs = mail::MailClient(*bob.client, irm).open(sent.message);
+    return "\"" + bobs->message().subject + "\": reply " +
+           (bobs->can(Right::reply) ? "yes" : "no") + ", forward " +
+           (bobs->can(Right::forward) ? "yes" : "no") + ", print " +
+           (bobs->can(Right::print) ? "yes" : "no") + "; attachment delivered as " +
+           std::string(to_string(bobs->attachments().at(0).protection));
+  });
+  w.expect("bob  forwards it to eve", Errc::no_right, [&] {
+    std::string fwd =
+        "From: bob@contoso.com\r\nTo: eve@fabrikam.com\r\nSubject: Fwd: Q4\r\n\r\nfyi\r\n";
+    mail::MailClient(*bob.client, irm).forward(*bobs, crypto::as_bytes(fwd));
+    return std::string("forwarded");
+  });
+  w.expect("eve  opens it", Errc::no_right,
+           [&] { return mail::MailClient(*eve.client, irm).open(sent.message).message().subject; });
+  w.expect("rule \"external mail -> Encrypt-Only\", to eve", std::nullopt, [&] {
+    auto rules = mail::rules_from_json(
+        R"([{"name": "External mail", "conditions": {"sent_to_scope": "NotInOrganization"},
+             "actions": {"apply": {"kind": "EncryptOnly"}}}])");
+    std::string to_eve =
+        "From: alice@contoso.com\r\nTo: eve@fabrikam.com\r\nSubject: hi\r\n\r\nhello\r\n";
+    return mail::evaluate(rules, formats::mail::parse(crypto::as_bytes(to_eve)),
+                          irm.accepted_domains)
+        .describe();
+  });
 
   int rc = w.failed == 0 ? 0 : 1;
   if (o.throughput) rc |= run_throughput(o);

@@ -340,7 +340,7 @@ SegmentStream::SegmentStream(const SegmentCipher& cipher, Direction dir, Sink si
     : cipher_(cipher), dir_(dir), sink_(std::move(sink)), limit_(plaintext_size) {
   const std::size_t seg = cipher.segment_size();
   batch_ = std::max<std::size_t>(seg, batch_bytes / seg * seg);
-  buf_.reserve(batch_ + seg);
+  buf_.resize(batch_ + seg);  // fixed; fill_ says how much holds data
   out_.resize(batch_ + seg);
 }
 
@@ -350,10 +350,12 @@ void SegmentStream::update(ByteView data) {
   if (finished_) fail(Errc::invalid_argument, "stream already finished");
   in_total_ += data.size();
   while (!data.empty()) {
-    std::size_t take = std::min(data.size(), batch_ + cipher_.segment_size() - buf_.size());
-    buf_.insert(buf_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
+    // memcpy into a fixed buffer: vector::insert with the wiping allocator copies byte by byte.
+    std::size_t take = std::min(data.size(), buf_.size() - fill_);
+    std::memcpy(buf_.data() + fill_, data.data(), take);
+    fill_ += take;
     data = data.subspan(take);
-    if (buf_.size() >= batch_ + cipher_.segment_size()) flush(false);
+    if (fill_ == buf_.size()) flush(false);
   }
 }
 
@@ -369,22 +371,22 @@ void SegmentStream::flush(bool final) {
   const bool cbc4k = cipher_.mode() == SegmentMode::cbc4k;
   std::size_t nseg;
   if (enc)
-    nseg = buf_.size() / seg;
+    nseg = fill_ / seg;
   else if (cbc4k)
-    nseg = buf_.empty() ? 0 : (buf_.size() - 1) / seg;  // keep the padded final segment
+    nseg = fill_ == 0 ? 0 : (fill_ - 1) / seg;  // keep the padded final segment
   else
-    nseg = buf_.size() / seg;
+    nseg = fill_ / seg;
   std::size_t whole = nseg * seg;
   std::size_t produced = whole;
   if (enc)
-    cipher_.encrypt_segments(next_segment_, ByteView(buf_).first(whole),
+    cipher_.encrypt_segments(next_segment_, ByteView(buf_.data(), whole),
                              MutableByteView(out_).first(whole));
   else
-    cipher_.decrypt_segments(next_segment_, ByteView(buf_).first(whole),
+    cipher_.decrypt_segments(next_segment_, ByteView(buf_.data(), whole),
                              MutableByteView(out_).first(whole));
   next_segment_ += nseg;
   if (final) {
-    ByteView rest = ByteView(buf_).subspan(whole);
+    ByteView rest = ByteView(buf_.data(), fill_).subspan(whole);
     if (enc) {
       if (cbc4k || !rest.empty())
         produced +=
@@ -392,7 +394,7 @@ void SegmentStream::flush(bool final) {
     } else if (cbc4k || !rest.empty()) {
       produced += cipher_.decrypt_final(next_segment_, rest, MutableByteView(out_).subspan(whole));
     }
-    whole = buf_.size();
+    whole = fill_;
   }
   std::size_t emit = produced;
   if (!enc && limit_) {
@@ -403,7 +405,8 @@ void SegmentStream::flush(bool final) {
   }
   if (emit) sink_(ByteView(out_).first(emit));
   out_total_ += emit;
-  buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(whole));
+  if (fill_ > whole) std::memmove(buf_.data(), buf_.data() + whole, fill_ - whole);
+  fill_ -= whole;
 }
 
 }  // namespace openrms::crypto

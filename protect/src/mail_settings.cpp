@@ -43,9 +43,11 @@ T get(const json& j, const char* key, const T& fallback, const char* what) {
 
 void only_keys(const json& j, std::initializer_list<const char*> keys, const char* what) {
   if (!j.is_object()) fail(Errc::invalid_argument, std::string(what) + " must be a JSON object");
-  for (const auto& [k, v] : j.items())
+  for (const auto& item : j.items()) {
+    const std::string& k = item.key();
     if (std::none_of(keys.begin(), keys.end(), [&](const char* x) { return k == x; }))
       fail(Errc::invalid_argument, std::string(what) + ": unknown field \"" + k + "\"");
+  }
 }
 
 json ome_json(const OmeConfiguration& c) {

@@ -23,6 +23,9 @@ constexpr std::uint32_t kTableVersion = 1;
 constexpr std::size_t kMaxAttachments = 10000;
 constexpr std::size_t kMaxLicense = 4u << 20;
 constexpr std::size_t kMaxTable = 64u << 20;
+// The compound file is almost all ciphertext, which does not compress: stored deflate blocks
+// (valid zlib, inflated by every reader) cost a copy instead of a futile search.
+constexpr int kLevel = Z_NO_COMPRESSION;
 
 [[noreturn]] void bad(const std::string& what) {
   fail(Errc::bad_format, "not a valid protected message (message.rpmsg): " + what);
@@ -96,7 +99,7 @@ Bytes compress(ByteView plain) {
   for (std::size_t off = 0; off < plain.size(); off += kBlock) {
     std::size_t n = std::min(kBlock, plain.size() - off);
     uLongf zn = static_cast<uLongf>(z.size());
-    if (compress2(z.data(), &zn, plain.data() + off, static_cast<uLong>(n), Z_BEST_SPEED) != Z_OK)
+    if (compress2(z.data(), &zn, plain.data() + off, static_cast<uLong>(n), kLevel) != Z_OK)
       fail(Errc::internal, "zlib compression failed");
     put32(out, kBlockMarker);
     put32(out, static_cast<std::uint32_t>(n));

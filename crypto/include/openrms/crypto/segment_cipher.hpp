@@ -111,6 +111,7 @@ class SegmentStream {
   std::optional<std::uint64_t> limit_;
   std::size_t batch_;
   SecureBytes buf_;
+  std::size_t fill_ = 0;
   SecureBytes out_;
   std::uint64_t next_segment_ = 0;
   std::uint64_t in_total_ = 0;
