@@ -99,7 +99,16 @@ void add_mail_protect(CLI::App* mail) {
       auto d =
           evaluate(settings.rules(), formats::mail::parse(eml), settings.irm().accepted_domains);
       j["rules"] = d.describe();
-      if (d.action != RuleDecision::Action::protect) {
+      if (d.action == RuleDecision::Action::remove_encryption && is_protected_message(eml)) {
+        MailClient mc(*s->client, settings.irm(), settings.branding());
+        formats::write_file(out, mc.remove_protection(eml));
+        j["output"] = out.string();
+        j["protection"] = "removed";
+        print(j, a->json);
+        return;
+      }
+      if (d.action != RuleDecision::Action::protect || is_protected_message(eml)) {
+        if (is_protected_message(eml)) j["rules"] = d.describe() + "; already protected: kept";
         formats::write_file(out, eml);
         j["output"] = out.string();
         j["protection"] = "none (copied unchanged)";
@@ -254,7 +263,7 @@ bool parse_bool(const std::string& v, const char* what) {
 
 void add_mail_settings(CLI::App* mail) {
   struct Args : StoreArgs {
-    std::string pdf, eo_attach, service, portal;
+    std::string pdf, eo_attach, service, portal, auto_update;
     std::vector<std::string> domains;
   };
   auto a = std::make_shared<Args>();
@@ -266,6 +275,8 @@ void add_mail_settings(CLI::App* mail) {
   c->add_option("--decrypt-attachment-for-encrypt-only", a->eo_attach,
                 "true/false: Encrypt-Only attachments reach recipients unprotected");
   c->add_option("--service", a->service, "true/false: message encryption on or off");
+  c->add_option("--automatic-service-update", a->auto_update,
+                "true/false: AutomaticServiceUpdateEnabled (recorded for compatibility)");
   c->add_option("--accepted-domain", a->domains,
                 "The organisation's domains (inside/outside rules, external expiry); replaces "
                 "the list");
@@ -282,6 +293,9 @@ void add_mail_settings(CLI::App* mail) {
                          parse_bool(a->eo_attach, "--decrypt-attachment-for-encrypt-only");
     if (!a->service.empty())
       change = true, cfg.service_enabled = parse_bool(a->service, "--service");
+    if (!a->auto_update.empty())
+      change = true, cfg.automatic_service_update_enabled =
+                         parse_bool(a->auto_update, "--automatic-service-update");
     if (!a->domains.empty()) change = true, cfg.accepted_domains = a->domains;
     if (!a->portal.empty()) change = true, cfg.portal_url = a->portal;
     if (change) {

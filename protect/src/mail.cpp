@@ -480,6 +480,17 @@ OpenedMessage MailClient::open(ByteView wrapper) {
   return o;
 }
 
+crypto::SecureBytes MailClient::remove_protection(ByteView wrapper) {
+  Wrapper w = read_wrapper(wrapper);
+  auto d = client_.rights_for(w.reader->info().license);
+  if (!d.can(Right::export_))
+    fail(Errc::no_right,
+         "removing a message's protection needs the EXPORT or OWNER right, which you do not have "
+         "on this message");
+  const crypto::Backend& be = client_.backend();
+  return w.reader->decrypt(rpmsg_key(be, d.content_key), &be);
+}
+
 void MailClient::revoke(ByteView wrapper) {
   Wrapper w = read_wrapper(wrapper);
   const rpmsg::Reader& r = *w.reader;

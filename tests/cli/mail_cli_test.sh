@@ -105,6 +105,16 @@ check "internal mail copied unchanged" cmp -s internal-out.eml q3.eml
 run mail protect external.eml --as alice@contoso.com --rules -o external-out.eml
 check "external mail encrypted" has "Encrypt-Only"
 
+run rules add '{"name": "Decrypt outbound from alice", "conditions": {"from": "alice@contoso.com", "subject_contains": "confidentiels"}, "actions": {"remove_encryption": true, "stop_processing": true}}' --priority 0
+check "remove-encryption rule added first" rc 0
+run mail protect q3-protected.eml --as alice@contoso.com --rules -o decrypted.eml
+check "rule removes the sender's encryption" cmp -s decrypted.eml q3.eml
+run mail protect q3-protected.eml --as bob@contoso.com --rules -o not-decrypted.eml
+check "a recipient cannot remove it" has "no_right" err.txt
+check "nothing written" [ ! -e not-decrypted.eml ]
+run rules remove "Decrypt outbound from alice"
+check "rule removed" rc 0
+
 run mail revoke q3-protected.eml --as bob@contoso.com
 check "only the sender revokes" rc 1
 run mail revoke q3-protected.eml --as alice@contoso.com

@@ -28,7 +28,7 @@ using licensing::testing::LicensingFixture;
 
 std::string b64(crypto::ByteView d) {
   std::string s = crypto::to_base64(d), out;
-  for (std::size_t i = 0; i < s.size(); i += 76) out += s.substr(i, 76) + "\r\n";
+  for (std::size_t i = 0; i < s.size(); i += 76) out += s.substr(i, 76) + "\n";  // crlf() later
   return out;
 }
 Bytes bytes(std::string_view s) {
@@ -374,6 +374,53 @@ TEST_F(MailTest, AttachmentsInheritProtectionPerTheirType) {
   auto o4 = mail("bob@contoso.com").open(p4.message);
   EXPECT_EQ(attachment_rights("bob@contoso.com", o4.attachments()[0]),
             licensing::encrypt_only_rights());
+}
+
+TEST_F(MailTest, NestedMultipartsInlineImagesAndAttachedMessages) {
+  std::string m = crlf(std::string(kHeaders) +
+                       "Content-Type: multipart/mixed; boundary=\"outer\"\n\n"
+                       "--outer\nContent-Type: multipart/alternative; boundary=\"alt\"\n\n"
+                       "--alt\nContent-Type: text/plain; charset=us-ascii\n\nSee the chart.\n"
+                       "--alt\nContent-Type: multipart/related; boundary=\"rel\"\n\n"
+                       "--rel\nContent-Type: text/html; charset=us-ascii\n\n"
+                       "<p>See the chart.</p><img src=\"cid:chart@x\">\n"
+                       "--rel\nContent-Type: image/png\nContent-ID: <chart@x>\n"
+                       "Content-Disposition: inline\nContent-Transfer-Encoding: base64\n\n" +
+                       b64(blob) +
+                       "--rel--\n--alt--\n"
+                       "--outer\nContent-Type: multipart/mixed; boundary=\"inner\"\n\n"
+                       "--inner\nContent-Type: application/pdf; name=\"minutes.pdf\"\n"
+                       "Content-Disposition: attachment; filename=\"minutes.pdf\"\n"
+                       "Content-Transfer-Encoding: base64\n\n" +
+                       b64(pdf) +
+                       "--inner\nContent-Type: message/rfc822\n"
+                       "Content-Disposition: attachment; filename=\"earlier.eml\"\n\n"
+                       "From: carol@contoso.com\nTo: alice@contoso.com\nSubject: earlier\n\n"
+                       "the earlier message\n"
+                       "--inner--\n--outer--\n");
+  mime::Message p = mime::parse(bytes(m));
+  EXPECT_EQ(p.text, "See the chart.");
+  ASSERT_EQ(p.attachments.size(), 3u);
+  EXPECT_TRUE(p.attachments[0].is_inline);
+  EXPECT_EQ(p.attachments[0].data, blob);
+  EXPECT_EQ(p.attachments[1].data, pdf);
+  EXPECT_EQ(p.attachments[2].content_type, "message/rfc822");
+  EXPECT_EQ(p.file_attachment_count(), 2u);
+
+  auto prot = mail("alice@contoso.com").protect(bytes(m), MessageProtection::do_not_forward());
+  EXPECT_EQ(prot.attachments[0].action, AttachmentOutcome::Action::unprotected);  // body image
+  EXPECT_EQ(prot.attachments[1].container, Container::pdf);
+  EXPECT_EQ(prot.attachments[2].container, Container::pfile);
+  auto o = mail("carol@contoso.com").open(prot.message);
+  EXPECT_EQ(o.attachments()[0].data, blob);
+  EXPECT_EQ(o.attachments()[1].protection, Container::pdf);
+  EXPECT_EQ(o.attachments()[2].filename, "earlier.eml.pfile");
+  auto mine = mail("alice@contoso.com").open(prot.message);
+  EXPECT_EQ(std::string(mine.original().begin(), mine.original().end()), m);
+  auto removed = mail("alice@contoso.com").remove_protection(prot.message);
+  EXPECT_EQ(std::string(removed.begin(), removed.end()), m);
+  EXPECT_EQ(code([&] { mail("carol@contoso.com").remove_protection(prot.message); }),
+            Errc::no_right);
 }
 
 // ---- revocation, expiry, tamper

@@ -281,6 +281,10 @@ Message parse(ByteView data, const ParseLimits& lim) {
     a.index = m.attachments.size();
     a.content_type = mime_type(l.part);
     if (GMIME_IS_PART(l.part)) a.filename = str(g_mime_part_get_filename(GMIME_PART(l.part)));
+    if (a.filename.empty())  // e.g. an attached message (message/rfc822 is not a GMimePart)
+      a.filename = str(g_mime_object_get_content_disposition_parameter(l.part, "filename"));
+    if (a.filename.empty())
+      a.filename = str(g_mime_object_get_content_type_parameter(l.part, "name"));
     a.content_id = str(g_mime_object_get_content_id(l.part));
     GMimeContentDisposition* d = g_mime_object_get_content_disposition(l.part);
     a.is_inline = d ? !g_mime_content_disposition_is_attachment(d) : !a.content_id.empty();

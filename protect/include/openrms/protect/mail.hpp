@@ -161,6 +161,9 @@ class MailClient {
   OpenedMessage open(ByteView wrapper);
   /// Reads the license of a protected message (verified against the anchors); no rights needed.
   MessageInfo inspect(ByteView wrapper);
+  /// The original message, unprotected (a mail flow rule's "remove encryption", or the sender
+  /// taking back their own message). Needs EXPORT or OWNER on it (no_right).
+  crypto::SecureBytes remove_protection(ByteView wrapper);
   /// Revokes a protected message and its protected attachments (issuer only).
   void revoke(ByteView wrapper);
   /// Protects `reply` (a message the application wrote) after checking REPLY (or REPLYALL when
