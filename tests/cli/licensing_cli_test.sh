@@ -3,19 +3,12 @@
 # license show (human and --json), and their errors (exit code 1, "openrms: <code>: ...").
 # Usage: licensing_cli_test.sh OPENRMS_BINARY WORK_DIR
 set -uo pipefail
+lib=$(dirname "$(readlink -f "$0")")/cli_test_lib.sh
 bin=$(readlink -f "$1")
 work=$2
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 2
 export OPENRMS_STORE="$work/srv/store.db"
-failures=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
-run() { "$bin" "$@" >out.txt 2>err.txt; echo $? >rc.txt; }
-rc() { [ "$(cat rc.txt)" = "$1" ]; }
-has() { grep -q -- "$1" "${2:-out.txt}"; }
+source "$lib"
 
 run server info
 check "no store yet: not_found" rc 1
@@ -84,5 +77,4 @@ check "old RAC still verifies after rotation" rc 0
 run --help
 check "help lists licensing commands" has "template"
 
-echo "$failures failure(s)"
-[ "$failures" -eq 0 ]
+cli_test_done

@@ -5,21 +5,14 @@
 # checked there, and the recipient's copy of the original must be byte-identical.
 # Usage: mail_cli_test.sh OPENRMS_BINARY SHARED_DIR WORK_DIR
 set -uo pipefail
+lib=$(dirname "$(readlink -f "$0")")/cli_test_lib.sh
 bin=$(readlink -f "$1")
 shared=$(readlink -f "$2")
 work=$3
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 2
 export OPENRMS_STORE="$work/srv/store.db"
 PY=/usr/bin/python3
-failures=0
-check() {
-  local name=$1
-  shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
-run() { "$bin" "$@" >out.txt 2>err.txt; echo $? >rc.txt; }
-rc() { [ "$(cat rc.txt)" = "$1" ]; }
-has() { grep -q -- "$1" "${2:-out.txt}"; }
+source "$lib"
 
 "$bin" server init >/dev/null || exit 2
 for u in alice@contoso.com bob@contoso.com dave@contoso.com eve@fabrikam.com; do
@@ -127,5 +120,4 @@ printf 'garbage without headers\n' >junk.eml
 run mail protect junk.eml --as alice@contoso.com --encrypt-only
 check "malformed: bad_format" has "bad_format" err.txt
 
-echo "$failures failure(s)"
-[ "$failures" -eq 0 ]
+cli_test_done

@@ -4,6 +4,7 @@
 # compound file with Python's olefile (the reader msoffcrypto-tool uses); the PFile layout with
 # Python struct. Usage: protect_cli_test.sh OPENRMS_BINARY SHARED_DIR WORK_DIR
 set -uo pipefail
+lib=$(dirname "$(readlink -f "$0")")/cli_test_lib.sh
 bin=$(readlink -f "$1")
 shared=$(readlink -f "$2")
 work=$3
@@ -11,15 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 2
 export OPENRMS_STORE="$work/srv/store.db"
 PY=/usr/bin/python3
-failures=0
-check() {
-  local name=$1
-  shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
-run() { "$bin" "$@" >out.txt 2>err.txt; echo $? >rc.txt; }
-rc() { [ "$(cat rc.txt)" = "$1" ]; }
-has() { grep -q -- "$1" "${2:-out.txt}"; }
+source "$lib"
 
 "$bin" server init >/dev/null || exit 2
 for u in alice@contoso.com bob@contoso.com carol@fabrikam.com; do "$bin" user enroll "$u" >/dev/null || exit 2; done
@@ -133,5 +126,4 @@ run protect tree -o tree-out --as alice@contoso.com --encrypt-only
 check "bulk summary" bash -c 'grep -q "protected *3" out.txt && grep -q "skipped *1" out.txt'
 check "bulk outputs" bash -c '[ -s tree-out/report.docx ] && [ -s tree-out/sub/plain.pdf ] && [ -s tree-out/sub/data.bin.pfile ]'
 
-echo "$failures failure(s)"
-[ "$failures" = 0 ]
+cli_test_done
