@@ -6,12 +6,12 @@
 
 #include "demo.hpp"
 #include "licensing_cmd.hpp"
+#include "mail_cmd.hpp"
 #include "office_cmd.hpp"
 #include "openrms/crypto/secure.hpp"
 #include "openrms/error.hpp"
 #include "pdf_cmd.hpp"
 #include "protect_cmd.hpp"
-#include "mail_cmd.hpp"
 
 int main(int argc, char** argv) {
   openrms::crypto::disable_core_dumps();  // secrets must not reach a core file

@@ -5,13 +5,13 @@
 #include <string>
 #include <string_view>
 
+#include "openrms/text.hpp"
+
 namespace openrms::licensing::detail {
 
 /// ASCII lower case (e-mail addresses, domains and names are compared this way).
 inline std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return ascii_lower(s);
 }
 
 /// Without leading and trailing blanks.

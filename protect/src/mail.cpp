@@ -9,6 +9,7 @@
 #include "openrms/formats/mail/rpmsg.hpp"
 #include "openrms/formats/office/office_crypto.hpp"
 #include "openrms/formats/pfile/pfile.hpp"
+#include "openrms/text.hpp"
 
 namespace openrms::protect::mail {
 
@@ -22,17 +23,6 @@ constexpr std::string_view kRpmsgName = "message.rpmsg";
 constexpr std::string_view kRpmsgType = "application/x-microsoft-rpmsg-message";
 constexpr std::string_view kLogoCid = "logo@openrms";
 
-std::string lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
-std::string domain_of(std::string_view email) {
-  auto at = email.rfind('@');
-  return at == std::string_view::npos ? std::string() : lower(std::string(email.substr(at + 1)));
-}
-
 // The rpmsg content uses IRM's AES-128 (FORMATS.md B5); the key is derived from the license's
 // 256-bit content key so that no two containers share raw key material.
 crypto::SecureBytes rpmsg_key(const crypto::Backend& be, ByteView content_key) {
@@ -43,7 +33,7 @@ crypto::SecureBytes rpmsg_key(const crypto::Backend& be, ByteView content_key) {
 
 const mime::Attachment* rpmsg_part(const mime::Message& m) {
   for (const auto& a : m.attachments)
-    if (lower(a.filename) == kRpmsgName || a.content_type == kRpmsgType) return &a;
+    if (ascii_lower(a.filename) == kRpmsgName || a.content_type == kRpmsgType) return &a;
   return nullptr;
 }
 
@@ -177,9 +167,9 @@ const OmeConfiguration& builtin_default() {
 }  // namespace
 
 bool IrmConfiguration::is_internal(std::string_view email) const {
-  std::string d = domain_of(email);
+  std::string d = email_domain(email);
   return std::any_of(accepted_domains.begin(), accepted_domains.end(),
-                     [&](const std::string& a) { return lower(a) == d; });
+                     [&](const std::string& a) { return ascii_lower(a) == d; });
 }
 
 void OmeConfiguration::validate() const {
@@ -266,13 +256,13 @@ Bytes OpenedMessage::delivered() const {
 
 MailClient::MailClient(Client& client, IrmConfiguration irm, std::vector<OmeConfiguration> branding)
     : client_(client), irm_(std::move(irm)), branding_(std::move(branding)) {
-  for (auto& d : irm_.accepted_domains) d = lower(d);
+  for (auto& d : irm_.accepted_domains) d = ascii_lower(d);
 }
 
 const OmeConfiguration& MailClient::branding(std::string_view identity) const {
   std::string want = identity.empty() ? builtin_default().identity : std::string(identity);
   for (const auto& b : branding_)
-    if (lower(b.identity) == lower(want)) return b;
+    if (ascii_lower(b.identity) == ascii_lower(want)) return b;
   if (identity.empty()) return builtin_default();
   fail(Errc::not_found, "no branding template named \"" + std::string(identity) + "\"");
 }
@@ -287,7 +277,7 @@ ProtectedMessage MailClient::protect(ByteView eml, const MessageProtection& mp) 
     fail(Errc::invalid_argument, "this message is already protected (it carries message.rpmsg)");
   const OmeConfiguration& brand = branding(mp.branding);
   const crypto::Backend& be = client_.backend();
-  const std::string sender = lower(client_.user().identity.email);
+  const std::string sender = ascii_lower(client_.user().identity.email);
 
   std::vector<std::string> recipients = msg.recipients();
   if (msg.from.email != sender &&

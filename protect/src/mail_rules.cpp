@@ -6,6 +6,7 @@
 #include <set>
 
 #include "openrms/error.hpp"
+#include "openrms/text.hpp"
 
 namespace openrms::protect::mail {
 
@@ -14,36 +15,27 @@ namespace mime = formats::mail;
 
 namespace {
 
-std::string lower(std::string_view v) {
-  std::string s(v);
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-std::string domain_of(std::string_view email) {
-  auto at = email.rfind('@');
-  return at == std::string_view::npos ? std::string() : lower(email.substr(at + 1));
-}
 bool one_of(const std::string& v, const std::vector<std::string>& list) {
   return std::any_of(list.begin(), list.end(),
-                     [&](const std::string& x) { return lower(x) == lower(v); });
+                     [&](const std::string& x) { return ascii_lower(x) == ascii_lower(v); });
 }
 bool contains_any(const std::string& haystack, const std::vector<std::string>& needles) {
-  std::string h = lower(haystack);
-  return std::any_of(needles.begin(), needles.end(),
-                     [&](const std::string& n) { return h.find(lower(n)) != std::string::npos; });
+  std::string h = ascii_lower(haystack);
+  return std::any_of(needles.begin(), needles.end(), [&](const std::string& n) {
+    return h.find(ascii_lower(n)) != std::string::npos;
+  });
 }
 
 bool holds(const RuleConditions& c, const mime::Message& m, const std::vector<std::string>& org) {
   const std::vector<std::string> rcpts = m.recipients();
-  auto internal = [&](const std::string& email) { return one_of(domain_of(email), org); };
+  auto internal = [&](const std::string& email) { return one_of(email_domain(email), org); };
   if (!c.from.empty() && !one_of(m.from.email, c.from)) return false;
-  if (!c.from_domain.empty() && !one_of(domain_of(m.from.email), c.from_domain)) return false;
+  if (!c.from_domain.empty() && !one_of(email_domain(m.from.email), c.from_domain)) return false;
   if (!c.sent_to.empty() &&
       std::none_of(rcpts.begin(), rcpts.end(), [&](const auto& r) { return one_of(r, c.sent_to); }))
     return false;
   if (!c.recipient_domain.empty() && std::none_of(rcpts.begin(), rcpts.end(), [&](const auto& r) {
-        return one_of(domain_of(r), c.recipient_domain);
+        return one_of(email_domain(r), c.recipient_domain);
       }))
     return false;
   if (c.sent_to_scope) {
@@ -86,7 +78,7 @@ std::vector<std::string> strings(const json& v, const std::string& where, const 
 
 Scope scope(const json& v, const std::string& where, const char* field) {
   if (v.is_string()) {
-    std::string s = lower(v.get<std::string>());
+    std::string s = ascii_lower(v.get<std::string>());
     if (s == "inorganization") return Scope::in_organization;
     if (s == "notinorganization") return Scope::not_in_organization;
   }
@@ -189,7 +181,7 @@ Rule rule_from(const json& j, const std::string& where0) {
           for (const auto& [pk, pv] : av.items()) {
             if (!pv.is_string()) invalid(where, "apply." + pk + " must be a string");
             if (pk == "kind")
-              kind = lower(pv.get<std::string>());
+              kind = ascii_lower(pv.get<std::string>());
             else if (pk == "template")
               p.template_id = pv.get<std::string>();
             else if (pk == "branding")
@@ -308,7 +300,7 @@ std::vector<Rule> rules_from_json(std::string_view text) {
   std::set<std::string> names;
   for (std::size_t i = 0; i < j.size(); ++i) {
     Rule r = rule_from(j[i], "#" + std::to_string(i + 1));
-    if (!names.insert(lower(r.name)).second)
+    if (!names.insert(ascii_lower(r.name)).second)
       invalid("\"" + r.name + "\"", "the name is used by another rule");
     out.push_back(std::move(r));
   }
@@ -333,7 +325,7 @@ std::uint64_t parse_size(std::string_view t) {
     v = v * 10 + static_cast<std::uint64_t>(t[i++] - '0');
   }
   if (i == 0) fail(Errc::invalid_argument, "not a size: " + std::string(t));
-  std::string unit = lower(t.substr(i));
+  std::string unit = ascii_lower(t.substr(i));
   if (unit.empty() || unit == "b") return v;
   if (unit == "kb") return v << 10;
   if (unit == "mb") return v << 20;

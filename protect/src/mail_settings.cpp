@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "openrms/error.hpp"
+#include "openrms/text.hpp"
 
 namespace openrms::protect::mail {
 
@@ -15,13 +16,6 @@ namespace {
 constexpr const char* kIrmKey = "mail.irm";
 constexpr const char* kBrandingKey = "mail.branding";
 constexpr const char* kRulesKey = "mail.rules";
-
-std::string lower(std::string_view v) {
-  std::string s(v);
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
 
 json parse(std::string_view text, const char* what, Errc code) {
   try {
@@ -120,7 +114,7 @@ IrmConfiguration irm_from_json(std::string_view text) {
       get<bool>(j, "decrypt_attachment_for_encrypt_only", c.decrypt_attachment_for_encrypt_only, w);
   c.accepted_domains = get<std::vector<std::string>>(j, "accepted_domains", {}, w);
   for (auto& d : c.accepted_domains) {
-    d = lower(d);
+    d = ascii_lower(d);
     if (d.empty() || d.find('@') != std::string::npos || d.find('.') == std::string::npos)
       fail(Errc::invalid_argument, "IRM configuration: \"" + d + "\" is not a domain name");
   }
@@ -156,9 +150,9 @@ std::vector<OmeConfiguration> MailSettings::branding_locked() const {
     if (!j.is_array()) fail(Errc::bad_format, "stored branding templates are not a list");
     for (const auto& x : j) out.push_back(ome_from(x));
   }
-  const std::string def = lower(OmeConfiguration{}.identity);
+  const std::string def = ascii_lower(OmeConfiguration{}.identity);
   auto it = std::find_if(out.begin(), out.end(),
-                         [&](const OmeConfiguration& c) { return lower(c.identity) == def; });
+                         [&](const OmeConfiguration& c) { return ascii_lower(c.identity) == def; });
   if (it == out.end()) {
     out.insert(out.begin(), OmeConfiguration{});
   } else if (it != out.begin()) {
@@ -174,7 +168,7 @@ std::vector<OmeConfiguration> MailSettings::branding() const {
 
 OmeConfiguration MailSettings::branding(std::string_view identity) const {
   for (auto& c : branding())
-    if (lower(c.identity) == lower(identity)) return c;
+    if (ascii_lower(c.identity) == ascii_lower(identity)) return c;
   fail(Errc::not_found, "no branding template named \"" + std::string(identity) + "\"");
 }
 
@@ -191,7 +185,7 @@ void MailSettings::add_branding(const OmeConfiguration& c) {
   std::lock_guard<std::mutex> lock(mu_);
   auto all = branding_locked();
   for (const auto& x : all)
-    if (lower(x.identity) == lower(c.identity))
+    if (ascii_lower(x.identity) == ascii_lower(c.identity))
       fail(Errc::invalid_argument,
            "a branding template named \"" + c.identity + "\" exists already (use set)");
   all.push_back(c);
@@ -203,7 +197,7 @@ void MailSettings::set_branding(const OmeConfiguration& c) {
   std::lock_guard<std::mutex> lock(mu_);
   auto all = branding_locked();
   for (auto& x : all)
-    if (lower(x.identity) == lower(c.identity)) {
+    if (ascii_lower(x.identity) == ascii_lower(c.identity)) {
       x = c;
       store_branding(store_, all);
       return;
@@ -213,16 +207,16 @@ void MailSettings::set_branding(const OmeConfiguration& c) {
 
 void MailSettings::remove_branding(std::string_view identity) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (lower(identity) == lower(OmeConfiguration{}.identity))
+  if (ascii_lower(identity) == ascii_lower(OmeConfiguration{}.identity))
     fail(Errc::invalid_argument, "the default branding template cannot be removed");
   auto all = branding_locked();
   auto it = std::find_if(all.begin(), all.end(), [&](const OmeConfiguration& c) {
-    return lower(c.identity) == lower(identity);
+    return ascii_lower(c.identity) == ascii_lower(identity);
   });
   if (it == all.end())
     fail(Errc::not_found, "no branding template named \"" + std::string(identity) + "\"");
   for (const Rule& r : rules())
-    if (r.apply && lower(r.apply->branding) == lower(identity))
+    if (r.apply && ascii_lower(r.apply->branding) == ascii_lower(identity))
       fail(Errc::invalid_argument, "the mail flow rule \"" + r.name +
                                        "\" uses this branding template: change or remove it first");
   all.erase(it);
@@ -246,7 +240,7 @@ void MailSettings::check_rules(const std::vector<Rule>& rules) const {
   for (const Rule& r : rules)
     if (r.apply && !r.apply->branding.empty() &&
         std::none_of(all.begin(), all.end(), [&](const OmeConfiguration& c) {
-          return lower(c.identity) == lower(r.apply->branding);
+          return ascii_lower(c.identity) == ascii_lower(r.apply->branding);
         }))
       fail(Errc::invalid_argument, "mail flow rule \"" + r.name +
                                        "\": no branding template named \"" + r.apply->branding +
@@ -272,7 +266,7 @@ void MailSettings::remove_rule(std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   auto all = rules();
   auto it = std::find_if(all.begin(), all.end(),
-                         [&](const Rule& r) { return lower(r.name) == lower(name); });
+                         [&](const Rule& r) { return ascii_lower(r.name) == ascii_lower(name); });
   if (it == all.end())
     fail(Errc::not_found, "no mail flow rule named \"" + std::string(name) + "\"");
   all.erase(it);

@@ -12,6 +12,7 @@
 #include "openrms/formats/office/office_crypto.hpp"
 #include "openrms/formats/pdf/rights_pdf.hpp"
 #include "openrms/formats/pfile/pfile.hpp"
+#include "openrms/text.hpp"
 
 namespace openrms::protect {
 
@@ -236,15 +237,9 @@ struct Client::Impl {
         rac(licensing::parse_certificate(user.rac_xml, s.anchors(), be)) {
     if (rac.type != licensing::CertificateType::rac)
       fail(Errc::invalid_argument, "the user's certificate is not a RAC");
-    if (rac.subject != lower(user.identity.email))
+    if (rac.subject != ascii_lower(user.identity.email))
       fail(Errc::invalid_argument,
            "the RAC belongs to " + rac.subject + ", not to " + user.identity.email);
-  }
-
-  static std::string lower(std::string s) {
-    for (char& c : s)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
   }
 
   Loaded load(const fs::path& in) const { return load_file(in, source, be); }

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "openrms/error.hpp"
+#include "openrms/text.hpp"
 
 namespace openrms::formats::mail {
 
@@ -34,12 +35,6 @@ using GString_ = std::unique_ptr<char, GFree>;
 std::string str(const char* s) {
   return s ? std::string(s) : std::string();
 }
-std::string lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
 [[noreturn]] void bad(const std::string& what) {
   fail(Errc::bad_format, "not a usable e-mail message: " + what);
 }
@@ -137,7 +132,7 @@ std::string mime_type(GMimeObject* o) {
   GMimeContentType* ct = g_mime_object_get_content_type(o);
   if (!ct) return "application/octet-stream";
   GString_ s(g_mime_content_type_get_mime_type(ct));
-  return lower(str(s.get()));
+  return ascii_lower(str(s.get()));
 }
 
 bool disposition_attachment(GMimeObject* o) {
@@ -188,7 +183,7 @@ void add_addresses(InternetAddressList* list, std::vector<Address>& out, int dep
     if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
       const char* addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
       if (addr && *addr)
-        out.push_back(Address{str(internet_address_get_name(a)), lower(str(addr))});
+        out.push_back(Address{str(internet_address_get_name(a)), ascii_lower(str(addr))});
     } else if (INTERNET_ADDRESS_IS_GROUP(a)) {
       add_addresses(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)), out, depth + 1);
     }

@@ -6,18 +6,13 @@
 
 #include "document.hpp"
 #include "openrms/error.hpp"
+#include "openrms/text.hpp"
 #include "security.hpp"
 #include "writer.hpp"
 
 namespace openrms::formats::pdf {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
 
 struct Opened {
   explicit Opened(const ByteSource& src) : doc(src) {}
@@ -128,7 +123,7 @@ std::int32_t encode_permissions(const PermissionFlags& f) noexcept {
 }
 
 std::int32_t parse_permissions(std::string_view spec) {
-  std::string s = lower(spec);
+  std::string s = ascii_lower(spec);
   if (!s.empty() && (s[0] == '-' || std::isdigit(static_cast<unsigned char>(s[0])))) {
     std::int64_t v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -176,7 +171,7 @@ std::int32_t parse_permissions(std::string_view spec) {
 std::int32_t permissions_for_rights(std::span<const std::string_view> rights) {
   PermissionFlags f{false, false, false, false, false, false, false, false};
   for (std::string_view r : rights) {
-    std::string n = lower(r);
+    std::string n = ascii_lower(r);
     if (n == "owner") return encode_permissions(PermissionFlags{});
     if (n == "print") f.print = f.print_high_quality = true;
     if (n == "extract") f.copy = f.accessibility = true;

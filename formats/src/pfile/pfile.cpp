@@ -7,6 +7,7 @@
 #include "../cfb/cfb_constants.hpp"
 #include "../integrity.hpp"
 #include "openrms/error.hpp"
+#include "openrms/text.hpp"
 
 namespace openrms::formats::pfile {
 
@@ -41,13 +42,6 @@ std::uint32_t read32(const ByteSource& src, std::uint64_t at) {
 
 bool in_file(std::uint64_t size, std::uint64_t off, std::uint64_t len) {
   return off <= size && len <= size - off;
-}
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return r;
 }
 
 // FORMATS.md B2 naming table: extension -> protected extension.
@@ -283,7 +277,7 @@ ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
 
 std::string protected_name(std::string_view name) {
   std::string_view ext = extension_of(name);
-  std::string lext = lower(ext);
+  std::string lext = ascii_lower(ext);
   for (const auto& [plain, prot] : kNames)
     if (lext == plain) {
       std::string r(name.substr(0, name.size() - ext.size()));
@@ -302,10 +296,10 @@ std::string original_name(std::string_view pname, std::string_view extension) {
   auto slash = pname.find_last_of('/');
   std::string_view base = slash == std::string_view::npos ? pname : pname.substr(slash + 1);
   std::string_view ext = extension_of(base);
-  std::string lext = lower(ext);
+  std::string lext = ascii_lower(ext);
   std::string stem(base.substr(0, base.size() - ext.size()));
   if (lext == ".pfile") {
-    if (!extension.empty() && lower(extension_of(stem)) != lower(extension))
+    if (!extension.empty() && ascii_lower(extension_of(stem)) != ascii_lower(extension))
       return stem + std::string(extension);
     return stem;
   }
