@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "../async_sink.hpp"
 #include "../cfb/cfb_constants.hpp"
 #include "../integrity.hpp"
 #include "data_spaces.hpp"
@@ -263,7 +264,13 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   };
   formats::detail::HoleMac mac(be, mkey, mac_at);
   MacSink ms(out, mac);
-  w.write(ms);
+  if (size > kChunk) {  // MAC and output on their own thread, overlapped with the cipher
+    formats::detail::AsyncSink pipe([&ms](ByteView d) { ms.write(d); });
+    w.write(pipe);
+    pipe.finish();
+  } else {
+    w.write(ms);
+  }
   out.patch(mac_at, mac.finish());
 }
 

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
+#include <thread>
 
+#include "../async_sink.hpp"
 #include "../cfb/cfb_constants.hpp"
 #include "../integrity.hpp"
 #include "openrms/error.hpp"
@@ -167,7 +170,13 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   for (char c : opt.notice)
     if (static_cast<unsigned char>(c) >= 0x80)
       fail(Errc::invalid_argument, "the notice must be ASCII");
-  crypto::SegmentCipher cipher = crypto::SegmentCipher::cbc4k(content_key, opt.segments);
+  // Large inputs pipeline the MAC and the output onto a thread of their own (below); the
+  // cipher then leaves a core to it.
+  const bool pipelined = plaintext.size() > kChunk;
+  crypto::SegmentOptions so = opt.segments;
+  if (pipelined && so.threads == 0)
+    so.threads = std::max(2u, std::thread::hardware_concurrency()) - 1;
+  crypto::SegmentCipher cipher = crypto::SegmentCipher::cbc4k(content_key, so);
 
   // Header: fixed part, notice, 40-byte v3 header, extension, metadata (MAC), license.
   const std::uint32_t r = static_cast<std::uint32_t>(opt.notice.size());
@@ -212,9 +221,19 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   detail::HoleMac mac(be, mkey, mac_at);
   out.write(head);
   mac.update(head);
-  crypto::SegmentStream stream(cipher, crypto::SegmentStream::Direction::encrypt, [&](ByteView c) {
+  // The MAC and the output write run on their own thread for large inputs, overlapped with
+  // reading and encrypting the next chunk.
+  auto emit = [&](ByteView c) {
     out.write(c);
     mac.update(c);
+  };
+  std::optional<detail::AsyncSink> pipe;
+  if (pipelined) pipe.emplace(emit);
+  crypto::SegmentStream stream(cipher, crypto::SegmentStream::Direction::encrypt, [&](ByteView c) {
+    if (pipe)
+      pipe->write(c);
+    else
+      emit(c);
   });
   crypto::SecureBytes buf(
       std::min<std::uint64_t>(kChunk, std::max<std::uint64_t>(plaintext.size(), 1)));
@@ -227,6 +246,7 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
     if (opt.progress) opt.progress(at, total);
   }
   stream.finish();
+  if (pipe) pipe->finish();
   crypto::Bytes tag = mac.finish();
   out.patch(mac_at, tag);
   if (opt.progress && total == 0) opt.progress(0, 0);
