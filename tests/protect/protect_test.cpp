@@ -236,6 +236,30 @@ TEST_F(ProtectTest, ContentExpiryBindsUsersButNotTheIssuer) {
   EXPECT_NO_THROW(alice.open(out).read_all());
 }
 
+TEST_F(ProtectTest, LargePdfStreamsRoundTripThroughTheStreamingHandler) {
+  // Streams above 1 MiB take the license handler's streaming transforms on protect and on open;
+  // the sizes put the framed plaintext (4-byte length + data) on and around segment boundaries.
+  Client alice = client("alice@contoso.com");
+  Client bob = client("bob@contoso.com");
+  std::mt19937 rng(3);
+  for (std::size_t size : {(1u << 20) + 1, (1u << 20) + 4092, (3u << 20) + 4092, (5u << 20) + 17}) {
+    auto b = formats::pdf::test::sample_document("big streams");
+    std::string data(size, '\0');
+    for (char& c : data) c = static_cast<char>(rng());
+    b.add_stream(9, "/Type /XObject /Subtype /Image /Width 1 /Height 1", data);
+    std::string pdf = b.build();
+    spit(dir / "big.pdf", crypto::as_bytes(pdf));
+    fs::path out = dir / "big-protected.pdf";
+    alice.protect(dir / "big.pdf", out,
+                  Protection::with_policy(policy_for("bob@contoso.com:VIEW")));
+    auto got = bob.open(out).read_all(64u << 20);
+    EXPECT_EQ(formats::pdf::test::object_map(std::string(got.begin(), got.end())),
+              formats::pdf::test::object_map(pdf))
+        << size;
+    fs::remove(out);
+  }
+}
+
 TEST_F(ProtectTest, NoCachePolicyNeverStoresAUseLicense) {
   MemoryUseLicenseCache cache;
   Client alice = client("alice@contoso.com");

@@ -27,6 +27,81 @@ constexpr std::string_view kPayloadName = "Protected PDF.pdf";
        "key does not belong to it");
 }
 
+/// Streaming form of LicenseSecurity::encrypt: BE32 length, then the data, through CBC4K.
+class Encryptor final : public SecurityHandler::StreamTransform {
+ public:
+  Encryptor(const crypto::SegmentCipher& c, std::uint64_t size, SecurityHandler::Emit emit)
+      : size_(c.ciphertext_size(4 + size)),
+        stream_(c, crypto::SegmentStream::Direction::encrypt, std::move(emit)) {
+    const std::uint8_t be[4] = {
+        static_cast<std::uint8_t>(size >> 24), static_cast<std::uint8_t>(size >> 16),
+        static_cast<std::uint8_t>(size >> 8), static_cast<std::uint8_t>(size)};
+    stream_.update(be);
+  }
+  std::uint64_t output_size() const override { return size_; }
+  void update(ByteView d) override { stream_.update(d); }
+  void finish() override { stream_.finish(); }
+
+ private:
+  std::uint64_t size_;
+  crypto::SegmentStream stream_;
+};
+
+/// Streaming form of LicenseSecurity::decrypt: the length comes from the first segment, the
+/// data follow it; a damaged stream is an integrity error (at the latest in finish()).
+class Decryptor final : public SecurityHandler::StreamTransform {
+ public:
+  Decryptor(const crypto::SegmentCipher& c, ByteView head, std::uint64_t cipher_size,
+            SecurityHandler::Emit emit)
+      : emit_(std::move(emit)) {
+    if (cipher_size < 16 || cipher_size % 16) altered();
+    const std::size_t seg = c.segment_size();
+    std::size_t first = static_cast<std::size_t>(std::min<std::uint64_t>(cipher_size, seg));
+    if (head.size() < first) altered();
+    crypto::SecureBytes p(first);
+    try {
+      if (cipher_size <= seg)
+        p.resize(c.decrypt_final(0, head.first(first), p));
+      else
+        c.decrypt_segments(0, head.first(first), p);
+    } catch (const Error&) {
+      altered();
+    }
+    if (p.size() < 4) altered();
+    n_ = (std::uint64_t{p[0]} << 24) | (std::uint64_t{p[1]} << 16) | (std::uint64_t{p[2]} << 8) |
+         p[3];
+    if (n_ > cipher_size - 4) altered();
+    stream_.emplace(
+        c, crypto::SegmentStream::Direction::decrypt,
+        [this](ByteView d) {
+          std::size_t skip = static_cast<std::size_t>(std::min<std::uint64_t>(skip_, d.size()));
+          skip_ -= skip;
+          if (d.size() > skip) emit_(d.subspan(skip));
+        },
+        4 + n_);
+  }
+  std::uint64_t output_size() const override { return n_; }
+  void update(ByteView d) override {
+    try {
+      stream_->update(d);
+    } catch (const Error&) {
+      altered();
+    }
+  }
+  void finish() override {
+    try {
+      stream_->finish();
+    } catch (const Error&) {
+      altered();
+    }
+  }
+
+ private:
+  SecurityHandler::Emit emit_;
+  std::uint64_t n_ = 0, skip_ = 4;
+  std::optional<crypto::SegmentStream> stream_;
+};
+
 /// The license-based security handler (FORMATS.md B4) under openrms's handler name.
 class LicenseSecurity final : public SecurityHandler {
  public:
@@ -60,6 +135,16 @@ class LicenseSecurity final : public SecurityHandler {
                       (std::uint32_t{p[2]} << 8) | p[3];
     if (n > p.size() - 4) altered();
     return std::string(reinterpret_cast<const char*>(p.data()) + 4, n);
+  }
+  std::unique_ptr<StreamTransform> stream_encryptor(CryptMethod, Ref, std::uint64_t plain_size,
+                                                    Emit emit) const override {
+    if (plain_size > 0xFFFFFFFFu) fail(Errc::unsupported, "PDF object larger than 4 GiB");
+    return std::make_unique<Encryptor>(cipher_, plain_size, std::move(emit));
+  }
+  std::unique_ptr<StreamTransform> stream_decryptor(CryptMethod, Ref, ByteView head,
+                                                    std::uint64_t cipher_size,
+                                                    Emit emit) const override {
+    return std::make_unique<Decryptor>(cipher_, head, cipher_size, std::move(emit));
   }
   Dict to_dict() const override {
     Dict filter;

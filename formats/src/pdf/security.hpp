@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -46,6 +47,30 @@ class SecurityHandler {
   virtual crypto::SecureBytes object_key(Ref ref, CryptMethod m) const = 0;
   virtual std::string decrypt(CryptMethod m, Ref ref, std::string data) const = 0;
   virtual std::string encrypt(CryptMethod m, Ref ref, std::string_view data) const = 0;
+  /// A stream transform fed in chunks, for handlers that frame whole streams (the license
+  /// handler): the writer streams large streams through it instead of holding them in memory.
+  class StreamTransform {
+   public:
+    virtual ~StreamTransform() = default;
+    /// Bytes the transform will emit in total (known before the first byte is fed).
+    virtual std::uint64_t output_size() const = 0;
+    virtual void update(ByteView data) = 0;
+    /// Ends the stream; errors (e.g. padding of a damaged stream) are thrown here or in update.
+    virtual void finish() = 0;
+  };
+  using Emit = std::function<void(ByteView)>;
+  /// Streaming encryption of one stream of `plain_size` bytes under `m`; nullptr if the handler
+  /// has none (the writer then uses encrypt() on the whole stream).
+  virtual std::unique_ptr<StreamTransform> stream_encryptor(CryptMethod, Ref, std::uint64_t,
+                                                            Emit) const {
+    return nullptr;
+  }
+  /// Streaming decryption of one stream of `cipher_size` bytes whose first bytes are `head`
+  /// (at least min(cipher_size, 4096)); nullptr if the handler has none.
+  virtual std::unique_ptr<StreamTransform> stream_decryptor(CryptMethod, Ref, ByteView,
+                                                            std::uint64_t, Emit) const {
+    return nullptr;
+  }
   /// The /Encrypt dictionary describing this handler.
   virtual Dict to_dict() const = 0;
   /// The lowest PDF version the output needs ("1.6", "1.7", "2.0").

@@ -13,8 +13,10 @@ namespace openrms::formats::pdf {
 namespace {
 
 constexpr std::size_t kChunk = 4u << 20;
-/// Streams under the license handler are transformed whole; larger ones are refused.
+/// Streams under the license handler that cannot stream are transformed whole up to this size.
 constexpr std::size_t kMaxWholeStream = 1u << 30;
+/// License-handler streams above this size go through the handler's streaming transform.
+constexpr std::size_t kMinStreamed = 1u << 20;
 
 class Out {
  public:
@@ -286,7 +288,44 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
     if (em != CryptMethod::identity) ekey = opt.encrypt->object_key(io.ref, em);
     const std::uint64_t in_len = io.stream.data_length;
     if (dm == CryptMethod::cbc4k || em == CryptMethod::cbc4k) {
-      // The license handler frames each stream with its length: transformed whole, in memory.
+      // The license handler frames each stream with its length. One-way transforms of large
+      // streams go through its streaming form; anything else is transformed whole, in memory.
+      auto emit = [&out](ByteView b) {
+        out.write(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+      };
+      std::unique_ptr<SecurityHandler::StreamTransform> t;
+      const bool large = in_len > std::max<std::size_t>(opt.chunk_threshold, kMinStreamed);
+      if (large && dm == CryptMethod::identity) {
+        t = opt.encrypt->stream_encryptor(em, io.ref, in_len, emit);
+      } else if (large && em == CryptMethod::identity) {
+        std::uint8_t head[4096];
+        const std::size_t hn = static_cast<std::size_t>(std::min<std::uint64_t>(in_len, 4096));
+        doc.read_raw(io.stream.data_offset, MutableByteView(head, hn));
+        t = opt.decrypt->stream_decryptor(dm, io.ref, ByteView(head, hn), in_len, emit);
+      }
+      if (t) {
+        d->set("Length", make_int(static_cast<std::int64_t>(t->output_size())));
+        serialize(io.value, text);
+        text += "\nstream\n";
+        out.write(text);
+        const std::uint64_t before = out.offset();
+        scratch.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, in_len)));
+        for (std::uint64_t pos = 0; pos < in_len;) {
+          const std::size_t n =
+              static_cast<std::size_t>(std::min<std::uint64_t>(scratch.size(), in_len - pos));
+          auto* b = reinterpret_cast<std::uint8_t*>(scratch.data());
+          doc.read_raw(io.stream.data_offset + pos, MutableByteView(b, n));
+          t->update(ByteView(b, n));
+          pos += n;
+          tick(n);
+        }
+        t->finish();
+        crypto::secure_wipe(scratch.data(), scratch.size());
+        if (out.offset() - before != t->output_size())
+          fail(Errc::internal, "PDF writer: stream length mismatch");
+        out.write("\nendstream\nendobj\n");
+        continue;
+      }
       std::string data = doc.read_stream_raw(io, kMaxWholeStream);
       if (dm != CryptMethod::identity) data = opt.decrypt->decrypt(dm, io.ref, std::move(data));
       if (em != CryptMethod::identity) data = opt.encrypt->encrypt(em, io.ref, data);
