@@ -1,5 +1,6 @@
 // Office IRM data-space reader target: read_info() (the \006Primary transform, the license, the
-// package size) and decrypt() with the seeds' key must succeed or throw openrms::Error.
+// package size), decrypt() and decrypt_binary_document() (which also parses the decrypted inner
+// compound file) with the seeds' key must succeed or throw openrms::Error.
 #include "openrms/error.hpp"
 #include "openrms/formats/office/irm.hpp"
 
@@ -19,6 +20,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       office::irm::ReadOptions o;
       o.require_integrity = strict;
       (void)office::irm::decrypt(src, sink, key, o);
+    } catch (const openrms::Error&) {
+    }
+    try {
+      openrms::crypto::Bytes out;
+      MemorySink sink(out);
+      office::irm::ReadOptions o;
+      o.require_integrity = strict;
+      (void)office::irm::decrypt_binary_document(src, sink, key, o);
     } catch (const openrms::Error&) {
     }
   }

@@ -7,7 +7,6 @@
 
 #include "openrms/error.hpp"
 #include "openrms/formats/mail/rpmsg.hpp"
-#include "openrms/formats/office/office_crypto.hpp"
 #include "openrms/formats/pfile/pfile.hpp"
 #include "openrms/text.hpp"
 
@@ -59,15 +58,6 @@ licensing::AttachmentKind kind_of(ByteView data, Container& container) {
   }
   if (container == Container::office_irm) return licensing::AttachmentKind::office;
   if (container == Container::pdf) return licensing::AttachmentKind::pdf;
-  try {
-    auto d = formats::office::detect(src);
-    if (d.container == formats::office::Container::legacy_binary) {
-      if (d.scheme != formats::office::Scheme::none)
-        return licensing::AttachmentKind::already_protected;
-      return licensing::AttachmentKind::office;  // delivered as a PFile: no binary IRM yet
-    }
-  } catch (const Error&) {
-  }
   return licensing::AttachmentKind::other;
 }
 

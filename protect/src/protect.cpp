@@ -85,6 +85,13 @@ Container container_for(const ByteSource& src) {
       return Container::pfile;  // a broken compound file or ZIP: protect the bytes as they are
     }
     if (d.container == formats::office::Container::ooxml) return Container::office_irm;
+    if (d.container == formats::office::Container::legacy_binary) {
+      if (d.scheme == formats::office::Scheme::none) return Container::office_irm;
+      if (d.scheme != formats::office::Scheme::irm)
+        fail(Errc::invalid_argument,
+             "this binary Office document is password-protected: remove the password in its "
+             "application (openrms cannot decrypt .doc/.xls/.ppt passwords), then protect it");
+    }
     if (d.container == formats::office::Container::ooxml_encrypted &&
         d.scheme != formats::office::Scheme::irm)
       fail(Errc::invalid_argument,
@@ -186,9 +193,6 @@ Loaded load_file(const fs::path& in, LicenseSource& source, const crypto::Backen
     }
     case Container::office_irm: {
       auto i = formats::office::irm::read_info(*l.src);
-      if (i.flavour != formats::office::irm::Flavour::ooxml)
-        fail(Errc::unsupported,
-             "IRM-protected binary Office documents (.doc/.xls/.ppt) are not supported yet");
       license = std::move(i.license);
       l.info.size = i.size;
       break;
@@ -292,7 +296,21 @@ struct Client::Impl {
         formats::office::irm::ReadOptions ro;
         ro.backend = &be;
         ro.progress = opt.progress;
-        return formats::office::irm::decrypt(*l.src, out, irm_key(be, key), ro).size;
+        namespace irm = formats::office::irm;
+        if (irm::read_info(*l.src).flavour == irm::Flavour::binary) {
+          struct Counting final : ByteSink {
+            ByteSink& o;
+            std::uint64_t n = 0;
+            explicit Counting(ByteSink& x) : o(x) {}
+            void write(ByteView d) override {
+              o.write(d);
+              n += d.size();
+            }
+          } counted(out);
+          irm::decrypt_binary_document(*l.src, counted, irm_key(be, key), ro);
+          return counted.n;
+        }
+        return irm::decrypt(*l.src, out, irm_key(be, key), ro).size;
       }
       case Container::pdf: {
         formats::pdf::rights::ReadOptions ro;
@@ -494,7 +512,14 @@ void Client::write_container(Container c, const ByteSource& input, ByteSink& sin
       formats::office::irm::WriteOptions wo;
       wo.backend = &m.be;
       wo.progress = m.opt.progress;
-      formats::office::irm::write(input, sink, pub.license_xml, irm_key(m.be, pub.content_key), wo);
+      std::uint8_t sig[8] = {};
+      if (input.size() >= 8) input.read_at(0, sig);
+      if (formats::cfb::Reader::has_signature(sig))
+        formats::office::irm::write_binary_document(input, sink, pub.license_xml,
+                                                    irm_key(m.be, pub.content_key), wo);
+      else
+        formats::office::irm::write(input, sink, pub.license_xml, irm_key(m.be, pub.content_key),
+                                    wo);
       return;
     }
     case Container::pdf: {

@@ -101,6 +101,30 @@ check "other domain refused" rc 1
 run unprotect prot.docx --as alice@contoso.com -o back.docx
 check "docx round trip" cmp -s back.docx report.docx
 
+# --- binary Office (.xls from msoffcrypto-tool's suite): IRM binary layout, streams restored ---
+cp "$shared/corpus/office/expected/msoffcrypto__rc4cryptoapi_password_plain.xls" book.xls || exit 2
+run protect book.xls -o prot.xls --as alice@contoso.com -g bob@contoso.com:VIEW
+check "protect xls" rc 0
+check "binary IRM layout (olefile)" $PY -c '
+import olefile
+o=olefile.OleFileIO("prot.xls")
+names=["/".join(e) for e in o.listdir(streams=True, storages=True)]
+assert "\tDRMContent" in names, names
+assert "\x06DataSpaces/TransformInfo/\tDRMTransform/\x06Primary" in names, names
+assert "Workbook" not in names, names
+p=o.openstream(["\x06DataSpaces","TransformInfo","\tDRMTransform","\x06Primary"]).read()
+assert b"PublishingLicense" in p[176:], p[170:200]
+'
+run unprotect prot.xls -o back.xls --as alice@contoso.com
+check "unprotect xls" rc 0
+check "every stream restored byte for byte (olefile)" $PY -c '
+import olefile
+a=olefile.OleFileIO("book.xls"); b=olefile.OleFileIO("back.xls")
+sa=sorted(a.listdir()); sb=sorted(b.listdir())
+assert sa==sb, (sa, sb)
+for s in sa: assert a.openstream(s).read()==b.openstream(s).read(), s
+'
+
 # --- tamper: a flipped byte is an integrity error, and no output appears ---
 cp notes.ptxt bad.ptxt
 printf '\x01' | dd of=bad.ptxt bs=1 seek=$(( $(stat -c %s bad.ptxt) - 20 )) conv=notrunc 2>/dev/null

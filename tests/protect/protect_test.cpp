@@ -7,6 +7,8 @@
 #include <random>
 
 #include "licensing_fixture.hpp"
+#include "openrms/formats/cfb/compound_file.hpp"
+#include "openrms/formats/office/office_crypto.hpp"
 #include "openrms/formats/pdf/pdf_crypto.hpp"
 #include "openrms/formats/pfile/pfile.hpp"
 #include "openrms/protect/protect.hpp"
@@ -258,6 +260,63 @@ TEST_F(ProtectTest, LargePdfStreamsRoundTripThroughTheStreamingHandler) {
         << size;
     fs::remove(out);
   }
+}
+
+TEST_F(ProtectTest, BinaryOfficeDocumentsGetIrmWithTheirStreamsInside) {
+  // Real .doc/.ppt/.xls files (the plaintexts msoffcrypto-tool's test suite decrypts to).
+  Client alice = client("alice@contoso.com");
+  Client bob = client("bob@contoso.com");
+  for (const char* ext : {"doc", "ppt", "xls"}) {
+    fs::path in = shared_dir() +
+                  "/corpus/office/expected/msoffcrypto__rc4cryptoapi_password_plain." +
+                  std::string(ext);
+    ASSERT_TRUE(fs::exists(in)) << in;
+    fs::path out = dir / (std::string("protected.") + ext);
+    auto r = alice.protect(in, out, Protection::with_policy(policy_for("bob@contoso.com:Editor")));
+    EXPECT_EQ(r.container, Container::office_irm);
+    EXPECT_EQ(out.extension(), in.extension());
+    crypto::Bytes original = slurp(in), prot = slurp(out);
+    formats::MemorySource osrc(original), psrc(prot);
+    formats::cfb::Reader orig(osrc), wrapped(psrc);
+    // Outside: the data spaces, the encrypted content, the summary streams — nothing else.
+    EXPECT_TRUE(
+        wrapped.find("\x09"
+                     "DRMContent"));
+    for (const char* s : {"WordDocument", "PowerPoint Document", "Workbook", "1Table"})
+      EXPECT_FALSE(wrapped.find(s)) << ext << ": " << s << " left in the clear";
+    if (orig.find("\x05SummaryInformation")) {
+      EXPECT_EQ(wrapped.read_stream("\x05SummaryInformation"),
+                orig.read_stream("\x05SummaryInformation"));
+    }
+    EXPECT_EQ(formats::office::detect(psrc).scheme, formats::office::Scheme::irm);
+    // Bob gets back a compound file with every stream and storage, byte-identical streams.
+    auto got = bob.open(out).read_all();
+    crypto::Bytes back(got.begin(), got.end());
+    formats::MemorySource bsrc(back);
+    formats::cfb::Reader restored(bsrc);
+    ASSERT_EQ(restored.entries().size(), orig.entries().size()) << ext;
+    for (const auto& e : orig.entries()) {
+      const auto* f = restored.find(e.path);
+      ASSERT_TRUE(f) << ext << ": " << e.path << " missing";
+      EXPECT_EQ(f->type, e.type) << e.path;
+      if (e.type == formats::cfb::EntryType::stream) {
+        EXPECT_EQ(restored.read_stream(*f), orig.read_stream(e)) << ext << ": " << e.path;
+      }
+    }
+    // Any flipped byte is detected.
+    std::mt19937 rng(9);
+    for (int i = 0; i < 40; ++i) {
+      crypto::Bytes t = prot;
+      t[rng() % t.size()] ^= 0x20;
+      spit(dir / "t.bin", t);
+      auto c = code([&] { bob.open(dir / "t.bin").read_all(); });
+      EXPECT_TRUE(c == Errc::integrity || c == Errc::bad_format) << ext;
+    }
+  }
+  // Password-protected binary documents are refused with the reason.
+  fs::path enc = shared_dir() + "/corpus/office/msoffcrypto__rc4cryptoapi_password.doc";
+  EXPECT_EQ(code([&] { alice.protect(enc, dir / "x.doc", Protection::encrypt_only()); }),
+            Errc::invalid_argument);
 }
 
 TEST_F(ProtectTest, NoCachePolicyNeverStoresAUseLicense) {

@@ -153,8 +153,12 @@ bool uses_drm_data_space(const cfb::Reader& r) {
       "DataSpaces/DataSpaceMap");
   if (m == nullptr || m->type != cfb::EntryType::stream) return false;
   Bytes map = r.read_stream(*m, 1 << 20);
+  // "DRMEncryptedDataSpace" (ECMA-376 documents) or "\x09DRMDataSpace" (binary documents and
+  // rights-managed mail), UTF-16LE ([MS-OFFCRYPTO] §2.2.1).
   static constexpr char drm[] = "D\0R\0M\0E\0n\0c\0r\0y\0p\0t\0e\0d\0";
-  return contains(map, std::string_view(drm, sizeof drm - 1));
+  static constexpr char drm_binary[] = "\x09\0D\0R\0M\0D\0a\0t\0a\0S\0p\0a\0c\0e\0";
+  return contains(map, std::string_view(drm, sizeof drm - 1)) ||
+         contains(map, std::string_view(drm_binary, sizeof drm_binary - 1));
 }
 
 Scheme scheme_of(std::uint16_t major, std::uint16_t minor, std::uint32_t flags) {

@@ -315,4 +315,84 @@ ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
   return res;
 }
 
+namespace {
+
+bool is_summary_stream(const cfb::Entry& e) {
+  return e.parent == 0 && e.type == cfb::EntryType::stream &&
+         (e.name == "\x05SummaryInformation" || e.name == "\x05DocumentSummaryInformation");
+}
+
+/// Declares every storage and stream of `r` accepted by `keep` in `w` (streams copied during
+/// write(), without holding them in memory), with the storages' CLSIDs.
+template <class Keep>
+void copy_entries(const cfb::Reader& r, cfb::Writer& w, Keep keep) {
+  for (const cfb::Entry& e : r.entries()) {
+    if (e.type == cfb::EntryType::root) {
+      w.set_clsid("", e.clsid);
+      continue;
+    }
+    if (!keep(e)) continue;
+    if (e.type == cfb::EntryType::storage) {
+      w.add_storage(e.path);
+      w.set_clsid(e.path, e.clsid);
+    } else {
+      const cfb::Entry* entry = &e;
+      w.add_stream(e.path, e.size, [&r, entry](ByteSink& s) {
+        auto in = r.open(*entry);
+        Bytes buf(static_cast<std::size_t>(std::min<std::uint64_t>(entry->size, 1u << 20)));
+        for (std::size_t n; (n = in->read(buf)) > 0;) s.write(ByteView(buf.data(), n));
+      });
+    }
+  }
+}
+
+std::uint16_t version_for(std::uint64_t size) {
+  return size >= (256ull << 20) ? 4 : 3;
+}
+
+}  // namespace
+
+void write_binary_document(const ByteSource& document, ByteSink& out, std::string_view license,
+                           ByteView content_key, const WriteOptions& opt) {
+  std::uint8_t sig[8] = {};
+  if (document.size() >= 8) document.read_at(0, sig);
+  if (!cfb::Reader::has_signature(sig))
+    fail(Errc::invalid_argument,
+         "the input is not a binary Office document (.doc/.xls/.ppt compound file)");
+  cfb::Reader r(document);
+  if (r.find("\x06"
+             "DataSpaces"))
+    fail(Errc::invalid_argument,
+         "this document already uses data spaces (IRM or password encryption)");
+  cfb::Writer inner(cfb::WriterOptions{version_for(document.size())});
+  copy_entries(r, inner, [](const cfb::Entry& e) { return !is_summary_stream(e); });
+  TempFile plain;
+  inner.write(plain);
+  WriteOptions o = opt;
+  o.flavour = Flavour::binary;
+  o.require_ooxml = false;
+  for (const cfb::Entry& e : r.entries())
+    if (is_summary_stream(e)) o.extra_streams.emplace_back(e.name, r.read_stream(e, 16u << 20));
+  write(plain, out, license, content_key, o);
+}
+
+ReadResult decrypt_binary_document(const ByteSource& src, ByteSink& out, ByteView content_key,
+                                   const ReadOptions& opt) {
+  if (read_info(src).flavour != Flavour::binary)
+    bad("it is not a binary Office document (no \\011DRMContent)");
+  TempFile plain;
+  ReadResult res = decrypt(src, plain, content_key, opt);
+  cfb::Reader inner(plain), outer(src);
+  cfb::Writer w(cfb::WriterOptions{version_for(plain.size())});
+  copy_entries(inner, w, [](const cfb::Entry&) { return true; });
+  for (const cfb::Entry& e : outer.entries())
+    if (is_summary_stream(e) && !inner.find(e.path)) {
+      const cfb::Entry* entry = &e;
+      w.add_stream(e.path, e.size,
+                   [&outer, entry](ByteSink& s) { s.write(outer.read_stream(*entry, 16u << 20)); });
+    }
+  w.write(out);
+  return res;
+}
+
 }  // namespace openrms::formats::office::irm

@@ -1,11 +1,11 @@
 // The protect facade (DESIGN.md §2): protect, open, unprotect and inspect files for one user.
 //
-// protect(): detects the input format and picks the container — Office Open XML documents get
-// Office IRM protection (same extension), PDF files the rights-managed PDF wrapper (same
-// extension, ISO 32000-2 §7.6.7), everything else a PFile (a.txt -> a.ptxt, a.zip ->
-// a.zip.pfile). The publishing license comes from the LicenseSource (server-side publishing, with
-// the owner license so the issuer reopens offline); the content is encrypted with the license's
-// content key; output goes to a temporary file renamed on success.
+// protect(): detects the input format and picks the container — Office Open XML and binary
+// Office (.doc/.xls/.ppt) documents get Office IRM protection (same extension), PDF files the
+// rights-managed PDF wrapper (same extension, ISO 32000-2 §7.6.7), everything else a PFile (a.txt
+// -> a.ptxt, a.zip -> a.zip.pfile). The publishing license comes from the LicenseSource
+// (server-side publishing, with the owner license so the issuer reopens offline); the content is
+// encrypted with the license's content key; output goes to a temporary file renamed on success.
 // open(): reads the license from the container, then gets the user's rights: as the issuer, from
 // the owner license inside it (offline); otherwise from a cached use license if it is still
 // valid, else a fresh one from the source (cached again unless the policy says offline "never").
@@ -16,7 +16,7 @@
 // corrupt), integrity (altered file or forged license), no_right (the user lacks the right the
 // operation needs, or is not authorised at all), expired (content expiry passed), revoked,
 // rac_expired (renew the RAC), license_expired (only when the source cannot re-issue),
-// unsupported (a container openrms does not write, e.g. IRM binary Office), invalid_argument
+// unsupported (a container openrms does not read), invalid_argument
 // (e.g. an already-protected input without re-protection, a password-encrypted Office file),
 // io. Nothing half-written is ever left under an output name.
 // Thread safety: a Client may be used from several threads at once if its LicenseSource and
@@ -45,7 +45,7 @@ using formats::Progress;
 enum class Container {
   none,        ///< not a protected file
   pfile,       ///< PFile (FORMATS.md B2)
-  office_irm,  ///< Office IRM data spaces, OOXML (FORMATS.md B3)
+  office_irm,  ///< Office IRM data spaces: OOXML, or binary .doc/.xls/.ppt (FORMATS.md B3)
   pdf          ///< rights-managed PDF wrapper (FORMATS.md B4)
 };
 std::string_view to_string(Container c) noexcept;

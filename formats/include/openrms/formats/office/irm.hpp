@@ -15,8 +15,11 @@
 // invalid_argument (key size; a plaintext that is not an OOXML package when require_ooxml).
 // The binary flavour (Flavour::binary, FORMATS.md B3/B5) is the same container with the content in
 // \011DRMContent, the data space \011DRMDataSpace and the transform \011DRMTransform — the layout
-// of rights-managed mail (message.rpmsg) and binary Office documents. openrms writes it for mail;
-// protecting .doc/.xls/.ppt themselves (their placeholder streams) is not implemented yet.
+// of rights-managed mail (message.rpmsg) and binary Office documents. For .doc/.xls/.ppt,
+// write_binary_document() moves every stream and storage of the document into an inner compound
+// file (the \011DRMContent plaintext) and keeps the summary-information streams beside it, as
+// Office does; no placeholder document is written (an application unaware of IRM reports the
+// file as damaged instead of showing a notice — a documented limit).
 // Extra streams given to write() are stored at the root and covered by the MAC.
 // Streaming and bounded memory; a throw leaves partial output in the sink (use AtomicFileSink).
 // Thread safety: reentrant.
@@ -74,6 +77,19 @@ struct ReadResult {
   bool integrity_verified = false;
   std::uint64_t size = 0;
 };
+
+/// Protects a binary Office document (.doc/.xls/.ppt compound file): the binary flavour with the
+/// document's streams in an inner compound file, \005SummaryInformation and
+/// \005DocumentSummaryInformation kept at the root. Errc::invalid_argument if `document` is not
+/// a compound file; `out` must support patch(). Memory: the inner file goes through a TempFile.
+void write_binary_document(const ByteSource& document, ByteSink& out, std::string_view license,
+                           ByteView content_key, const WriteOptions& opt = {});
+
+/// The inverse: verifies the MAC, decrypts the inner compound file and writes the document as
+/// one compound file again (its streams and storages, the root summary streams, CLSIDs). The
+/// streams are byte-identical to the original's; the compound-file layout is openrms's.
+ReadResult decrypt_binary_document(const ByteSource& src, ByteSink& out, ByteView content_key,
+                                   const ReadOptions& opt = {});
 
 /// Reads a root stream of an IRM container (at most max_bytes, else bad_format); nullopt if absent.
 /// Not authenticated by itself: trust it only after decrypt() verified the MAC.
