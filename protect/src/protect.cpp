@@ -297,19 +297,8 @@ struct Client::Impl {
         ro.backend = &be;
         ro.progress = opt.progress;
         namespace irm = formats::office::irm;
-        if (irm::read_info(*l.src).flavour == irm::Flavour::binary) {
-          struct Counting final : ByteSink {
-            ByteSink& o;
-            std::uint64_t n = 0;
-            explicit Counting(ByteSink& x) : o(x) {}
-            void write(ByteView d) override {
-              o.write(d);
-              n += d.size();
-            }
-          } counted(out);
-          irm::decrypt_binary_document(*l.src, counted, irm_key(be, key), ro);
-          return counted.n;
-        }
+        if (irm::read_info(*l.src).flavour == irm::Flavour::binary)
+          return irm::decrypt_binary_document(*l.src, out, irm_key(be, key), ro).size;
         return irm::decrypt(*l.src, out, irm_key(be, key), ro).size;
       }
       case Container::pdf: {

@@ -391,7 +391,9 @@ ReadResult decrypt_binary_document(const ByteSource& src, ByteSink& out, ByteVie
       w.add_stream(e.path, e.size,
                    [&outer, entry](ByteSink& s) { s.write(outer.read_stream(*entry, 16u << 20)); });
     }
-  w.write(out);
+  CountingSink counted(out);
+  w.write(counted);
+  res.size = counted.count();
   return res;
 }
 

@@ -489,17 +489,9 @@ ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
       ro.id1 = (*a)[1].as_string()->bytes;
     }
   }
-  struct Counting final : ByteSink {
-    ByteSink& o;
-    std::uint64_t n = 0;
-    explicit Counting(ByteSink& x) : o(x) {}
-    void write(ByteView d) override {
-      o.write(d);
-      n += d.size();
-    }
-  } counting(out);
+  CountingSink counting(out);
   rewrite(payload, counting, ro);
-  res.size = counting.n;
+  res.size = counting.count();
   return res;
 }
 

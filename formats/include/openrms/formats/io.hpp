@@ -133,6 +133,21 @@ class TempFile final : public ByteSink, public ByteSource {
   std::uint64_t size_ = 0;
 };
 
+/// Passes bytes through to another sink and counts them.
+class CountingSink final : public ByteSink {
+ public:
+  explicit CountingSink(ByteSink& inner) noexcept : inner_(inner) {}
+  void write(ByteView data) override {
+    inner_.write(data);
+    count_ += data.size();
+  }
+  std::uint64_t count() const noexcept { return count_; }
+
+ private:
+  ByteSink& inner_;
+  std::uint64_t count_ = 0;
+};
+
 /// Reads a whole file into memory, refusing files larger than `max_bytes` (Errc::invalid_argument).
 Bytes read_file(const std::filesystem::path& path, std::uint64_t max_bytes = 1ull << 30);
 /// Writes `data` to `path` atomically (AtomicFileSink): the old file or the whole new one.

@@ -88,6 +88,7 @@ void write_binary_document(const ByteSource& document, ByteSink& out, std::strin
 /// The inverse: verifies the MAC, decrypts the inner compound file and writes the document as
 /// one compound file again (its streams and storages, the root summary streams, CLSIDs). The
 /// streams are byte-identical to the original's; the compound-file layout is openrms's.
+/// ReadResult::size is the size of the document written.
 ReadResult decrypt_binary_document(const ByteSource& src, ByteSink& out, ByteView content_key,
                                    const ReadOptions& opt = {});
 
