@@ -99,7 +99,8 @@ void add_mail_protect(CLI::App* mail) {
       auto d =
           evaluate(settings.rules(), formats::mail::parse(eml), settings.irm().accepted_domains);
       j["rules"] = d.describe();
-      if (d.action == RuleDecision::Action::remove_encryption && is_protected_message(eml)) {
+      const bool already = is_protected_message(eml);  // parses the whole message: once
+      if (d.action == RuleDecision::Action::remove_encryption && already) {
         MailClient mc(*s->client, settings.irm(), settings.branding());
         formats::write_file(out, mc.remove_protection(eml));
         j["output"] = out.string();
@@ -107,8 +108,8 @@ void add_mail_protect(CLI::App* mail) {
         print(j, a->json);
         return;
       }
-      if (d.action != RuleDecision::Action::protect || is_protected_message(eml)) {
-        if (is_protected_message(eml)) j["rules"] = d.describe() + "; already protected: kept";
+      if (d.action != RuleDecision::Action::protect || already) {
+        if (already) j["rules"] = d.describe() + "; already protected: kept";
         formats::write_file(out, eml);
         j["output"] = out.string();
         j["protection"] = "none (copied unchanged)";
