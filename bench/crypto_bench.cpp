@@ -59,11 +59,6 @@ BENCHMARK_CAPTURE(encrypt, CBC4K_Encrypt_Auto, SegmentMode::cbc4k,
     ->Arg(1)
     ->Arg(0)
     ->UseRealTime();
-BENCHMARK_CAPTURE(encrypt, CBC4K_Encrypt_WideVaes, SegmentMode::cbc4k,
-                  SegmentOptions::Engine::lanes)
-    ->Arg(1)
-    ->Arg(0)
-    ->UseRealTime();
 BENCHMARK_CAPTURE(encrypt, CBC4K_Encrypt_Lanes128, SegmentMode::cbc4k,
                   SegmentOptions::Engine::lanes128)
     ->Arg(1)

@@ -132,7 +132,7 @@ int run_throughput(const DemoOptions& o) {
         all_ok = all_ok && ok;
         double mib = static_cast<double>(o.size_mib),
                mm = static_cast<double>(mem_size) / (1 << 20);
-        const char* eng = c.uses_wide_lanes() ? "vaes512" : c.uses_lanes() ? "aes-ni" : "backend";
+        const char* eng = c.uses_wide_lanes() ? "vaes" : c.uses_lanes() ? "aes-ni" : "backend";
         std::printf("  %-8s %-8s %-7s | %6.0f MiB/s %6.0f MiB/s | %6.0f MiB/s %6.0f MiB/s | %s\n",
                     std::string(be->name()).c_str(), eng, threads == 0 ? "all" : "1", mib / te,
                     mib / td, mm / me, mm / md, ok ? "identical" : "MISMATCH");

@@ -1,4 +1,4 @@
-// Differential target: every engine (VAES/AVX-512 lanes, 128-bit AES-NI lanes, backend AES) on
+// Differential target: every engine (256-bit VAES lanes, 128-bit AES-NI lanes, backend AES) on
 // every backend must produce the same CBC4K / CBC512 / Agile ciphertext, and decrypt it back;
 // the backends' plain AES modes must agree too. Any disagreement aborts.
 #include <cstdlib>

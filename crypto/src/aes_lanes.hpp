@@ -11,11 +11,11 @@ namespace openrms::crypto::lanes {
 
 /// True on x86-64 CPUs with AES-NI and SSE4.1 (checked once).
 bool cpu_has_aesni() noexcept;
-/// True on CPUs with VAES and AVX-512F/VL (checked once).
-bool cpu_has_vaes512() noexcept;
+/// True on CPUs with AES-NI, AVX2 and VAES whose OS saves the AVX state (checked once).
+bool cpu_has_vaes() noexcept;
 
-/// Segments per call of cbc_encrypt_wide().
-constexpr std::size_t kWideLanes = 16;
+/// Segments in flight in cbc_encrypt_segments().
+constexpr std::size_t kVaesLanes = 16;
 
 struct KeySchedule {
   alignas(16) std::uint8_t enc[15][16];
@@ -34,10 +34,15 @@ void ecb_encrypt(const KeySchedule& ks, const std::uint8_t* in, std::uint8_t* ou
 void cbc_encrypt_multi(const KeySchedule& ks, std::size_t count, const std::uint8_t* const* in,
                        std::uint8_t* const* out, const std::uint8_t* ivs,
                        std::size_t blocks) noexcept;
-/// VAES/AVX-512: CBC-encrypts exactly kWideLanes chains (needs cpu_has_vaes512()).
-void cbc_encrypt_wide(const KeySchedule& ks, const std::uint8_t* const* in,
-                      std::uint8_t* const* out, const std::uint8_t* ivs,
-                      std::size_t blocks) noexcept;
+/// VAES: CBC-encrypts `nseg` contiguous segments of `seg_blocks` blocks each (segment i at
+/// in + 16*seg_blocks*i, its IV at ivs + 16*i), kVaesLanes at once in staggered lanes. in may
+/// equal out. Needs cpu_has_vaes().
+void cbc_encrypt_segments(const KeySchedule& ks, const std::uint8_t* in, std::uint8_t* out,
+                          std::size_t nseg, std::size_t seg_blocks,
+                          const std::uint8_t* ivs) noexcept;
+/// VAES: CBC-decrypts one chain, 16 blocks in flight. in may equal out. Needs cpu_has_vaes().
+void cbc_decrypt_vaes(const KeySchedule& ks, const std::uint8_t* iv, const std::uint8_t* in,
+                      std::uint8_t* out, std::size_t blocks) noexcept;
 /// CBC-decrypts one chain, 8 blocks in flight. in may equal out.
 void cbc_decrypt(const KeySchedule& ks, const std::uint8_t* iv, const std::uint8_t* in,
                  std::uint8_t* out, std::size_t blocks) noexcept;

@@ -70,8 +70,21 @@ class SegmentModes : public ::testing::TestWithParam<SegmentMode> {
 
 TEST_P(SegmentModes, MatchesReferenceOnEveryEngineBackendAndThreadCount) {
   const SegmentMode mode = GetParam();
-  const std::size_t sizes[] = {0,    16,   32,   496,           512,       528,           4080,
-                               4096, 4112, 8192, 3 * 4096 + 48, 40 * 4096, 300 * 512 + 16};
+  const std::size_t sizes[] = {0,
+                               16,
+                               32,
+                               496,
+                               512,
+                               528,
+                               4080,
+                               4096,
+                               4112,
+                               8192,
+                               3 * 4096 + 48,
+                               40 * 4096,
+                               300 * 512 + 16,
+                               17 * 4096,
+                               271 * 4096 + 96};
   const std::size_t odd_sizes[] = {1, 15, 17, 4095, 4097, 12345};
   for (std::size_t klen : {16u, 24u, 32u}) {
     Bytes key = rand_bytes(klen), salt = rand_bytes(16);

@@ -10,9 +10,9 @@
 //            16 bytes (padded with 0x36 if H is shorter); the final segment is zero-padded to 16.
 //            Ciphertext size = ceil(N/16)*16; the caller keeps N (StreamSize) and truncates.
 //
-// Segments are independent, so the implementation encrypts up to 8 segments at once in
-// interleaved AES-NI lanes (when the CPU has AES-NI; otherwise it uses the backend's AES-CBC per
-// segment) and spreads large inputs over a thread pool. Results are identical whatever the
+// Segments are independent, so the implementation encrypts 16 segments at once in 256-bit VAES
+// lanes (CPUs with VAES and AVX2), else up to 8 at once in interleaved 128-bit AES-NI lanes, else
+// uses the backend's AES-CBC per segment; it spreads large inputs over a thread pool. Results are identical whatever the
 // engine or thread count (tests and the differential fuzz target check this).
 //
 // Errors (openrms::Error): invalid_argument for wrong key/salt/buffer sizes or misaligned input;
@@ -33,10 +33,9 @@ namespace openrms::crypto {
 enum class SegmentMode { cbc4k, cbc512, agile };
 
 struct SegmentOptions {
-  /// automatic = 128-bit AES-NI lanes where the CPU has AES-NI (measured fastest on AMD Zen 4),
-  /// else the backend; lanes = the widest lanes (VAES/AVX-512, 16 segments per call, where
-  /// present); lanes128 = AES-NI 128-bit lanes; backend = the backend's AES-CBC per segment.
-  /// Lane engines fall back to the backend on CPUs without AES-NI.
+  /// automatic and lanes = the widest lanes the CPU has (256-bit VAES, else 128-bit AES-NI),
+  /// else the backend; lanes128 = AES-NI 128-bit lanes only; backend = the backend's AES-CBC per
+  /// segment. Lane engines fall back to the backend on CPUs without AES-NI.
   enum class Engine { automatic, lanes, lanes128, backend };
   Engine engine = Engine::automatic;
   unsigned threads = 0;              ///< 0 = every core; 1 = the calling thread only
@@ -58,7 +57,7 @@ class SegmentCipher {
   std::size_t segment_size() const noexcept;
   /// True if the AES-NI lanes are in use.
   bool uses_lanes() const noexcept;
-  /// True if the VAES/AVX-512 encrypt kernel is in use.
+  /// True if the 256-bit VAES kernels are in use.
   bool uses_wide_lanes() const noexcept;
   std::uint64_t ciphertext_size(std::uint64_t plaintext_size) const noexcept;
 
