@@ -148,10 +148,11 @@ void agile_decrypt_package(const crypto::Backend& b, const AgileInfo& info, cons
   s->read_exact(prefix);
   const std::uint64_t size = cfb::detail::le64(prefix);
   const std::uint64_t ct_needed = (size + 15) / 16 * 16;
+  const bool verify = keys.has_integrity && opt.verify_integrity;
   if (ct_needed > s->size() - 8 || size > s->size()) {
     // With an HMAC, a size that does not fit is first checked as tampering: a changed size
     // field or a cut stream is an integrity failure; a consistent HMAC means a broken writer.
-    if (keys.has_integrity) {
+    if (verify) {
       auto mac = b.hmac(info.key_data.hash, keys.hmac_key);
       mac->update(prefix);
       Bytes buf(kChunk);
@@ -171,14 +172,14 @@ void agile_decrypt_package(const crypto::Backend& b, const AgileInfo& info, cons
   }
   crypto::SegmentOptions so = opt.segments;
   so.backend = &b;
-  if (keys.has_integrity && so.threads == 0) {
+  if (verify && so.threads == 0) {
     unsigned hw = std::thread::hardware_concurrency();
     so.threads = hw > 1 ? hw - 1 : 1;  // one core hashes while the others decrypt
   }
   auto cipher =
       crypto::SegmentCipher::agile(keys.intermediate, info.key_data.hash, info.key_data.salt, so);
   std::unique_ptr<crypto::MacCtx> mac;
-  if (keys.has_integrity) {
+  if (verify) {
     mac = b.hmac(info.key_data.hash, keys.hmac_key);
     mac->update(prefix);
   }

@@ -434,6 +434,51 @@ TEST(OfficeTamper, AgileErrorsAreDistinct) {
   EXPECT_EQ(error_of([&] { decrypt_bytes(plain_cfb, "pw"); }), Errc::bad_format);
 }
 
+// verify_integrity = false (msoffcrypto-tool's behaviour) skips the HMAC: an altered
+// ciphertext block then decrypts to altered bytes (CBC: that block garbled, one bit of the next
+// flipped) instead of failing, and the result says the check did not run.
+TEST(OfficeTamper, SkippingTheIntegrityCheckIsExplicitAndReported) {
+  Bytes plain(3 * 4096 + 77);
+  std::mt19937 rng(9);
+  for (auto& x : plain) x = static_cast<std::uint8_t>(rng());
+  EncryptOptions o;
+  o.spin_count = 5;
+  o.require_ooxml = false;
+  Bytes enc = encrypt_bytes(plain, "pw", o);
+  const std::size_t pos = 8 + 4096 + 32 + 3;  // byte 3 of block 2 of segment 1
+  Bytes bad = rewrite(enc, [&](const std::string& p, Bytes& d) {
+    if (p == "EncryptedPackage") d[pos] ^= 0x01;
+  });
+  EXPECT_EQ(error_of([&] { decrypt_bytes(bad, "pw"); }), Errc::integrity);
+
+  DecryptOptions skip;
+  skip.verify_integrity = false;
+  Bytes out;
+  MemorySink sink(out);
+  DecryptResult r = decrypt(MemorySource(bad), sink, "pw", skip);
+  EXPECT_FALSE(r.integrity_verified);
+  ASSERT_EQ(out.size(), plain.size());
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < plain.size(); ++i) differing += out[i] != plain[i];
+  const std::size_t blk = 4096 + 32;  // plaintext offset of the altered block
+  EXPECT_GE(differing, 2u);
+  EXPECT_LE(differing, 17u);
+  EXPECT_EQ(out[blk + 16 + 3], plain[blk + 16 + 3] ^ 0x01);  // the CBC bit flip in the next block
+  EXPECT_TRUE(std::equal(out.begin(), out.begin() + blk, plain.begin()));
+  EXPECT_TRUE(std::equal(out.begin() + blk + 32, out.end(), plain.begin() + blk + 32));
+
+  // The untampered file decrypts identically either way, and only the default says "verified".
+  Bytes clean;
+  MemorySink clean_sink(clean);
+  EXPECT_FALSE(decrypt(MemorySource(enc), clean_sink, "pw", skip).integrity_verified);
+  EXPECT_EQ(clean, plain);
+  Bytes checked;
+  MemorySink checked_sink(checked);
+  EXPECT_TRUE(decrypt(MemorySource(enc), checked_sink, "pw").integrity_verified);
+  // A wrong password is still a wrong password.
+  EXPECT_EQ(error_of([&] { decrypt_bytes(enc, "nope", skip); }), Errc::wrong_password);
+}
+
 TEST(OfficeTamper, StandardHasNoIntegrityButWrongPasswordIsCaught) {
   Bytes plain(5000, 0x42);
   EncryptOptions o;
