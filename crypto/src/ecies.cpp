@@ -1,5 +1,6 @@
 #include "openrms/crypto/ecies.hpp"
 
+#include "key_handle.hpp"
 #include "openrms/error.hpp"
 
 namespace openrms::crypto {
@@ -31,7 +32,7 @@ Bytes seal_to(const Backend& be, const PublicKey& recipient, ByteView secret, By
   if (!is_ec(recipient.type()))
     fail(Errc::invalid_argument, "keys can be sealed to RSA or EC keys only");
   PrivateKey eph = be.generate_key(recipient.type());
-  Bytes eph_spki = eph.public_key().spki_der();
+  Bytes eph_spki = eph.handle().spki_der();  // not public_key(): that re-imports the point
   SecureBytes z = be.ecdh(eph, recipient);
   SecureBytes okm(44);
   derive(be, z, eph_spki, recipient.spki_der(), okm);

@@ -539,6 +539,21 @@ class OpensslBackend final : public Backend {
   }
   std::unique_ptr<Rc4> rc4(ByteView key) const override { return std::make_unique<OsslRc4>(key); }
 
+  // EC keys from a template key of the curve: the new key shares the template's group (a cheap
+  // copy) instead of building the curve from its name each time, ~40 % of a P-256 key
+  // generation (one per ECIES sealing).
+  static EVP_PKEY* generate_ec(bool p256) {
+    static EVP_PKEY* const tmpl256 = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+    static EVP_PKEY* const tmpl384 = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+    EVP_PKEY* tmpl = p256 ? tmpl256 : tmpl384;
+    if (tmpl == nullptr) return nullptr;
+    PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, tmpl, nullptr));
+    EVP_PKEY* k = nullptr;
+    if (!ctx || EVP_PKEY_keygen_init(ctx.get()) <= 0 || EVP_PKEY_keygen(ctx.get(), &k) <= 0)
+      return nullptr;
+    return k;
+  }
+
   PrivateKey generate_key(KeyType type, std::size_t rsa_bits) const override {
     EVP_PKEY* k = nullptr;
     switch (type) {
@@ -548,10 +563,8 @@ class OpensslBackend final : public Backend {
         k = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", rsa_bits);
         break;
       case KeyType::ec_p256:
-        k = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-        break;
       case KeyType::ec_p384:
-        k = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+        k = generate_ec(type == KeyType::ec_p256);
         break;
       case KeyType::ed25519:
         k = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
