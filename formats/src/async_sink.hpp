@@ -1,6 +1,6 @@
 // Internal: hands bytes to a consumer running on its own thread, in order, so that a serial
-// consumer (the whole-file HMAC and the output write) overlaps with the producer (reading and
-// encrypting the next chunk) — DESIGN.md §4's MAC stays one serial HMAC, but no longer adds its
+// consumer (the whole-file HMAC) overlaps with the producer (reading and
+// encrypting and writing) — DESIGN.md §4's MAC stays one serial HMAC, but no longer adds its
 // time to the cipher's.
 //
 // write() copies into one of `depth` buffers of `buffer` bytes and queues full ones; the worker

@@ -264,9 +264,18 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   };
   formats::detail::HoleMac mac(be, mkey, mac_at);
   MacSink ms(out, mac);
-  if (size > kChunk) {  // MAC and output on their own thread, overlapped with the cipher
-    formats::detail::AsyncSink pipe([&ms](ByteView d) { ms.write(d); });
-    w.write(pipe);
+  if (size > kChunk) {  // the MAC on its own thread, overlapped with the cipher and the output
+    formats::detail::AsyncSink pipe([&mac](ByteView d) { mac.update(d); });
+    struct TeeSink final : ByteSink {
+      ByteSink& out;
+      ByteSink& mac;
+      TeeSink(ByteSink& o, ByteSink& m) : out(o), mac(m) {}
+      void write(ByteView d) override {
+        out.write(d);
+        mac.write(d);
+      }
+    } tee(out, pipe);
+    w.write(tee);
     pipe.finish();
   } else {
     w.write(ms);

@@ -221,19 +221,16 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   detail::HoleMac mac(be, mkey, mac_at);
   out.write(head);
   mac.update(head);
-  // The MAC and the output write run on their own thread for large inputs, overlapped with
-  // reading and encrypting the next chunk.
-  auto emit = [&](ByteView c) {
-    out.write(c);
-    mac.update(c);
-  };
+  // For large inputs the MAC (the slowest stage: one serial HMAC-SHA-256) runs on its own
+  // thread, overlapped with reading, encrypting and writing, which stay on this one.
   std::optional<detail::AsyncSink> pipe;
-  if (pipelined) pipe.emplace(emit);
+  if (pipelined) pipe.emplace([&mac](ByteView c) { mac.update(c); });
   crypto::SegmentStream stream(cipher, crypto::SegmentStream::Direction::encrypt, [&](ByteView c) {
+    out.write(c);
     if (pipe)
       pipe->write(c);
     else
-      emit(c);
+      mac.update(c);
   });
   crypto::SecureBytes buf(
       std::min<std::uint64_t>(kChunk, std::max<std::uint64_t>(plaintext.size(), 1)));
