@@ -60,6 +60,22 @@ assert len(rp) == 1
 data = rp[0].get_content()
 assert data[:8] == bytes.fromhex("76E80460C411E386"), data[:8].hex()
 assert b"Numbers attached" not in data
+# The compression layer, undone by Python's zlib: blocks of {marker, size, zsize, zlib stream}
+# that inflate to a compound file in the binary IRM layout (olefile reads it).
+import io, struct, zlib, olefile
+at, cfb = 8, b""
+while at < len(data):
+    marker, size, zsize = struct.unpack_from("<III", data, at)
+    at += 12
+    assert marker == 0x0FA0 and 0 < size <= 4096, (marker, size)
+    block = zlib.decompress(data[at:at + zsize])
+    assert len(block) == size
+    cfb += block
+    at += zsize
+assert olefile.isOleFile(io.BytesIO(cfb))
+ole = olefile.OleFileIO(io.BytesIO(cfb))
+names = ["/".join(e) for e in ole.listdir()]
+assert "\x09DRMContent" in names and "OpenRMS.Attachments" in names, names
 PYEOF
 
 run mail inspect q3-protected.eml
