@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
+#include <future>
 #include <memory>
 #include <string_view>
 
@@ -40,5 +42,29 @@ class HoleMac {
 
 /// HoleMac over [from, to) of `src` read in chunks (feeding `mac` in order).
 void mac_range(HoleMac& mac, const ByteSource& src, std::uint64_t from, std::uint64_t to);
+
+/// Runs `verify` (true if the MAC matches) and `produce` (decrypts to the output).
+/// overlap false: verify first, then produce — no plaintext of an altered file reaches the output.
+/// overlap true (the caller's output is discarded unless this returns, e.g. an AtomicFileSink
+/// committed afterwards): both at once, verify on its own thread. Either way a failed MAC calls
+/// `altered` (which throws) in preference to any error of `produce`.
+template <class Verify, class Produce, class Altered>
+void verify_and_produce(bool overlap, Verify&& verify, Produce&& produce, Altered&& altered) {
+  if (!overlap) {
+    if (!verify()) altered();
+    produce();
+    return;
+  }
+  std::future<bool> mac = std::async(std::launch::async, std::forward<Verify>(verify));
+  std::exception_ptr err;
+  try {
+    produce();
+  } catch (...) {
+    err = std::current_exception();
+  }
+  const bool ok = mac.get();
+  if (!ok) altered();
+  if (err) std::rethrow_exception(err);
+}
 
 }  // namespace openrms::formats::detail

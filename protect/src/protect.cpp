@@ -284,18 +284,23 @@ struct Client::Impl {
     return d;
   }
 
-  std::uint64_t decrypt(const Loaded& l, ByteView key, ByteSink& out) const {
+  // `discarded_on_failure`: the output is thrown away unless this returns (a temp file renamed
+  // afterwards, a wiped buffer), so the integrity check may overlap the decryption.
+  std::uint64_t decrypt(const Loaded& l, ByteView key, ByteSink& out,
+                        bool discarded_on_failure = false) const {
     switch (l.container) {
       case Container::pfile: {
         formats::pfile::ReadOptions ro;
         ro.segments = opt.segments;
         ro.progress = opt.progress;
+        ro.overlap_verification = discarded_on_failure;
         return formats::pfile::decrypt(*l.src, out, key, ro).size;
       }
       case Container::office_irm: {
         formats::office::irm::ReadOptions ro;
         ro.backend = &be;
         ro.progress = opt.progress;
+        ro.overlap_verification = discarded_on_failure;
         namespace irm = formats::office::irm;
         if (irm::read_info(*l.src).flavour == irm::Flavour::binary)
           return irm::decrypt_binary_document(*l.src, out, irm_key(be, key), ro).size;
@@ -354,9 +359,10 @@ crypto::SecureBytes Document::read_all(std::uint64_t max_bytes) const {
       b.insert(b.end(), d.begin(), d.end());
     }
   };
-  crypto::SecureBytes out;
+  if (!can(Right::view)) fail(Errc::no_right, "you do not have the VIEW right on this content");
+  crypto::SecureBytes out;  // wiped and dropped if anything fails
   Capped sink(out, max_bytes);
-  read(sink);
+  impl_->client->decrypt(impl_->loaded, impl_->decision.content_key, sink, true);
   return out;
 }
 
@@ -366,7 +372,7 @@ std::uint64_t Document::export_to(const fs::path& out) const {
          "removing protection needs the EXPORT (Save As, Export) or OWNER (Full Control) right, "
          "which you do not have on this content");
   formats::AtomicFileSink sink(out, impl_->client->opt.durable);
-  std::uint64_t n = impl_->client->decrypt(impl_->loaded, impl_->decision.content_key, sink);
+  std::uint64_t n = impl_->client->decrypt(impl_->loaded, impl_->decision.content_key, sink, true);
   sink.commit();
   return n;
 }

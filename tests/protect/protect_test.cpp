@@ -417,6 +417,42 @@ TEST_F(ProtectTest, EverySingleByteFlipIsDetected) {
   }
 }
 
+// export_to()/unprotect() write a temp file renamed only on success, so there the integrity
+// check overlaps the decryption. An altered file must still fail with integrity and leave no
+// output, wherever the change is; an intact one comes back byte for byte.
+TEST_F(ProtectTest, OverlappedIntegrityCheckOnExportStillRefusesAlteredFiles) {
+  Client alice = client("alice@contoso.com");
+  crypto::Bytes big(3u << 20);
+  std::mt19937_64 rng(7);
+  for (auto& x : big) x = static_cast<std::uint8_t>(rng());
+  spit(dir / "big.bin", big);
+  const auto docx = slurp(dir / "in.docx");
+  for (const char* name : {"big.bin", "in.docx"}) {
+    SCOPED_TRACE(name);
+    fs::path prot = dir / (std::string(name) + ".prot");
+    auto r = alice.protect(dir / name, prot, Protection::encrypt_only());
+    prot = r.output;
+    fs::path back = dir / "exported";
+    fs::remove(back);
+    EXPECT_GT(alice.open(prot).export_to(back), 0u);
+    EXPECT_EQ(slurp(back), std::string(name) == "big.bin" ? big : docx);
+    const crypto::Bytes good = slurp(prot);
+    fs::path bad = dir / (std::string("bad-") + prot.filename().string());
+    for (std::size_t pos : {good.size() / 3, good.size() / 2, good.size() - 40, good.size() - 1}) {
+      crypto::Bytes b = good;
+      b[pos] ^= 0x04;
+      spit(bad, b);
+      fs::remove(back);
+      std::optional<Document> d;
+      auto oc = code([&] { d.emplace(alice.open(bad)); });
+      if (!oc) oc = code([&] { d->export_to(back); });
+      ASSERT_TRUE(oc) << "flip at " << pos << " of " << good.size() << " not detected";
+      EXPECT_TRUE(*oc == Errc::integrity || *oc == Errc::bad_format) << to_string(*oc);
+      EXPECT_FALSE(fs::exists(back)) << "output left behind for a flip at " << pos;
+    }
+  }
+}
+
 // Verify-first: an altered file delivers no plaintext at all, even to a streaming sink.
 TEST_F(ProtectTest, AlteredContentNeverReachesAStreamingSink) {
   Client alice = client("alice@contoso.com");

@@ -291,35 +291,43 @@ ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
   Opened o = open(src);
   ReadResult res;
   res.info = o.info;
-  if (o.info.has_mac) {
+  if (!o.info.has_mac && opt.require_integrity) altered();
+  auto verify = [&] {
     const std::uint64_t mac_at =
         (std::uint64_t{o.mac->start} + 1) * o.r.sector_size() + kMacTag.size();
-    if (mac_at + formats::detail::kMacSize > src.size()) altered();
+    if (mac_at + formats::detail::kMacSize > src.size()) return false;
     crypto::SecureBytes mkey = formats::detail::integrity_key(be, content_key, "office-irm");
     formats::detail::HoleMac mac(be, mkey, mac_at);
     formats::detail::mac_range(mac, src, 0, src.size());
     crypto::Bytes got(formats::detail::kMacSize);
     src.read_at(mac_at, got);
-    if (!crypto::ct_equal(mac.finish(), got)) altered();
+    return crypto::ct_equal(mac.finish(), got);
+  };
+  auto produce = [&] {
+    auto aes = be.aes(content_key);
+    auto s = o.r.open(*o.package);
+    std::uint8_t n[8];
+    s->read_exact(n);
+    const std::uint64_t size = o.info.size;
+    crypto::SecureBytes buf(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size + 16)));
+    for (std::uint64_t off = 0; off < size;) {
+      std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - off));
+      std::size_t padded = (len + 15) / 16 * 16;
+      s->read_exact(MutableByteView(buf.data(), padded));
+      aes->ecb_decrypt(ByteView(buf.data(), padded), MutableByteView(buf.data(), padded));
+      out.write(ByteView(buf.data(), len));
+      off += len;
+      res.size = off;
+      if (opt.progress) opt.progress(off, size);
+    }
+  };
+  if (o.info.has_mac) {
+    // Verify first, or at once when the caller discards the output on failure.
+    formats::detail::verify_and_produce(opt.overlap_verification, verify, produce,
+                                        [] { altered(); });
     res.integrity_verified = true;
-  } else if (opt.require_integrity) {
-    altered();
-  }
-  auto aes = be.aes(content_key);
-  auto s = o.r.open(*o.package);
-  std::uint8_t n[8];
-  s->read_exact(n);
-  const std::uint64_t size = o.info.size;
-  crypto::SecureBytes buf(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size + 16)));
-  for (std::uint64_t off = 0; off < size;) {
-    std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - off));
-    std::size_t padded = (len + 15) / 16 * 16;
-    s->read_exact(MutableByteView(buf.data(), padded));
-    aes->ecb_decrypt(ByteView(buf.data(), padded), MutableByteView(buf.data(), padded));
-    out.write(ByteView(buf.data(), len));
-    off += len;
-    res.size = off;
-    if (opt.progress) opt.progress(off, size);
+  } else {
+    produce();
   }
   return res;
 }
@@ -389,8 +397,10 @@ ReadResult decrypt_binary_document(const ByteSource& src, ByteSink& out, ByteVie
                                    const ReadOptions& opt) {
   if (read_info(src).flavour != Flavour::binary)
     bad("it is not a binary Office document (no \\011DRMContent)");
-  TempFile plain;
-  ReadResult res = decrypt(src, plain, content_key, opt);
+  TempFile plain;  // discarded on failure: the integrity check may overlap the decryption
+  ReadOptions inner_opt = opt;
+  inner_opt.overlap_verification = true;
+  ReadResult res = decrypt(src, plain, content_key, inner_opt);
   cfb::Reader inner(plain), outer(src);
   cfb::Writer w(cfb::WriterOptions{version_for(plain.size())});
   copy_entries(inner, w, [](const cfb::Entry&) { return true; });

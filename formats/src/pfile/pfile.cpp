@@ -257,36 +257,50 @@ ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
   res.header = read_header(src, opt.limits);
   const Header& h = res.header;
   if (!h.has_mac && opt.require_integrity) altered();
-  crypto::SegmentCipher cipher = crypto::SegmentCipher::cbc4k(content_key, opt.segments);
-  // Verify first (one pass over the file), then decrypt: no plaintext of an altered file ever
-  // reaches the sink.
-  if (h.has_mac) {
+  crypto::SegmentOptions so = opt.segments;
+  const bool overlap = opt.overlap_verification && h.has_mac;
+  if (overlap && so.threads == 0) {
+    const unsigned hw = std::thread::hardware_concurrency();
+    so.threads = hw > 1 ? hw - 1 : 1;  // one core is checking the MAC
+  }
+  crypto::SegmentCipher cipher = crypto::SegmentCipher::cbc4k(content_key, so);
+  auto verify = [&] {
     crypto::SecureBytes mkey = detail::integrity_key(be, content_key, "pfile");
     detail::HoleMac mac(be, mkey, h.mac_offset);
     detail::mac_range(mac, src, 0, src.size());
     crypto::Bytes got(detail::kMacSize);
     src.read_at(h.mac_offset, got);
-    if (!crypto::ct_equal(mac.finish(), got)) altered();
+    return crypto::ct_equal(mac.finish(), got);
+  };
+  auto produce = [&] {
+    crypto::SegmentStream stream(cipher, crypto::SegmentStream::Direction::decrypt,
+                                 [&](ByteView p) {
+                                   out.write(p);
+                                   res.size += p.size();
+                                 });
+    crypto::Bytes buf(std::min<std::uint64_t>(kChunk, h.content_size));
+    for (std::uint64_t at = 0; at < h.content_size;) {
+      std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), h.content_size - at));
+      src.read_at(h.content_offset + at, MutableByteView(buf.data(), n));
+      stream.update(ByteView(buf.data(), n));
+      at += n;
+      if (opt.progress) opt.progress(at, h.content_size);
+    }
+    try {
+      stream.finish();
+    } catch (const Error& e) {
+      if (e.code() == Errc::integrity) altered();
+      throw;
+    }
+  };
+  // Verify first (one pass over the file), then decrypt: no plaintext of an altered file ever
+  // reaches the sink — or both at once when the caller discards the output on failure.
+  if (h.has_mac) {
+    detail::verify_and_produce(overlap, verify, produce, [] { altered(); });
     res.integrity_verified = true;
-  }
-  crypto::SegmentStream stream(cipher, crypto::SegmentStream::Direction::decrypt, [&](ByteView p) {
-    out.write(p);
-    res.size += p.size();
-  });
-  crypto::Bytes buf(std::min<std::uint64_t>(kChunk, h.content_size));
-  for (std::uint64_t at = 0; at < h.content_size;) {
-    std::size_t n =
-        static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), h.content_size - at));
-    src.read_at(h.content_offset + at, MutableByteView(buf.data(), n));
-    stream.update(ByteView(buf.data(), n));
-    at += n;
-    if (opt.progress) opt.progress(at, h.content_size);
-  }
-  try {
-    stream.finish();
-  } catch (const Error& e) {
-    if (e.code() == Errc::integrity) altered();
-    throw;
+  } else {
+    produce();
   }
   if (h.original_size && *h.original_size != res.size) altered();
   return res;

@@ -27,6 +27,8 @@ using crypto::MutableByteView;
 /// Called from the thread running the operation, at most every few MiB.
 using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
+/// Thread safety: read_at() is const and, for MemorySource and FileSource, safe to call from
+/// several threads at once (overlapped integrity checks rely on it for the sources they get).
 class ByteSource {
  public:
   virtual ~ByteSource() = default;

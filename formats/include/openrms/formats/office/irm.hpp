@@ -70,6 +70,9 @@ struct ReadOptions {
   bool require_integrity = true;  ///< refuse files without openrms's MAC
   const crypto::Backend* backend = nullptr;
   Progress progress;
+  /// As pfile::ReadOptions::overlap_verification: only for an output discarded unless decrypt()
+  /// returns; the MAC check then overlaps the decryption instead of preceding it.
+  bool overlap_verification = false;
 };
 
 struct ReadResult {

@@ -80,6 +80,12 @@ struct ReadOptions {
   Limits limits{};
   crypto::SegmentOptions segments{};
   Progress progress;
+  /// Only for an output that is thrown away unless decrypt() returns (an AtomicFileSink committed
+  /// afterwards, a buffer dropped on an exception): the MAC check then runs on its own thread
+  /// while the content is decrypted (~1.5x faster on two cores) instead of in a pass before it.
+  /// A failed check still ends in Errc::integrity before decrypt() returns, but plaintext of the
+  /// altered file will have reached `out`. The source must allow concurrent read_at().
+  bool overlap_verification = false;
 };
 
 struct ReadResult {
@@ -89,8 +95,8 @@ struct ReadResult {
 };
 
 /// Checks the MAC over the whole file first, then decrypts the content to `out` (nothing reaches
-/// `out` from an altered file that carries the MAC; a file without it, with
-/// require_integrity false, can still fail on its padding after partial output).
+/// `out` from an altered file that carries the MAC, unless overlap_verification; a file without
+/// it, with require_integrity false, can still fail on its padding after partial output).
 ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
                    const ReadOptions& opt = {});
 
