@@ -438,6 +438,7 @@ OpenedMessage MailClient::open(ByteView wrapper) {
       pub.license_xml = table[t].license;
       pub.content_key = client_.rights_for(table[t].license).content_key;
       Bytes protected_bytes;
+      protected_bytes.reserve(a.data.size() + a.data.size() / 64 + (64u << 10));
       formats::MemorySink sink(protected_bytes);
       formats::MemorySource src(a.data);
       client_.write_container(c, src, sink, pub, a.filename.empty() ? "attachment" : a.filename);

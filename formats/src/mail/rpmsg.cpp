@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "../cfb/cfb_constants.hpp"
+#include "../huge_pages.hpp"
 #include "openrms/error.hpp"
 #include "openrms/formats/io.hpp"
 #include "openrms/formats/office/irm.hpp"
@@ -114,8 +115,10 @@ struct Inflater {
 };
 
 Bytes compress(ByteView plain) {
-  Bytes out(kPrefix, kPrefix + sizeof kPrefix);
+  Bytes out;
   out.reserve(plain.size() + plain.size() / 64 + 64);
+  detail::advise_huge_pages(out.data(), out.capacity());
+  out.assign(kPrefix, kPrefix + sizeof kPrefix);
   Bytes z(compressBound(kBlock));
   Deflater d;
   for (std::size_t off = 0; off < plain.size(); off += kBlock) {
@@ -153,7 +156,10 @@ Bytes decompress(ByteView d, std::uint64_t max_size) {
     at += zsize;
   }
   if (total == 0) bad("it holds no data");
-  Bytes out(static_cast<std::size_t>(total));
+  Bytes out;
+  out.reserve(static_cast<std::size_t>(total));
+  detail::advise_huge_pages(out.data(), out.capacity());
+  out.resize(static_cast<std::size_t>(total));
   Inflater inf;
   std::size_t base = 0;
   for (std::size_t at = sizeof kPrefix; at < d.size();) {
@@ -184,6 +190,8 @@ Bytes write(ByteView message, std::string_view license, ByteView key,
   wo.backend = backend;
   wo.extra_streams.emplace_back(std::string(kAttachments), table(attachments));
   Bytes cfb;
+  cfb.reserve(message.size() + message.size() / 64 + (64u << 10));  // + sector tables
+  detail::advise_huge_pages(cfb.data(), cfb.capacity());
   MemorySink sink(cfb);
   MemorySource src(message);
   office::irm::write(src, sink, license, key, wo);
