@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "aes_lanes.hpp"
+#include "openrms/crypto/secure.hpp"
 
 namespace openrms::crypto::lanes {
 namespace {
@@ -98,6 +99,9 @@ void cbc_encrypt_segments(const KeySchedule& ks, const std::uint8_t* in, std::ui
       }
     }
   }
+  // The broadcast round keys may have been spilled to this frame, and stay in the registers.
+  secure_wipe(rk, sizeof rk);
+  _mm256_zeroall();
 }
 
 void cbc_decrypt_vaes(const KeySchedule& ks, const std::uint8_t* iv, const std::uint8_t* in,
@@ -131,6 +135,8 @@ void cbc_decrypt_vaes(const KeySchedule& ks, const std::uint8_t* iv, const std::
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16 * b + 32 * i),
                             _mm256_xor_si256(_mm256_aesdeclast_epi128(x[i], dk[nr]), chain[i]));
     }
+    secure_wipe(dk, sizeof dk);
+    _mm256_zeroall();
   }
   const auto* dk = reinterpret_cast<const __m128i*>(ks.dec);
   for (; b < blocks; ++b) {

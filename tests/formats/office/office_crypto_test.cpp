@@ -363,14 +363,25 @@ void flip_attr(Bytes& info, const std::string& attr) {
   set_xml(info, xml);
 }
 
-TEST(OfficeTamper, AgileErrorsAreDistinct) {
-  Bytes plain(10000);
-  std::mt19937 rng(3);
-  for (auto& x : plain) x = static_cast<std::uint8_t>(rng());
+// Random bytes of `size`, Agile-encrypted with password "pw" and a cheap KDF (tamper tests).
+struct AgileSample {
+  Bytes plain, enc;
+};
+AgileSample agile_sample(std::size_t size, unsigned seed) {
+  AgileSample s;
+  s.plain.resize(size);
+  std::mt19937 rng(seed);
+  for (auto& x : s.plain) x = static_cast<std::uint8_t>(rng());
   EncryptOptions o;
   o.spin_count = 5;
   o.require_ooxml = false;
-  Bytes enc = encrypt_bytes(plain, "pw", o);
+  s.enc = encrypt_bytes(s.plain, "pw", o);
+  return s;
+}
+
+TEST(OfficeTamper, AgileErrorsAreDistinct) {
+  const AgileSample sample = agile_sample(10000, 3);
+  const Bytes &plain = sample.plain, &enc = sample.enc;
   ASSERT_EQ(decrypt_bytes(enc, "pw"), plain);
 
   auto expect = [&](Errc want, const char* what,
@@ -438,13 +449,8 @@ TEST(OfficeTamper, AgileErrorsAreDistinct) {
 // ciphertext block then decrypts to altered bytes (CBC: that block garbled, one bit of the next
 // flipped) instead of failing, and the result says the check did not run.
 TEST(OfficeTamper, SkippingTheIntegrityCheckIsExplicitAndReported) {
-  Bytes plain(3 * 4096 + 77);
-  std::mt19937 rng(9);
-  for (auto& x : plain) x = static_cast<std::uint8_t>(rng());
-  EncryptOptions o;
-  o.spin_count = 5;
-  o.require_ooxml = false;
-  Bytes enc = encrypt_bytes(plain, "pw", o);
+  const AgileSample sample = agile_sample(3 * 4096 + 77, 9);
+  const Bytes &plain = sample.plain, &enc = sample.enc;
   const std::size_t pos = 8 + 4096 + 32 + 3;  // byte 3 of block 2 of segment 1
   Bytes bad = rewrite(enc, [&](const std::string& p, Bytes& d) {
     if (p == "EncryptedPackage") d[pos] ^= 0x01;
