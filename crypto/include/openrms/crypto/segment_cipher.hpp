@@ -12,8 +12,9 @@
 //
 // Segments are independent, so the implementation encrypts 16 segments at once in 256-bit VAES
 // lanes (CPUs with VAES and AVX2), else up to 8 at once in interleaved 128-bit AES-NI lanes, else
-// uses the backend's AES-CBC per segment; it spreads large inputs over a thread pool. Results are identical whatever the
-// engine or thread count (tests and the differential fuzz target check this).
+// uses the backend's AES-CBC per segment; it spreads large inputs over a thread pool. Results are
+// identical whatever the engine or thread count (tests and the differential fuzz target check
+// this).
 //
 // Errors (openrms::Error): invalid_argument for wrong key/salt/buffer sizes or misaligned input;
 // integrity for bad CBC4K padding on decrypt (no detail given).

@@ -125,11 +125,15 @@ class Document {
   /// True if the rights came from a cached use license (no server contact).
   bool from_cache() const noexcept;
 
-  /// Decrypts the content to `out`, verifying integrity. Needs VIEW (no_right otherwise).
+  /// Decrypts the content to `out`, verifying integrity first: nothing of an altered file
+  /// reaches `out` (Errc::integrity). Needs VIEW (no_right otherwise).
   std::uint64_t read(ByteSink& out) const;
-  /// Decrypts into memory (at most max_bytes, else invalid_argument). Needs VIEW.
+  /// Decrypts into memory (at most max_bytes, else invalid_argument). Needs VIEW. The integrity
+  /// check overlaps the decryption; on any failure the buffer is wiped and nothing is returned.
   crypto::SecureBytes read_all(std::uint64_t max_bytes = 256u << 20) const;
-  /// Writes an unprotected copy atomically. Needs EXPORT or OWNER.
+  /// Writes an unprotected copy atomically (a temporary file renamed once the integrity check,
+  /// which overlaps the decryption, has passed; nothing is left on failure). Needs EXPORT or
+  /// OWNER.
   std::uint64_t export_to(const std::filesystem::path& out) const;
 
   struct Impl;
