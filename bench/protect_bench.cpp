@@ -139,6 +139,19 @@ void Raw_CBC4K(benchmark::State& st) {
   st.SetLabel(st.range(0) == 0 ? "encrypt" : "decrypt");
 }
 
+// The input of container `c`, `mib` MiB, protected once (by alice, for bob) and reused.
+fs::path protected_input(World& w, int c, std::size_t mib) {
+  fs::path prot = w.dir / ("prot-" + std::to_string(c) + "-" + std::to_string(mib));
+  if (!fs::exists(prot)) w.alice->protect(input_for(c, mib), prot, w.protection());
+  return prot;
+}
+
+void report(benchmark::State& st, int c, std::size_t mib) {
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) *
+                       static_cast<std::int64_t>(mib << 20));
+  st.SetLabel(container_name(c));
+}
+
 void Protect(benchmark::State& st) {
   World& w = world();
   int c = static_cast<int>(st.range(0));
@@ -147,17 +160,14 @@ void Protect(benchmark::State& st) {
   fs::path out = w.dir / ("out-" + std::to_string(c) + "-" + std::to_string(mib));
   auto prot = w.protection();
   for (auto _ : st) benchmark::DoNotOptimize(w.alice->protect(in, out, prot));
-  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) *
-                       static_cast<std::int64_t>(mib << 20));
-  st.SetLabel(container_name(c));
+  report(st, c, mib);
 }
 
 void Open(benchmark::State& st) {
   World& w = world();
   int c = static_cast<int>(st.range(0));
   std::size_t mib = static_cast<std::size_t>(st.range(1));
-  fs::path prot = w.dir / ("prot-" + std::to_string(c) + "-" + std::to_string(mib));
-  w.alice->protect(input_for(c, mib), prot, w.protection());
+  fs::path prot = protected_input(w, c, mib);
   struct Null final : formats::ByteSink {
     void write(crypto::ByteView) override {}
   } sink;
@@ -165,17 +175,14 @@ void Open(benchmark::State& st) {
     auto d = w.bob->open(prot);
     benchmark::DoNotOptimize(d.read(sink));
   }
-  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) *
-                       static_cast<std::int64_t>(mib << 20));
-  st.SetLabel(container_name(c));
+  report(st, c, mib);
 }
 
 void Export(benchmark::State& st) {
   World& w = world();
   int c = static_cast<int>(st.range(0));
   std::size_t mib = static_cast<std::size_t>(st.range(1));
-  fs::path prot = w.dir / ("exp-" + std::to_string(c) + "-" + std::to_string(mib));
-  w.alice->protect(input_for(c, mib), prot, w.protection());
+  fs::path prot = protected_input(w, c, mib);
   fs::path out = w.dir / ("exported-" + std::to_string(c));
   for (auto _ : st) {
     fs::remove(out);
@@ -183,9 +190,7 @@ void Export(benchmark::State& st) {
     benchmark::DoNotOptimize(d.export_to(out));
   }
   fs::remove(out);
-  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) *
-                       static_cast<std::int64_t>(mib << 20));
-  st.SetLabel(container_name(c));
+  report(st, c, mib);
 }
 
 void OpenCached(benchmark::State& st) {
