@@ -8,24 +8,55 @@
 namespace openrms::licensing {
 namespace detail {
 
-std::string aad_content_key(std::string_view id) {
-  return "openrms-content-key-v1|" + std::string(id);
+namespace {
+std::string hash_hex(std::string_view msg, const crypto::Backend& be) {
+  return crypto::to_hex(be.digest(crypto::HashAlg::sha256, crypto::as_bytes(msg)));
 }
-std::string aad_policy(std::string_view id) {
-  return "openrms-policy-v1|" + std::string(id);
+// Length-prefixed, so no two field lists encode alike.
+void put_field(std::string& out, std::string_view v) {
+  out += std::to_string(v.size());
+  out += ':';
+  out += v;
 }
-std::string aad_owner(std::string_view id) {
-  return "openrms-owner-license-v1|" + std::string(id);
+}  // namespace
+
+std::string license_binding(const PublishingLicense& pl, const crypto::Backend& be) {
+  const std::string issued = format_time(pl.issued_at), issuer = lower(pl.issuer),
+                    owner = lower(pl.owner);
+  std::string m = "openrms-publishing-license-binding-v2";
+  for (const std::string* f :
+       {&pl.id, &pl.content_id, &issued, &issuer, &owner, &pl.server_key_id, &pl.license_url,
+        &pl.template_id, &pl.template_name, &pl.owner_key_id, &pl.signer_key_id})
+    put_field(m, *f);
+  return hash_hex(m, be);
+}
+
+std::string aad_content_key(const PublishingLicense& pl, const crypto::Backend& be) {
+  return "openrms-content-key-v2|" + license_binding(pl, be) + "|" +
+         hash_hex(std::string_view(reinterpret_cast<const char*>(pl.sealed_policy.data()),
+                                   pl.sealed_policy.size()),
+                  be);
+}
+std::string aad_policy(const PublishingLicense& pl, const crypto::Backend& be) {
+  return "openrms-policy-v2|" + license_binding(pl, be);
+}
+std::string aad_owner(const PublishingLicense& pl, const crypto::Backend& be) {
+  return "openrms-owner-license-v2|" + license_binding(pl, be);
 }
 std::string aad_use(std::string_view id, std::string_view user) {
   return "openrms-use-license-v1|" + std::string(id) + "|" + std::string(user);
 }
 
-namespace {
-
-std::string hash_hex(std::string_view msg, const crypto::Backend& be) {
-  return crypto::to_hex(be.digest(crypto::HashAlg::sha256, crypto::as_bytes(msg)));
+std::string derive_content_id(std::string_view issuer, std::string_view license_id,
+                              const crypto::Backend& be) {
+  std::string m = "openrms-content-id-v2";
+  put_field(m, lower(issuer));
+  put_field(m, license_id);
+  auto d = be.digest(crypto::HashAlg::sha256, crypto::as_bytes(m));
+  return uuid_text(std::span<std::uint8_t>(d.data(), 16));
 }
+
+namespace {
 
 // Verifies an envelope signed by an SLC signing key or by a CLC carried in <Chain>.
 // Returns the CLC when one signed.
@@ -127,33 +158,33 @@ Published build_publishing_license(const std::string& issuer, const std::string&
   if (req.policy.has_value() == !req.template_id.empty())
     fail(Errc::invalid_argument, "publish: give either a policy or a template id");
   Published out;
-  out.content_id = req.content_id.empty() ? new_content_id(be) : req.content_id;
-  if (out.content_id.size() > 128) fail(Errc::invalid_argument, "content id too long");
   out.content_key.resize(32);
   be.random(out.content_key);
   PublishingLicense pl;
   pl.id = random_hex(be);
-  pl.content_id = out.content_id;
+  pl.content_id = derive_content_id(issuer, pl.id, be);
+  out.content_id = pl.content_id;
   pl.issued_at = now;
   pl.issuer = issuer;
   pl.owner = owner;
   pl.server_key_id = key_id(slc.sealing_key);
   pl.license_url = slc.license_url;
+  pl.signer_key_id = signer.key_id;
+  if (issuer_rac) pl.owner_key_id = issuer_rac->key_id();
   if (req.policy) {
     std::string policy = policy_to_xml(*req.policy);
     pl.sealed_policy = crypto::seal_to(be, slc.sealing_key, crypto::as_bytes(policy),
-                                       crypto::as_bytes(aad_policy(pl.content_id)));
+                                       crypto::as_bytes(aad_policy(pl, be)));
   } else {
     pl.template_id = req.template_id;
     pl.template_name = template_name;
   }
+  // Sealed last: the content key's associated data covers every other field.
   pl.sealed_content_key = crypto::seal_to(be, slc.sealing_key, out.content_key,
-                                          crypto::as_bytes(aad_content_key(pl.content_id)));
-  if (issuer_rac) {
-    pl.owner_key_id = issuer_rac->key_id();
+                                          crypto::as_bytes(aad_content_key(pl, be)));
+  if (issuer_rac)
     pl.owner_sealed_key = crypto::seal_to(be, issuer_rac->public_key, out.content_key,
-                                          crypto::as_bytes(aad_owner(pl.content_id)));
-  }
+                                          crypto::as_bytes(aad_owner(pl, be)));
   out.license_xml = write_publishing_license(pl, signer, clc_xml, be);
   out.license_hash = pl.hash;
   return out;
@@ -175,13 +206,17 @@ std::string_view to_string(Role r) noexcept {
   return "user";
 }
 
-std::string new_content_id(const crypto::Backend& be) {
-  auto b = be.random_bytes(16);
+std::string detail::uuid_text(std::span<std::uint8_t> b) {
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
-  std::string h = crypto::to_hex(b);
+  std::string h = crypto::to_hex(crypto::ByteView(b.data(), 16));
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
          "-" + h.substr(20);
+}
+
+std::string new_content_id(const crypto::Backend& be) {
+  auto b = be.random_bytes(16);
+  return uuid_text(b);
 }
 
 PublishingLicense parse_publishing_license(std::string_view xml, const TrustAnchors& anchors,
@@ -224,6 +259,10 @@ PublishingLicense parse_publishing_license(std::string_view xml, const TrustAnch
       fail(Errc::expired, "PublishingLicense: published outside its CLC's validity");
   }
   pl.signer_key_id = env.key_id;
+  if (pl.content_id != derive_content_id(pl.issuer, pl.id, be))
+    fail(Errc::integrity,
+         "PublishingLicense: the content id does not belong to its issuer (forged, or written "
+         "by an openrms release before content ids were bound to their issuer)");
   pl.clc = std::move(clc);
   pl.hash = hash_hex(signed_bytes("PublishingLicense", env.body), be);
   pl.xml = std::string(xml);
@@ -334,8 +373,8 @@ Decision open_as_issuer(const PublishingLicense& pl, const Certificate& rac,
   d.user = rac.subject;
   d.role = Role::issuer;
   d.rights = Rights::all();
-  d.content_key = crypto::open_sealed(be, rac_key, pl.owner_sealed_key,
-                                      crypto::as_bytes(aad_owner(pl.content_id)));
+  d.content_key =
+      crypto::open_sealed(be, rac_key, pl.owner_sealed_key, crypto::as_bytes(aad_owner(pl, be)));
   return d;
 }
 

@@ -171,7 +171,9 @@ std::optional<PermissionLevel> parse_permission_level(std::string_view name) noe
 
 Rights do_not_forward_rights() noexcept {
   Rights r = Rights::all();
-  for (Right x : {Right::forward, Right::print, Right::extract, Right::export_, Right::owner})
+  // Change Rights would let a recipient re-protect the content to anyone or remove protection.
+  for (Right x : {Right::forward, Right::print, Right::extract, Right::export_, Right::owner,
+                  Right::editrightsdata})
     r.remove(x);
   return r;
 }

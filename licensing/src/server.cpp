@@ -103,10 +103,20 @@ struct LicenseServer::Impl {
         racs(opts.key_cache_entries) {}
 
   void load(const ServerGeneration& g) {
+    auto signing = be.load_private_key(g.signing_key_pkcs8);
+    auto sealing = be.load_private_key(g.sealing_key_pkcs8);
+    // The SLC is only self-signed: what makes it this server's is that its public keys are
+    // those of the private keys the store keeps encrypted under the key-encryption key.
+    {
+      TrustAnchors probe;
+      const Certificate& c = probe.add(g.slc_xml, be);
+      if (key_id(signing.public_key()) != c.key_id() ||
+          key_id(sealing.public_key()) != key_id(c.sealing_key))
+        fail(Errc::integrity, "store: server generation " + std::to_string(g.generation) +
+                                  ": its certificate does not match its private keys");
+    }
     const Certificate& slc = anchors.add(g.slc_xml, be);
-    Generation gen{slc,
-                   {slc.suite, be.load_private_key(g.signing_key_pkcs8), slc.key_id()},
-                   be.load_private_key(g.sealing_key_pkcs8)};
+    Generation gen{slc, {slc.suite, std::move(signing), slc.key_id()}, std::move(sealing)};
     gens.push_back(std::move(gen));
   }
 
@@ -184,14 +194,13 @@ struct LicenseServer::Impl {
       auto pl = std::make_shared<PublishingLicense>(parse_publishing_license(pl_xml, anchors, be));
       const Generation* g = by_sealing(pl->server_key_id);
       if (!g) fail(Errc::integrity, "the publishing license is sealed to an unknown server key");
-      entry->content_key =
-          crypto::open_sealed(be, g->sealing, pl->sealed_content_key,
-                              crypto::as_bytes(detail::aad_content_key(pl->content_id)));
+      entry->content_key = crypto::open_sealed(be, g->sealing, pl->sealed_content_key,
+                                               crypto::as_bytes(detail::aad_content_key(*pl, be)));
       if (entry->content_key.size() != 32 && entry->content_key.size() != 16)
         fail(Errc::integrity, "the publishing license's content key has a bad size");
       if (!pl->uses_template()) {
         auto xml = crypto::open_sealed(be, g->sealing, pl->sealed_policy,
-                                       crypto::as_bytes(detail::aad_policy(pl->content_id)));
+                                       crypto::as_bytes(detail::aad_policy(*pl, be)));
         entry->policy = policy_from_xml(
             std::string_view(reinterpret_cast<const char*>(xml.data()), xml.size()));
       }
@@ -223,10 +232,36 @@ struct LicenseServer::Impl {
     return t->policy;
   }
 
-  Role role_of(const std::string& email, const PublishingLicense& pl) const {
-    if (email == lower(pl.issuer)) return Role::issuer;
-    if (email == lower(pl.owner)) return Role::owner;
+  // Roles come from the server's own record of the content, never from the license presented.
+  static Role role_of(const std::string& email, const ContentRecord& rec) {
+    if (email == rec.issuer) return Role::issuer;
+    if (email == rec.owner) return Role::owner;
     return Role::user;
+  }
+
+  // The record of the content a verified publishing license protects. The first license the
+  // server sees for a content id is the only one it honours for that id (content ids are
+  // derived from the issuer, so only the issuer's own licenses can claim one). Content
+  // published offline is registered at its first acquisition, which must fall within its
+  // CLC's validity by the server's clock: a backdated IssuedAt does not extend a lapsed CLC.
+  ContentRecord record_of(const PublishingLicense& pl, Time now) {
+    auto rec = store.get_content(pl.content_id);
+    if (!rec) {
+      if (pl.clc && !pl.clc->valid_at(now))
+        fail(Errc::expired,
+             "this content was published offline with a client licensor certificate that "
+             "lapsed on " +
+                 format_time(pl.clc->valid_until) +
+                 " before the content reached the server: the issuer must protect it again");
+      store.add_content(
+          {pl.content_id, lower(pl.issuer), lower(pl.owner), pl.template_id, pl.hash, now, {}});
+      rec = store.get_content(pl.content_id);
+      if (!rec) fail(Errc::internal, "store: the content record was not kept");
+    }
+    if (rec->license_hash != pl.hash)
+      fail(Errc::integrity, "another publishing license is registered for content id '" +
+                                pl.content_id + "': this one is not honoured");
+    return *rec;
   }
 
   std::vector<std::string> groups(const std::string& email) const {
@@ -392,30 +427,25 @@ std::string LicenseServer::acquire(const Identity& who, std::string_view pl_xml,
   const PublishingLicense& pl = *entry->pl;
   auto rac = I.resolve_rac(rac_xml, email);
   Time now = I.clock.now();
-  Role role = I.role_of(email, pl);
   auto track = [&](const std::string& outcome, Rights rights) {
     I.store.add_tracking(
         {now, email, pl.content_id, to_string(rights), lower(pl.issuer), lower(pl.owner), outcome});
   };
+  ContentRecord rec;
+  try {
+    rec = I.record_of(pl, now);
+  } catch (const Error& e) {
+    track(std::string("refused: ") + std::string(to_string(e.code())), {});
+    throw;
+  }
+  Role role = Impl::role_of(email, rec);
   if (!rac->valid_at(now)) {
     track("refused: rac_expired", {});
     fail(Errc::rac_expired, "the RAC of " + email + " is not valid now: renew it");
   }
-  auto rec = I.store.get_content(pl.content_id);
-  if (!rec) {
-    // Published offline with a CLC: the server learns of it now.
-    I.store.add_content({pl.content_id,
-                         lower(pl.issuer),
-                         lower(pl.owner),
-                         pl.template_id,
-                         pl.hash,
-                         pl.issued_at,
-                         {}});
-    rec = I.store.get_content(pl.content_id);
-  }
-  if (rec && rec->revoked_at && role != Role::issuer) {
+  if (rec.revoked_at && role != Role::issuer) {
     track("refused: revoked", {});
-    fail(Errc::revoked, "the issuer revoked this content on " + format_time(*rec->revoked_at));
+    fail(Errc::revoked, "the issuer revoked this content on " + format_time(*rec.revoked_at));
   }
   Policy policy;
   if (pl.uses_template()) {
@@ -467,8 +497,8 @@ std::string LicenseServer::acquire(const Identity& who, std::string_view pl_xml,
   ul.rights = rights;
   ul.issued_at = now;
   ul.content_expiry = expiry;
-  ul.issuer = lower(pl.issuer);
-  ul.owner = lower(pl.owner);
+  ul.issuer = rec.issuer;
+  ul.owner = rec.owner;
   ul.app_data = policy.app_data;
   ul.sealed_content_key = crypto::seal_to(I.be, rac->public_key, entry->content_key,
                                           crypto::as_bytes(detail::aad_use(pl.content_id, email)));
@@ -486,7 +516,7 @@ Policy LicenseServer::view_policy(const Identity& who, std::string_view pl_xml) 
   auto entry = I.resolve(pl_xml);
   Policy policy =
       entry->pl->uses_template() ? I.template_policy(entry->pl->template_id) : *entry->policy;
-  Role role = I.role_of(email, *entry->pl);
+  Role role = Impl::role_of(email, I.record_of(*entry->pl, I.clock.now()));
   if (role == Role::user && !policy.rights_for(email, I.groups(email)).has(Right::viewrightsdata))
     fail(Errc::no_right, email + " may not view this content's rights (needs VIEWRIGHTSDATA)");
   return policy;

@@ -130,7 +130,8 @@ TEST(Rights, PermissionLevelsMatchTheDocumentation) {
 
 TEST(Rights, Presets) {
   Rights dnf = do_not_forward_rights();
-  for (Right r : {Right::forward, Right::print, Right::extract, Right::export_, Right::owner})
+  for (Right r : {Right::forward, Right::print, Right::extract, Right::export_, Right::owner,
+                  Right::editrightsdata})
     EXPECT_FALSE(dnf.has(r)) << to_string(r);
   for (Right r : {Right::view, Right::docedit, Right::edit, Right::reply, Right::replyall,
                   Right::comment, Right::viewrightsdata, Right::objmodel})

@@ -1,7 +1,11 @@
 // Scenario tests: the documentation's licensing rules (DESIGN.md §3) walked with a moving clock.
 #include <gtest/gtest.h>
 
+#include <functional>
+
+#include "issue.hpp"
 #include "licensing_fixture.hpp"
+#include "openrms/crypto/ecies.hpp"
 
 using namespace openrms;
 using namespace openrms::licensing;
@@ -344,6 +348,150 @@ TEST_F(Scenario, ContentKeyCacheIsBounded) {
     small.acquire(bob.id(), pub.license_xml, bob.grant.rac_xml);
   }
   EXPECT_EQ(small.cached_keys(), 3u);
+}
+
+// Security review finding 1: a user with a CLC copies another issuer's sealed content key (and
+// content id) into a publishing license he signs himself. Every variant must be refused, and
+// the victim's content key must never reach him.
+class Forgery : public Scenario {
+ protected:
+  struct Clc {
+    Certificate cert;
+    detail::Signer signer;
+  };
+  Clc clc_of(User& u) {
+    auto xml = server->issue_clc(u.id(), u.grant.rac_xml);
+    auto cert = parse_certificate(xml, server->anchors());
+    auto der =
+        crypto::open_sealed(crypto::default_backend(), u.grant.private_key, cert.sealed_private_key,
+                            crypto::as_bytes("openrms-clc-key-v1|" + cert.serial));
+    return {cert, {cert.suite, crypto::default_backend().load_private_key(der), cert.key_id()}};
+  }
+  // Bob's own offline license, re-signed by his CLC after `edit` changed it.
+  std::string resigned(User& bob, const std::function<void(PublishingLicense&)>& edit) {
+    Clc clc = clc_of(bob);
+    TrustAnchors client;
+    for (const auto& slc : server->anchors().all()) client.add(slc.xml);
+    PublishRequest req;
+    req.policy = grant("bob@contoso.com", Rights{Right::view});
+    auto own = publish_offline(clc.cert, bob.grant.rac, bob.grant.private_key, client, req, clock);
+    auto pl = parse_publishing_license(own.license_xml, client);
+    edit(pl);
+    return detail::write_publishing_license(pl, clc.signer, &clc.cert.xml,
+                                            crypto::default_backend());
+  }
+};
+
+TEST_F(Forgery, ACopiedSealedContentKeyDoesNotOpenInAnotherLicense) {
+  User& alice = user("alice@contoso.com");
+  User& bob = user("bob@contoso.com");
+  auto victim = publish_adhoc(alice, grant("carol@contoso.com", Rights{Right::view}));
+  auto vpl = parse_publishing_license(victim.license_xml, server->anchors());
+  // Before the fix the server unsealed this key and sealed it to bob as "issuer".
+  auto same_id = resigned(bob, [&](PublishingLicense& pl) {
+    pl.content_id = vpl.content_id;
+    pl.sealed_content_key = vpl.sealed_content_key;
+  });
+  EXPECT_EQ(code_of([&] { open(bob, same_id); }), Errc::integrity);
+  // His own content id, the victim's box: the box is bound to the license it came in.
+  auto own_id =
+      resigned(bob, [&](PublishingLicense& pl) { pl.sealed_content_key = vpl.sealed_content_key; });
+  EXPECT_EQ(code_of([&] { open(bob, own_id); }), Errc::integrity);
+  // The victim's whole body under bob's CLC: a CLC signs only for its own subject.
+  auto whole = resigned(bob, [&](PublishingLicense& pl) { pl = vpl; });
+  EXPECT_EQ(code_of([&] { open(bob, whole); }), Errc::integrity);
+  // Nothing of it reached the tracking log as a grant, and bob is still refused the real one.
+  EXPECT_EQ(code_of([&] { open(bob, victim.license_xml); }), Errc::no_right);
+  for (const auto& t : server->track(alice.id(), victim.content_id))
+    EXPECT_NE(t.outcome, "granted") << t.user;
+}
+
+TEST_F(Forgery, ASealedPolicyOrOwnerLicenseDoesNotMoveEither) {
+  User& alice = user("alice@contoso.com");
+  User& bob = user("bob@contoso.com");
+  auto victim = publish_adhoc(alice, grant("bob@contoso.com", Rights{Right::view}));
+  auto vpl = parse_publishing_license(victim.license_xml, server->anchors());
+  // The victim's policy box in bob's license does not open (a policy is bound to its license).
+  auto swapped =
+      resigned(bob, [&](PublishingLicense& pl) { pl.sealed_policy = vpl.sealed_policy; });
+  EXPECT_EQ(code_of([&] { open(bob, swapped); }), Errc::integrity);
+  // The owner license is bound too: alice's owner box under a changed issuer does not open.
+  PublishingLicense moved = vpl;
+  moved.owner = "bob@contoso.com";
+  EXPECT_THROW(open_as_issuer(moved, alice.grant.rac, alice.grant.private_key, clock), Error);
+  EXPECT_EQ(open_as_issuer(vpl, alice.grant.rac, alice.grant.private_key, clock).content_key,
+            victim.content_key);
+}
+
+TEST_F(Forgery, AContentIdBelongsToItsFirstLicense) {
+  User& alice = user("alice@contoso.com");
+  User& bob = user("bob@contoso.com");
+  // Content ids are derived from the issuer: publishing never takes a caller's id, and two
+  // licenses of one issuer never share one.
+  auto a = publish_adhoc(alice, grant("bob@contoso.com", Rights{Right::view}));
+  auto b = publish_adhoc(alice, grant("bob@contoso.com", Rights{Right::view}));
+  EXPECT_NE(a.content_id, b.content_id);
+  EXPECT_EQ(a.content_id,
+            detail::derive_content_id("alice@contoso.com",
+                                      parse_publishing_license(a.license_xml, server->anchors()).id,
+                                      crypto::default_backend()));
+  // A second license for a registered content id (here: bob re-signing his own license with a
+  // wider policy after it was registered) is not honoured; the registered one still is.
+  Clc clc = clc_of(bob);
+  TrustAnchors client;
+  for (const auto& slc : server->anchors().all()) client.add(slc.xml);
+  PublishRequest req;
+  req.policy = grant("carol@contoso.com", Rights{Right::view});
+  auto first = publish_offline(clc.cert, bob.grant.rac, bob.grant.private_key, client, req, clock);
+  User& carol = user("carol@contoso.com");
+  EXPECT_NO_THROW(open(carol, first.license_xml));
+  auto pl = parse_publishing_license(first.license_xml, client);
+  // A complete, correctly sealed second license with another owner.
+  pl.owner = "dave@contoso.com";
+  pl.owner_key_id.clear();
+  pl.owner_sealed_key.clear();
+  const auto& be = crypto::default_backend();
+  const Certificate& slc = *client.current();
+  pl.sealed_policy =
+      crypto::seal_to(be, slc.sealing_key, crypto::as_bytes(policy_to_xml(*req.policy)),
+                      crypto::as_bytes(detail::aad_policy(pl, be)));
+  pl.sealed_content_key = crypto::seal_to(be, slc.sealing_key, first.content_key,
+                                          crypto::as_bytes(detail::aad_content_key(pl, be)));
+  auto second =
+      detail::write_publishing_license(pl, clc.signer, &clc.cert.xml, crypto::default_backend());
+  EXPECT_EQ(code_of([&] { open(user("dave@contoso.com"), second); }), Errc::integrity);
+  EXPECT_NO_THROW(open(carol, first.license_xml));
+}
+
+TEST_F(Forgery, ABackdatedOfflineLicenseDoesNotOutliveItsClc) {
+  User& alice = user("alice@contoso.com");
+  User& bob = user("bob@contoso.com");
+  Clc clc = clc_of(alice);
+  TrustAnchors client;
+  for (const auto& slc : server->anchors().all()) client.add(slc.xml);
+  PublishRequest req;
+  req.policy = grant("bob@contoso.com", Rights{Right::view});
+  clock.advance(days(40));  // the CLC (31 days) lapsed
+  ManualClock backdated(t0() + days(1));
+  auto alice_rac = alice.grant.rac;
+  auto pub = publish_offline(clc.cert, alice_rac, alice.grant.private_key, client, req, backdated);
+  bob.grant = server->renew(bob.id(), bob.grant.rac_xml, false, &bob.grant.private_key);
+  EXPECT_EQ(code_of([&] { open(bob, pub.license_xml); }), Errc::expired);
+}
+
+TEST_F(Forgery, RevocationHoldsForEveryRoleButTheRecordedIssuer) {
+  User& alice = user("alice@contoso.com");
+  User& bob = user("bob@contoso.com");
+  User& olga = user("olga@contoso.com");
+  Policy p = grant("bob@contoso.com", Rights{Right::owner});
+  p.owner = "olga@contoso.com";
+  auto pub = publish_adhoc(alice, p);
+  server->revoke(alice.id(), pub.content_id);
+  EXPECT_EQ(code_of([&] { open(bob, pub.license_xml); }), Errc::revoked);
+  EXPECT_EQ(code_of([&] { open(olga, pub.license_xml); }), Errc::revoked);
+  EXPECT_EQ(open(alice, pub.license_xml).role, Role::issuer);
+  EXPECT_EQ(code_of([&] { server->revoke(olga.id(), pub.content_id); }), Errc::no_right);
+  EXPECT_EQ(code_of([&] { server->track(bob.id(), pub.content_id); }), Errc::no_right);
 }
 
 class RsaScenario : public LicensingFixture {

@@ -254,6 +254,7 @@ TEST_F(MailTest, DoNotForwardAuthorisesExactlyTheMessagesRecipients) {
     EXPECT_FALSE(o.can(Right::forward)) << r;
     EXPECT_FALSE(o.can(Right::print)) << r;
     EXPECT_FALSE(o.can(Right::extract)) << r;
+    EXPECT_FALSE(o.can(Right::editrightsdata)) << r;
     EXPECT_EQ(o.message().text, "Hello Bob,\r\nsee you at 10.\r\n");
   }
   EXPECT_EQ(code([&] { mail("mallory@contoso.com").open(prot.message); }), Errc::no_right);
@@ -340,6 +341,9 @@ TEST_F(MailTest, AttachmentsInheritProtectionPerTheirType) {
   EXPECT_EQ(attachment_rights("bob@contoso.com", a[1]), licensing::do_not_forward_rights());
   EXPECT_EQ(attachment_rights("bob@contoso.com", a[2]), licensing::do_not_forward_rights());
   EXPECT_EQ(code([&] { attachment_rights("mallory@contoso.com", a[0]); }), Errc::no_right);
+  // No inheriting attachment kind gives a recipient Change Rights (the re-protection escape).
+  for (int i = 0; i < 3; ++i)
+    EXPECT_FALSE(attachment_rights("bob@contoso.com", a[i]).has(Right::editrightsdata)) << i;
   // The recovered attachment bytes are the originals.
   {
     fs::path p = fs::temp_directory_path() / ("openrms-mail-doc-" + std::to_string(::getpid()));

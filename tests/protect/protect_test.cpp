@@ -344,7 +344,17 @@ TEST_F(ProtectTest, DoNotForwardAndTemplates) {
   EXPECT_FALSE(d.can(Right::forward));
   EXPECT_FALSE(d.can(Right::print));
   EXPECT_FALSE(d.can(Right::export_));
+  EXPECT_FALSE(d.can(Right::editrightsdata));
   EXPECT_EQ(code([&] { carol.open(out); }), Errc::no_right);
+  // The escape of the security review: a recipient re-protects to himself as OWNER, then
+  // removes protection. Re-protection needs Change Rights, which Do Not Forward never grants.
+  EXPECT_EQ(code([&] {
+              bob.protect(out, dir / "dnf2.docx",
+                          Protection::with_policy(policy_for("bob@contoso.com:OWNER")), true);
+            }),
+            Errc::no_right);
+  EXPECT_FALSE(fs::exists(dir / "dnf2.docx"));
+  EXPECT_EQ(code([&] { bob.unprotect(out, dir / "dnf-plain.docx"); }), Errc::no_right);
 
   auto t = server->create_template("Contoso confidential", "", policy_for("@contoso.com:Viewer"));
   fs::path tout = dir / "t.ptxt";

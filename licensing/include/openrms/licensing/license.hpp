@@ -8,7 +8,10 @@
 //   <OwnerLicense key=RAC-KEY-ID> (content key sealed to the issuer's RAC key: the issuer
 //   reopens offline without the server)
 // Signed by the server (SLC signing key) or, for offline publishing, by the issuer's CLC, which
-// then rides in <Chain>. Sealing aads bind each box to the content id and its purpose.
+// then rides in <Chain>. Each sealed box's associated data is a digest of every other field
+// (issuer, owner, policy or template, content id, signer key, …): a box copied into another
+// license does not open. The content id is derived from the issuer and the license id
+// (UUID form of SHA-256), so no license can claim another issuer's content id; parsing checks it.
 //
 // Use license (one per user and content) — Body: <Id> <ContentId> <PublishingLicense> (hash)
 //   <User> <UserKey> (RAC key id) <Role> user|owner|issuer <Rights> <IssuedAt>
@@ -116,7 +119,6 @@ struct PublishRequest {
   std::optional<Policy> policy;  ///< ad-hoc policy, or
   std::string template_id;       ///< a template id (the server checks it exists)
   std::string owner;             ///< empty: the policy's owner, else the issuer
-  std::string content_id;        ///< empty: a new random id
 };
 
 struct Published {

@@ -125,7 +125,8 @@ std::string_view to_string(PermissionLevel level) noexcept;
 /// (case-insensitive; blanks, '-' and '_' ignored).
 std::optional<PermissionLevel> parse_permission_level(std::string_view name) noexcept;
 
-/// Do Not Forward: every right except FORWARD, PRINT, EXTRACT, EXPORT and OWNER.
+/// Do Not Forward: every right except FORWARD, PRINT, EXTRACT, EXPORT, OWNER and EDITRIGHTSDATA
+/// (Change Rights would let a recipient re-protect the content to anyone; DESIGN.md §3).
 Rights do_not_forward_rights() noexcept;
 /// Encrypt-Only: every right except EXPORT, OWNER and EDITRIGHTSDATA (EDITRIGHTSDATA also removes
 /// protection, which Encrypt-Only forbids; a documented choice, DESIGN.md §3).
