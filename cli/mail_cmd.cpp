@@ -266,6 +266,7 @@ void add_mail_settings(CLI::App* mail) {
   struct Args : StoreArgs {
     std::string pdf, eo_attach, service, portal, auto_update;
     std::vector<std::string> domains;
+    std::optional<std::uint64_t> max_mb;
   };
   auto a = std::make_shared<Args>();
   auto* c = mail->add_subcommand(
@@ -282,6 +283,8 @@ void add_mail_settings(CLI::App* mail) {
                 "The organisation's domains (inside/outside rules, external expiry); replaces "
                 "the list");
   c->add_option("--portal-url", a->portal, "Where the wrapper's \"Read the message\" link goes");
+  c->add_option("--max-message-mb", a->max_mb,
+                "Largest message protected or opened, in MiB (1-1024; default 64)");
   c->callback([a] {
     auto o = open_server(*a);
     MailSettings s(*o.store);
@@ -299,6 +302,7 @@ void add_mail_settings(CLI::App* mail) {
                          parse_bool(a->auto_update, "--automatic-service-update");
     if (!a->domains.empty()) change = true, cfg.accepted_domains = a->domains;
     if (!a->portal.empty()) change = true, cfg.portal_url = a->portal;
+    if (a->max_mb) change = true, cfg.max_message_mb = *a->max_mb;
     if (change) {
       s.set_irm(irm_from_json(to_json(cfg)));
       cfg = s.irm();

@@ -11,7 +11,7 @@ OPENRMS_BUILD_PACKAGES=(
 # Test tools, including the independent oracles the interop tests run (msoffcrypto-tool,
 # Apache POI + a JDK to compile the tiny driver, olefile + python3-cryptography for the
 # spec-derived reference decryptor).
-OPENRMS_TEST_PACKAGES=(clang-14 libclang-rt-14-dev llvm-14 clang-format
+OPENRMS_TEST_PACKAGES=(clang-14 libclang-rt-14-dev llvm-14 clang-format time
   python3-msoffcrypto-tool python3-olefile python3-cryptography libapache-poi-java default-jdk-headless
   qpdf poppler-utils mupdf-tools)
 

@@ -170,18 +170,20 @@ TempFile::~TempFile() {
 }
 
 void TempFile::write(ByteView data) {
-  pwrite_all(fd_, size_, data, "a scratch file");
-  size_ += data.size();
+  const std::uint64_t at = size_.load(std::memory_order_relaxed);
+  pwrite_all(fd_, at, data, "a scratch file");
+  size_.store(at + data.size(), std::memory_order_release);
 }
 
 void TempFile::patch(std::uint64_t offset, ByteView data) {
-  if (offset > size_ || data.size() > size_ - offset)
+  const std::uint64_t n = size();
+  if (offset > n || data.size() > n - offset)
     fail(Errc::invalid_argument, "patch outside the bytes written");
   pwrite_all(fd_, offset, data, "a scratch file");
 }
 
 void TempFile::read_at(std::uint64_t offset, MutableByteView out) const {
-  check_range(size_, offset, out.size());
+  check_range(size(), offset, out.size());
   pread_all(fd_, offset, out, "a scratch file");
 }
 

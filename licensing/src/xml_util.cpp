@@ -85,17 +85,33 @@ static void check_tree(pugi::xml_node root, const XmlLimits& limits, std::string
     if (nodes > limits.max_nodes) bad(what, "too many XML nodes");
     if (n.type() == pugi::node_element) {
       if (std::strchr(n.name(), ':')) bad(what, "namespace prefixes are not allowed");
+      // Count first, then look for duplicates by sorting: the node limit applies before any
+      // work that grows faster than the input.
       std::vector<std::string_view> names;
       for (auto a : n.attributes()) {
-        ++nodes;
+        if (++nodes > limits.max_nodes) bad(what, "too many XML nodes");
         std::string_view an = a.name();
         if (an.find(':') != std::string_view::npos)
           bad(what, "prefixed attributes are not allowed");
-        if (std::find(names.begin(), names.end(), an) != names.end())
-          bad(what, "duplicate attribute '" + std::string(an.substr(0, 40)) + "'");
         names.push_back(an);
       }
-      if (nodes > limits.max_nodes) bad(what, "too many XML nodes");
+      std::sort(names.begin(), names.end());
+      if (auto d = std::adjacent_find(names.begin(), names.end()); d != names.end())
+        bad(what, "duplicate attribute '" + std::string(d->substr(0, 40)) + "'");
+      // A value is one text node, or elements with blank text between them: what a reader
+      // takes as the value is then exactly what the canonical form signs.
+      std::size_t texts = 0, elements = 0;
+      bool solid_text = false;
+      for (auto c : n.children()) {
+        if (c.type() == pugi::node_cdata) bad(what, "CDATA sections are not allowed");
+        if (c.type() == pugi::node_element) ++elements;
+        if (c.type() == pugi::node_pcdata) {
+          ++texts;
+          solid_text = solid_text || !blank(c.value());
+        }
+      }
+      if (solid_text && (elements > 0 || texts > 1))
+        bad(what, "mixed content (text split or beside elements) is not allowed");
     } else if (n.type() == pugi::node_doctype) {
       bad(what, "a DOCTYPE is not allowed");
     }
@@ -253,9 +269,11 @@ std::string text(pugi::xml_node node) {
   std::string out;
   for (auto c : node.children()) {
     if (c.type() == pugi::node_element) bad(node.name(), "unexpected child element");
-    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) out += c.value();
+    if (c.type() == pugi::node_cdata) bad(node.name(), "CDATA sections are not allowed");
+    if (c.type() == pugi::node_pcdata) out += c.value();
   }
-  return out;
+  // The canonical form drops blank text: so does the value.
+  return blank(out) ? std::string() : out;
 }
 
 Time need_time(const Children& c, std::string_view name) {

@@ -18,6 +18,13 @@ using licensing::Right;
 
 namespace {
 
+// The message limits of the tenant's configuration (the wrapper, the original, the rpmsg).
+mime::ParseLimits limits_of(const IrmConfiguration& irm) {
+  mime::ParseLimits l;
+  l.max_size = irm.max_message_mb << 20;
+  return l;
+}
+
 constexpr std::string_view kRpmsgName = "message.rpmsg";
 constexpr std::string_view kRpmsgType = "application/x-microsoft-rpmsg-message";
 constexpr std::string_view kLogoCid = "logo@openrms";
@@ -262,7 +269,7 @@ ProtectedMessage MailClient::protect(ByteView eml, const MessageProtection& mp) 
     fail(Errc::invalid_argument,
          "message encryption is turned off for this organisation (IRM configuration: service "
          "disabled)");
-  mime::Message msg = mime::parse(eml);
+  mime::Message msg = mime::parse(eml, limits_of(irm_));
   if (rpmsg_part(msg))
     fail(Errc::invalid_argument, "this message is already protected (it carries message.rpmsg)");
   const OmeConfiguration& brand = branding(mp.branding);
@@ -379,12 +386,14 @@ struct Wrapper {
   std::unique_ptr<rpmsg::Reader> reader;
 };
 
-Wrapper read_wrapper(ByteView wrapper) {
-  mime::Message m = mime::parse(wrapper);
+Wrapper read_wrapper(ByteView wrapper, const mime::ParseLimits& lim = {}) {
+  mime::Message m = mime::parse(wrapper, lim);
   const mime::Attachment* a = rpmsg_part(m);
   if (!a)
     fail(Errc::bad_format, "this is not a protected message: it has no message.rpmsg attachment");
-  return Wrapper{m.subject, std::make_unique<rpmsg::Reader>(a->data)};
+  // The inflated compound file holds the original (at most max_size) and its sector tables.
+  const std::uint64_t cfb_max = lim.max_size + lim.max_size / 32 + (1u << 20);
+  return Wrapper{m.subject, std::make_unique<rpmsg::Reader>(a->data, cfb_max)};
 }
 
 MessageInfo info_of(const Wrapper& w, LicenseSource& source, const crypto::Backend& be) {
@@ -406,7 +415,7 @@ MessageInfo info_of(const Wrapper& w, LicenseSource& source, const crypto::Backe
 }  // namespace
 
 MessageInfo MailClient::inspect(ByteView wrapper) {
-  return info_of(read_wrapper(wrapper), client_.source(), client_.backend());
+  return info_of(read_wrapper(wrapper, limits_of(irm_)), client_.source(), client_.backend());
 }
 
 MessageInfo inspect_message(ByteView wrapper, LicenseSource& source, const crypto::Backend& be) {
@@ -415,14 +424,14 @@ MessageInfo inspect_message(ByteView wrapper, LicenseSource& source, const crypt
 
 OpenedMessage MailClient::open(ByteView wrapper) {
   const crypto::Backend& be = client_.backend();
-  Wrapper w = read_wrapper(wrapper);
+  Wrapper w = read_wrapper(wrapper, limits_of(irm_));
   const rpmsg::Reader& r = *w.reader;
   OpenedMessage o;
   o.info_ = info_of(w, client_.source(), be);
   o.decision_ = client_.rights_for(r.info().license);
   if (!o.can(Right::view)) fail(Errc::no_right, "you do not have the VIEW right on this message");
   o.original_ = r.decrypt(rpmsg_key(be, o.decision_.content_key), &be);
-  o.message_ = mime::parse(o.original_);
+  o.message_ = mime::parse(o.original_, limits_of(irm_));
   const auto& table = r.info().attachments;
   std::size_t t = 0;
   for (const auto& a : o.message_.attachments) {
@@ -462,7 +471,7 @@ OpenedMessage MailClient::open(ByteView wrapper) {
 }
 
 crypto::SecureBytes MailClient::remove_protection(ByteView wrapper) {
-  Wrapper w = read_wrapper(wrapper);
+  Wrapper w = read_wrapper(wrapper, limits_of(irm_));
   auto d = client_.rights_for(w.reader->info().license);
   if (!d.can(Right::export_))
     fail(Errc::no_right,
@@ -473,7 +482,7 @@ crypto::SecureBytes MailClient::remove_protection(ByteView wrapper) {
 }
 
 void MailClient::revoke(ByteView wrapper) {
-  Wrapper w = read_wrapper(wrapper);
+  Wrapper w = read_wrapper(wrapper, limits_of(irm_));
   const rpmsg::Reader& r = *w.reader;
   const auto& anchors = client_.source().anchors();
   auto pl = licensing::parse_publishing_license(r.info().license, anchors, client_.backend());
@@ -501,8 +510,12 @@ ProtectedMessage MailClient::forward(const OpenedMessage& opened, ByteView fwd) 
 }
 
 bool is_protected_message(ByteView rfc5322) {
+  // A question about the message's shape, not a decision to process it: no size limit beyond
+  // GByteArray's (the part and header limits still bound what the parse costs).
+  mime::ParseLimits lim;
+  lim.max_size = 0xFFFFFFFFu;
   try {
-    return rpmsg_part(mime::parse(rfc5322)) != nullptr;
+    return rpmsg_part(mime::parse(rfc5322, lim)) != nullptr;
   } catch (const Error&) {
     return false;
   }

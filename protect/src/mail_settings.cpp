@@ -95,16 +95,18 @@ std::string to_json(const IrmConfiguration& c) {
   j["decrypt_attachment_for_encrypt_only"] = c.decrypt_attachment_for_encrypt_only;
   j["accepted_domains"] = c.accepted_domains;
   j["portal_url"] = c.portal_url;
+  j["max_message_mb"] = c.max_message_mb;
   return j.dump(2);
 }
 
 IrmConfiguration irm_from_json(std::string_view text) {
   const char* w = "IRM configuration";
   json j = parse(text, w, Errc::invalid_argument);
-  only_keys(j,
-            {"service_enabled", "automatic_service_update_enabled", "enable_pdf_encryption",
-             "decrypt_attachment_for_encrypt_only", "accepted_domains", "portal_url"},
-            w);
+  only_keys(
+      j,
+      {"service_enabled", "automatic_service_update_enabled", "enable_pdf_encryption",
+       "decrypt_attachment_for_encrypt_only", "accepted_domains", "portal_url", "max_message_mb"},
+      w);
   IrmConfiguration c;
   c.service_enabled = get<bool>(j, "service_enabled", c.service_enabled, w);
   c.automatic_service_update_enabled =
@@ -121,6 +123,9 @@ IrmConfiguration irm_from_json(std::string_view text) {
   c.portal_url = get<std::string>(j, "portal_url", c.portal_url, w);
   if (c.portal_url.rfind("https://", 0) != 0 && c.portal_url.rfind("http://", 0) != 0)
     fail(Errc::invalid_argument, "IRM configuration: portal_url must be an http(s) URL");
+  c.max_message_mb = get<std::uint64_t>(j, "max_message_mb", c.max_message_mb, w);
+  if (c.max_message_mb < 1 || c.max_message_mb > 1024)
+    fail(Errc::invalid_argument, "IRM configuration: max_message_mb must be between 1 and 1024");
   return c;
 }
 

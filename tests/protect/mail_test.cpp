@@ -215,6 +215,13 @@ TEST_F(MailTest, OriginalRoundTripsByteForByte) {
       with_attachments({{"report.docx", "application/octet-stream", docx},
                         {"minutes.pdf", "application/pdf", pdf}}),
   };
+  // The 50 MB attachment makes a 68 MB message: over the default 64 MiB limit, refused...
+  EXPECT_EQ(
+      code([&] {
+        mail("alice@contoso.com").protect(bytes(shapes[0]), MessageProtection::encrypt_only());
+      }),
+      Errc::bad_format);
+  irm.max_message_mb = 128;  // ...and accepted by a gateway configured for it.
   for (const auto& kind :
        {MessageProtection::encrypt_only(), MessageProtection::do_not_forward()}) {
     for (const auto& m : shapes) {

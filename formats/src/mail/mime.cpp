@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "../huge_pages.hpp"
+#include "mime_prescan.hpp"
 #include "openrms/error.hpp"
 #include "openrms/text.hpp"
 
@@ -96,6 +97,7 @@ GPtr<GMimeMessage> parse_gmime(ByteView data, const ParseLimits& lim) {
   if (data.size() > lim.max_size)
     bad("it is larger than the limit (" + std::to_string(lim.max_size) + " bytes)");
   if (!looks_like_message(data)) bad("it does not start with a header block");
+  detail::prescan_message(data, lim);
   auto stream = mem_stream(data);
   GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
   g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);

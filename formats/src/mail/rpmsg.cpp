@@ -156,16 +156,18 @@ Bytes decompress(ByteView d, std::uint64_t max_size) {
     at += zsize;
   }
   if (total == 0) bad("it holds no data");
+  // Reserved (address space), filled block by block: a file whose blocks do not inflate, or
+  // whose content is no compound file, fails at its first block without touching the rest.
   Bytes out;
   out.reserve(static_cast<std::size_t>(total));
   detail::advise_huge_pages(out.data(), out.capacity());
-  out.resize(static_cast<std::size_t>(total));
   Inflater inf;
-  std::size_t base = 0;
   for (std::size_t at = sizeof kPrefix; at < d.size();) {
     std::uint32_t size = le32(d.data() + at + 4), zsize = le32(d.data() + at + 8);
     at += 12;
     if (inflateReset(&inf.z) != Z_OK) bad("a block does not inflate to its declared size");
+    const std::size_t base = out.size();
+    out.resize(base + size);
     inf.z.next_in = const_cast<Bytef*>(d.data() + at);
     inf.z.avail_in = zsize;
     inf.z.next_out = out.data() + base;
@@ -173,7 +175,10 @@ Bytes decompress(ByteView d, std::uint64_t max_size) {
     // One zlib stream that ends exactly at the declared size (what uncompress() checked).
     if (inflate(&inf.z, Z_FINISH) != Z_STREAM_END || inf.z.avail_out != 0)
       bad("a block does not inflate to its declared size");
-    base += size;
+    if (base == 0 &&
+        (size < sizeof cfb::detail::kSignature ||
+         std::memcmp(out.data(), cfb::detail::kSignature, sizeof cfb::detail::kSignature) != 0))
+      bad("its content is not a compound file");
     at += zsize;
   }
   return out;

@@ -6,6 +6,7 @@
 #include "../async_sink.hpp"
 #include "../cfb/cfb_constants.hpp"
 #include "../integrity.hpp"
+#include "../private_copy.hpp"
 #include "data_spaces.hpp"
 #include "openrms/error.hpp"
 #include "openrms/formats/cfb/compound_file.hpp"
@@ -283,8 +284,11 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   out.patch(mac_at, mac.finish());
 }
 
-ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
-                   const ReadOptions& opt) {
+namespace {
+
+// `src` is private (a PrivateCopy): the bytes verified are the bytes decrypted.
+ReadResult decrypt_private(const ByteSource& src, ByteSink& out, ByteView content_key,
+                           const ReadOptions& opt) {
   const crypto::Backend& be = opt.backend ? *opt.backend : crypto::default_backend();
   if (content_key.size() != 16 && content_key.size() != 24 && content_key.size() != 32)
     fail(Errc::invalid_argument, "the IRM content key must be 16, 24 or 32 bytes");
@@ -330,6 +334,14 @@ ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
     produce();
   }
   return res;
+}
+
+}  // namespace
+
+ReadResult decrypt(const ByteSource& file, ByteSink& out, ByteView content_key,
+                   const ReadOptions& opt) {
+  formats::detail::PrivateCopy src(file);
+  return decrypt_private(src, out, content_key, opt);
 }
 
 namespace {
@@ -393,14 +405,15 @@ void write_binary_document(const ByteSource& document, ByteSink& out, std::strin
   write(plain, out, license, content_key, o);
 }
 
-ReadResult decrypt_binary_document(const ByteSource& src, ByteSink& out, ByteView content_key,
+ReadResult decrypt_binary_document(const ByteSource& file, ByteSink& out, ByteView content_key,
                                    const ReadOptions& opt) {
+  formats::detail::PrivateCopy src(file);  // the summary streams too come from what was verified
   if (read_info(src).flavour != Flavour::binary)
     bad("it is not a binary Office document (no \\011DRMContent)");
   TempFile plain;  // discarded on failure: the integrity check may overlap the decryption
   ReadOptions inner_opt = opt;
   inner_opt.overlap_verification = true;
-  ReadResult res = decrypt(src, plain, content_key, inner_opt);
+  ReadResult res = decrypt_private(src, plain, content_key, inner_opt);
   cfb::Reader inner(plain), outer(src);
   cfb::Writer w(cfb::WriterOptions{version_for(plain.size())});
   copy_entries(inner, w, [](const cfb::Entry&) { return true; });

@@ -22,6 +22,7 @@ namespace {
 
 constexpr std::size_t kChunk = 1u << 20;  // multiple of 4096; fits a core's L2
 constexpr char kDefaultPassword[] = "VelvetSweatshop";
+constexpr std::uint64_t kDefaultPasswordMaxSpins = 1'000'000;
 
 const crypto::Backend& backend_of(const crypto::SegmentOptions& s) {
   return s.backend ? *s.backend : crypto::default_backend();
@@ -108,9 +109,20 @@ struct AgileKeys {
 
 std::optional<AgileKeys> agile_unlock(const crypto::Backend& b, const AgileInfo& info,
                                       ByteView pw16) {
+  // Encryptors that share hash, salt and spin count share the expensive hash: compute it once.
+  struct Done {
+    const AgilePasswordKey* key;
+    SecureBytes hn;
+  };
+  std::vector<Done> done;
   for (const auto& pk : info.passwords) {
     const auto& p = pk.p;
-    SecureBytes hn = spin_hash(b, p.hash, p.salt, pw16, pk.spin_count);
+    const Done* same = nullptr;
+    for (const auto& d : done)
+      if (d.key->p.hash == p.hash && d.key->spin_count == pk.spin_count && d.key->p.salt == p.salt)
+        same = &d;
+    SecureBytes hn = same ? same->hn : spin_hash(b, p.hash, p.salt, pw16, pk.spin_count);
+    if (!same) done.push_back({&pk, hn});
     Bytes iv = fix_size(p.salt, p.block_size);
     std::size_t kb = p.key_bits / 8;
     SecureBytes k1 = agile_block_key(b, p.hash, hn, kBlockVerifierInput, kb);
@@ -397,11 +409,26 @@ DecryptResult decrypt(const ByteSource& src, ByteSink& out,
     if (a.passwords.empty())
       fail(Errc::unsupported,
            "the document is encrypted to a certificate only; no password can open it");
-    for (const auto& pk : a.passwords)
-      if (pk.spin_count > opt.max_spin_count)
-        fail(Errc::unsupported, "the document asks for " + std::to_string(pk.spin_count) +
-                                    " password hash iterations, over the configured limit of " +
-                                    std::to_string(opt.max_spin_count));
+    // The work of one password try is bounded for the whole file, not per encryptor: 64
+    // encryptors of 10,000,000 spins each would cost minutes per try.
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < a.passwords.size(); ++i) {
+      const auto& pk = a.passwords[i];
+      bool repeat = false;
+      for (std::size_t j = 0; j < i; ++j)
+        repeat = repeat ||
+                 (a.passwords[j].p.hash == pk.p.hash &&
+                  a.passwords[j].spin_count == pk.spin_count && a.passwords[j].p.salt == pk.p.salt);
+      if (!repeat) total += pk.spin_count;
+    }
+    if (total > opt.max_spin_count)
+      fail(Errc::unsupported, "the document asks for " + std::to_string(total) +
+                                  " password hash iterations per password tried, over the "
+                                  "configured limit of " +
+                                  std::to_string(opt.max_spin_count));
+    // Excel's default password comes with Excel's default cost (100,000 spins); a file that
+    // asks for far more is not worth a speculative try.
+    if (use_default && total > kDefaultPasswordMaxSpins) wrong();
     auto keys = agile_unlock(b, a, pw16);
     if (!keys) wrong();
     agile_decrypt_package(b, a, *keys, *o.cfb, *o.package, out, opt, result);

@@ -76,18 +76,37 @@ std::string_view Document::window(std::uint64_t offset, std::size_t want, bool& 
   std::uint64_t wend = win_off_ + win_.size();
   std::uint64_t need_end = std::min<std::uint64_t>(size, offset + want);
   if (!(offset >= win_off_ && need_end <= wend && !win_.empty())) {
+    // Walking backwards (the repair scan visits objects from the end) a window that starts at
+    // `offset` would re-read up to kWindow bytes for every object: end it where the old one
+    // began instead, so each byte is read about once in either direction.
+    std::uint64_t start = offset;
+    if (!win_.empty() && offset < win_off_ && win_off_ - offset < kWindow)
+      start = win_off_ >= kWindow ? win_off_ - kWindow : 0;
     std::size_t len = static_cast<std::size_t>(
-        std::min<std::uint64_t>(size - offset, std::max<std::size_t>(want, kWindow)));
+        std::min<std::uint64_t>(size - start, std::max<std::uint64_t>(need_end - start, kWindow)));
     win_.resize(len);
-    src_.read_at(offset, MutableByteView(reinterpret_cast<std::uint8_t*>(win_.data()), len));
-    win_off_ = offset;
-    wend = offset + len;
+    src_.read_at(start, MutableByteView(reinterpret_cast<std::uint8_t*>(win_.data()), len));
+    win_off_ = start;
+    wend = start + len;
   }
   final = wend == size;
   return std::string_view(win_).substr(static_cast<std::size_t>(offset - win_off_));
 }
 
-IndirectObject Document::parse_at(std::uint64_t offset, std::optional<Ref> expect, int depth) {
+std::uint64_t Document::next_object_offset(std::uint64_t offset) {
+  if (offsets_dirty_) {
+    offsets_.clear();
+    for (const auto& [num, e] : xref_)
+      if (e.type == 1) offsets_.push_back(e.offset);
+    std::sort(offsets_.begin(), offsets_.end());
+    offsets_dirty_ = false;
+  }
+  auto it = std::upper_bound(offsets_.begin(), offsets_.end(), offset);
+  return it == offsets_.end() ? UINT64_MAX : *it;
+}
+
+IndirectObject Document::parse_at(std::uint64_t offset, std::optional<Ref> expect, int depth,
+                                  std::uint64_t end) {
   if (depth > kMaxRefDepth) bad("references nested too deeply (a /Length loop?)");
   std::size_t want = 4096;
   IndirectObject io;
@@ -95,6 +114,10 @@ IndirectObject Document::parse_at(std::uint64_t offset, std::optional<Ref> expec
   while (true) {
     bool final = false;
     std::string_view w = window(offset, want, final);
+    if (end > offset && end - offset <= w.size()) {
+      w = w.substr(0, static_cast<std::size_t>(end - offset));
+      final = true;
+    }
     try {
       Parser p(w, offset, final);
       Ref r;
@@ -200,10 +223,12 @@ void Document::set_entry(std::uint32_t num, const XrefEntry& e, bool overwrite) 
   auto it = xref_.find(num);
   if (it != xref_.end()) {
     if (overwrite) it->second = e;
+    offsets_dirty_ = true;
     return;
   }
   if (xref_.size() >= limits_.max_objects) bad("too many objects");
   xref_.emplace(num, e);
+  offsets_dirty_ = true;
 }
 
 void Document::merge_trailer(const Dict& d) {
@@ -336,8 +361,7 @@ void Document::read_xref_stream_entries(IndirectObject& xs) {
   }
   const std::size_t width = w[0] + w[1] + w[2];
   if (width == 0) bad("xref stream /W is all zero");
-  std::string data =
-      decode_stream(read_stream_raw(xs, limits_.max_decoded_stream), d, limits_.max_decoded_stream);
+  std::string data = decode_budgeted(xs, false);
   std::vector<std::pair<std::uint64_t, std::uint64_t>> sections;
   if (const Object* idx = d.get("Index"); idx && idx->as_array()) {
     const Array& a = *idx->as_array();
@@ -407,7 +431,8 @@ IndirectObject Document::load_depth(std::uint32_t num, int depth) {
     XrefEntry e = it->second;
     try {
       if (e.type == 1) {
-        IndirectObject io = parse_at(e.offset, Ref{num, e.gen}, depth);
+        IndirectObject io =
+            parse_at(e.offset, Ref{num, e.gen}, depth, next_object_offset(e.offset));
         return io;
       }
       const ObjStm& os = object_stream(static_cast<std::uint32_t>(e.offset), depth);
@@ -450,7 +475,10 @@ Object Document::resolve_depth(const Object& o, int depth) {
 }
 
 const Document::ObjStm& Document::object_stream(std::uint32_t num, int depth) {
-  if (auto it = objstm_cache_.find(num); it != objstm_cache_.end()) return *it->second;
+  if (auto it = objstm_cache_.find(num); it != objstm_cache_.end()) {
+    it->second.last_use = ++objstm_tick_;
+    return *it->second.os;
+  }
   IndirectObject s = load_depth(num, depth + 1);
   const Dict* d = s.value.as_dict();
   if (!s.is_stream || !d) bad("object stream " + std::to_string(num) + " is not a stream");
@@ -472,8 +500,21 @@ const Document::ObjStm& Document::object_stream(std::uint32_t num, int depth) {
         static_cast<std::size_t>(*first) +
             static_cast<std::size_t>(std::min<std::uint64_t>(off, os->data.size())));
   }
-  if (objstm_cache_.size() >= 8) objstm_cache_.erase(objstm_cache_.begin());
-  return *objstm_cache_.emplace(num, std::move(os)).first->second;
+  // Least recently used first out: an access pattern alternating between object streams
+  // (indirect /Length values pointing into two of them) keeps both instead of re-decoding.
+  objstm_cached_bytes_ += os->data.size();
+  while (!objstm_cache_.empty() &&
+         (objstm_cache_.size() >= 8 || objstm_cached_bytes_ > limits_.max_cached_objstm_bytes)) {
+    auto victim = std::min_element(
+        objstm_cache_.begin(), objstm_cache_.end(),
+        [](const auto& a, const auto& b) { return a.second.last_use < b.second.last_use; });
+    objstm_cached_bytes_ -= victim->second.os->data.size();
+    objstm_cache_.erase(victim);
+  }
+  auto& slot = objstm_cache_[num];
+  slot.os = std::move(os);
+  slot.last_use = ++objstm_tick_;
+  return *slot.os;
 }
 
 std::string Document::read_stream_raw(const IndirectObject& s, std::size_t max) {
@@ -486,18 +527,35 @@ std::string Document::read_stream_raw(const IndirectObject& s, std::size_t max) 
   return out;
 }
 
-std::string Document::read_stream_decoded(const IndirectObject& s) {
+std::string Document::decode_budgeted(const IndirectObject& s, bool decrypt) {
+  const std::uint64_t budget =
+      limits_.max_decoded_total + 16 * static_cast<std::uint64_t>(src_.size());
+  if (decoded_total_ >= budget)
+    fail(Errc::bad_format, "PDF: the object and cross-reference streams decode to more than " +
+                               std::to_string(budget >> 20) +
+                               " MiB in all (a decompression bomb, or a damaged file)");
+  const std::size_t max = static_cast<std::size_t>(
+      std::min<std::uint64_t>(limits_.max_decoded_stream, budget - decoded_total_));
   std::string raw = read_stream_raw(s, limits_.max_decoded_stream);
   const Dict& d = *s.value.as_dict();
-  const Object* t = d.get("Type");
-  if (decryptor_ && !(t && t->is_name("XRef"))) raw = decryptor_(s.ref, d, std::move(raw));
-  return decode_stream(std::move(raw), d, limits_.max_decoded_stream);
+  if (decrypt && decryptor_) raw = decryptor_(s.ref, d, std::move(raw));
+  decoded_total_ += raw.size();
+  std::string out = decode_stream(std::move(raw), d, max);
+  decoded_total_ += out.size();
+  return out;
+}
+
+std::string Document::read_stream_decoded(const IndirectObject& s) {
+  const Object* t = s.value.as_dict()->get("Type");
+  return decode_budgeted(s, !(t && t->is_name("XRef")));
 }
 
 void Document::repair() {
   repaired_ = true;
   xref_.clear();
+  offsets_dirty_ = true;
   objstm_cache_.clear();
+  objstm_cached_bytes_ = 0;
   Dict old_trailer = std::move(trailer_);
   trailer_ = Dict{};
   std::vector<std::uint64_t> trailers;
@@ -560,7 +618,8 @@ void Document::repair() {
     std::optional<Ref> catalog;
     for (auto it = by_offset.rbegin(); it != by_offset.rend(); ++it) {
       try {
-        IndirectObject io = parse_at(it->first, std::nullopt, 0);
+        const std::uint64_t end = it == by_offset.rbegin() ? UINT64_MAX : std::prev(it)->first;
+        IndirectObject io = parse_at(it->first, std::nullopt, 0, end);
         const Dict* d = io.value.as_dict();
         if (!d) continue;
         const Object* t = d->get("Type");

@@ -38,7 +38,11 @@ struct XrefEntry {
 };
 
 struct DocumentLimits {
-  std::size_t max_decoded_stream = 256u << 20;  ///< object/xref stream decoded size
+  std::size_t max_decoded_stream = 64u << 20;  ///< one object/xref stream, decoded
+  /// All object/xref stream decoding of one document together (re-decodes included), on top
+  /// of 16 bytes per byte of file: no access pattern makes a small file decode gigabytes.
+  std::size_t max_decoded_total = 256u << 20;
+  std::size_t max_cached_objstm_bytes = 96u << 20;  ///< decoded object streams kept
   std::size_t max_xref_sections = 4096;
   std::size_t max_objects = 16u << 20;
 };
@@ -87,7 +91,14 @@ class Document {
   };
 
   std::string_view window(std::uint64_t offset, std::size_t want, bool& final);
-  IndirectObject parse_at(std::uint64_t offset, std::optional<Ref> expect, int depth);
+  /// Parses the object at `offset`, reading no further than `end` (the next known object: an
+  /// unterminated string or array then fails at that object instead of running to the end of
+  /// the file for every object — the repair scan would be quadratic).
+  IndirectObject parse_at(std::uint64_t offset, std::optional<Ref> expect, int depth,
+                          std::uint64_t end = UINT64_MAX);
+  /// The offset of the next type-1 object after `offset` (UINT64_MAX if none).
+  std::uint64_t next_object_offset(std::uint64_t offset);
+  std::string decode_budgeted(const IndirectObject& s, bool decrypt);
   void fix_stream_length(IndirectObject& o, int depth);
   bool load_xref_chain();
   bool read_xref_section(std::uint64_t offset, std::vector<std::uint64_t>& prevs, bool hybrid_only);
@@ -111,7 +122,17 @@ class Document {
   // One read-ahead window over the source: the engine reads objects mostly in ascending order.
   std::string win_;
   std::uint64_t win_off_ = 0;
-  std::map<std::uint32_t, std::shared_ptr<ObjStm>> objstm_cache_;
+  // Decoded object streams, least recently used evicted first, bounded in count and bytes.
+  struct CachedObjStm {
+    std::shared_ptr<ObjStm> os;
+    std::uint64_t last_use = 0;
+  };
+  std::map<std::uint32_t, CachedObjStm> objstm_cache_;
+  std::size_t objstm_cached_bytes_ = 0;
+  std::uint64_t objstm_tick_ = 0;
+  std::uint64_t decoded_total_ = 0;     // against DocumentLimits::max_decoded_total
+  std::vector<std::uint64_t> offsets_;  // sorted type-1 offsets, built on first need
+  bool offsets_dirty_ = true;
   std::vector<std::uint64_t> endstreams_;  // all "endstream" offsets, built on first need
   bool endstreams_built_ = false;
 };

@@ -73,16 +73,18 @@ std::string apply_predictor(std::string data, const Dict* parms) {
     return data;
   }
   if (pred < 10) fail(Errc::unsupported, "unknown predictor " + std::to_string(pred));
-  // PNG predictors: each row is a filter-type byte followed by `row` bytes.
+  // PNG predictors: each row is a filter-type byte followed by `row` bytes. The parameters
+  // may claim rows far longer than the data (a 1 GiB row in a 300-byte file): nothing is sized
+  // from them, only from the bytes present. A short last row is decoded as far as it goes.
   std::string out;
-  out.reserve(data.size() / (row + 1) * row);
-  std::string prev(row, '\0');
+  out.reserve(data.size());
+  std::string prev(std::min(row, data.size()), '\0');
+  std::string cur;
   std::size_t i = 0;
   while (i < data.size()) {
     auto type = static_cast<unsigned char>(data[i++]);
-    std::size_t n = std::min(row, data.size() - i);
-    std::string cur(data.data() + i, n);
-    cur.resize(row, '\0');
+    const std::size_t n = std::min(row, data.size() - i);
+    cur.assign(data.data() + i, n);
     i += n;
     auto* c = reinterpret_cast<unsigned char*>(cur.data());
     const auto* p = reinterpret_cast<const unsigned char*>(prev.data());
@@ -90,20 +92,19 @@ std::string apply_predictor(std::string data, const Dict* parms) {
       case 0:
         break;
       case 1:
-        for (std::size_t k = bpp; k < row; ++k)
-          c[k] = static_cast<unsigned char>(c[k] + c[k - bpp]);
+        for (std::size_t k = bpp; k < n; ++k) c[k] = static_cast<unsigned char>(c[k] + c[k - bpp]);
         break;
       case 2:
-        for (std::size_t k = 0; k < row; ++k) c[k] = static_cast<unsigned char>(c[k] + p[k]);
+        for (std::size_t k = 0; k < n; ++k) c[k] = static_cast<unsigned char>(c[k] + p[k]);
         break;
       case 3:
-        for (std::size_t k = 0; k < row; ++k) {
+        for (std::size_t k = 0; k < n; ++k) {
           unsigned left = k >= bpp ? c[k - bpp] : 0;
           c[k] = static_cast<unsigned char>(c[k] + ((left + p[k]) >> 1));
         }
         break;
       case 4:
-        for (std::size_t k = 0; k < row; ++k) {
+        for (std::size_t k = 0; k < n; ++k) {
           int a = k >= bpp ? c[k - bpp] : 0, b = p[k], cc = k >= bpp ? p[k - bpp] : 0;
           int pa = std::abs(b - cc), pb = std::abs(a - cc), pc = std::abs(a + b - 2 * cc);
           int pr = (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : cc);

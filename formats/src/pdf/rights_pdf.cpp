@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "../integrity.hpp"
+#include "../private_copy.hpp"
 #include "document.hpp"
 #include "openrms/error.hpp"
 #include "security.hpp"
@@ -447,12 +448,14 @@ void write(const ByteSource& pdf, ByteSink& out, std::string_view license, ByteV
   out.patch(mac_at, crypto::as_bytes(m));
 }
 
-ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
+ReadResult decrypt(const ByteSource& file, ByteSink& out, ByteView content_key,
                    const ReadOptions& opt) {
   const crypto::Backend& be =
       opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
   if (content_key.size() != 16 && content_key.size() != 24 && content_key.size() != 32)
     fail(Errc::invalid_argument, "the content key must be 16, 24 or 32 bytes");
+  // Everything below reads one private copy: the bytes verified are the bytes decrypted.
+  detail::PrivateCopy src(file);
   Parsed p = parse(src);
   ReadResult res;
   res.info = p.info;

@@ -216,7 +216,7 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
   std::vector<std::uint32_t> nums = doc.object_numbers();
   bool has_objstm = false;
   for (std::uint32_t n : nums)
-    if (doc.xref().at(n).type == 2) has_objstm = true;
+    if (doc.xref().find(n)->second.type == 2) has_objstm = true;
 
   // Header: keep the input's version unless a feature we write needs a later one.
   std::string version = doc.header_version();
@@ -243,7 +243,13 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
 
   std::string text, scratch, carry;  // reused: no fresh (page-faulting) buffers per stream
   for (std::uint32_t num : nums) {
-    const XrefEntry& xe = doc.xref().at(num);
+    // Loading an object may repair the document's table (a damaged file): then an object
+    // listed before may be gone, and the rewrite cannot go on consistently.
+    auto found = doc.xref().find(num);
+    if (found == doc.xref().end())
+      fail(Errc::bad_format, "PDF: object " + std::to_string(num) +
+                                 " vanished when the damaged cross-reference table was rebuilt");
+    const XrefEntry xe = found->second;
     if (xe.type == 2) {
       written[num] = xe;
       max_num = std::max(max_num, num);

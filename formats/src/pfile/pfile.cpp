@@ -9,6 +9,7 @@
 #include "../async_sink.hpp"
 #include "../cfb/cfb_constants.hpp"
 #include "../integrity.hpp"
+#include "../private_copy.hpp"
 #include "openrms/error.hpp"
 #include "openrms/text.hpp"
 
@@ -249,10 +250,12 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   if (opt.progress && total == 0) opt.progress(0, 0);
 }
 
-ReadResult decrypt(const ByteSource& src, ByteSink& out, ByteView content_key,
+ReadResult decrypt(const ByteSource& file, ByteSink& out, ByteView content_key,
                    const ReadOptions& opt) {
   const crypto::Backend& be =
       opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
+  // Everything below reads one private copy: the bytes verified are the bytes decrypted.
+  detail::PrivateCopy src(file);
   ReadResult res;
   res.header = read_header(src, opt.limits);
   const Header& h = res.header;

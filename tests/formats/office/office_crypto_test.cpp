@@ -557,5 +557,30 @@ TEST(OfficeDetect, PlainPackagesAndOtherFiles) {
   EXPECT_EQ(d.scheme, Scheme::agile);
 }
 
+// Security review 10: the KDF work of one password try is bounded for the whole file.
+TEST(OfficeHostile, SpinWorkIsBoundedPerFileNotPerEncryptor) {
+  // 64 key encryptors of 10,000,000 spins each (111 s of CPU per try before the fix).
+  fs::path hostile = test::shared_dir() / "hostile" / "office_spins_64.docx";
+  ASSERT_TRUE(fs::exists(hostile)) << hostile;
+  FileSource src(hostile);
+  for (std::optional<std::string_view> pw :
+       {std::optional<std::string_view>("secret"), std::optional<std::string_view>()}) {
+    Bytes out;
+    MemorySink sink(out);
+    EXPECT_EQ(error_of([&] { decrypt(src, sink, pw); }), Errc::unsupported);
+    EXPECT_TRUE(out.empty());
+  }
+}
+
+TEST(OfficeHostile, TheDefaultPasswordIsNotTriedOnAnExpensiveFile) {
+  Bytes plain(1000, 0x41);
+  EncryptOptions o;
+  o.require_ooxml = false;
+  o.spin_count = 1'000'001;
+  Bytes enc = encrypt_bytes(plain, "VelvetSweatshop", o);
+  EXPECT_EQ(error_of([&] { decrypt_bytes(enc, std::nullopt); }), Errc::wrong_password);
+  EXPECT_EQ(decrypt_bytes(enc, "VelvetSweatshop"), plain);
+}
+
 }  // namespace
 }  // namespace openrms::formats::office

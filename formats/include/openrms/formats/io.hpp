@@ -9,6 +9,7 @@
 // file is removed, so no half-written output ever appears under the target's name.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -127,12 +128,13 @@ class TempFile final : public ByteSink, public ByteSource {
   TempFile& operator=(const TempFile&) = delete;
   void write(ByteView data) override;
   void patch(std::uint64_t offset, ByteView data) override;
-  std::uint64_t size() const noexcept override { return size_; }
+  std::uint64_t size() const noexcept override { return size_.load(std::memory_order_acquire); }
   void read_at(std::uint64_t offset, MutableByteView out) const override;
 
  private:
   int fd_ = -1;
-  std::uint64_t size_ = 0;
+  // One writer may append while other threads read what was already written.
+  std::atomic<std::uint64_t> size_{0};
 };
 
 /// Passes bytes through to another sink and counts them.

@@ -14,7 +14,7 @@
 // Canonical form of an element (applied recursively; UTF-8 output):
 //   1. "<" name, then each attribute as ' name="value"' in ascending byte order of the name,
 //      then ">"; namespace declarations are ordinary attributes (so the version is signed).
-//   2. the children in document order: elements canonicalised; text and CDATA as text;
+//   2. the children in document order: elements canonicalised; text as text;
 //      comments, processing instructions and text made only of blanks (space, tab, CR, LF)
 //      are dropped; other text is kept byte for byte (after XML end-of-line and
 //      attribute-value normalisation, which the parser applies).
@@ -27,7 +27,10 @@
 // Strict parsing (applies to every openrms license document): at most XmlLimits.max_bytes
 // bytes, max_depth element nesting, max_nodes nodes; no DOCTYPE (no entities beyond the five
 // predefined ones and character references); no namespace prefixes; no duplicate attributes;
-// the root in kNamespace with version="1". Violations throw Error{bad_format}.
+// no CDATA sections; no mixed content (an element holds one text, or elements with only blank
+// text between them), so the value a reader takes is exactly the text that was signed (a blank
+// value reads as empty, as it is signed); the root in kNamespace with version="1". Violations
+// throw Error{bad_format}.
 #pragma once
 
 #include <cstddef>

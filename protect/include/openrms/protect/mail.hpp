@@ -56,6 +56,10 @@ struct IrmConfiguration {
   bool decrypt_attachment_for_encrypt_only = false;  ///< DecryptAttachmentForEncryptOnly
   std::vector<std::string> accepted_domains;         ///< inside the organisation (lower-case)
   std::string portal_url = "https://localhost/openrms/read";  ///< "Read the message" target
+  /// The largest message protected or opened, in MiB (1..1024; like a gateway's receive
+  /// limit). Larger messages, and wrappers whose message.rpmsg inflates past it, are
+  /// bad_format before they are parsed or inflated.
+  std::uint64_t max_message_mb = 64;
 
   bool is_internal(std::string_view email) const;
 };

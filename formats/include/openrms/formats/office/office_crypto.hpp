@@ -126,7 +126,11 @@ struct DecryptOptions {
   crypto::SegmentOptions segments{};
   Progress progress;
   /// Agile files name their own KDF cost; a hostile file can ask for 10,000,000 spins (~1.5 s of
-  /// CPU). Servers may lower this; a file over the limit gives Errc::unsupported.
+  /// CPU) per key encryptor. This bounds the spins of one password try over all the file's
+  /// password key encryptors together (encryptors with the same hash, salt and count are hashed
+  /// once). Servers may lower it; a file over the limit gives Errc::unsupported before any
+  /// hashing. Without a password, the default "VelvetSweatshop" is tried only when one try
+  /// costs at most 1,000,000 spins (Excel writes 100,000); otherwise wrong_password at once.
   std::uint32_t max_spin_count = 10'000'000;
   bool durable = true;  ///< decrypt_file(): fsync before the rename (see AtomicFileSink)
   /// Agile dataIntegrity (§2.3.4.14): true = verify the HMAC over the whole EncryptedPackage and
