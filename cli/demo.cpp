@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include <zlib.h>
@@ -66,11 +67,25 @@ std::pair<double, Bytes> run_stream(const crypto::SegmentCipher& c,
   return {seconds_since(t0), hash->finish()};
 }
 
-int run_throughput(const DemoOptions& o) {
-  fs::path dir = o.dir.empty()
-                     ? fs::temp_directory_path() / ("openrms-demo-" + std::to_string(::getpid()))
-                     : fs::path(o.dir);
+// A fresh folder: mkdtemp (unpredictable name, 0700) by default; a folder the user names must
+// be new or empty, since the demo writes a store, keys and files there.
+fs::path working_folder(const DemoOptions& o) {
+  if (o.dir.empty()) {
+    std::string tmpl = (fs::temp_directory_path() / "openrms-demo-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data()))
+      fail(Errc::io, "cannot create a working folder in " + fs::temp_directory_path().string());
+    return tmpl;
+  }
+  fs::path dir(o.dir);
+  if (fs::exists(dir) && !(fs::is_directory(dir) && fs::is_empty(dir)))
+    fail(Errc::invalid_argument,
+         dir.string() + " exists and is not an empty folder: the demo needs a new or empty one");
   fs::create_directories(dir);
+  return dir;
+}
+
+int run_throughput(const DemoOptions& o) {
+  fs::path dir = working_folder(o);
   const std::uint64_t size = static_cast<std::uint64_t>(o.size_mib) << 20;
   std::printf("\nContent cipher round trip (RMS CBC4K), every backend and engine\n");
   std::printf("  working folder: %s\n", dir.c_str());
@@ -263,10 +278,7 @@ struct Walkthrough {
 int run_demo(const DemoOptions& o) {
   using namespace licensing;
   using namespace protect;
-  fs::path dir = o.dir.empty()
-                     ? fs::temp_directory_path() / ("openrms-demo-" + std::to_string(::getpid()))
-                     : fs::path(o.dir);
-  fs::create_directories(dir);
+  fs::path dir = working_folder(o);
   std::printf("openrms demo — rights management end to end (working folder %s)\n", dir.c_str());
   Walkthrough w;
 

@@ -12,6 +12,7 @@
 #include "openrms/error.hpp"
 #include "openrms/formats/io.hpp"
 #include "openrms/licensing/server.hpp"
+#include "password.hpp"
 #include "server_access.hpp"
 
 namespace openrms::cli {
@@ -88,8 +89,7 @@ void add_server(CLI::App& app) {
     auto& a = *init;
     if (a.store.empty()) a.store = default_store();
     if (a.kek.empty()) a.kek = a.store + ".kek";
-    fs::path parent = fs::path(a.store).parent_path();
-    if (!parent.empty()) fs::create_directories(parent);
+    create_private_dirs(fs::path(a.store).parent_path());
     bool created_kek = false;
     if (!fs::exists(a.kek)) {
       if (fs::exists(a.store))
@@ -186,8 +186,23 @@ void add_user(CLI::App& app) {
       app.add_subcommand("user", "Enrol users: issue and renew Rights Account Certificates (RACs)");
   user->require_subcommand(1);
   struct EnrollArgs : StoreArgs {
-    std::string email, dir = ".", rac, key;
-    bool rotate = false, force = false;
+    std::string email, dir = ".", rac, key, passphrase_file;
+    bool rotate = false, force = false, passphrase = false;
+  };
+  // The user's key as PEM: encrypted (PKCS#8 PBES2) when a passphrase is asked for.
+  auto key_pem = [](const crypto::PrivateKey& k, const EnrollArgs& a) {
+    if (a.passphrase_file.empty() && !a.passphrase) return k.pkcs8_pem();
+    PasswordSource src;
+    src.file = a.passphrase_file;
+    std::optional<crypto::SecureString> pass = read_password(src);
+    if (!pass) pass = prompt_password("Passphrase for the new key: ", true);
+    return crypto::default_backend().encrypt_private_key(k, std::string_view(*pass));
+  };
+  auto add_passphrase_options = [](CLI::App* c, EnrollArgs& a) {
+    c->add_option("--passphrase-file", a.passphrase_file,
+                  "Encrypt the private key with this passphrase (first line of the file; "
+                  "PKCS#8 PBES2, AES-256, PBKDF2-SHA256 x 600,000)");
+    c->add_flag("--passphrase", a.passphrase, "Encrypt the private key; prompt for the passphrase");
   };
   auto en = std::make_shared<EnrollArgs>();
   auto* c = user->add_subcommand(
@@ -196,15 +211,16 @@ void add_user(CLI::App& app) {
   c->add_option("email", en->email, "The user's e-mail address (authenticated by you)")->required();
   c->add_option("--dir", en->dir, "Where to write the files (default: current directory)");
   c->add_flag("--force", en->force, "Overwrite existing files");
-  c->callback([en] {
+  add_passphrase_options(c, *en);
+  c->callback([en, key_pem] {
     auto o = open_server(*en);
-    fs::path rac = fs::path(en->dir) / (en->email + ".rac.xml");
-    fs::path key = fs::path(en->dir) / (en->email + ".key.pem");
+    fs::path rac = user_file(en->dir, en->email, ".rac.xml");
+    fs::path key = user_file(en->dir, en->email, ".key.pem");
     for (const auto& p : {rac, key})
       if (fs::exists(p) && !en->force)
         fail(Errc::invalid_argument, p.string() + " exists; use --force");
     auto g = o.server->enroll({en->email});
-    auto pem = g.private_key.pkcs8_pem();
+    auto pem = key_pem(g.private_key, *en);
     write_text_file(key, std::string_view(pem.data(), pem.size()));
     write_text_file(rac, g.rac_xml);
     std::cout << "RAC for " << g.rac.subject << " valid until " << format_time(g.rac.valid_until)
@@ -220,15 +236,15 @@ void add_user(CLI::App& app) {
   c->add_option("--dir", rn->dir, "Where the RAC is and the renewed files go");
   c->add_flag("--rotate-key", rn->rotate,
               "Issue a fresh key pair (old content stays readable only with the old key)");
-  c->callback([rn] {
+  add_passphrase_options(c, *rn);
+  c->callback([rn, key_pem] {
     auto o = open_server(*rn);
-    fs::path rac =
-        rn->rac.empty() ? fs::path(rn->dir) / (rn->email + ".rac.xml") : fs::path(rn->rac);
+    fs::path rac = rn->rac.empty() ? user_file(rn->dir, rn->email, ".rac.xml") : fs::path(rn->rac);
     auto g = o.server->renew({rn->email}, read_text_file(rac.string()), rn->rotate);
     write_text_file(rac, g.rac_xml);
     if (rn->rotate) {
-      auto pem = g.private_key.pkcs8_pem();
-      write_text_file(fs::path(rn->dir) / (rn->email + ".key.pem"),
+      auto pem = key_pem(g.private_key, *rn);
+      write_text_file(user_file(rn->dir, rn->email, ".key.pem"),
                       std::string_view(pem.data(), pem.size()));
     }
     std::cout << "RAC for " << g.rac.subject << " renewed, valid until "

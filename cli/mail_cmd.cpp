@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "cli_common.hpp"
 #include "openrms/error.hpp"
@@ -11,6 +12,7 @@
 #include "openrms/protect/mail.hpp"
 #include "openrms/protect/mail_rules.hpp"
 #include "openrms/protect/mail_settings.hpp"
+#include "openrms/text.hpp"
 #include "user_session.hpp"
 
 namespace openrms::cli {
@@ -148,7 +150,7 @@ void add_mail_protect(CLI::App* mail) {
 void add_mail_open(CLI::App* mail) {
   struct Args : UserArgs {
     std::string in, save, original, delivered;
-    bool body = false;
+    bool body = false, force = false;
   };
   auto a = std::make_shared<Args>();
   auto* c = mail->add_subcommand(
@@ -161,6 +163,7 @@ void add_mail_open(CLI::App* mail) {
                 "Write the message as delivered to you (attachments in their protected form)");
   c->add_option("--original", a->original,
                 "Write the original message, unprotected (needs EXPORT or OWNER)");
+  c->add_flag("--force", a->force, "Overwrite existing output files");
   add_user_options(c, *a);
   c->callback([a] {
     auto s = session(*a, "opening");
@@ -195,15 +198,30 @@ void add_mail_open(CLI::App* mail) {
                        ")");
     j["attachments"] = atts;
     if (a->body) j["body"] = m.text.empty() ? m.html : m.text;
+    if (!a->delivered.empty()) check_output(a->in, a->delivered, a->force);
+    if (!a->original.empty()) check_output(a->in, a->original, a->force);
     if (!a->save.empty()) {
-      fs::create_directories(a->save);
+      // Every name first: same-named attachments get " (2)", " (3)" …; an existing file is
+      // refused before anything is written (unless --force).
+      std::vector<std::pair<fs::path, const DeliveredAttachment*>> plan;
+      std::set<std::string> taken;
       for (const auto& x : o.attachments()) {
         if (x.is_inline) continue;
         std::string name = fs::path(x.filename).filename().string();
         if (name.empty() || name == "." || name == "..")
           name = "attachment-" + std::to_string(x.index + 1);
-        formats::write_file(fs::path(a->save) / name, x.data);
+        const fs::path base(name);
+        for (int n = 2; taken.count(ascii_lower(name)); ++n)
+          name = base.stem().string() + " (" + std::to_string(n) + ")" + base.extension().string();
+        taken.insert(ascii_lower(name));
+        fs::path path = fs::path(a->save) / name;
+        if (!a->force && fs::exists(path))
+          fail(Errc::invalid_argument,
+               path.string() + " exists: remove it, choose another folder, or pass --force");
+        plan.emplace_back(path, &x);
       }
+      fs::create_directories(a->save);
+      for (const auto& [path, x] : plan) formats::write_file(path, x->data);
     }
     if (!a->delivered.empty()) formats::write_file(a->delivered, o.delivered());
     if (!a->original.empty()) formats::write_file(a->original, o.original());

@@ -1,6 +1,11 @@
 #include "server_access.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -39,12 +44,41 @@ Opened open_server(StoreArgs& a, bool must_exist) {
     fail(Errc::not_found, "no license server store at " + a.store +
                               " (create one with 'openrms server init' or pass --store)");
   Opened o;
+  warn_if_exposed(a.kek, "the store's key-encryption key");
   o.store = std::make_unique<SqliteStore>(a.store, load_kek_file(a.kek));
   o.server = std::make_unique<LicenseServer>(*o.store);
   if (must_exist && !o.server->activated())
     fail(Errc::invalid_argument,
          "the store at " + a.store + " is not initialised: run 'openrms server init'");
   return o;
+}
+
+fs::path user_file(const std::string& dir, const std::string& email, std::string_view suffix) {
+  Principal p = Principal::parse(email);
+  bool plain = p.kind == Principal::Kind::user && !email.empty() && email[0] != '.' &&
+               email.find_first_of("/\\") == std::string::npos &&
+               fs::path(email).filename() == fs::path(email);
+  for (char c : email) plain = plain && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+  if (!plain)
+    fail(Errc::invalid_argument,
+         "'" + email.substr(0, 80) + "' is not one user's e-mail address usable as a file name");
+  return fs::path(dir) / (email + std::string(suffix));
+}
+
+void warn_if_exposed(const fs::path& path, std::string_view what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 077) == 0) return;
+  std::fprintf(stderr,
+               "openrms: warning: %s (%s) is accessible to other users (mode %03o): chmod 600 "
+               "it\n",
+               std::string(what).c_str(), path.c_str(), static_cast<unsigned>(st.st_mode & 0777));
+}
+
+void create_private_dirs(const fs::path& dir) {
+  if (dir.empty() || fs::exists(dir)) return;
+  create_private_dirs(dir.parent_path());
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    fail(Errc::io, "cannot create the folder " + dir.string() + ": " + std::strerror(errno));
 }
 
 void write_text_file(const fs::path& path, std::string_view text) {

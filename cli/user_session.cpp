@@ -1,10 +1,12 @@
 #include "user_session.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "cli_common.hpp"
 #include "openrms/error.hpp"
+#include "password.hpp"
 
 namespace openrms::cli {
 
@@ -23,26 +25,51 @@ void add_user_options(CLI::App* c, UserArgs& a, bool required) {
                 "Use-license cache folder (default: --dir/EMAIL.licenses)");
   c->add_flag("--no-cache", a.no_cache, "Do not cache use licenses (always ask the server)");
   c->add_flag("--progress", a.progress, "Show progress (default: when stderr is a terminal)");
+  c->add_option("--passphrase-file", a.passphrase_file,
+                "The passphrase of a key enrolled with one (first line; default: "
+                "$OPENRMS_KEY_PASSPHRASE_FILE, else a prompt on the terminal)");
 }
+
+namespace {
+
+// A PEM key as 'user enroll' wrote it: plain PKCS#8, or encrypted with a passphrase.
+crypto::PrivateKey load_user_key(std::string_view pem, std::string file, const std::string& who) {
+  const auto& be = crypto::default_backend();
+  if (pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") == std::string_view::npos)
+    return be.load_private_key(crypto::as_bytes(pem));
+  if (file.empty())
+    if (const char* env = std::getenv("OPENRMS_KEY_PASSPHRASE_FILE"); env && *env) file = env;
+  PasswordSource src;
+  src.file = file;
+  std::optional<crypto::SecureString> pass = read_password(src);
+  if (!pass) {
+    if (!can_prompt())
+      fail(Errc::wrong_password,
+           "the private key of " + who + " is passphrase-protected: pass --passphrase-file");
+    pass = prompt_password(("Passphrase for " + who + "'s key: ").c_str(), false);
+  }
+  return be.load_encrypted_private_key(crypto::as_bytes(pem), std::string_view(*pass));
+}
+
+}  // namespace
 
 std::unique_ptr<Session> session(UserArgs& a, const std::string& label) {
   auto s = std::make_unique<Session>();
   s->opened = open_server(a);
   s->source = std::make_unique<LocalLicenseSource>(*s->opened.server);
   if (a.as.empty()) return s;
-  fs::path rac = fs::path(a.dir) / (a.as + ".rac.xml");
-  fs::path key = fs::path(a.dir) / (a.as + ".key.pem");
+  fs::path rac = user_file(a.dir, a.as, ".rac.xml");
+  fs::path key = user_file(a.dir, a.as, ".key.pem");
   if (!fs::exists(rac) || !fs::exists(key))
     fail(Errc::not_found, "no RAC/key for " + a.as + " in " + a.dir +
                               " (enrol with 'openrms user enroll " + a.as + "')");
+  warn_if_exposed(key, "the private key of " + a.as);
   std::string pem = read_text_file(key.string());
-  User u{{a.as},
-         read_text_file(rac.string()),
-         crypto::default_backend().load_private_key(crypto::as_bytes(pem))};
+  User u{{a.as}, read_text_file(rac.string()), load_user_key(pem, a.passphrase_file, a.as)};
   crypto::secure_wipe(pem.data(), pem.size());
   ClientOptions o;
   if (!a.no_cache) {
-    fs::path dir = a.cache.empty() ? fs::path(a.dir) / (a.as + ".licenses") : fs::path(a.cache);
+    fs::path dir = a.cache.empty() ? user_file(a.dir, a.as, ".licenses") : fs::path(a.cache);
     s->cache = std::make_unique<DirectoryUseLicenseCache>(dir);
     o.cache = s->cache.get();
   }

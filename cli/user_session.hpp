@@ -16,12 +16,13 @@
 namespace openrms::cli {
 
 struct UserArgs : StoreArgs {
-  std::string as, dir = ".", cache;
+  std::string as, dir = ".", cache, passphrase_file;
   bool no_cache = false, progress = false;
 };
 
 /// --store/--kek-file, --as (required unless !required), --dir, --license-cache, --no-cache,
-/// --progress.
+/// --progress, --passphrase-file (for a key enrolled with a passphrase; else the prompt, or
+/// $OPENRMS_KEY_PASSPHRASE_FILE).
 void add_user_options(CLI::App* c, UserArgs& a, bool required = true);
 
 struct Session {

@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/rc4.h>
 #include <openssl/rsa.h>
@@ -589,6 +590,49 @@ class OpensslBackend final : public Backend {
   PublicKey load_public_key(ByteView in) const override {
     SecureBytes der = pem_to_der(in, "PUBLIC KEY");
     return PublicKey(load_spki(this, der));
+  }
+  SecureString encrypt_private_key(const PrivateKey& key,
+                                   std::string_view passphrase) const override {
+    if (passphrase.empty()) fail(Errc::invalid_argument, "an empty passphrase protects nothing");
+    SecureBytes der = key.pkcs8_der();
+    const unsigned char* p = der.data();
+    std::unique_ptr<PKCS8_PRIV_KEY_INFO, decltype(&PKCS8_PRIV_KEY_INFO_free)> p8(
+        d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(der.size())),
+        PKCS8_PRIV_KEY_INFO_free);
+    if (!p8) ossl_fail(Errc::internal, "cannot re-read the private key");
+    // nid -1 with a cipher: PBES2, PBKDF2 with HMAC-SHA256 (OpenSSL's PBES2 default PRF).
+    std::unique_ptr<X509_SIG, decltype(&X509_SIG_free)> enc(
+        PKCS8_encrypt(-1, EVP_aes_256_cbc(), passphrase.data(), static_cast<int>(passphrase.size()),
+                      nullptr, 0, static_cast<int>(kKeyPassphraseIterations), p8.get()),
+        X509_SIG_free);
+    if (!enc) ossl_fail(Errc::crypto, "private key encryption failed");
+    unsigned char* out = nullptr;
+    int n = i2d_X509_SIG(enc.get(), &out);
+    if (n <= 0) ossl_fail(Errc::crypto, "private key encryption failed");
+    std::string pem =
+        pem_encode("ENCRYPTED PRIVATE KEY", ByteView(out, static_cast<std::size_t>(n)));
+    OPENSSL_free(out);
+    SecureString r(pem.begin(), pem.end());
+    secure_wipe(pem.data(), pem.size());
+    return r;
+  }
+  PrivateKey load_encrypted_private_key(ByteView in, std::string_view passphrase) const override {
+    SecureBytes der = pem_to_der(in, "ENCRYPTED PRIVATE KEY");
+    const unsigned char* p = der.data();
+    std::unique_ptr<X509_SIG, decltype(&X509_SIG_free)> enc(
+        d2i_X509_SIG(nullptr, &p, static_cast<long>(der.size())), X509_SIG_free);
+    if (!enc || p != der.data() + der.size())
+      ossl_fail(Errc::bad_format, "not a valid encrypted PKCS#8 private key");
+    std::unique_ptr<PKCS8_PRIV_KEY_INFO, decltype(&PKCS8_PRIV_KEY_INFO_free)> p8(
+        PKCS8_decrypt(enc.get(), passphrase.data(), static_cast<int>(passphrase.size())),
+        PKCS8_PRIV_KEY_INFO_free);
+    if (!p8) ossl_fail(Errc::wrong_password, "the passphrase does not open this private key");
+    unsigned char* out = nullptr;
+    int n = i2d_PKCS8_PRIV_KEY_INFO(p8.get(), &out);
+    if (n <= 0) ossl_fail(Errc::bad_format, "not a valid encrypted PKCS#8 private key");
+    SecureBytes plain(out, out + n);
+    OPENSSL_clear_free(out, static_cast<std::size_t>(n));
+    return load_private_key(plain);
   }
 
   Bytes sign(const PrivateKey& key, const SigParams& p, ByteView msg) const override {

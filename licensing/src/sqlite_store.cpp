@@ -206,6 +206,12 @@ SqliteStore::SqliteStore(const std::string& path, crypto::SecureBytes kek)
   if (kek.size() != 32)
     fail(Errc::invalid_argument, "store: the key-encryption key must be 32 bytes");
   impl_->kek = std::move(kek);
+  // A new store file is created 0600 before SQLite opens it: SQLite gives its -wal and -shm
+  // files the database file's mode, so none of the three is readable by other users.
+  if (path != ":memory:" && path.rfind("file:", 0) != 0) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+  }
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
   if (sqlite3_open_v2(path.c_str(), &impl_->db, flags, nullptr) != SQLITE_OK)
     db_fail(impl_->db, "cannot open '" + path + "'");

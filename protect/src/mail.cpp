@@ -248,7 +248,7 @@ Bytes OpenedMessage::delivered() const {
                                            ? "application/pdf"
                                            : "application/octet-stream",
                                        a.data});
-  return mime::replace_attachments(original_, repl);
+  return mime::replace_attachments(original_, repl, limits_, bcc_view_);
 }
 
 MailClient::MailClient(Client& client, IrmConfiguration irm, std::vector<OmeConfiguration> branding)
@@ -432,6 +432,15 @@ OpenedMessage MailClient::open(ByteView wrapper) {
   if (!o.can(Right::view)) fail(Errc::no_right, "you do not have the VIEW right on this message");
   o.original_ = r.decrypt(rpmsg_key(be, o.decision_.content_key), &be);
   o.message_ = mime::parse(o.original_, limits_of(irm_));
+  o.limits_ = limits_of(irm_);
+  // A recipient's copy never shows the blind copies, but a Bcc recipient sees themselves; the
+  // sender (the issuer) sees their message as sent.
+  const std::string reader = ascii_lower(o.decision_.user);
+  if (reader != ascii_lower(o.info_.issuer)) {
+    o.bcc_view_ = mime::BccView{false, reader};
+    std::erase_if(o.message_.bcc,
+                  [&](const mime::Address& a) { return ascii_lower(a.email) != reader; });
+  }
   const auto& table = r.info().attachments;
   std::size_t t = 0;
   for (const auto& a : o.message_.attachments) {
@@ -482,14 +491,23 @@ crypto::SecureBytes MailClient::remove_protection(ByteView wrapper) {
 }
 
 void MailClient::revoke(ByteView wrapper) {
+  const crypto::Backend& be = client_.backend();
   Wrapper w = read_wrapper(wrapper, limits_of(irm_));
   const rpmsg::Reader& r = *w.reader;
   const auto& anchors = client_.source().anchors();
-  auto pl = licensing::parse_publishing_license(r.info().license, anchors, client_.backend());
-  client_.revoke(pl.content_id);
-  for (const auto& a : r.info().attachments)
-    client_.revoke(
-        licensing::parse_publishing_license(a.license, anchors, client_.backend()).content_id);
+  auto pl = licensing::parse_publishing_license(r.info().license, anchors, be);
+  // The attachment table is trusted only once the message's MAC verified (decrypting checks it):
+  // a crafted wrapper could otherwise list any of the issuer's other content for revocation.
+  auto decision = client_.rights_for(r.info().license);
+  (void)r.decrypt(rpmsg_key(be, decision.content_key), &be);
+  std::vector<std::string> ids{pl.content_id};
+  for (const auto& a : r.info().attachments) {
+    auto apl = licensing::parse_publishing_license(a.license, anchors, be);
+    if (ascii_lower(apl.issuer) != ascii_lower(pl.issuer))
+      fail(Errc::integrity, "an attachment license of this message names another issuer");
+    ids.push_back(apl.content_id);
+  }
+  for (const auto& id : ids) client_.revoke(id);
 }
 
 ProtectedMessage MailClient::reply(const OpenedMessage& opened, ByteView reply, bool reply_all) {
@@ -498,6 +516,21 @@ ProtectedMessage MailClient::reply(const OpenedMessage& opened, ByteView reply, 
     fail(Errc::no_right, std::string("replying") + (reply_all ? " to all" : "") + " needs the " +
                              (reply_all ? "REPLYALL" : "REPLY") +
                              " right, which you do not have on this message");
+  // Without FORWARD a reply goes back only to who was already in the conversation: the sender
+  // (REPLY), or the sender and the recipients the reader saw (REPLYALL). Otherwise a "reply"
+  // carrying the quoted original to someone new would be a forward.
+  if (!opened.can(Right::forward)) {
+    const auto& orig = opened.message();
+    std::vector<std::string> allowed{ascii_lower(orig.from.email),
+                                     ascii_lower(opened.decision().user)};
+    if (reply_all)
+      for (const auto& r : orig.recipients()) allowed.push_back(ascii_lower(r));
+    for (const auto& r : mime::parse(reply, limits_of(irm_)).recipients())
+      if (std::find(allowed.begin(), allowed.end(), ascii_lower(r)) == allowed.end())
+        fail(Errc::no_right,
+             r + " was not " + (reply_all ? "in this conversation" : "the sender") +
+                 ": replying to someone new is forwarding, which this message does not allow");
+  }
   return protect(reply, opened.protection_);
 }
 

@@ -29,6 +29,36 @@ check "key is PEM" grep -q "BEGIN PRIVATE KEY" alice@contoso.com.key.pem
 run user enroll alice@contoso.com
 check "enroll refuses to overwrite" rc 1
 
+# File names made from addresses stay in --dir; the store and its folder are private.
+mkdir -p deep/er && cd deep/er || exit 2
+run user enroll "../../evil@x.com"
+check "a path in the address is refused" rc 1
+check "nothing written outside --dir" test ! -e ../../evil@x.com.key.pem -a ! -e ../../evil@x.com.rac.xml
+cd ../.. || exit 2
+check "store folder is 0700" [ "$(stat -c %a "$work/srv")" = 700 ]
+check "store file is 0600" [ "$(stat -c %a "$OPENRMS_STORE")" = 600 ]
+chmod 644 alice@contoso.com.key.pem
+printf 'x\n' >note.txt
+run protect note.txt --as alice@contoso.com -g alice@contoso.com:VIEW
+check "a readable private key is warned about" has "warning: .*chmod 600" err.txt
+chmod 600 alice@contoso.com.key.pem
+
+# A user key under a passphrase: standard encrypted PKCS#8 (OpenSSL reads it), needed to act.
+printf 'tr0ub4dor&3\n' >pass.txt
+printf 'wrong\n' >wrong.txt
+run user enroll erin@contoso.com --passphrase-file pass.txt
+check "enroll with a passphrase" rc 0
+check "the key is encrypted PKCS#8" grep -q "BEGIN ENCRYPTED PRIVATE KEY" erin@contoso.com.key.pem
+check "openssl opens it with the passphrase" openssl pkey -in erin@contoso.com.key.pem -passin file:pass.txt -noout
+run protect note.txt -o erin.ptxt --as erin@contoso.com -g erin@contoso.com:VIEW </dev/null
+check "without the passphrase: refused" has "wrong_password" err.txt
+run protect note.txt -o erin.ptxt --as erin@contoso.com -g erin@contoso.com:VIEW --passphrase-file wrong.txt
+check "a wrong passphrase: wrong_password" has "wrong_password" err.txt
+run protect note.txt -o erin.ptxt --as erin@contoso.com -g erin@contoso.com:VIEW --passphrase-file pass.txt
+check "with the passphrase file" rc 0
+OPENRMS_KEY_PASSPHRASE_FILE=pass.txt run open erin.ptxt --as erin@contoso.com --print
+check "with \$OPENRMS_KEY_PASSPHRASE_FILE" has "^x$"
+
 run license show alice@contoso.com.rac.xml --json
 check "show RAC" rc 0
 check "show RAC json subject" python3 -c 'import json,sys; j=json.load(open("out.txt")); sys.exit(0 if j["subject"]=="alice@contoso.com" and j["type"]=="RAC" and j["signature"]=="verified" else 1)'

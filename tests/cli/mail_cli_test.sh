@@ -89,6 +89,34 @@ check "docx saved protected" [ -s bob-files/report.docx ]
 check "csv saved as PFile" [ -s bob-files/data.csv.pfile ]
 run open bob-files/report.docx --as bob@contoso.com
 check "saved attachment opens with inherited rights" has "DOCEDIT"
+run mail open q3-protected.eml --as bob@contoso.com --save-attachments bob-files
+check "saving again refuses to overwrite" rc 1
+check "the refusal says --force" has "force" err.txt
+run mail open q3-protected.eml --as bob@contoso.com --save-attachments bob-files --force
+check "--force overwrites" rc 0
+$PY - <<'PYEOF' || exit 2
+from email.message import EmailMessage
+m = EmailMessage()
+m["From"] = "alice@contoso.com"
+m["To"] = "bob@contoso.com"
+m["Subject"] = "two notes"
+m.set_content("Two files with one name.\n")
+for text in (b"first\n", b"second\n"):
+    m.add_attachment(text, maintype="text", subtype="plain", filename="notes.txt")
+open("dup.eml", "wb").write(bytes(m))
+PYEOF
+run mail protect dup.eml --as alice@contoso.com --encrypt-only -o dup-protected.eml
+run mail open dup-protected.eml --as bob@contoso.com --save-attachments dup-files
+check "same-named attachments both saved" test -s dup-files/notes.ptxt -a -s "dup-files/notes (2).ptxt"
+run open "dup-files/notes (2).ptxt" --as bob@contoso.com --print
+check "the second is the second" has "second"
+run mail open q3-protected.eml --as bob@contoso.com --delivered bob.eml
+check "delivered copy" rc 0
+check "a recipient's delivered copy has no Bcc (Python email)" $PY -c '
+import email, email.policy
+m = email.message_from_bytes(open("bob.eml", "rb").read(), policy=email.policy.default)
+assert m["Bcc"] is None and b"dave@contoso.com" not in open("bob.eml", "rb").read()
+assert m["To"] == "bob@contoso.com"'
 run mail open q3-protected.eml --as bob@contoso.com --original leak.eml
 check "bob cannot take the original" rc 1
 check "nothing written" [ ! -e leak.eml ]

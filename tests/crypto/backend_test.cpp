@@ -280,6 +280,35 @@ TEST(Keys, MalformedEncodingsAreBadFormat) {
   }
 }
 
+// Passphrase-encrypted PKCS#8: each backend reads what the other writes; a wrong passphrase is
+// wrong_password, junk is bad_format. (`openssl pkey` reads it too: licensing_cli_test.sh.)
+TEST(Keys, EncryptedPkcs8AcrossBackends) {
+  for (const Backend* writer : test::all_backends()) {
+    PrivateKey key = writer->generate_key(KeyType::ec_p256);
+    SecureString pem = writer->encrypt_private_key(key, "correct horse");
+    std::string_view text(pem.data(), pem.size());
+    EXPECT_NE(text.find("-----BEGIN ENCRYPTED PRIVATE KEY-----"), std::string_view::npos);
+    for (const Backend* reader : test::all_backends()) {
+      SCOPED_TRACE(std::string(writer->name()) + " -> " + std::string(reader->name()));
+      PrivateKey back = reader->load_encrypted_private_key(as_bytes(text), "correct horse");
+      EXPECT_EQ(back.pkcs8_der(), key.pkcs8_der());
+      try {
+        reader->load_encrypted_private_key(as_bytes(text), "wrong horse");
+        ADD_FAILURE() << "a wrong passphrase opened the key";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::wrong_password);
+      }
+      try {
+        reader->load_encrypted_private_key(Bytes(64, 0x30), "correct horse");
+        ADD_FAILURE() << "junk accepted";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::bad_format);
+      }
+    }
+    EXPECT_THROW(writer->encrypt_private_key(key, ""), Error);
+  }
+}
+
 }  // namespace
 }  // namespace openrms::crypto
 

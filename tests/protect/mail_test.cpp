@@ -278,6 +278,38 @@ TEST_F(MailTest, DoNotForwardAuthorisesExactlyTheMessagesRecipients) {
   EXPECT_FALSE(at_alice.info().issuer.empty());
   EXPECT_EQ(at_alice.info().issuer, "bob@contoso.com");
   EXPECT_EQ(code([&] { mail("carol@contoso.com").open(reply.message); }), Errc::no_right);
+  // A "reply" to someone new is a forward: refused without FORWARD. Reply-all reaches the
+  // original recipients, a plain reply only the sender.
+  std::string to_mallory = plain_message(
+      "From: bob@contoso.com\nTo: alice@contoso.com, mallory@contoso.com\nSubject: Re: "
+      "results\nMIME-Version: 1.0\n");
+  EXPECT_EQ(code([&] { mail("bob@contoso.com").reply(bobs, bytes(to_mallory), true); }),
+            Errc::no_right);
+  std::string to_carol = plain_message(
+      "From: bob@contoso.com\nTo: alice@contoso.com\nCc: carol@contoso.com\nSubject: Re: "
+      "results\nMIME-Version: 1.0\n");
+  EXPECT_EQ(code([&] { mail("bob@contoso.com").reply(bobs, bytes(to_carol), false); }),
+            Errc::no_right);
+  EXPECT_NO_THROW(mail("bob@contoso.com").reply(bobs, bytes(to_carol), true));
+}
+
+TEST_F(MailTest, RecipientsNeverSeeTheBlindCopies) {
+  auto prot = mail("alice@contoso.com")
+                  .protect(bytes(plain_message()), MessageProtection::do_not_forward());
+  auto text = [](const Bytes& b) { return std::string(b.begin(), b.end()); };
+  // To/Cc recipients: no Bcc header, no Bcc address in the parsed message.
+  auto bob = mail("bob@contoso.com").open(prot.message);
+  EXPECT_TRUE(bob.message().bcc.empty());
+  EXPECT_EQ(text(bob.delivered()).find("dave@contoso.com"), std::string::npos);
+  // The Bcc recipient sees themselves only.
+  auto dave = mail("dave@contoso.com").open(prot.message);
+  ASSERT_EQ(dave.message().bcc.size(), 1u);
+  EXPECT_EQ(dave.message().bcc[0].email, "dave@contoso.com");
+  EXPECT_NE(text(dave.delivered()).find("dave@contoso.com"), std::string::npos);
+  // The sender's own copy is the message as sent.
+  auto alice = mail("alice@contoso.com").open(prot.message);
+  EXPECT_EQ(alice.message().bcc.size(), 1u);
+  EXPECT_NE(text(alice.delivered()).find("Bcc: dave@contoso.com"), std::string::npos);
 }
 
 TEST_F(MailTest, EncryptOnlyAllowsForwardingButNotRemovingProtection) {
@@ -453,6 +485,28 @@ TEST_F(MailTest, RevocationByTheSenderStopsMessageAndAttachments) {
             Errc::revoked);
   // The sender still opens it.
   EXPECT_TRUE(mail("alice@contoso.com").open(prot.message).can(Right::view));
+}
+
+TEST_F(MailTest, RevokeTrustsTheAttachmentTableOnlyAfterTheMac) {
+  // Someone without the message's key rebuilds its message.rpmsg with alice's license and an
+  // attachment table listing another of her documents: alice's revoke must not touch it.
+  auto prot = mail("alice@contoso.com")
+                  .protect(bytes(plain_message()), MessageProtection::do_not_forward());
+  std::string other_doc = with_attachments({{"data.bin", "application/octet-stream", blob}});
+  auto other =
+      mail("alice@contoso.com").protect(bytes(other_doc), MessageProtection::encrypt_only());
+  auto w = mime::parse(prot.message);
+  auto ow = mime::parse(other.message);
+  formats::mail::rpmsg::Reader real(w.attachments.back().data), victim(ow.attachments.back().data);
+  Bytes forged =
+      formats::mail::rpmsg::write(bytes(plain_message()), real.info().license, Bytes(16, 0x77),
+                                  {{0, "pfile", victim.info().attachments.at(0).license}});
+  Bytes wrapper =
+      mime::replace_attachments(prot.message, {{w.attachments.size() - 1, "message.rpmsg",
+                                                "application/x-microsoft-rpmsg-message", forged}});
+  EXPECT_EQ(code([&] { mail("alice@contoso.com").revoke(wrapper); }), Errc::integrity);
+  EXPECT_TRUE(mail("bob@contoso.com").open(other.message).can(Right::view));
+  EXPECT_NO_THROW(client("bob@contoso.com").rights_for(victim.info().attachments.at(0).license));
 }
 
 TEST_F(MailTest, ExternalMailExpiry) {

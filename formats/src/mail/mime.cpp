@@ -313,9 +313,19 @@ Message parse(ByteView data, const ParseLimits& lim) {
   return m;
 }
 
-Bytes replace_attachments(ByteView data, const std::vector<Replacement>& repl) {
-  ParseLimits lim;
+Bytes replace_attachments(ByteView data, const std::vector<Replacement>& repl,
+                          const ParseLimits& lim, const BccView& bcc) {
   auto msg = parse_gmime(data, lim);
+  if (!bcc.keep_all) {
+    std::vector<Address> blind;
+    add_addresses(g_mime_message_get_bcc(msg.get()), blind);
+    const bool listed = std::any_of(blind.begin(), blind.end(), [&](const Address& a) {
+      return ascii_lower(a.email) == ascii_lower(bcc.only);
+    });
+    g_mime_object_remove_header(GMIME_OBJECT(msg.get()), "Bcc");
+    if (listed && !bcc.only.empty())
+      g_mime_message_add_mailbox(msg.get(), GMIME_ADDRESS_TYPE_BCC, nullptr, bcc.only.c_str());
+  }
   std::vector<Leaf> atts;
   for (const Leaf& l : leaves_of(msg.get(), lim.max_parts))
     if (!l.body) atts.push_back(l);

@@ -77,8 +77,8 @@ class Store {
 
 class SqliteStore final : public Store {
  public:
-  /// Opens or creates the store at `path` (":memory:" for a private in-memory store).
-  /// `kek` must be 32 bytes.
+  /// Opens or creates the store at `path` (":memory:" for a private in-memory store); a new
+  /// file is created with mode 0600 (its -wal/-shm files inherit it). `kek` must be 32 bytes.
   SqliteStore(const std::string& path, crypto::SecureBytes kek);
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;

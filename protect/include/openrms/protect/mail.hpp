@@ -136,13 +136,15 @@ class OpenedMessage {
  public:
   const licensing::Decision& decision() const noexcept { return decision_; }
   bool can(licensing::Right r) const noexcept { return decision_.can(r); }
+  /// The parsed message. For anyone but the sender, bcc holds at most the reader themselves.
   const formats::mail::Message& message() const noexcept { return message_; }
   const MessageInfo& info() const noexcept { return info_; }
   const std::vector<DeliveredAttachment>& attachments() const noexcept { return attachments_; }
   /// The original message exactly as protected. Needs EXPORT or OWNER (no_right).
   const crypto::SecureBytes& original() const;
   /// The message as delivered to this user: the original with each protected attachment
-  /// replaced by its protected form (an attachment saved from it stays protected).
+  /// replaced by its protected form (an attachment saved from it stays protected), and no Bcc
+  /// header but the reader's own address (the sender's copy keeps it).
   Bytes delivered() const;
 
  private:
@@ -153,6 +155,8 @@ class OpenedMessage {
   std::vector<DeliveredAttachment> attachments_;
   crypto::SecureBytes original_;
   MessageProtection protection_;
+  formats::mail::ParseLimits limits_;
+  formats::mail::BccView bcc_view_;
 };
 
 class MailClient {

@@ -83,9 +83,18 @@ struct Replacement {
   ByteView data;
 };
 
+/// What a recipient's copy shows of the Bcc header: blind copies are not disclosed to the other
+/// recipients (RFC 5322 §3.6.3); a Bcc recipient may see their own address.
+struct BccView {
+  bool keep_all = true;  ///< the sender's own copy
+  std::string only;      ///< with keep_all false: this address stays if it was a Bcc
+};
+
 /// The message with the given attachments replaced by new parts (Content-Disposition:
-/// attachment, base64); the rest as GMime writes it back (structure and bodies unchanged).
-Bytes replace_attachments(ByteView rfc5322, const std::vector<Replacement>& replacements);
+/// attachment, base64) and its Bcc header as `bcc` says; the rest as GMime writes it back
+/// (structure and bodies unchanged).
+Bytes replace_attachments(ByteView rfc5322, const std::vector<Replacement>& replacements,
+                          const ParseLimits& limits = {}, const BccView& bcc = {});
 
 /// A new message to write.
 struct NewMessage {
