@@ -52,7 +52,7 @@ fs::path default_protected(const fs::path& in) {
 void add_mail_protect(CLI::App* mail) {
   struct Args : UserArgs {
     std::string in, out, template_id, branding;
-    bool eo = false, dnf = false, rules = false;
+    bool eo = false, dnf = false, rules = false, force = false;
   };
   auto a = std::make_shared<Args>();
   auto* c = mail->add_subcommand(
@@ -63,6 +63,7 @@ void add_mail_protect(CLI::App* mail) {
       ->required()
       ->check(CLI::ExistingFile);
   c->add_option("-o,--output", a->out, "Protected message (default: NAME-protected.eml)");
+  c->add_flag("--force", a->force, "Overwrite an existing output file (never the input)");
   auto* eo = c->add_flag("--encrypt-only", a->eo,
                          "Encrypt-Only: any recipient reads, replies, forwards and prints; nobody "
                          "removes protection");
@@ -91,10 +92,11 @@ void add_mail_protect(CLI::App* mail) {
     if (!a->eo && !a->dnf && a->template_id.empty() && !a->rules)
       fail(Errc::invalid_argument,
            "say how to protect: --encrypt-only, --do-not-forward, --template ID or --rules");
+    fs::path out = a->out.empty() ? default_protected(a->in) : fs::path(a->out);
+    check_output(a->in, out.string(), a->force);
     auto s = session(*a, "protecting");
     MailSettings settings(*s->opened.store);
     Bytes eml = formats::read_file(a->in, kMaxMessage);
-    fs::path out = a->out.empty() ? default_protected(a->in) : fs::path(a->out);
     MessageProtection mp;
     json j;
     if (a->rules) {

@@ -1,20 +1,44 @@
-// The `openrms` command. Exit codes: 0 success, 1 operation failed, 2 usage error; failures
-// print "openrms: <code>: <message>" on stderr (code = openrms::Errc name).
+// The `openrms` command. Exit codes: 0 success, 1 operation failed, 2 usage error (also for no
+// arguments, after printing the help); failures print "openrms: <code>: <message>" on stderr
+// (code = openrms::Errc name), usage errors "openrms: usage: <message>".
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
+#include <string>
 
+#include "cli_common.hpp"
 #include "demo.hpp"
 #include "licensing_cmd.hpp"
 #include "mail_cmd.hpp"
 #include "office_cmd.hpp"
 #include "openrms/crypto/secure.hpp"
 #include "openrms/error.hpp"
+#include "openrms/formats/io.hpp"
 #include "pdf_cmd.hpp"
 #include "protect_cmd.hpp"
 
+namespace {
+
+// SIGINT/SIGTERM/SIGHUP: remove the named temporary output files (O_TMPFILE outputs vanish by
+// themselves), then die of the signal as if unhandled.
+void on_signal(int sig) {
+  openrms::formats::remove_pending_temp_files();
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "openrms: usage: %s\n(run 'openrms --help' or 'openrms COMMAND --help')\n",
+               message.c_str());
+  return 2;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   openrms::crypto::disable_core_dumps();  // secrets must not reach a core file
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_signal);
   CLI::App app{
       "openrms — open content-protection engine (rights management, Office/PDF encryption)"};
   app.set_version_flag("--version", "openrms 0.1.0");
@@ -26,12 +50,30 @@ int main(int argc, char** argv) {
   openrms::cli::add_licensing_commands(app);
   openrms::cli::add_protect_commands(app);
   openrms::cli::add_mail_commands(app);
+  if (argc < 2) {
+    std::fputs(app.help().c_str(), stdout);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
+    openrms::cli::close_stdout();
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::RuntimeError& e) {
     return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // A subcommand given without its own subcommand (e.g. "openrms mail"): its help, exit 2.
+    if (e.get_name() == "RequiredError")
+      for (const CLI::App* sub : app.get_subcommands())
+        if (sub->get_subcommands().empty() && sub->get_require_subcommand_min() > 0) {
+          std::fputs(sub->help().c_str(), stderr);
+          return 2;
+        }
+    return usage_error(e.what());
   } catch (const openrms::Error& e) {
     std::fprintf(stderr, "openrms: %s: %s\n", std::string(openrms::to_string(e.code())).c_str(),
                  e.what());

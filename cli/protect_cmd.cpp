@@ -51,7 +51,7 @@ json inspection_json(const Inspection& x) {
 struct ProtectArgs : UserArgs {
   std::string in, out, template_id, expiry, offline, owner;
   std::vector<std::string> grants, dnf;
-  bool encrypt_only = false, reprotect = false;
+  bool encrypt_only = false, reprotect = false, force = false;
   unsigned threads = 0;
 };
 
@@ -104,7 +104,9 @@ void add_protect(CLI::App& app) {
               "Encrypt-Only: every authenticated recipient may open, nobody may remove protection");
   c->add_option("--owner", a->owner, "Owner of the content (default: you, the issuer)");
   c->add_flag("--reprotect", a->reprotect,
-              "Change the protection of an already-protected file (needs Change Rights)");
+              "Change the protection of an already-protected file (needs Change Rights); "
+              "default output NAME-reprotected.EXT");
+  c->add_flag("--force", a->force, "Overwrite an existing output file (never the input)");
   c->add_option("--threads", a->threads, "Folders: files in parallel (default: every core)");
   c->add_flag("--json", a->json, "Print JSON");
   add_user_options(c, *a);
@@ -138,7 +140,7 @@ void add_protect(CLI::App& app) {
         fail(Errc::io, std::to_string(r.failures.size()) + " file(s) failed");
       return;
     }
-    ProtectResult r = s->client->protect(a->in, a->out, p, a->reprotect);
+    ProtectResult r = s->client->protect(a->in, a->out, p, a->reprotect, a->force);
     json j;
     j["output"] = r.output.string();
     j["container"] = std::string(to_string(r.container));
@@ -190,14 +192,9 @@ void add_open(CLI::App& app) {
         fail(Errc::no_right, a->as + " does not have " + std::string(licensing::to_string(*r)));
     }
     if (a->print) {
-      struct Out final : formats::ByteSink {
-        void write(crypto::ByteView b) override {
-          std::cout.write(reinterpret_cast<const char*>(b.data()),
-                          static_cast<std::streamsize>(b.size()));
-        }
-      } out;
+      StdoutSink out;
       d.read(out);
-      std::cout.flush();
+      out.finish();
       return;
     }
     json j = decision_json(d);
@@ -210,6 +207,7 @@ void add_open(CLI::App& app) {
 void add_unprotect(CLI::App& app) {
   struct Args : UserArgs {
     std::string in, out;
+    bool force = false;
   };
   auto a = std::make_shared<Args>();
   auto* c = app.add_subcommand(
@@ -217,10 +215,11 @@ void add_unprotect(CLI::App& app) {
   c->add_option("input", a->in, "Protected file")->required()->check(CLI::ExistingFile);
   c->add_option("-o,--output", a->out,
                 "Output (default: the original name, or NAME-unprotected.EXT next to the input)");
+  c->add_flag("--force", a->force, "Overwrite an existing output file (never the input)");
   add_user_options(c, *a);
   c->callback([a] {
     auto s = session(*a, "unprotect");
-    fs::path out = s->client->unprotect(a->in, a->out);
+    fs::path out = s->client->unprotect(a->in, a->out, a->force);
     std::cout << "unprotected: " << out.string() << "\n";
   });
 }

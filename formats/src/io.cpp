@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -95,27 +96,90 @@ void FileSource::read_at(std::uint64_t offset, MutableByteView out) const {
   pread_all(fd_, offset, out, name_);
 }
 
+namespace {
+
+// Named temporary files of open AtomicFileSinks, for remove_pending_temp_files() in a signal
+// handler: fixed slots of NUL-terminated paths, claimed and released with atomics.
+constexpr int kPendingSlots = 64;
+constexpr std::size_t kPendingPath = 4096;
+std::atomic<bool> g_pending_used[kPendingSlots];
+char g_pending_path[kPendingSlots][kPendingPath];
+
+int claim_pending(const std::string& path) {
+  if (path.size() >= kPendingPath) return -1;
+  for (int i = 0; i < kPendingSlots; ++i) {
+    bool expected = false;
+    if (g_pending_used[i].load(std::memory_order_relaxed) ||
+        !g_pending_used[i].compare_exchange_strong(expected, true))
+      continue;
+    std::memcpy(g_pending_path[i], path.c_str(), path.size() + 1);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    return i;
+  }
+  return -1;  // more than 64 at once: only the error paths remove it
+}
+
+void release_pending(int slot) {
+  if (slot < 0) return;
+  g_pending_path[slot][0] = '\0';
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  g_pending_used[slot].store(false);
+}
+
+std::filesystem::path folder_of(const std::filesystem::path& target) {
+  std::filesystem::path dir = target.parent_path();
+  return dir.empty() ? std::filesystem::path(".") : dir;
+}
+
+}  // namespace
+
+void remove_pending_temp_files() noexcept {
+  for (int i = 0; i < kPendingSlots; ++i)
+    if (g_pending_used[i].load() && g_pending_path[i][0] != '\0') ::unlink(g_pending_path[i]);
+}
+
 AtomicFileSink::AtomicFileSink(std::filesystem::path target, bool durable)
     : target_(std::move(target)), durable_(durable) {
-  std::random_device rd;
-  temp_ = target_;
-  temp_ += ".openrms-tmp-" + std::to_string(rd());
-  int fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) fail(Errc::io, "cannot create " + temp_.string() + ": " + errno_text());
+  const std::filesystem::path dir = folder_of(target_);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    fail(Errc::io,
+         "cannot write " + target_.string() + ": the folder " + dir.string() + " does not exist");
+  int fd = -1;
+#ifdef O_TMPFILE
+  fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOENT)
+    fail(Errc::io, "cannot write into " + dir.string() + ": " + errno_text());
+#endif
+  if (fd < 0) {
+    std::random_device rd;
+    temp_ = target_;
+    temp_ += ".openrms-tmp-" + std::to_string(rd());
+    slot_ = claim_pending(temp_.string());
+    fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      int e = errno;
+      release_pending(slot_);
+      fail(Errc::io, "cannot write into " + dir.string() + ": " + std::strerror(e));
+    }
+  }
   f_ = ::fdopen(fd, "wb");
   if (f_ == nullptr) {
     ::close(fd);
-    fail(Errc::io, "cannot open " + temp_.string());
+    if (!temp_.empty()) ::unlink(temp_.c_str());
+    release_pending(slot_);
+    fail(Errc::io, "cannot open an output file in " + dir.string());
   }
   std::setvbuf(f_, nullptr, _IOFBF, 1 << 16);
 }
 
 AtomicFileSink::~AtomicFileSink() {
   if (f_) std::fclose(f_);
-  if (!committed_) {
+  if (!committed_ && !temp_.empty()) {
     std::error_code ec;
     std::filesystem::remove(temp_, ec);
   }
+  release_pending(slot_);
 }
 
 void AtomicFileSink::write(ByteView data) {
@@ -138,6 +202,18 @@ void AtomicFileSink::commit() {
   if (f_ == nullptr) fail(Errc::invalid_argument, "commit called twice");
   if (std::fflush(f_) != 0 || (durable_ && ::fsync(fileno(f_)) != 0))
     fail(Errc::io, "cannot write " + target_.string() + ": " + errno_text());
+  if (temp_.empty()) {
+    // The anonymous file gets a name only now, complete: a unique temporary one (linkat cannot
+    // replace an existing target), then the atomic rename.
+    std::random_device rd;
+    std::filesystem::path named = target_;
+    named += ".openrms-tmp-" + std::to_string(rd());
+    const std::string proc = "/proc/self/fd/" + std::to_string(fileno(f_));
+    if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, named.c_str(), AT_SYMLINK_FOLLOW) != 0)
+      fail(Errc::io, "cannot write " + target_.string() + ": " + errno_text());
+    temp_ = named;
+    slot_ = claim_pending(temp_.string());
+  }
   int rc = std::fclose(f_);
   f_ = nullptr;
   if (rc != 0) fail(Errc::io, "cannot write " + target_.string() + ": " + errno_text());

@@ -102,6 +102,16 @@ Container container_for(const ByteSource& src) {
   return Container::pfile;
 }
 
+// Never the input; an existing file only when the caller says so.
+void check_output_path(const fs::path& in, const fs::path& out, bool overwrite) {
+  std::error_code ec;
+  if (fs::equivalent(in, out, ec))
+    fail(Errc::invalid_argument,
+         "the output " + out.string() + " is the input: choose another output file");
+  if (!overwrite && fs::exists(out, ec))
+    fail(Errc::invalid_argument, out.string() + " exists; use --force to overwrite it");
+}
+
 fs::path default_output_name(const fs::path& in, Container c) {
   if (c == Container::pfile) {
     fs::path out = in;
@@ -401,7 +411,7 @@ Inspection Client::inspect(const fs::path& in, bool with_policy) {
   return l.info;
 }
 
-fs::path Client::unprotect(const fs::path& in, fs::path out) {
+fs::path Client::unprotect(const fs::path& in, fs::path out, bool overwrite) {
   Document d = open(in);
   if (out.empty()) {
     const Inspection& x = d.info();
@@ -413,15 +423,13 @@ fs::path Client::unprotect(const fs::path& in, fs::path out) {
       out.replace_filename(in.stem().string() + "-unprotected" + in.extension().string());
     }
   }
-  std::error_code ec;
-  if (fs::equivalent(in, out, ec))
-    fail(Errc::invalid_argument, "the output would overwrite the protected input");
+  check_output_path(in, out, overwrite);
   d.export_to(out);
   return out;
 }
 
 ProtectResult Client::protect(const fs::path& in, fs::path out, const Protection& protection,
-                              bool reprotect) {
+                              bool reprotect, bool overwrite) {
   Impl& m = *impl_;
   ProtectResult res;
   formats::FileSource src(in);
@@ -453,12 +461,10 @@ ProtectResult Client::protect(const fs::path& in, fs::path out, const Protection
       base.replace_filename(formats::pfile::original_name(in.filename().string(), h.extension));
     }
     out = existing != Container::none && existing == res.container
-              ? in
+              ? in.parent_path() / (in.stem().string() + "-reprotected" + in.extension().string())
               : default_output_name(base, res.container);
   }
-  std::error_code ec;
-  if (!reprotect && fs::equivalent(in, out, ec))
-    fail(Errc::invalid_argument, "the output would overwrite the input");
+  check_output_path(in, out, overwrite);
 
   licensing::Published pub = publish(protection);
   formats::AtomicFileSink sink(out, m.opt.durable);

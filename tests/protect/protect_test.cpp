@@ -108,7 +108,11 @@ TEST_F(ProtectTest, EveryContainerRoundTripsForIssuerAndGrantedUserOnly) {
       EXPECT_EQ(code([&] { alice.protect(in, {}, prot_policy); }), Errc::invalid_argument);
       EXPECT_EQ(slurp(in), inputs[kExts[i]]);
     }
-    auto r = alice.protect(in, out, prot_policy);
+    if (fs::exists(out)) {
+      // An existing output is refused unless the caller says to overwrite it.
+      EXPECT_EQ(code([&] { alice.protect(in, out, prot_policy); }), Errc::invalid_argument);
+    }
+    auto r = alice.protect(in, out, prot_policy, false, /*overwrite=*/true);
     EXPECT_EQ(r.container, kExpected[i]);
     formats::FileSource fsrc(out);
     EXPECT_EQ(detect(fsrc), kExpected[i]);
@@ -153,8 +157,13 @@ TEST_F(ProtectTest, EveryContainerRoundTripsForIssuerAndGrantedUserOnly) {
 
     EXPECT_EQ(code([&] { carol.open(out); }), Errc::no_right);
 
-    // The issuer exports: the original bytes under the original name.
-    fs::path back = alice.unprotect(out, {});
+    // The issuer exports: the original bytes under the original name — which for a PFile is the
+    // plaintext input still there: refused unless the caller asks to overwrite.
+    if (kExpected[i] == Container::pfile) {
+      EXPECT_EQ(code([&] { alice.unprotect(out, {}); }), Errc::invalid_argument);
+      EXPECT_TRUE(same(slurp(in)));
+    }
+    fs::path back = alice.unprotect(out, {}, /*overwrite=*/true);
     EXPECT_TRUE(same(slurp(back)));
     if (kExpected[i] == Container::pfile) {
       EXPECT_EQ(back.filename(), "in.txt");
@@ -379,12 +388,17 @@ TEST_F(ProtectTest, ReprotectionNeedsChangeRights) {
   EXPECT_EQ(code([&] { bob.protect(out, dir / "r2.docx", Protection::encrypt_only(), true); }),
             Errc::no_right);
   EXPECT_FALSE(fs::exists(dir / "r2.docx"));
-  auto r =
-      alice.protect(out, out, Protection::with_policy(policy_for("carol@fabrikam.com:VIEW")), true);
+  // Never onto the input, even with overwrite; the default output is NAME-reprotected.EXT.
+  const auto to_carol = Protection::with_policy(policy_for("carol@fabrikam.com:VIEW"));
+  const crypto::Bytes before = slurp(out);
+  EXPECT_EQ(code([&] { alice.protect(out, out, to_carol, true, true); }), Errc::invalid_argument);
+  EXPECT_EQ(slurp(out), before);
+  auto r = alice.protect(out, {}, to_carol, true);
   EXPECT_TRUE(r.reprotected);
-  auto got = carol.open(out).read_all();
+  EXPECT_EQ(r.output, dir / "r-reprotected.docx");
+  auto got = carol.open(r.output).read_all();
   EXPECT_EQ(crypto::Bytes(got.begin(), got.end()), inputs["docx"]);
-  EXPECT_EQ(code([&] { bob.open(out); }), Errc::no_right);
+  EXPECT_EQ(code([&] { bob.open(r.output); }), Errc::no_right);
 }
 
 // Any single-byte change anywhere in a protected file is caught; nothing is returned.

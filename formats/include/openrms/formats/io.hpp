@@ -93,9 +93,16 @@ class MemorySink final : public ByteSink {
   std::size_t base_;
 };
 
-/// Writes a file atomically: temp file (mode 0600) in the target's directory, fsync, rename.
+/// Writes a file atomically: an anonymous file (O_TMPFILE, mode 0600) in the target's directory,
+/// fsync, then linked under a temporary name and renamed onto the target. Until commit() nothing
+/// is visible in the folder, so even a process killed with SIGKILL leaves no partial file (of
+/// plaintext or anything else). On a file system without O_TMPFILE a named temporary
+/// (TARGET.openrms-tmp-N, 0600) is used instead; it is removed on every error path and, in
+/// processes that call remove_pending_temp_files() from their SIGINT/SIGTERM handler (the
+/// `openrms` command does), on those signals; only SIGKILL can then leave it behind.
 /// With `durable` false the fsync is skipped: the rename is still atomic, but after a power loss
 /// the file may be empty (faster for bulk or temporary output).
+/// Errc::io if the folder does not exist or cannot be written (the message says which).
 class AtomicFileSink final : public ByteSink {
  public:
   explicit AtomicFileSink(std::filesystem::path target, bool durable = true);
@@ -109,7 +116,8 @@ class AtomicFileSink final : public ByteSink {
   std::uint64_t bytes_written() const noexcept { return written_; }
 
  private:
-  std::filesystem::path target_, temp_;
+  std::filesystem::path target_, temp_;  // temp_ empty while the file is anonymous
+  int slot_ = -1;                        // pending-temp registry slot (named temp only)
   std::FILE* f_ = nullptr;
   std::uint64_t written_ = 0;
   bool durable_ = true;
@@ -120,6 +128,10 @@ class AtomicFileSink final : public ByteSink {
 /// directory): a sink first, then a random-access source for the bytes written. Used where a
 /// container must hold a large intermediate result (the payload of a rights-managed PDF) without
 /// keeping it in memory. Removed by the OS when closed, even after a crash.
+/// Unlinks the named temporary files of every AtomicFileSink still open (O_TMPFILE files need
+/// nothing). Async-signal-safe: call it from a SIGINT/SIGTERM handler before re-raising.
+void remove_pending_temp_files() noexcept;
+
 class TempFile final : public ByteSink, public ByteSource {
  public:
   explicit TempFile(const std::filesystem::path& dir = {});

@@ -187,15 +187,20 @@ class Client {
   std::uint64_t read_container(const ByteSource& src, const licensing::Decision& decision,
                                ByteSink& out);
 
-  /// Protects `in` into `out` (empty: default_output_name next to the input). An input that is
-  /// already protected is refused (invalid_argument) unless `reprotect`, which needs
-  /// EDITRIGHTSDATA or OWNER on it (no_right). Refuses to overwrite `in`.
+  /// Protects `in` into `out` (empty: default_output_name next to the input; NAME-reprotected.EXT
+  /// when re-protecting into the same container). An input that is already protected is refused
+  /// (invalid_argument) unless `reprotect`, which needs EDITRIGHTSDATA or OWNER on it
+  /// (no_right). Never writes onto `in`; an existing `out` only with `overwrite`
+  /// (invalid_argument otherwise).
   ProtectResult protect(const std::filesystem::path& in, std::filesystem::path out,
-                        const Protection& protection, bool reprotect = false);
+                        const Protection& protection, bool reprotect = false,
+                        bool overwrite = false);
   /// Opens a protected file for this user (see the header comment for where rights come from).
   Document open(const std::filesystem::path& in);
   /// Opens and exports: needs EXPORT or OWNER. `out` empty: the original name next to `in`.
-  std::filesystem::path unprotect(const std::filesystem::path& in, std::filesystem::path out);
+  /// Never writes onto `in`; an existing `out` only with `overwrite` (invalid_argument).
+  std::filesystem::path unprotect(const std::filesystem::path& in, std::filesystem::path out,
+                                  bool overwrite = false);
   /// Describes a protected file. with_policy asks the source for the full policy, which needs
   /// VIEWRIGHTSDATA (or being the issuer/owner): no_right otherwise.
   Inspection inspect(const std::filesystem::path& in, bool with_policy = false);

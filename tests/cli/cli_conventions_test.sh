@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# What every command owes its user (issue 17): no overwritten outputs without --force and never
+# the input, checked writes to standard output, nothing left behind by an interrupted command,
+# usage errors that exit 2 with the "openrms:" prefix.
+# Usage: cli_conventions_test.sh OPENRMS_BINARY WORK_DIR
+set -uo pipefail
+lib=$(dirname "$(readlink -f "$0")")/cli_test_lib.sh
+bin=$(readlink -f "$1")
+work=$2
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 2
+export OPENRMS_STORE="$work/srv/store.db"
+source "$lib"
+"$bin" server init >/dev/null || exit 2
+for u in alice@contoso.com bob@contoso.com; do "$bin" user enroll "$u" >/dev/null || exit 2; done
+
+# --- usage errors ---
+run
+check "no arguments: exit 2" rc 2
+check "no arguments: the help" has "Subcommands:"
+run --no-such-flag
+check "unknown flag: exit 2" rc 2
+check "unknown flag: openrms: usage:" has "^openrms: usage: " err.txt
+run protect
+check "missing argument: exit 2" rc 2
+run mail
+check "command group without its subcommand: exit 2 with its help" rc 2
+check "command group help" has "protect" err.txt
+
+# --- outputs: never the input, an existing file only with --force ---
+printf 'the plan\n' >plan.txt
+run protect plan.txt --as alice@contoso.com -g bob@contoso.com:VIEW
+check "protect" rc 0
+run protect plan.txt --as alice@contoso.com -g bob@contoso.com:VIEW
+check "protect refuses an existing output" rc 1
+check "and says --force" has "force" err.txt
+run protect plan.txt --as alice@contoso.com -g bob@contoso.com:VIEW --force
+check "protect --force overwrites" rc 0
+run unprotect plan.ptxt --as alice@contoso.com
+check "unprotect refuses to overwrite the plaintext original" rc 1
+check "the original is intact" grep -qx "the plan" plan.txt
+run unprotect plan.ptxt --as alice@contoso.com -o plan.ptxt --force
+check "unprotect never writes onto its input" rc 1
+run inspect plan.ptxt
+check "the protected file is intact" rc 0
+printf 'From: alice@contoso.com\r\nTo: bob@contoso.com\r\nSubject: q3\r\n\r\nnumbers\r\n' >q3.eml
+cp q3.eml q3.orig
+run mail protect q3.eml -o q3.eml --as alice@contoso.com --encrypt-only --force
+check "mail protect never replaces its input" rc 1
+check "the message is intact" cmp -s q3.eml q3.orig
+run mail protect q3.eml --as alice@contoso.com --encrypt-only
+check "mail protect" rc 0
+run mail protect q3.eml --as alice@contoso.com --encrypt-only
+check "mail protect refuses an existing output" rc 1
+run protect plan.txt -o no/such/folder/plan.ptxt --as alice@contoso.com -g bob@contoso.com:VIEW
+check "a missing output folder is named" has "folder no/such/folder does not exist" err.txt
+
+# --- standard output: every write checked ---
+head -c 3000000 /dev/urandom >big.bin
+"$bin" protect big.bin --as alice@contoso.com -g bob@contoso.com:VIEW >/dev/null 2>&1
+"$bin" open big.bin.pfile --as bob@contoso.com --print >/dev/full 2>err.txt
+echo $? >rc.txt
+check "--print to a full disk: exit 1" rc 1
+check "--print to a full disk: an io error" has "^openrms: io: " err.txt
+"$bin" server info >/dev/full 2>err.txt
+echo $? >rc.txt
+check "a table to a full disk: exit 1" rc 1
+
+# --- interrupted commands leave nothing behind ---
+head -c 500000000 /dev/zero >huge.bin
+"$bin" protect huge.bin --as alice@contoso.com -g alice@contoso.com:OWNER >/dev/null 2>&1
+rm -f huge.bin
+for sig in INT TERM KILL; do
+  "$bin" unprotect huge.bin.pfile --as alice@contoso.com >/dev/null 2>&1 &
+  pid=$!
+  sleep 0.25
+  kill -s "$sig" "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  check "SIG$sig during unprotect: no temporary file" test -z "$(ls -A | grep openrms-tmp)"
+  check "SIG$sig during unprotect: no partial plaintext" test ! -e huge.bin
+  rm -f huge.bin
+done
+cli_test_done
