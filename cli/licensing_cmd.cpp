@@ -16,6 +16,29 @@
 #include "server_access.hpp"
 
 namespace openrms::cli {
+
+namespace {
+// The name of the document's root element (after the XML declaration, comments and blanks):
+// what kind of license a file holds, whatever text its elements contain.
+std::string root_element(std::string_view xml) {
+  std::size_t at = 0;
+  while (at < xml.size()) {
+    at = xml.find('<', at);
+    if (at == std::string_view::npos) return {};
+    if (xml.compare(at, 2, "<?") == 0) {
+      at = xml.find("?>", at);
+    } else if (xml.compare(at, 4, "<!--") == 0) {
+      at = xml.find("-->", at);
+    } else {
+      std::size_t end = xml.find_first_of(" \t\r\n/>", at + 1);
+      return std::string(xml.substr(at + 1, end == std::string_view::npos ? 0 : end - at - 1));
+    }
+    if (at == std::string_view::npos) return {};
+    ++at;
+  }
+  return {};
+}
+}  // namespace
 namespace {
 
 namespace fs = std::filesystem;
@@ -350,7 +373,8 @@ void add_license(CLI::App& app) {
     std::string xml = read_text_file(show->file);
     const auto& anchors = o.server->anchors();
     json j;
-    if (xml.find("<PublishingLicense") != std::string::npos) {
+    const std::string root = root_element(xml);
+    if (root == "PublishingLicense") {
       auto pl = parse_publishing_license(xml, anchors);
       j["kind"] = "publishing license";
       j["content_id"] = pl.content_id;
@@ -367,7 +391,7 @@ void add_license(CLI::App& app) {
       j["owner_license"] =
           pl.owner_key_id.empty() ? std::string("none") : "for RAC key " + pl.owner_key_id;
       j["hash"] = pl.hash;
-    } else if (xml.find("<UseLicense") != std::string::npos) {
+    } else if (root == "UseLicense") {
       auto ul = parse_use_license(xml, anchors);
       j["kind"] = "use license";
       j["content_id"] = ul.content_id;
@@ -383,7 +407,7 @@ void add_license(CLI::App& app) {
       j["user_key_id"] = ul.user_key_id;
       for (const auto& [k, v] : ul.app_data) j["app_data." + k] = v;
       j["publishing_license"] = ul.publishing_license;
-    } else {
+    } else if (root == "Certificate") {
       Certificate cert;
       if (xml.find("<Type>SLC</Type>") != std::string::npos) {
         TrustAnchors one;
@@ -394,6 +418,11 @@ void add_license(CLI::App& app) {
         cert = parse_certificate(xml, anchors);
       }
       j = cert_json(cert);
+    } else {
+      fail(Errc::bad_format, show->file +
+                                 " is not an openrms license or certificate (its root "
+                                 "element is <" +
+                                 root.substr(0, 40) + ">)");
     }
     j["signature"] = "verified";
     print(j, show->json);

@@ -72,10 +72,23 @@ crypto::HashAlg parse_hash(const std::string& h) {
 
 void run_encrypt(const EncryptArgs& a) {
   check_output(a.in, a.out, a.force);
+  {
+    // The command cannot lift the library's require_ooxml: say what to do instead.
+    formats::FileSource src(a.in);
+    std::uint8_t head[4] = {};
+    if (src.size() >= 4) src.read_at(0, head);
+    if (!(head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5)))
+      fail(Errc::bad_format, a.in +
+                                 " is not an Office Open XML document (.docx, .xlsx, .pptx: a ZIP "
+                                 "package); only those take an Office password. To protect any "
+                                 "file, use 'openrms protect'");
+  }
   auto pw = read_password(a.pw);
   if (!pw) {
     if (!can_prompt())
-      fail(Errc::invalid_argument, "no password: give --password-file (or --password)");
+      fail(Errc::invalid_argument,
+           "no password and no terminal to ask on: give --password-file FILE (or - to read it "
+           "from standard input)");
     pw = prompt_password("Password for the encrypted document: ", true);
   }
   office::EncryptOptions o;

@@ -34,7 +34,12 @@ auto with_password(const PasswordSource& src, const char* prompt, Op op) {
   try {
     return op(std::optional<std::string_view>());
   } catch (const Error& e) {
-    if (e.code() != Errc::wrong_password || !can_prompt()) throw;
+    if (e.code() != Errc::wrong_password) throw;
+    if (!can_prompt())
+      fail(Errc::wrong_password,
+           std::string(e.what()) +
+               "; there is no terminal to ask on: give --password-file FILE (or - to read it from "
+               "standard input)");
     crypto::SecureString typed = prompt_password(prompt, false);
     return op(std::optional<std::string_view>(std::string_view(typed)));
   }

@@ -284,6 +284,8 @@ void add_revoke_track(CLI::App& app) {
       j["user"] = e.user;
       j["rights"] = e.rights;
       j["outcome"] = e.outcome;
+      j["issuer"] = e.issuer;
+      j["owner"] = e.owner;
       arr.push_back(j);
     }
     if (t->json) {
@@ -291,6 +293,9 @@ void add_revoke_track(CLI::App& app) {
       return;
     }
     if (arr.empty()) std::cout << "no license requests yet\n";
+    if (!arr.empty())
+      std::cout << "issuer " << arr[0]["issuer"].get<std::string>() << ", owner "
+                << arr[0]["owner"].get<std::string>() << "\n";
     for (const auto& j : arr)
       std::cout << j["time"].get<std::string>() << "  " << j["user"].get<std::string>() << "  "
                 << j["outcome"].get<std::string>() << "  " << j["rights"].get<std::string>()

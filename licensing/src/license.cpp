@@ -320,10 +320,15 @@ namespace {
 void check_rac(const Certificate& rac, const Clock& clock) {
   if (rac.type != CertificateType::rac)
     fail(Errc::invalid_argument, "a RAC is needed to open protected content");
-  if (!rac.valid_at(clock.now()))
+  const Time now = clock.now();
+  if (now < rac.valid_from)
     fail(Errc::rac_expired, "your rights account certificate (RAC) for " + rac.subject +
-                                " is not valid now (valid " + format_time(rac.valid_from) + " to " +
-                                format_time(rac.valid_until) + "): renew it");
+                                " is not valid yet (valid from " + format_time(rac.valid_from) +
+                                ", and this computer's clock says " + format_time(now) +
+                                "): check the clock");
+  if (!rac.valid_at(now))
+    fail(Errc::rac_expired, "your rights account certificate (RAC) for " + rac.subject +
+                                " expired on " + format_time(rac.valid_until) + ": renew it");
 }
 }  // namespace
 

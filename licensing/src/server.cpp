@@ -441,7 +441,12 @@ std::string LicenseServer::acquire(const Identity& who, std::string_view pl_xml,
   Role role = Impl::role_of(email, rec);
   if (!rac->valid_at(now)) {
     track("refused: rac_expired", {});
-    fail(Errc::rac_expired, "the RAC of " + email + " is not valid now: renew it");
+    fail(Errc::rac_expired, now < rac->valid_from
+                                ? "the RAC of " + email + " is not valid yet (valid from " +
+                                      format_time(rac->valid_from) +
+                                      "): check the clocks of the client and the server"
+                                : "the RAC of " + email + " expired on " +
+                                      format_time(rac->valid_until) + ": renew it");
   }
   if (rec.revoked_at && role != Role::issuer) {
     track("refused: revoked", {});

@@ -201,17 +201,51 @@ struct SqliteStore::Impl {
   }
 };
 
+namespace {
+
+// Before SQLite touches the file: a read-only store (or folder) would make SQLite create -wal
+// and -shm files that block every later writer, and an empty file would silently become a new,
+// empty store. A new store file is created 0600: SQLite gives its -wal and -shm files the
+// database file's mode, so none of the three is readable by other users.
+void check_store_file(const std::string& path) {
+  struct stat st {};
+  const std::string dir = [&] {
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? std::string(".") : path.substr(0, slash + 1);
+  }();
+  struct stat dst {};
+  if (::stat(dir.c_str(), &dst) != 0 || !S_ISDIR(dst.st_mode))
+    fail(Errc::io, "store: the folder " + dir + " does not exist");
+  if ((dst.st_mode & 0200) == 0)
+    fail(Errc::io, "store: the folder " + dir +
+                       " is read-only; the store needs to create its -wal and -shm files there "
+                       "(chmod u+w it)");
+  if (::stat(path.c_str(), &st) != 0) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) fail(Errc::io, "store: cannot create " + path + ": " + std::strerror(errno));
+    ::close(fd);
+    return;
+  }
+  if (!S_ISREG(st.st_mode)) fail(Errc::bad_format, "store: " + path + " is not a file");
+  if ((st.st_mode & 0200) == 0)
+    fail(Errc::io, "store: " + path +
+                       " is read-only; openrms writes to its store on every license it issues "
+                       "(the tracking log): make it writable (chmod 600)");
+  if (st.st_size == 0)
+    fail(Errc::bad_format,
+         "store: " + path +
+             " is empty (damaged or truncated): restore it from your backup; a new server "
+             "('server init') would have new keys that cannot open the existing content");
+}
+
+}  // namespace
+
 SqliteStore::SqliteStore(const std::string& path, crypto::SecureBytes kek)
     : impl_(std::make_unique<Impl>()) {
   if (kek.size() != 32)
     fail(Errc::invalid_argument, "store: the key-encryption key must be 32 bytes");
   impl_->kek = std::move(kek);
-  // A new store file is created 0600 before SQLite opens it: SQLite gives its -wal and -shm
-  // files the database file's mode, so none of the three is readable by other users.
-  if (path != ":memory:" && path.rfind("file:", 0) != 0) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) ::close(fd);
-  }
+  if (path != ":memory:" && path.rfind("file:", 0) != 0) check_store_file(path);
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
   if (sqlite3_open_v2(path.c_str(), &impl_->db, flags, nullptr) != SQLITE_OK)
     db_fail(impl_->db, "cannot open '" + path + "'");

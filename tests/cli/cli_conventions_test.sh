@@ -65,6 +65,24 @@ check "--print to a full disk: an io error" has "^openrms: io: " err.txt
 echo $? >rc.txt
 check "a table to a full disk: exit 1" rc 1
 
+# --- license show and track say what they hold ---
+ul=$(ls -d bob@contoso.com.licenses/*.xml | head -1)
+run license show "$ul"
+check "license show decodes a use license (it contains <PublishingLicense> as text)" has "use license"
+run track big.bin.pfile --as alice@contoso.com --json
+check "the tracking log carries the issuer and the owner" has '"owner": "alice@contoso.com"'
+
+# --- the store: read-only or empty stores are refused clearly, and leave nothing behind ---
+cp "$OPENRMS_STORE" ro.db && cp "$OPENRMS_STORE.kek" ro.db.kek && chmod 444 ro.db
+run template list --store ro.db
+check "a read-only store: an io error that says so" has "read-only" err.txt
+check "a read-only store: no -wal/-shm left" test ! -e ro.db-wal -a ! -e ro.db-shm
+: >empty.db && cp "$OPENRMS_STORE.kek" empty.db.kek
+run template list --store empty.db
+check "an empty store: says it is damaged, points to the backup" has "restore it from your backup" err.txt
+run server init --store empty.db
+check "server init does not paper over an empty store" rc 1
+
 # --- interrupted commands leave nothing behind ---
 head -c 500000000 /dev/zero >huge.bin
 "$bin" protect huge.bin --as alice@contoso.com -g alice@contoso.com:OWNER >/dev/null 2>&1

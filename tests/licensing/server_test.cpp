@@ -47,6 +47,30 @@ TEST_F(Scenario, RacIsValid31DaysAndRenews) {
             Errc::no_right);
 }
 
+TEST_F(Scenario, AClockSetBackSaysSoInsteadOfAskingToRenew) {
+  User& alice = user("alice@contoso.com");
+  User& bob = user("bob@contoso.com");
+  auto pub = publish_adhoc(alice, grant("bob@contoso.com", Rights{Right::view}));
+  auto ul = parse_use_license(server->acquire(bob.id(), pub.license_xml, bob.grant.rac_xml),
+                              server->anchors());
+  ManualClock behind(t0() - days(40));
+  try {
+    evaluate(ul, bob.grant.rac, bob.grant.private_key, behind);
+    FAIL() << "a RAC from the future was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::rac_expired);
+    EXPECT_NE(std::string(e.what()).find("not valid yet"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("check the clock"), std::string::npos) << e.what();
+  }
+  clock.advance(days(32));
+  try {
+    evaluate(ul, bob.grant.rac, bob.grant.private_key, clock);
+    FAIL() << "a lapsed RAC was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("expired on"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(Scenario, UseLicenseValidityDefaultsTo30DaysAndIsCapped) {
   User& alice = user("alice@contoso.com");
   User& bob = user("bob@contoso.com");

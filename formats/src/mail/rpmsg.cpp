@@ -228,7 +228,14 @@ crypto::SecureBytes Reader::decrypt(ByteView key, const crypto::Backend* backend
   sink.out.reserve(static_cast<std::size_t>(info_.size));
   office::irm::ReadOptions ro;
   ro.backend = backend;
-  office::irm::decrypt(src, sink, key, ro);
+  try {
+    office::irm::decrypt(src, sink, key, ro);
+  } catch (const Error& e) {
+    if (e.code() != Errc::integrity) throw;
+    fail(Errc::integrity,
+         "the protected message was altered or damaged (its integrity check failed), or the "
+         "content key does not belong to it");
+  }
   return std::move(sink.out);
 }
 
