@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli_common.hpp"
 #include "openrms/error.hpp"
@@ -234,6 +235,7 @@ void add_user(CLI::App& app) {
   c->add_option("email", en->email, "The user's e-mail address (authenticated by you)")->required();
   c->add_option("--dir", en->dir, "Where to write the files (default: current directory)");
   c->add_flag("--force", en->force, "Overwrite existing files");
+  c->add_flag("--json", en->json, "Print JSON");
   add_passphrase_options(c, *en);
   c->callback([en, key_pem] {
     auto o = open_server(*en);
@@ -246,9 +248,14 @@ void add_user(CLI::App& app) {
     auto pem = key_pem(g.private_key, *en);
     write_text_file(key, std::string_view(pem.data(), pem.size()));
     write_text_file(rac, g.rac_xml);
-    std::cout << "RAC for " << g.rac.subject << " valid until " << format_time(g.rac.valid_until)
-              << "\n  " << rac.string() << "\n  " << key.string()
-              << " (private key: keep it on the user's device)\n";
+    json j;
+    j["user"] = g.rac.subject;
+    j["valid_until"] = format_time(g.rac.valid_until);
+    j["rac"] = rac.string();
+    j["key"] = key.string();
+    j["key_encrypted"] = !en->passphrase_file.empty() || en->passphrase;
+    if (!en->json) std::cout << "RAC issued; keep the private key on the user's device.\n";
+    print(j, en->json);
   });
 
   auto rn = std::make_shared<EnrollArgs>();
@@ -260,6 +267,7 @@ void add_user(CLI::App& app) {
   c->add_flag("--rotate-key", rn->rotate,
               "Issue a fresh key pair (old content stays readable only with the old key)");
   add_passphrase_options(c, *rn);
+  c->add_flag("--json", rn->json, "Print JSON");
   c->callback([rn, key_pem] {
     auto o = open_server(*rn);
     fs::path rac = rn->rac.empty() ? user_file(rn->dir, rn->email, ".rac.xml") : fs::path(rn->rac);
@@ -270,8 +278,12 @@ void add_user(CLI::App& app) {
       write_text_file(user_file(rn->dir, rn->email, ".key.pem"),
                       std::string_view(pem.data(), pem.size()));
     }
-    std::cout << "RAC for " << g.rac.subject << " renewed, valid until "
-              << format_time(g.rac.valid_until) << (rn->rotate ? " (new key pair)" : "") << "\n";
+    json j;
+    j["user"] = g.rac.subject;
+    j["valid_until"] = format_time(g.rac.valid_until);
+    j["rac"] = rac.string();
+    j["new_key_pair"] = rn->rotate;
+    print(j, rn->json);
   });
 }
 
@@ -334,6 +346,51 @@ void add_template(CLI::App& app) {
       print_table(t, 16);
       std::cout << "\n";
     }
+  });
+
+  struct UpdateArgs : StoreArgs {
+    std::string id;
+    std::optional<std::string> name, description, expiry, offline, owner;
+    std::vector<std::string> grants;
+  };
+  auto up = std::make_shared<UpdateArgs>();
+  c = tpl->add_subcommand(
+      "update",
+      "Change a template: users get the change when their current use license runs out "
+      "(rights are resolved each time a use license is issued)");
+  add_store_options(c, *up);
+  c->add_option("id", up->id, "Template id")->required();
+  c->add_option("--name", up->name, "New name");
+  c->add_option("--description", up->description, "New description");
+  c->add_option("-g,--grant", up->grants,
+                "Replace the grants with these (PRINCIPAL:RIGHTS, repeatable; as 'template add')");
+  c->add_option("--expiry", up->expiry, "Content expiry: never, N days (30d) or a date");
+  c->add_option("--offline", up->offline, "Offline access: always, never or N days");
+  c->add_option("--owner", up->owner, "Owner of content protected with it ('' for the issuer)");
+  c->add_flag("--json", up->json, "Print JSON");
+  c->callback([up] {
+    auto o = open_server(*up);
+    Template t = o.server->get_template(up->id);
+    Policy p = t.policy;
+    const bool policy_changes = !up->grants.empty() || up->expiry || up->offline || up->owner;
+    if (!up->grants.empty()) {
+      p.grants.clear();
+      for (const auto& g : up->grants) p.grants.push_back(parse_grant(g));
+    }
+    if (up->expiry) p.expiry = parse_expiry(*up->expiry);
+    if (up->offline) p.offline = parse_offline(*up->offline);
+    if (up->owner) p.owner = up->owner->empty() ? std::string() : Principal::parse(*up->owner).name;
+    if (!policy_changes && !up->name && !up->description)
+      fail(Errc::invalid_argument,
+           "nothing to change: give --name, --description, --grant, --expiry, --offline or "
+           "--owner");
+    if (policy_changes)
+      for (const auto& w : lint(p, system_clock().now()))
+        std::cerr << "openrms: warning: " << w << "\n";
+    Template u =
+        o.server->update_template(up->id, up->name, up->description,
+                                  policy_changes ? std::optional<Policy>(p) : std::nullopt);
+    print(template_json(u), up->json);
   });
 
   struct ArchiveArgs : StoreArgs {

@@ -272,7 +272,10 @@ void add_mail_inspect_revoke(CLI::App* mail) {
   rc->callback([r] {
     auto s = session(*r, "");
     MailClient(*s->client, {}).revoke(formats::read_file(r->in, kMaxMessage));
-    std::cout << "revoked: recipients can no longer get a license for this message\n";
+    json j;
+    j["revoked"] = r->in;
+    j["note"] = "recipients can no longer get a license for this message or its attachments";
+    print(j, r->json);
   });
 }
 
@@ -399,12 +402,18 @@ void add_branding(CLI::App& app) {
   auto list = std::make_shared<StoreArgs>();
   auto* cl = b->add_subcommand("list", "List the branding templates (the default first)");
   add_store_options(cl, *list);
+  cl->add_flag("--json", list->json, "Print JSON (an array of templates)");
   cl->callback([list] {
     auto o = open_server(*list);
+    if (list->json) {
+      json arr = json::array();
+      for (const auto& c : MailSettings(*o.store).branding())
+        arr.push_back(json::parse(to_json(c)));
+      std::cout << arr.dump(2) << "\n";
+      return;
+    }
     for (const auto& c : MailSettings(*o.store).branding()) {
-      if (list->json) {
-        std::cout << to_json(c) << "\n";
-      } else {
+      {
         std::cout << c.identity
                   << (c.external_mail_expiry_days
                           ? "  (external mail expires after " +
@@ -496,6 +505,7 @@ void add_rules(CLI::App& app) {
   auto* ct = r->add_subcommand("test", "Run the rules over a message and show the decision");
   ct->add_option("message", test->message, "Message (.eml)")->required()->check(CLI::ExistingFile);
   add_store_options(ct, *test);
+  ct->add_flag("--json", test->json, "Print JSON");
   ct->callback([test] {
     auto o = open_server(*test);
     MailSettings s(*o.store);
@@ -512,13 +522,64 @@ void add_rules(CLI::App& app) {
 
 }  // namespace
 
+// reply / forward: the user wrote the new message (.eml); openrms checks the right on the
+// protected original and protects the new message the same way.
+void add_mail_reply_forward(CLI::App* mail) {
+  struct Args : UserArgs {
+    std::string in, message, out;
+    bool all = false, force = false;
+  };
+  for (bool forward : {false, true}) {
+    auto a = std::make_shared<Args>();
+    auto* c = mail->add_subcommand(
+        forward ? "forward" : "reply",
+        forward ? "Forward a protected message (needs FORWARD; Do Not Forward never grants it): "
+                  "your message is protected the same way"
+                : "Reply to a protected message (needs REPLY, or REPLYALL with --all): your reply "
+                  "is protected the same way and, without FORWARD, may go only to the people "
+                  "already in the conversation");
+    c->add_option("input", a->in, "The protected message you received (.eml)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    c->add_option("--message", a->message,
+                  forward ? "Your forward (.eml, with its own To/Cc)" : "Your reply (.eml)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    if (!forward) c->add_flag("--all", a->all, "Reply to all (needs REPLYALL)");
+    c->add_option("-o,--output", a->out,
+                  "The protected message to send (default: NAME-protected.eml of --message)");
+    c->add_flag("--force", a->force, "Overwrite an existing output file (never an input)");
+    add_user_options(c, *a);
+    c->callback([a, forward] {
+      fs::path out = a->out.empty() ? default_protected(a->message) : fs::path(a->out);
+      check_output(a->message, out.string(), a->force);
+      check_output(a->in, out.string(), true);
+      auto s = session(*a, forward ? "forwarding" : "replying");
+      MailSettings settings(*s->opened.store);
+      MailClient mc(*s->client, settings.irm(), settings.branding());
+      auto opened = mc.open(formats::read_file(a->in, kMaxMessage));
+      Bytes mine = formats::read_file(a->message, kMaxMessage);
+      auto res = forward ? mc.forward(opened, mine) : mc.reply(opened, mine, a->all);
+      formats::write_file(out, res.message);
+      json j;
+      j["output"] = out.string();
+      j["kind"] = forward ? "forward" : a->all ? "reply all" : "reply";
+      j["protection"] = "as the original message";
+      j["content_id"] = res.content_id;
+      print(j, a->json);
+    });
+  }
+}
+
 void add_mail_commands(CLI::App& app) {
   auto* mail = app.add_subcommand(
-      "mail", "Protected e-mail: protect, open, inspect and revoke messages; IRM settings");
+      "mail",
+      "Protected e-mail: protect, open, reply, forward, inspect and revoke messages; IRM settings");
   mail->require_subcommand(1);
   add_mail_protect(mail);
   add_mail_open(mail);
   add_mail_inspect_revoke(mail);
+  add_mail_reply_forward(mail);
   add_mail_settings(mail);
   add_branding(app);
   add_rules(app);

@@ -2,10 +2,12 @@
 // arguments, after printing the help); failures print "openrms: <code>: <message>" on stderr
 // (code = openrms::Errc name), usage errors "openrms: usage: <message>".
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <csignal>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "cli_common.hpp"
 #include "demo.hpp"
@@ -28,9 +30,24 @@ void on_signal(int sig) {
   std::raise(sig);
 }
 
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "openrms: usage: %s\n(run 'openrms --help' or 'openrms COMMAND --help')\n",
-               message.c_str());
+int report_error(const std::string& code, const std::string& message, bool json) {
+  if (code == "internal")
+    std::fprintf(stderr, "openrms: %s\n", message.c_str());
+  else
+    std::fprintf(stderr, "openrms: %s: %s\n", code.c_str(), message.c_str());
+  if (json) {
+    nlohmann::ordered_json j;
+    j["error"]["code"] = code;
+    j["error"]["message"] = message;
+    std::printf("%s\n", j.dump(2).c_str());
+    std::fflush(stdout);
+  }
+  return 1;
+}
+
+int usage_error(const std::string& message, bool json) {
+  report_error("usage", message, json);
+  std::fprintf(stderr, "(run 'openrms --help' or 'openrms COMMAND --help')\n");
   return 2;
 }
 
@@ -50,6 +67,9 @@ int main(int argc, char** argv) {
   openrms::cli::add_licensing_commands(app);
   openrms::cli::add_protect_commands(app);
   openrms::cli::add_mail_commands(app);
+  // With --json, errors are JSON on standard output too: {"error": {"code": …, "message": …}}.
+  bool json = false;
+  for (int i = 1; i < argc; ++i) json = json || std::string_view(argv[i]) == "--json";
   if (argc < 2) {
     std::fputs(app.help().c_str(), stdout);
     return 2;
@@ -73,14 +93,11 @@ int main(int argc, char** argv) {
           std::fputs(sub->help().c_str(), stderr);
           return 2;
         }
-    return usage_error(e.what());
+    return usage_error(e.what(), json);
   } catch (const openrms::Error& e) {
-    std::fprintf(stderr, "openrms: %s: %s\n", std::string(openrms::to_string(e.code())).c_str(),
-                 e.what());
-    return 1;
+    return report_error(std::string(openrms::to_string(e.code())), e.what(), json);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "openrms: internal error: %s\n", e.what());
-    return 1;
+    return report_error("internal", std::string("internal error: ") + e.what(), json);
   }
   return 0;
 }

@@ -108,7 +108,6 @@ void add_protect(CLI::App& app) {
               "default output NAME-reprotected.EXT");
   c->add_flag("--force", a->force, "Overwrite an existing output file (never the input)");
   c->add_option("--threads", a->threads, "Folders: files in parallel (default: every core)");
-  c->add_flag("--json", a->json, "Print JSON");
   add_user_options(c, *a);
   c->footer(
       "Examples:\n"
@@ -180,7 +179,6 @@ void add_open(CLI::App& app) {
   c->add_flag("--print", a->print, "Write the decrypted content to standard output (needs VIEW)");
   c->add_option("--can", a->right,
                 "Exit 0 if you have this right (VIEW, PRINT, EXTRACT…), else fail with no_right");
-  c->add_flag("--json", a->json, "Print JSON");
   add_user_options(c, *a);
   c->callback([a] {
     auto s = session(*a, "open");
@@ -220,7 +218,9 @@ void add_unprotect(CLI::App& app) {
   c->callback([a] {
     auto s = session(*a, "unprotect");
     fs::path out = s->client->unprotect(a->in, a->out, a->force);
-    std::cout << "unprotected: " << out.string() << "\n";
+    json j;
+    j["unprotected"] = out.string();
+    print(j, a->json);
   });
 }
 
@@ -236,7 +236,6 @@ void add_inspect(CLI::App& app) {
   c->add_option("input", a->in, "Protected file")->required()->check(CLI::ExistingFile);
   c->add_flag("--policy", a->policy,
               "Also show the full policy (needs --as and the VIEWRIGHTSDATA right, or issuer)");
-  c->add_flag("--json", a->json, "Print JSON");
   add_user_options(c, *a, false);
   c->callback([a] {
     if (a->policy && a->as.empty()) fail(Errc::invalid_argument, "--policy needs --as EMAIL");
@@ -265,14 +264,15 @@ void add_revoke_track(CLI::App& app) {
     auto s = session(*a, "revoke");
     std::string id = content_id_of(*s, a->target);
     s->client->revoke(id);
-    std::cout << "revoked " << id
-              << " (use licenses already issued stay valid until their valid-until time)\n";
+    json j;
+    j["revoked"] = id;
+    j["note"] = "use licenses already issued stay valid until their valid-until time";
+    print(j, a->json);
   });
 
   auto t = std::make_shared<Args>();
   c = app.add_subcommand("track", "Show who acquired licenses for protected content (issuer only)");
   c->add_option("target", t->target, "Protected file or content id")->required();
-  c->add_flag("--json", t->json, "Print JSON");
   add_user_options(c, *t);
   c->callback([t] {
     auto s = session(*t, "track");

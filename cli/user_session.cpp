@@ -25,6 +25,7 @@ void add_user_options(CLI::App* c, UserArgs& a, bool required) {
                 "Use-license cache folder (default: --dir/EMAIL.licenses)");
   c->add_flag("--no-cache", a.no_cache, "Do not cache use licenses (always ask the server)");
   c->add_flag("--progress", a.progress, "Show progress (default: when stderr is a terminal)");
+  c->add_flag("--json", a.json, "Print JSON (errors too: {\"error\": {\"code\", \"message\"}})");
   c->add_option("--passphrase-file", a.passphrase_file,
                 "The passphrase of a key enrolled with one (first line; default: "
                 "$OPENRMS_KEY_PASSPHRASE_FILE, else a prompt on the terminal)");

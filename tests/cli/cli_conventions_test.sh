@@ -47,8 +47,9 @@ cp q3.eml q3.orig
 run mail protect q3.eml -o q3.eml --as alice@contoso.com --encrypt-only --force
 check "mail protect never replaces its input" rc 1
 check "the message is intact" cmp -s q3.eml q3.orig
-run mail protect q3.eml --as alice@contoso.com --encrypt-only
+run mail protect q3.eml --as alice@contoso.com --encrypt-only --json
 check "mail protect" rc 0
+check "mail protect --json" python3 -c 'import json; json.load(open("out.txt"))' 
 run mail protect q3.eml --as alice@contoso.com --encrypt-only
 check "mail protect refuses an existing output" rc 1
 run protect plan.txt -o no/such/folder/plan.ptxt --as alice@contoso.com -g bob@contoso.com:VIEW
@@ -64,6 +65,20 @@ check "--print to a full disk: an io error" has "^openrms: io: " err.txt
 "$bin" server info >/dev/full 2>err.txt
 echo $? >rc.txt
 check "a table to a full disk: exit 1" rc 1
+
+# --- --json on the commands scripts drive, errors included ---
+for cmd in "mail inspect q3-protected.eml" "mail open q3-protected.eml --as bob@contoso.com" \
+           "unprotect plan.ptxt --as alice@contoso.com -o plan-copy.txt" \
+           "rules test q3.eml" "branding list" "user renew bob@contoso.com" \
+           "revoke plan.ptxt --as alice@contoso.com"; do
+  # shellcheck disable=SC2086
+  run $cmd --json
+  check "--json: $cmd" python3 -c 'import json; json.load(open("out.txt"))'
+done
+run open no-such.ptxt --as bob@contoso.com --json
+check "--json errors are JSON" python3 -c 'import json; e=json.load(open("out.txt"))["error"]; assert e["code"] == "usage", e'
+run open plan.ptxt --as bob@contoso.com --print --json
+check "--json: a refused open is JSON with its code" python3 -c 'import json; e=json.load(open("out.txt"))["error"]; assert e["code"] == "revoked", e'
 
 # --- license show and track say what they hold ---
 ul=$(ls -d bob@contoso.com.licenses/*.xml | head -1)

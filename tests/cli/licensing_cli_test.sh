@@ -95,6 +95,30 @@ check "archived listed with --all" python3 -c 'import json,sys; j=json.load(open
 run template archive no-such-id
 check "archive unknown: not_found" has "openrms: not_found:" err.txt
 
+# template update: the change reaches users when they next get a use license.
+run template add "Team" -g "bob@contoso.com:Viewer" --json
+tid=$(python3 -c 'import json; print(json.load(open("out.txt"))["id"])')
+run user enroll bob@contoso.com
+run user enroll carol@contoso.com
+printf 'team notes\n' >team.txt
+run protect team.txt --as alice@contoso.com -t "$tid"
+check "protect with the template" rc 0
+run open team.ptxt --as bob@contoso.com --print
+check "bob reads under the template" has "team notes"
+run open team.ptxt --as carol@contoso.com --no-cache
+check "carol not yet" has "no_right" err.txt
+run template update "$tid" -g "carol@contoso.com:Viewer" --description "carol only" --json
+check "template update" rc 0
+check "update bumps the version" python3 -c 'import json,sys; j=json.load(open("out.txt")); sys.exit(0 if j["version"]==2 and j["description"]=="carol only" else 1)'
+run open team.ptxt --as carol@contoso.com --no-cache --print
+check "carol reads after the update" has "team notes"
+run open team.ptxt --as bob@contoso.com --print
+check "bob keeps his cached use license until it runs out" has "team notes"
+run open team.ptxt --as bob@contoso.com --no-cache
+check "bob is refused a new one" has "no_right" err.txt
+run template update "$tid"
+check "update without a change: usage of the command explained" has "nothing to change" err.txt
+
 run server settings --max-use-license-days 10
 check "settings" rc 0
 run server info --json

@@ -117,6 +117,20 @@ import email, email.policy
 m = email.message_from_bytes(open("bob.eml", "rb").read(), policy=email.policy.default)
 assert m["Bcc"] is None and b"dave@contoso.com" not in open("bob.eml", "rb").read()
 assert m["To"] == "bob@contoso.com"'
+# reply / forward from the command line, under Do Not Forward.
+printf 'From: bob@contoso.com\r\nTo: alice@contoso.com\r\nSubject: Re: q3\r\n\r\nThanks.\r\n' >re.eml
+printf 'From: bob@contoso.com\r\nTo: alice@contoso.com, eve@fabrikam.com\r\nSubject: Re: q3\r\n\r\nFYI.\r\n' >re-eve.eml
+run mail reply q3-protected.eml --message re.eml --as bob@contoso.com -o re-protected.eml
+check "mail reply" rc 0
+run mail open re-protected.eml --as alice@contoso.com --body
+check "the sender reads the protected reply" has "Thanks."
+run mail open re-protected.eml --as eve@fabrikam.com
+check "the reply keeps Do Not Forward" has "no_right" err.txt
+run mail reply q3-protected.eml --message re-eve.eml --all --as bob@contoso.com -o re2.eml
+check "a reply to someone new is a forward: refused" has "no_right" err.txt
+check "nothing written" test ! -e re2.eml
+run mail forward q3-protected.eml --message re-eve.eml --as bob@contoso.com -o fwd.eml
+check "mail forward under Do Not Forward: refused" has "no_right" err.txt
 run mail open q3-protected.eml --as bob@contoso.com --original leak.eml
 check "bob cannot take the original" rc 1
 check "nothing written" [ ! -e leak.eml ]
