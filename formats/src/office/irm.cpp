@@ -348,7 +348,9 @@ namespace {
 
 bool is_summary_stream(const cfb::Entry& e) {
   return e.parent == 0 && e.type == cfb::EntryType::stream &&
-         (e.name == "\x05SummaryInformation" || e.name == "\x05DocumentSummaryInformation");
+         (e.name == "\x05SummaryInformation" || e.name ==
+                                                    "\x05"
+                                                    "DocumentSummaryInformation");
 }
 
 /// Declares every storage and stream of `r` accepted by `keep` in `w` (streams copied during
