@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
 
@@ -188,15 +189,28 @@ struct SqliteStore::Impl {
     out.insert(out.end(), box.begin(), box.end());
     return out;
   }
+  // Whether the KEK is the store's is recorded as an HMAC of a constant under it: a key row
+  // that does not decrypt is then known to be damaged rather than opened with the wrong KEK.
+  std::optional<bool> kek_matches;  // nullopt: a store written before the check existed
+
+  std::string kek_check() const {
+    return crypto::to_hex(
+        be.mac(crypto::HashAlg::sha256, kek, crypto::as_bytes("openrms-kek-check-v1")));
+  }
+
   crypto::SecureBytes unwrap(crypto::ByteView blob, const std::string& aad) {
     if (blob.size() < 12 + 16) fail(Errc::bad_format, "store: a stored key is truncated");
     try {
       return be.gcm_open(kek, blob.first(12), crypto::as_bytes(aad), blob.subspan(12));
     } catch (const Error& e) {
-      if (e.code() == Errc::integrity)
-        fail(Errc::wrong_password,
-             "store: the key-encryption key does not open this store's server keys");
-      throw;
+      if (e.code() != Errc::integrity) throw;
+      if (kek_matches.value_or(false))
+        fail(Errc::integrity,
+             "store: a server key is damaged (the key-encryption key is right, but the key "
+             "does not decrypt): restore the store from a backup");
+      fail(Errc::wrong_password,
+           "store: the key-encryption key does not open this store's server keys (a wrong "
+           "key file, or damaged key rows)");
     }
   }
 };
@@ -287,6 +301,35 @@ SqliteStore::SqliteStore(const std::string& path, crypto::SecureBytes kek)
       throw;
     }
   }
+  check_kek();
+}
+
+void SqliteStore::check_kek() {
+  sqlite3* db = impl_->db;
+  const std::string mine = impl_->kek_check();
+  Stmt s(impl_->stmts, db, "SELECT value FROM store_info WHERE key='kek_check'");
+  if (s.step()) {
+    const std::string stored = s.text(0);
+    impl_->kek_matches = crypto::ct_equal(crypto::as_bytes(stored), crypto::as_bytes(mine));
+    if (!*impl_->kek_matches)
+      fail(Errc::wrong_password,
+           "store: this key-encryption key is not the store's (check --kek-file)");
+    return;
+  }
+  // A new store, or one from before the check: record it if the KEK is shown to be right.
+  Stmt g(impl_->stmts, db,
+         "SELECT generation, signing_key FROM server_generation ORDER BY generation LIMIT 1");
+  if (g.step()) {
+    try {
+      (void)impl_->unwrap(g.blob(1), "openrms-store-v1|sign|" + std::to_string(g.integer(0)));
+    } catch (const Error&) {
+      return;  // undecided: unwrap() reports a failure when the keys are used
+    }
+  }
+  Stmt ins(impl_->stmts, db, "INSERT OR IGNORE INTO store_info VALUES ('kek_check', ?)");
+  ins.bind(1, mine);
+  ins.step();
+  impl_->kek_matches = true;
 }
 
 SqliteStore::~SqliteStore() = default;

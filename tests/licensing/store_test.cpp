@@ -88,13 +88,32 @@ TEST(SqliteStore, PrivateKeysAreEncryptedAtRest) {
     std::string needle(sign_der.begin() + 36, sign_der.begin() + 68);  // inside the private scalar
     EXPECT_EQ(bytes.find(needle), std::string::npos) << f.path();
   }
-  // The wrong key-encryption key is its own error.
-  SqliteStore wrong(db, kek(2));
+  // The wrong key-encryption key is its own error, from the moment the store is opened.
   try {
-    LicenseServer server(wrong);
-    FAIL() << "a wrong KEK opened the keys";
+    SqliteStore wrong(db, kek(2));
+    FAIL() << "a wrong KEK opened the store";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::wrong_password);
+  }
+  // A damaged key row with the right KEK is not blamed on the KEK.
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw,
+                           "UPDATE server_generation SET signing_key = "
+                           "zeroblob(length(signing_key))",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  SqliteStore damaged(db, kek(1));
+  try {
+    LicenseServer server(damaged);
+    FAIL() << "a damaged key opened";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::integrity);
+    EXPECT_NE(std::string(e.what()).find("restore the store from a backup"), std::string::npos)
+        << e.what();
   }
 }
 

@@ -103,6 +103,7 @@ class SqliteStore final : public Store {
   void set_setting(const std::string& key, const std::string& value) override;
 
  private:
+  void check_kek();
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::mutex mu_;
