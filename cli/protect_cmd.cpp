@@ -90,7 +90,7 @@ void add_protect(CLI::App& app) {
   c->add_option("input", a->in, "File or folder to protect")->required()->check(CLI::ExistingPath);
   c->add_option("-o,--output", a->out,
                 "Output file (default: the PFile name next to the input; required for Office/PDF "
-                "files and folders, which keep their names)");
+                "files and folders, which keep their names); missing folders are created");
   c->add_option("-t,--template", a->template_id, "Protect with this template id");
   c->add_option("-g,--grant", a->grants,
                 "Grant rights: 'bob@contoso.com:VIEW,PRINT', '@contoso.com:Viewer', "
@@ -139,6 +139,9 @@ void add_protect(CLI::App& app) {
         fail(Errc::io, std::to_string(r.failures.size()) + " file(s) failed");
       return;
     }
+    // As folder mode does: a missing output folder is created.
+    if (!a->out.empty() && fs::path(a->out).has_parent_path())
+      fs::create_directories(fs::path(a->out).parent_path());
     ProtectResult r = s->client->protect(a->in, a->out, p, a->reprotect, a->force);
     json j;
     j["output"] = r.output.string();
@@ -217,6 +220,8 @@ void add_unprotect(CLI::App& app) {
   add_user_options(c, *a);
   c->callback([a] {
     auto s = session(*a, "unprotect");
+    if (!a->out.empty() && fs::path(a->out).has_parent_path())
+      fs::create_directories(fs::path(a->out).parent_path());
     fs::path out = s->client->unprotect(a->in, a->out, a->force);
     json j;
     j["unprotected"] = out.string();

@@ -52,8 +52,10 @@ check "mail protect" rc 0
 check "mail protect --json" python3 -c 'import json; json.load(open("out.txt"))' 
 run mail protect q3.eml --as alice@contoso.com --encrypt-only
 check "mail protect refuses an existing output" rc 1
-run protect plan.txt -o no/such/folder/plan.ptxt --as alice@contoso.com -g bob@contoso.com:VIEW
-check "a missing output folder is named" has "folder no/such/folder does not exist" err.txt
+run protect plan.txt -o new/folder/plan.ptxt --as alice@contoso.com -g bob@contoso.com:VIEW
+check "protect creates a missing output folder (as folder mode does)" test -s new/folder/plan.ptxt
+run mail protect q3.eml -o no/such/folder/q3.eml --as alice@contoso.com --encrypt-only
+check "elsewhere a missing output folder is named" has "folder no/such/folder does not exist" err.txt
 
 # --- standard output: every write checked ---
 head -c 3000000 /dev/urandom >big.bin
