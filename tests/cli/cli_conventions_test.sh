@@ -100,6 +100,19 @@ check "an empty store: says it is damaged, points to the backup" has "restore it
 run server init --store empty.db
 check "server init does not paper over an empty store" rc 1
 
+mkdir -p rodir && cp "$OPENRMS_STORE" rodir/s.db && cp "$OPENRMS_STORE.kek" rodir/s.db.kek && chmod 555 rodir
+run template list --store rodir/s.db
+check "a read-only store folder is named as such (not bad_format/internal)" has "^openrms: io: .*read-only" err.txt
+chmod 755 rodir
+cp "$OPENRMS_STORE" wrongkek.db && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >wrongkek.db.kek
+run template list --store wrongkek.db
+check "a wrong KEK is wrong_password" has "^openrms: wrong_password: " err.txt
+
+# --- passwords without a terminal: say how to give one ---
+printf 'pw\n' >pw.txt
+run office encrypt plan.txt plan.docx --password-file pw.txt
+check "office encrypt of a non-OOXML file points to protect" has "openrms protect" err.txt
+
 # --- interrupted commands leave nothing behind ---
 head -c 500000000 /dev/zero >huge.bin
 "$bin" protect huge.bin --as alice@contoso.com -g alice@contoso.com:OWNER >/dev/null 2>&1
