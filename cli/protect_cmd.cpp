@@ -123,6 +123,7 @@ void add_protect(CLI::App& app) {
         fail(Errc::invalid_argument, "protecting a folder needs -o OUTPUT-FOLDER");
       BulkOptions bo;
       bo.threads = a->threads;
+      bo.overwrite = a->force;
       bo.on_file = [](const fs::path& f, const std::string& err, std::size_t done,
                       std::size_t total) {
         std::cerr << "[" << done << "/" << total << "] " << f.string()

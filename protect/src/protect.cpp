@@ -620,7 +620,7 @@ BulkResult Client::protect_tree(const fs::path& in_dir, const fs::path& out_dir,
           Container cont = container_for(probe);
           fs::path target = default_output_name(out_dir / rel, cont);
           fs::create_directories(target.parent_path());
-          c.protect(f, target, protection);
+          c.protect(f, target, protection, false, options.overwrite);
           ok = true;
         }
       } catch (const std::exception& e) {

@@ -57,6 +57,15 @@ check "protect creates a missing output folder (as folder mode does)" test -s ne
 run mail protect q3.eml -o no/such/folder/q3.eml --as alice@contoso.com --encrypt-only
 check "elsewhere a missing output folder is named" has "folder no/such/folder does not exist" err.txt
 
+mkdir -p tree && printf 'one\n' >tree/one.txt
+run protect tree -o tree-out --as alice@contoso.com -g bob@contoso.com:VIEW
+check "folder mode" rc 0
+run protect tree -o tree-out --as alice@contoso.com -g bob@contoso.com:VIEW
+check "folder mode refuses to replace existing outputs" rc 1
+check "folder mode says --force" has "force" err.txt
+run protect tree -o tree-out --as alice@contoso.com -g bob@contoso.com:VIEW --force
+check "folder mode --force replaces them" rc 0
+
 # --- standard output: every write checked ---
 head -c 3000000 /dev/urandom >big.bin
 "$bin" protect big.bin --as alice@contoso.com -g bob@contoso.com:VIEW >/dev/null 2>&1

@@ -147,6 +147,7 @@ class Document {
 struct BulkOptions {
   unsigned threads = 0;        ///< files in parallel; 0 = every core
   bool skip_protected = true;  ///< already-protected files are skipped (else: a failure)
+  bool overwrite = false;      ///< replace existing output files (else each is a failure)
   /// Called after each file (from worker threads, serialised): its path, and the error text
   /// when it failed (empty on success).
   std::function<void(const std::filesystem::path&, const std::string& error, std::size_t done,
