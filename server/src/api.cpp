@@ -69,6 +69,11 @@ const char* title_of(int status) {
   }
 }
 
+// Request bytes (a path, a message quoting them) need not be UTF-8: replace what is not.
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 Response problem(int status, std::string_view code, std::string_view detail) {
   json j;
   j["type"] = "urn:openrms:problem:" + std::string(code);
@@ -76,11 +81,11 @@ Response problem(int status, std::string_view code, std::string_view detail) {
   j["status"] = status;
   j["detail"] = detail;
   j["code"] = code;
-  return Response{status, "application/problem+json", j.dump()};
+  return Response{status, "application/problem+json", dump(j)};
 }
 
 Response ok(const json& j, int status = 200) {
-  return Response{status, "application/json", j.dump()};
+  return Response{status, "application/json", dump(j)};
 }
 
 // A required string member of the request body.
