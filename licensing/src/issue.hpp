@@ -31,9 +31,11 @@ std::string random_hex(const crypto::Backend& be, std::size_t bytes = 16);
 // key, template, owner-license key and the signer's key. A box copied into any other license
 // (another issuer, signer, content id or policy) does not open.
 std::string license_binding(const PublishingLicense& pl, const crypto::Backend& be);
-std::string aad_content_key(const PublishingLicense& pl, const crypto::Backend& be);
-std::string aad_policy(const PublishingLicense& pl, const crypto::Backend& be);
-std::string aad_owner(const PublishingLicense& pl, const crypto::Backend& be);
+/// The boxes' associated data, from a license_binding() computed once per license.
+std::string aad_content_key(std::string_view binding, crypto::ByteView sealed_policy,
+                            const crypto::Backend& be);
+std::string aad_policy(std::string_view binding);
+std::string aad_owner(std::string_view binding);
 std::string aad_use(std::string_view content_id, std::string_view user);
 
 /// A content id belongs to its issuer: the UUID form of SHA-256 over the issuer and the

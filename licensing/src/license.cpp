@@ -31,17 +31,18 @@ std::string license_binding(const PublishingLicense& pl, const crypto::Backend& 
   return hash_hex(m, be);
 }
 
-std::string aad_content_key(const PublishingLicense& pl, const crypto::Backend& be) {
-  return "openrms-content-key-v2|" + license_binding(pl, be) + "|" +
-         hash_hex(std::string_view(reinterpret_cast<const char*>(pl.sealed_policy.data()),
-                                   pl.sealed_policy.size()),
+std::string aad_content_key(std::string_view binding, crypto::ByteView sealed_policy,
+                            const crypto::Backend& be) {
+  return "openrms-content-key-v2|" + std::string(binding) + "|" +
+         hash_hex(std::string_view(reinterpret_cast<const char*>(sealed_policy.data()),
+                                   sealed_policy.size()),
                   be);
 }
-std::string aad_policy(const PublishingLicense& pl, const crypto::Backend& be) {
-  return "openrms-policy-v2|" + license_binding(pl, be);
+std::string aad_policy(std::string_view binding) {
+  return "openrms-policy-v2|" + std::string(binding);
 }
-std::string aad_owner(const PublishingLicense& pl, const crypto::Backend& be) {
-  return "openrms-owner-license-v2|" + license_binding(pl, be);
+std::string aad_owner(std::string_view binding) {
+  return "openrms-owner-license-v2|" + std::string(binding);
 }
 std::string aad_use(std::string_view id, std::string_view user) {
   return "openrms-use-license-v1|" + std::string(id) + "|" + std::string(user);
@@ -171,20 +172,23 @@ Published build_publishing_license(const std::string& issuer, const std::string&
   pl.license_url = slc.license_url;
   pl.signer_key_id = signer.key_id;
   if (issuer_rac) pl.owner_key_id = issuer_rac->key_id();
-  if (req.policy) {
-    std::string policy = policy_to_xml(*req.policy);
-    pl.sealed_policy = crypto::seal_to(be, slc.sealing_key, crypto::as_bytes(policy),
-                                       crypto::as_bytes(aad_policy(pl, be)));
-  } else {
+  if (!req.policy) {
     pl.template_id = req.template_id;
     pl.template_name = template_name;
   }
-  // Sealed last: the content key's associated data covers every other field.
-  pl.sealed_content_key = crypto::seal_to(be, slc.sealing_key, out.content_key,
-                                          crypto::as_bytes(aad_content_key(pl, be)));
+  const std::string binding = license_binding(pl, be);  // every field but the boxes is set
+  if (req.policy) {
+    std::string policy = policy_to_xml(*req.policy);
+    pl.sealed_policy = crypto::seal_to(be, slc.sealing_key, crypto::as_bytes(policy),
+                                       crypto::as_bytes(aad_policy(binding)));
+  }
+  // Sealed last: the content key's associated data also covers the sealed policy.
+  pl.sealed_content_key =
+      crypto::seal_to(be, slc.sealing_key, out.content_key,
+                      crypto::as_bytes(aad_content_key(binding, pl.sealed_policy, be)));
   if (issuer_rac)
     pl.owner_sealed_key = crypto::seal_to(be, issuer_rac->public_key, out.content_key,
-                                          crypto::as_bytes(aad_owner(pl, be)));
+                                          crypto::as_bytes(aad_owner(binding)));
   out.license_xml = write_publishing_license(pl, signer, clc_xml, be);
   out.license_hash = pl.hash;
   return out;
@@ -378,8 +382,8 @@ Decision open_as_issuer(const PublishingLicense& pl, const Certificate& rac,
   d.user = rac.subject;
   d.role = Role::issuer;
   d.rights = Rights::all();
-  d.content_key =
-      crypto::open_sealed(be, rac_key, pl.owner_sealed_key, crypto::as_bytes(aad_owner(pl, be)));
+  d.content_key = crypto::open_sealed(be, rac_key, pl.owner_sealed_key,
+                                      crypto::as_bytes(aad_owner(license_binding(pl, be))));
   return d;
 }
 

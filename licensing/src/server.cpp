@@ -194,13 +194,15 @@ struct LicenseServer::Impl {
       auto pl = std::make_shared<PublishingLicense>(parse_publishing_license(pl_xml, anchors, be));
       const Generation* g = by_sealing(pl->server_key_id);
       if (!g) fail(Errc::integrity, "the publishing license is sealed to an unknown server key");
-      entry->content_key = crypto::open_sealed(be, g->sealing, pl->sealed_content_key,
-                                               crypto::as_bytes(detail::aad_content_key(*pl, be)));
+      const std::string binding = detail::license_binding(*pl, be);
+      entry->content_key = crypto::open_sealed(
+          be, g->sealing, pl->sealed_content_key,
+          crypto::as_bytes(detail::aad_content_key(binding, pl->sealed_policy, be)));
       if (entry->content_key.size() != 32 && entry->content_key.size() != 16)
         fail(Errc::integrity, "the publishing license's content key has a bad size");
       if (!pl->uses_template()) {
         auto xml = crypto::open_sealed(be, g->sealing, pl->sealed_policy,
-                                       crypto::as_bytes(detail::aad_policy(*pl, be)));
+                                       crypto::as_bytes(detail::aad_policy(binding)));
         entry->policy = policy_from_xml(
             std::string_view(reinterpret_cast<const char*>(xml.data()), xml.size()));
       }

@@ -383,6 +383,12 @@ class Forgery : public Scenario {
     Certificate cert;
     detail::Signer signer;
   };
+  // What a client that holds only the server's certificates trusts.
+  TrustAnchors client_anchors() const {
+    TrustAnchors a;
+    for (const auto& slc : server->anchors().all()) a.add(slc.xml);
+    return a;
+  }
   Clc clc_of(User& u) {
     auto xml = server->issue_clc(u.id(), u.grant.rac_xml);
     auto cert = parse_certificate(xml, server->anchors());
@@ -394,8 +400,7 @@ class Forgery : public Scenario {
   // Bob's own offline license, re-signed by his CLC after `edit` changed it.
   std::string resigned(User& bob, const std::function<void(PublishingLicense&)>& edit) {
     Clc clc = clc_of(bob);
-    TrustAnchors client;
-    for (const auto& slc : server->anchors().all()) client.add(slc.xml);
+    TrustAnchors client = client_anchors();
     PublishRequest req;
     req.policy = grant("bob@contoso.com", Rights{Right::view});
     auto own = publish_offline(clc.cert, bob.grant.rac, bob.grant.private_key, client, req, clock);
@@ -462,8 +467,7 @@ TEST_F(Forgery, AContentIdBelongsToItsFirstLicense) {
   // A second license for a registered content id (here: bob re-signing his own license with a
   // wider policy after it was registered) is not honoured; the registered one still is.
   Clc clc = clc_of(bob);
-  TrustAnchors client;
-  for (const auto& slc : server->anchors().all()) client.add(slc.xml);
+  TrustAnchors client = client_anchors();
   PublishRequest req;
   req.policy = grant("carol@contoso.com", Rights{Right::view});
   auto first = publish_offline(clc.cert, bob.grant.rac, bob.grant.private_key, client, req, clock);
@@ -478,9 +482,11 @@ TEST_F(Forgery, AContentIdBelongsToItsFirstLicense) {
   const Certificate& slc = *client.current();
   pl.sealed_policy =
       crypto::seal_to(be, slc.sealing_key, crypto::as_bytes(policy_to_xml(*req.policy)),
-                      crypto::as_bytes(detail::aad_policy(pl, be)));
-  pl.sealed_content_key = crypto::seal_to(be, slc.sealing_key, first.content_key,
-                                          crypto::as_bytes(detail::aad_content_key(pl, be)));
+                      crypto::as_bytes(detail::aad_policy(detail::license_binding(pl, be))));
+  pl.sealed_content_key =
+      crypto::seal_to(be, slc.sealing_key, first.content_key,
+                      crypto::as_bytes(detail::aad_content_key(detail::license_binding(pl, be),
+                                                               pl.sealed_policy, be)));
   auto second =
       detail::write_publishing_license(pl, clc.signer, &clc.cert.xml, crypto::default_backend());
   EXPECT_EQ(code_of([&] { open(user("dave@contoso.com"), second); }), Errc::integrity);
@@ -491,8 +497,7 @@ TEST_F(Forgery, ABackdatedOfflineLicenseDoesNotOutliveItsClc) {
   User& alice = user("alice@contoso.com");
   User& bob = user("bob@contoso.com");
   Clc clc = clc_of(alice);
-  TrustAnchors client;
-  for (const auto& slc : server->anchors().all()) client.add(slc.xml);
+  TrustAnchors client = client_anchors();
   PublishRequest req;
   req.policy = grant("bob@contoso.com", Rights{Right::view});
   clock.advance(days(40));  // the CLC (31 days) lapsed

@@ -39,20 +39,26 @@ struct Boundaries {
   bool encoded = false;                        // a boundary*=… parameter: not decoded here
 };
 
-// Every "boundary" parameter anywhere in the message (case-insensitive name).
+// Every "boundary" parameter anywhere in the message (case-insensitive name). Driven by the
+// '=' signs (memchr), which are rare in the base64 that makes up most of a large message.
 Boundaries collect_boundaries(std::string_view s, std::size_t max_parts) {
   Boundaries b;
   constexpr std::string_view kName = "boundary";
-  for (std::size_t i = 0; i + kName.size() < s.size(); ++i) {
-    if ((s[i] | 0x20) != 'b' || !starts_with_ci(s.substr(i), kName)) continue;
-    std::size_t p = i + kName.size();
-    while (p < s.size() && (s[p] == ' ' || s[p] == '\t')) ++p;
-    if (p < s.size() && s[p] == '*') {
+  for (std::size_t eq = s.find('='); eq != std::string_view::npos; eq = s.find('=', eq + 1)) {
+    // Back over blanks and an RFC 2231 "*" / "*0*" section marker to the parameter name.
+    std::size_t k = eq;
+    bool extended = false;
+    while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t' || s[k - 1] == '*' ||
+                     (s[k - 1] >= '0' && s[k - 1] <= '9'))) {
+      extended = extended || s[k - 1] == '*';
+      --k;
+    }
+    if (k < kName.size() || !starts_with_ci(s.substr(k - kName.size()), kName)) continue;
+    if (extended) {
       b.encoded = true;
       continue;
     }
-    if (p >= s.size() || s[p] != '=') continue;
-    ++p;
+    std::size_t p = eq + 1;
     while (p < s.size() && (s[p] == ' ' || s[p] == '\t')) ++p;
     std::size_t start = p, end = p;
     if (p < s.size() && s[p] == '"') {
@@ -69,7 +75,6 @@ Boundaries collect_boundaries(std::string_view s, std::size_t max_parts) {
     if (end > start && end - start <= 200) b.plain.insert(s.substr(start, end - start));
     if (b.plain.size() > max_parts)
       too_much("it declares more than " + std::to_string(max_parts) + " multipart boundaries");
-    i = end;
   }
   return b;
 }

@@ -107,9 +107,26 @@ struct AgileKeys {
   bool has_integrity = false;
 };
 
+// Two password key encryptors with the same hash, salt and spin count derive the same hash
+// from a password: it is computed, and counted against the work limit, once.
+bool same_kdf(const AgilePasswordKey& x, const AgilePasswordKey& y) {
+  return x.p.hash == y.p.hash && x.spin_count == y.spin_count && x.p.salt == y.p.salt;
+}
+
+// Spins one password try costs over all the file's password key encryptors.
+std::uint64_t spin_work(const AgileInfo& info) {
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < info.passwords.size(); ++i) {
+    bool repeat = false;
+    for (std::size_t j = 0; j < i && !repeat; ++j)
+      repeat = same_kdf(info.passwords[j], info.passwords[i]);
+    if (!repeat) total += info.passwords[i].spin_count;
+  }
+  return total;
+}
+
 std::optional<AgileKeys> agile_unlock(const crypto::Backend& b, const AgileInfo& info,
                                       ByteView pw16) {
-  // Encryptors that share hash, salt and spin count share the expensive hash: compute it once.
   struct Done {
     const AgilePasswordKey* key;
     SecureBytes hn;
@@ -119,8 +136,7 @@ std::optional<AgileKeys> agile_unlock(const crypto::Backend& b, const AgileInfo&
     const auto& p = pk.p;
     const Done* same = nullptr;
     for (const auto& d : done)
-      if (d.key->p.hash == p.hash && d.key->spin_count == pk.spin_count && d.key->p.salt == p.salt)
-        same = &d;
+      if (same_kdf(*d.key, pk)) same = &d;
     SecureBytes hn = same ? same->hn : spin_hash(b, p.hash, p.salt, pw16, pk.spin_count);
     if (!same) done.push_back({&pk, hn});
     Bytes iv = fix_size(p.salt, p.block_size);
@@ -411,16 +427,7 @@ DecryptResult decrypt(const ByteSource& src, ByteSink& out,
            "the document is encrypted to a certificate only; no password can open it");
     // The work of one password try is bounded for the whole file, not per encryptor: 64
     // encryptors of 10,000,000 spins each would cost minutes per try.
-    std::uint64_t total = 0;
-    for (std::size_t i = 0; i < a.passwords.size(); ++i) {
-      const auto& pk = a.passwords[i];
-      bool repeat = false;
-      for (std::size_t j = 0; j < i; ++j)
-        repeat = repeat ||
-                 (a.passwords[j].p.hash == pk.p.hash &&
-                  a.passwords[j].spin_count == pk.spin_count && a.passwords[j].p.salt == pk.p.salt);
-      if (!repeat) total += pk.spin_count;
-    }
+    const std::uint64_t total = spin_work(a);
     if (total > opt.max_spin_count)
       fail(Errc::unsupported, "the document asks for " + std::to_string(total) +
                                   " password hash iterations per password tried, over the "
