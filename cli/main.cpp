@@ -19,6 +19,7 @@
 #include "openrms/formats/io.hpp"
 #include "pdf_cmd.hpp"
 #include "protect_cmd.hpp"
+#include "serve_cmd.hpp"
 
 namespace {
 
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   openrms::cli::add_office_command(app);
   openrms::cli::add_pdf_command(app);
   openrms::cli::add_licensing_commands(app);
+  openrms::cli::add_serve_command(app);
   openrms::cli::add_protect_commands(app);
   openrms::cli::add_mail_commands(app);
   // With --json, errors are JSON on standard output too: {"error": {"code": …, "message": …}}.

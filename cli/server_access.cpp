@@ -37,7 +37,7 @@ void add_store_options(CLI::App* c, StoreArgs& a) {
                 "The store's key-encryption key file (default: the store path + .kek)");
 }
 
-Opened open_server(StoreArgs& a, bool must_exist) {
+Opened open_server(StoreArgs& a, bool must_exist, const Directory* directory) {
   if (a.store.empty()) a.store = default_store();
   if (a.kek.empty()) a.kek = a.store + ".kek";
   if (must_exist && !fs::exists(a.store))
@@ -46,7 +46,9 @@ Opened open_server(StoreArgs& a, bool must_exist) {
   Opened o;
   warn_if_exposed(a.kek, "the store's key-encryption key");
   o.store = std::make_unique<SqliteStore>(a.store, load_kek_file(a.kek));
-  o.server = std::make_unique<LicenseServer>(*o.store);
+  ServerOptions so;
+  so.directory = directory;
+  o.server = std::make_unique<LicenseServer>(*o.store, so);
   if (must_exist && !o.server->activated())
     fail(Errc::invalid_argument,
          "the store at " + a.store + " is not initialised: run 'openrms server init'");

@@ -27,9 +27,11 @@ struct Opened {
   std::unique_ptr<licensing::LicenseServer> server;
 };
 
-/// Opens the store and its server. not_found if there is no store (and must_exist), or
-/// invalid_argument if it was never initialised.
-Opened open_server(StoreArgs& a, bool must_exist = true);
+/// Opens the store and its server (group membership from `directory`, which must outlive it).
+/// not_found if there is no store (and must_exist), or invalid_argument if it was never
+/// initialised.
+Opened open_server(StoreArgs& a, bool must_exist = true,
+                   const licensing::Directory* directory = nullptr);
 
 /// DIR/EMAIL + suffix for a user's RAC, key or license cache. The address must be one user's
 /// e-mail that is also a plain file name (no '/', no leading '.', no control characters), so a

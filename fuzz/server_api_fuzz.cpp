@@ -1,12 +1,14 @@
 // The licensing service's request handler (server/api.hpp) on arbitrary requests: byte 0 picks a
-// route (or an arbitrary path), byte 1 the method and whether a caller is authenticated, the rest
-// is the body. Every request must end in a response with a 2xx/4xx/5xx status and, for errors, a
-// problem document — never a crash, hang or unbounded allocation.
+// route (or an arbitrary path), byte 1 the method (bit 0 POST, else GET; bit 3 with bits 4-5:
+// PUT, PATCH, DELETE) and the caller (bit 1 authenticated, bit 2 admin), the rest is the body.
+// Every request must end in a response with a 2xx/4xx/5xx status and, for errors, a problem
+// document — never a crash, hang or unbounded allocation.
 #include <cstdlib>
 #include <string>
 
 #include "fuzz_input.hpp"
 #include "openrms/licensing/server.hpp"
+#include "openrms/protect/mail_settings.hpp"
 #include "openrms/server/api.hpp"
 
 using namespace openrms;
@@ -15,7 +17,8 @@ namespace {
 struct World {
   licensing::SqliteStore store{":memory:", crypto::SecureBytes(32, 1)};
   licensing::LicenseServer server{store};
-  server::Api api{server};
+  protect::mail::MailSettings mail{store};
+  server::Api api{server, &mail};
   World() { server.activate(); }
 };
 World& world() {
@@ -38,11 +41,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto t = in.take(r % 64);
     req.target = "/v1/" + std::string(t.begin(), t.end());
   }
-  req.method = (m & 1) ? "POST" : "GET";
+  static const char* const kOther[] = {"PUT", "PATCH", "DELETE", "HEAD"};
+  req.method = (m & 8) ? kOther[(m >> 4) & 3] : (m & 1) ? "POST" : "GET";
   auto body = in.rest();
   req.body.assign(body.begin(), body.end());
   std::optional<server::Caller> caller;
-  if (m & 2) caller = server::Caller{"bob@contoso.com", false};
+  if (m & 2) {
+    caller.emplace();
+    caller->email = "bob@contoso.com";
+    caller->admin = (m & 4) != 0;
+  }
   server::Response res = world().api.handle(req, caller);
   if (res.status < 200 || res.status > 599) std::abort();
   if (res.status >= 400 && res.content_type != "application/problem+json") std::abort();

@@ -32,6 +32,10 @@ std::string_view to_string(Errc code) noexcept {
       return "not_found";
     case Errc::internal:
       return "internal";
+    case Errc::unauthenticated:
+      return "unauthenticated";
+    case Errc::unavailable:
+      return "unavailable";
   }
   return "unknown";
 }

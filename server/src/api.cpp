@@ -2,10 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include <functional>
-
 #include "openrms/crypto/backend.hpp"
 #include "openrms/licensing/certificate.hpp"
+#include "openrms/protect/mail_settings.hpp"
 
 namespace openrms::server {
 
@@ -14,24 +13,296 @@ namespace {
 using json = nlohmann::ordered_json;
 using licensing::Identity;
 
+enum class Access { anyone, user, admin };
+
+// What a handler gets: the parsed body (an object for POST/PUT/PATCH), the path parameter and
+// the caller's identity.
+struct Ctx {
+  licensing::LicenseServer& server;
+  protect::mail::MailSettings* mail;
+  const json& body;
+  const std::string& param;
+  const Identity& who;
+};
+
+using Handler = Response (*)(Ctx&);
+
 struct Route {
   const char* method;
   const char* path;  // "{…}" marks the one path parameter, always last
-  bool needs_caller;
+  Access access;
   const char* summary;  // for the OpenAPI document
+  Handler handler;
 };
 
+// Request bytes (a path, a message quoting them) need not be UTF-8: replace what is not.
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Response ok(const json& j) {
+  return Response{200, "application/json", dump(j)};
+}
+Response no_content() {
+  return Response{204, "application/json", ""};
+}
+
+// A required string member of the request body.
+std::string field(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_string())
+    fail(Errc::invalid_argument, std::string("the request body needs the string \"") + name + "\"");
+  return it->get<std::string>();
+}
+
+std::optional<std::string> optional_field(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string())
+    fail(Errc::invalid_argument, std::string("\"") + name + "\" must be a string");
+  return it->get<std::string>();
+}
+
+int int_field(const json& body, const char* name, int current) {
+  auto it = body.find(name);
+  if (it == body.end()) return current;
+  if (!it->is_number_integer())
+    fail(Errc::invalid_argument, std::string("\"") + name + "\" must be an integer");
+  return it->get<int>();
+}
+
+licensing::Policy policy_field(const json& body, const char* name) {
+  return licensing::policy_from_xml(field(body, name));
+}
+
+json template_json(const licensing::Template& t, bool with_policy) {
+  json j;
+  j["id"] = t.id;
+  j["name"] = t.name;
+  j["description"] = t.description;
+  j["version"] = t.version;
+  j["archived"] = t.archived;
+  if (with_policy) j["policy"] = licensing::policy_to_xml(t.policy);
+  return j;
+}
+
+json rac_json(const licensing::RacGrant& g) {
+  return {{"rac", g.rac_xml}, {"valid_until", licensing::format_time(g.rac.valid_until)}};
+}
+
+json settings_json(const licensing::TenantSettings& s) {
+  return {{"max_use_license_days", s.max_use_license_days},
+          {"rac_validity_days", s.rac_validity_days},
+          {"clc_validity_days", s.clc_validity_days}};
+}
+
+protect::mail::MailSettings& mail_of(Ctx& c) {
+  if (!c.mail) fail(Errc::not_found, "this service does not serve mail settings");
+  return *c.mail;
+}
+
+// A JSON document produced by the mail layer's own writer, passed through as it is.
+Response raw_json(std::string text) {
+  return Response{200, "application/json", std::move(text)};
+}
+
+Response h_openapi(Ctx&) {
+  return Response{200, "application/json", Api::openapi()};
+}
+
+Response h_discovery(Ctx& c) {
+  json j;
+  json slcs = json::array();
+  for (const auto& slc : c.server.anchors().all()) slcs.push_back(slc.xml);
+  j["slcs"] = slcs;
+  j["suites"] = json::array({"ecdsa-p256", "rsa-3072"});
+  j["settings"] = settings_json(c.server.settings());
+  j["max_body"] = kMaxBody;
+  return ok(j);
+}
+
+Response h_enrol(Ctx& c) {
+  std::string pem = field(c.body, "public_key");
+  auto key = crypto::default_backend().load_public_key(crypto::as_bytes(pem));
+  return ok(rac_json(c.server.enroll(c.who, &key)));
+}
+
+Response h_renew(Ctx& c) {
+  return ok(rac_json(c.server.renew(c.who, field(c.body, "rac"))));
+}
+
+Response h_clc(Ctx& c) {
+  return ok({{"clc", c.server.issue_clc(c.who, field(c.body, "rac"))}});
+}
+
+Response h_publish(Ctx& c) {
+  licensing::PublishRequest req;
+  if (auto t = optional_field(c.body, "template_id")) req.template_id = *t;
+  if (c.body.contains("policy")) req.policy = policy_field(c.body, "policy");
+  if (req.template_id.empty() == !req.policy)
+    fail(Errc::invalid_argument, "give exactly one of \"policy\" and \"template_id\"");
+  if (auto o = optional_field(c.body, "owner")) req.owner = *o;
+  // The RAC is required: the owner license sealed to it is how the caller gets the content key.
+  auto pub = c.server.publish(c.who, req, field(c.body, "rac"));
+  return ok({{"publishing_license", pub.license_xml},
+             {"content_id", pub.content_id},
+             {"license_hash", pub.license_hash}});
+}
+
+Response h_acquire(Ctx& c) {
+  return ok({{"use_license",
+              c.server.acquire(c.who, field(c.body, "publishing_license"), field(c.body, "rac"))}});
+}
+
+Response h_policy(Ctx& c) {
+  auto p = c.server.view_policy(c.who, field(c.body, "publishing_license"));
+  return ok({{"policy", licensing::policy_to_xml(p)}});
+}
+
+Response h_revoke(Ctx& c) {
+  c.server.revoke(c.who, field(c.body, "content_id"));
+  return no_content();
+}
+
+Response h_track(Ctx& c) {
+  json arr = json::array();
+  for (const auto& e : c.server.track(c.who, c.param))
+    arr.push_back({{"time", licensing::format_time(e.time)},
+                   {"user", e.user},
+                   {"rights", e.rights},
+                   {"outcome", e.outcome},
+                   {"issuer", e.issuer},
+                   {"owner", e.owner}});
+  return ok(arr);
+}
+
+Response h_templates(Ctx& c) {
+  json arr = json::array();
+  for (const auto& t : c.server.templates(false)) arr.push_back(template_json(t, false));
+  return ok(arr);
+}
+
+Response h_template(Ctx& c) {
+  return ok(template_json(c.server.get_template(c.param), false));
+}
+
+Response h_create_template(Ctx& c) {
+  auto t = c.server.create_template(
+      field(c.body, "name"), optional_field(c.body, "description").value_or(""),
+      policy_field(c.body, "policy"), optional_field(c.body, "id").value_or(""));
+  return ok(template_json(t, true));
+}
+
+Response h_update_template(Ctx& c) {
+  std::optional<licensing::Policy> policy;
+  if (c.body.contains("policy")) policy = policy_field(c.body, "policy");
+  auto name = optional_field(c.body, "name");
+  auto description = optional_field(c.body, "description");
+  if (name || description || policy) c.server.update_template(c.param, name, description, policy);
+  if (auto a = c.body.find("archived"); a != c.body.end()) {
+    if (!a->is_boolean()) fail(Errc::invalid_argument, "\"archived\" must be true or false");
+    c.server.archive_template(c.param, a->get<bool>());
+  }
+  return ok(template_json(c.server.get_template(c.param), true));
+}
+
+Response h_get_settings(Ctx& c) {
+  return ok(settings_json(c.server.settings()));
+}
+
+Response h_put_settings(Ctx& c) {
+  auto s = c.server.settings();
+  s.max_use_license_days = int_field(c.body, "max_use_license_days", s.max_use_license_days);
+  s.rac_validity_days = int_field(c.body, "rac_validity_days", s.rac_validity_days);
+  s.clc_validity_days = int_field(c.body, "clc_validity_days", s.clc_validity_days);
+  c.server.set_settings(s);
+  return ok(settings_json(c.server.settings()));
+}
+
+Response h_get_irm(Ctx& c) {
+  return raw_json(protect::mail::to_json(mail_of(c).irm()));
+}
+
+Response h_put_irm(Ctx& c) {
+  auto& m = mail_of(c);
+  m.set_irm(protect::mail::irm_from_json(dump(c.body)));
+  return raw_json(protect::mail::to_json(m.irm()));
+}
+
+Response h_branding(Ctx& c) {
+  std::string out = "[";
+  for (const auto& b : mail_of(c).branding()) {
+    if (out.size() > 1) out += ',';
+    out += protect::mail::to_json(b);
+  }
+  return raw_json(out + "]");
+}
+
+Response h_put_branding(Ctx& c) {
+  auto& m = mail_of(c);
+  json body = c.body;
+  body["identity"] = c.param;  // the path names the template
+  auto b = protect::mail::ome_from_json(dump(body));
+  bool exists = false;
+  for (const auto& x : m.branding()) exists = exists || x.identity == b.identity;
+  if (exists)
+    m.set_branding(b);
+  else
+    m.add_branding(b);
+  return raw_json(protect::mail::to_json(m.branding(b.identity)));
+}
+
+Response h_delete_branding(Ctx& c) {
+  mail_of(c).remove_branding(c.param);
+  return no_content();
+}
+
+Response h_rules(Ctx& c) {
+  return raw_json(protect::mail::rules_to_json(mail_of(c).rules()));
+}
+
+Response h_put_rules(Ctx& c) {
+  auto& m = mail_of(c);
+  auto it = c.body.find("rules");
+  if (it == c.body.end() || !it->is_array())
+    fail(Errc::invalid_argument, "the request body needs the array \"rules\"");
+  m.set_rules(protect::mail::rules_from_json(dump(*it)));
+  return raw_json(protect::mail::rules_to_json(m.rules()));
+}
+
 constexpr Route kRoutes[] = {
-    {"GET", "/v1/openapi.json", false, "This OpenAPI document"},
-    {"GET", "/v1/discovery", false, "Server licensor certificates, suites and limits"},
-    {"POST", "/v1/racs", true, "Enrol: a RAC for the caller's own public key"},
-    {"POST", "/v1/racs/renew", true, "Renew the caller's RAC (same key pair)"},
-    {"POST", "/v1/clcs", true, "A client licensor certificate for offline publishing"},
-    {"POST", "/v1/acquire", true, "A use license for the caller"},
-    {"POST", "/v1/revoke", true, "Revoke content the caller issued"},
-    {"GET", "/v1/track/{content_id}", true, "The tracking log of content the caller issued"},
-    {"GET", "/v1/templates", true, "Templates offered for new content"},
-    {"GET", "/v1/templates/{id}", true, "One template"},
+    {"GET", "/v1/openapi.json", Access::anyone, "This OpenAPI document", h_openapi},
+    {"GET", "/v1/discovery", Access::anyone, "Server licensor certificates, suites and limits",
+     h_discovery},
+    {"POST", "/v1/racs", Access::user, "Enrol: a RAC for the caller's own public key", h_enrol},
+    {"POST", "/v1/racs/renew", Access::user, "Renew the caller's RAC (same key pair)", h_renew},
+    {"POST", "/v1/clcs", Access::user, "A client licensor certificate for offline publishing",
+     h_clc},
+    {"POST", "/v1/publish", Access::user,
+     "A publishing license; its owner license carries the content key sealed to the caller's RAC",
+     h_publish},
+    {"POST", "/v1/acquire", Access::user, "A use license for the caller", h_acquire},
+    {"POST", "/v1/policy", Access::user, "The policy of a publishing license (VIEWRIGHTSDATA)",
+     h_policy},
+    {"POST", "/v1/revoke", Access::user, "Revoke content the caller issued", h_revoke},
+    {"GET", "/v1/track/{content_id}", Access::user, "The tracking log of content the caller issued",
+     h_track},
+    {"GET", "/v1/templates", Access::user, "Templates offered for new content", h_templates},
+    {"GET", "/v1/templates/{id}", Access::user, "One template", h_template},
+    {"POST", "/v1/admin/templates", Access::admin, "Create a template", h_create_template},
+    {"PATCH", "/v1/admin/templates/{id}", Access::admin, "Update or archive a template",
+     h_update_template},
+    {"GET", "/v1/admin/settings", Access::admin, "Tenant settings", h_get_settings},
+    {"PUT", "/v1/admin/settings", Access::admin, "Change tenant settings", h_put_settings},
+    {"GET", "/v1/admin/mail/irm", Access::admin, "IRM configuration", h_get_irm},
+    {"PUT", "/v1/admin/mail/irm", Access::admin, "Replace the IRM configuration", h_put_irm},
+    {"GET", "/v1/admin/mail/branding", Access::admin, "Branding templates", h_branding},
+    {"PUT", "/v1/admin/mail/branding/{name}", Access::admin,
+     "Create or replace a branding template", h_put_branding},
+    {"DELETE", "/v1/admin/mail/branding/{name}", Access::admin, "Remove a branding template",
+     h_delete_branding},
+    {"GET", "/v1/admin/mail/rules", Access::admin, "Mail flow rules", h_rules},
+    {"PUT", "/v1/admin/mail/rules", Access::admin, "Replace the mail flow rules", h_put_rules},
 };
 
 // The parameter when `path` matches the template `pattern` ("" if it has none); nullopt if not.
@@ -64,15 +335,22 @@ const char* title_of(int status) {
       return "Unsupported";
     case 422:
       return "Integrity check failed";
+    case 429:
+      return "Too many requests";
+    case 431:
+      return "Request headers too large";
+    case 503:
+      return "Service unavailable";
     default:
       return "Server error";
   }
 }
 
-// Request bytes (a path, a message quoting them) need not be UTF-8: replace what is not.
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+bool has_body(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH";
 }
+
+}  // namespace
 
 Response problem(int status, std::string_view code, std::string_view detail) {
   json j;
@@ -84,30 +362,6 @@ Response problem(int status, std::string_view code, std::string_view detail) {
   return Response{status, "application/problem+json", dump(j)};
 }
 
-Response ok(const json& j, int status = 200) {
-  return Response{status, "application/json", dump(j)};
-}
-
-// A required string member of the request body.
-std::string field(const json& body, const char* name) {
-  auto it = body.find(name);
-  if (it == body.end() || !it->is_string())
-    fail(Errc::invalid_argument, std::string("the request body needs the string \"") + name + "\"");
-  return it->get<std::string>();
-}
-
-json template_json(const licensing::Template& t) {
-  json j;
-  j["id"] = t.id;
-  j["name"] = t.name;
-  j["description"] = t.description;
-  j["version"] = t.version;
-  j["archived"] = t.archived;
-  return j;
-}
-
-}  // namespace
-
 int http_status(Errc code) noexcept {
   switch (code) {
     case Errc::bad_format:
@@ -115,6 +369,7 @@ int http_status(Errc code) noexcept {
       return 400;
     case Errc::unsupported:
       return 415;
+    case Errc::unauthenticated:
     case Errc::wrong_password:
     case Errc::rac_expired:
       return 401;
@@ -127,6 +382,8 @@ int http_status(Errc code) noexcept {
       return 404;
     case Errc::integrity:
       return 422;
+    case Errc::unavailable:
+      return 503;
     case Errc::io:
     case Errc::crypto:
     case Errc::internal:
@@ -135,12 +392,29 @@ int http_status(Errc code) noexcept {
   return 500;
 }
 
-Api::Api(licensing::LicenseServer& server) : server_(server) {}
+Api::Api(licensing::LicenseServer& server, protect::mail::MailSettings* mail)
+    : server_(server), mail_(mail) {}
 
 std::vector<std::pair<std::string, std::string>> Api::routes() {
   std::vector<std::pair<std::string, std::string>> out;
   for (const Route& r : kRoutes) out.emplace_back(r.method, r.path);
   return out;
+}
+
+std::string_view Api::route_label(std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  for (const Route& r : kRoutes)
+    if (match(r.path, path)) return r.path;
+  return "other";
+}
+
+bool Api::ready() noexcept {
+  try {
+    (void)server_.settings();
+    return true;
+  } catch (...) {
+    return false;
+  }
 }
 
 std::string Api::openapi() {
@@ -153,7 +427,18 @@ std::string Api::openapi() {
     for (auto& ch : method) ch = static_cast<char>(ch - 'A' + 'a');
     json op;
     op["summary"] = r.summary;
-    if (r.needs_caller) op["security"] = json::array({{{"bearer", json::array()}}});
+    if (r.access != Access::anyone) op["security"] = json::array({{{"bearer", json::array()}}});
+    if (r.access == Access::admin) op["x-openrms-role"] = "admin";
+    if (std::string_view p = r.path; p.find('{') != std::string_view::npos) {
+      const auto b = p.find('{');
+      op["parameters"] = json::array({{{"name", std::string(p.substr(b + 1, p.size() - b - 2))},
+                                       {"in", "path"},
+                                       {"required", true},
+                                       {"schema", {{"type", "string"}}}}});
+    }
+    if (has_body(r.method))
+      op["requestBody"] = {{"required", true},
+                           {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
     json responses;
     responses["200"] = {{"description", "OK"}};
     responses["default"] = {
@@ -185,69 +470,23 @@ Response Api::handle(const Request& req, const std::optional<Caller>& caller) {
   if (!route)
     return path_known ? problem(405, "invalid_argument", req.method + " is not allowed on " + path)
                       : problem(404, "not_found", "no such route: " + path);
-  if (route->needs_caller && !caller)
-    return problem(401, "no_right", "this route needs an authenticated caller (a bearer token)");
+  if (route->access != Access::anyone && !caller)
+    return problem(401, "unauthenticated",
+                   "this route needs an authenticated caller (a bearer token)");
+  if (route->access == Access::admin && !caller->admin)
+    return problem(403, "no_right", "this route is for administrators");
   if (req.body.size() > kMaxBody)
     return problem(413, "invalid_argument",
                    "the request body is larger than " + std::to_string(kMaxBody) + " bytes");
   try {
     json body;
-    if (std::string_view(route->method) == "POST") {
+    if (has_body(route->method)) {
       body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
       if (!body.is_object()) fail(Errc::bad_format, "the request body must be a JSON object");
     }
     const Identity who{caller ? caller->email : std::string()};
-    const std::string p = route->path;
-    if (p == "/v1/openapi.json") return ok(json::parse(openapi()));
-    if (p == "/v1/discovery") {
-      json j;
-      json slcs = json::array();
-      for (const auto& slc : server_.anchors().all()) slcs.push_back(slc.xml);
-      j["slcs"] = slcs;
-      j["suites"] = json::array({"ecdsa-p256", "rsa-3072"});
-      const auto s = server_.settings();
-      j["settings"] = {{"max_use_license_days", s.max_use_license_days},
-                       {"rac_validity_days", s.rac_validity_days},
-                       {"clc_validity_days", s.clc_validity_days}};
-      j["max_body"] = kMaxBody;
-      return ok(j);
-    }
-    if (p == "/v1/racs") {
-      std::string pem = field(body, "public_key");
-      auto key = crypto::default_backend().load_public_key(crypto::as_bytes(pem));
-      auto g = server_.enroll(who, &key);
-      return ok({{"rac", g.rac_xml}, {"valid_until", licensing::format_time(g.rac.valid_until)}});
-    }
-    if (p == "/v1/racs/renew") {
-      auto g = server_.renew(who, field(body, "rac"));
-      return ok({{"rac", g.rac_xml}, {"valid_until", licensing::format_time(g.rac.valid_until)}});
-    }
-    if (p == "/v1/clcs") return ok({{"clc", server_.issue_clc(who, field(body, "rac"))}});
-    if (p == "/v1/acquire")
-      return ok({{"use_license",
-                  server_.acquire(who, field(body, "publishing_license"), field(body, "rac"))}});
-    if (p == "/v1/revoke") {
-      server_.revoke(who, field(body, "content_id"));
-      return Response{204, "application/json", ""};
-    }
-    if (p == "/v1/track/{content_id}") {
-      json arr = json::array();
-      for (const auto& e : server_.track(who, param))
-        arr.push_back({{"time", licensing::format_time(e.time)},
-                       {"user", e.user},
-                       {"rights", e.rights},
-                       {"outcome", e.outcome},
-                       {"issuer", e.issuer},
-                       {"owner", e.owner}});
-      return ok(arr);
-    }
-    if (p == "/v1/templates") {
-      json arr = json::array();
-      for (const auto& t : server_.templates(false)) arr.push_back(template_json(t));
-      return ok(arr);
-    }
-    if (p == "/v1/templates/{id}") return ok(template_json(server_.get_template(param)));
-    return problem(500, "internal", "route without a handler");
+    Ctx ctx{server_, mail_, body, param, who};
+    return route->handler(ctx);
   } catch (const Error& e) {
     return problem(http_status(e.code()), to_string(e.code()), e.what());
   } catch (const std::bad_alloc&) {

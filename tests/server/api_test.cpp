@@ -7,6 +7,7 @@
 #include <set>
 
 #include "licensing_fixture.hpp"
+#include "openrms/protect/mail_settings.hpp"
 #include "openrms/server/api.hpp"
 
 using namespace openrms;
@@ -19,11 +20,17 @@ namespace {
 class ApiTest : public LicensingFixture {
  protected:
   server::Api api{*server};
+  static server::Caller caller(std::string email, bool admin = false) {
+    server::Caller c;
+    c.email = std::move(email);
+    c.admin = admin;
+    return c;
+  }
   server::Response call(const std::string& method, const std::string& target,
-                        const json& body = json(), std::optional<std::string> who = {}) {
+                        const json& body = json(), std::optional<std::string> who = {},
+                        bool admin = false) {
     server::Request r{method, target, body.is_null() ? std::string() : body.dump()};
-    return api.handle(
-        r, who ? std::optional<server::Caller>(server::Caller{*who, false}) : std::nullopt);
+    return api.handle(r, who ? std::optional<server::Caller>(caller(*who, admin)) : std::nullopt);
   }
   static json parsed(const server::Response& r) { return json::parse(r.body); }
 };
@@ -93,13 +100,13 @@ TEST_F(ApiTest, RequestsThatCannotBeServedGetTheRightStatus) {
   EXPECT_NO_THROW(parsed(odd));
   EXPECT_EQ(call("GET", "/v1/acquire", {}, "bob@contoso.com").status, 405);
   server::Request bad{"POST", "/v1/acquire", "{not json"};
-  auto r = api.handle(bad, server::Caller{"bob@contoso.com", false});
+  auto r = api.handle(bad, caller("bob@contoso.com"));
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(parsed(r)["code"], "bad_format");
   EXPECT_EQ(call("POST", "/v1/acquire", {{"rac", 5}}, "bob@contoso.com").status, 400);
   EXPECT_EQ(call("POST", "/v1/acquire", json::array(), "bob@contoso.com").status, 400);
   server::Request huge{"POST", "/v1/acquire", std::string(server::kMaxBody + 1, ' ')};
-  EXPECT_EQ(api.handle(huge, server::Caller{"bob@contoso.com", false}).status, 413);
+  EXPECT_EQ(api.handle(huge, caller("bob@contoso.com")).status, 413);
   // A forged publishing license is 422 (integrity), a junk one 400.
   User& alice = user("alice@contoso.com");
   PublishRequest req;
@@ -134,10 +141,139 @@ TEST_F(ApiTest, TheOpenApiDocumentListsExactlyTheRoutes) {
   for (const auto& [m, path] : routed) {
     std::string target = path;
     if (auto b = target.find('{'); b != std::string::npos) target = target.substr(0, b) + "x";
-    auto res = call(m, target, m == "POST" ? json::object() : json(), "bob@contoso.com");
+    const bool body = m == "POST" || m == "PUT" || m == "PATCH";
+    auto res = call(m, target, body ? json::object() : json(), "bob@contoso.com", true);
     EXPECT_EQ(res.body.find("no such route"), std::string::npos) << m << " " << path;
     EXPECT_NE(res.status, 405) << m << " " << path;
   }
+}
+
+TEST_F(ApiTest, PublishingOverTheApiSealsTheContentKeyToThePublishersRac) {
+  const auto& be = crypto::default_backend();
+  auto alice_key = be.generate_key(crypto::KeyType::ec_p256);
+  auto e = call("POST", "/v1/racs", {{"public_key", alice_key.public_key().spki_pem()}},
+                "alice@contoso.com");
+  ASSERT_EQ(e.status, 200);
+  const std::string alice_rac = parsed(e)["rac"];
+  Policy p;
+  p.grants.push_back(parse_grant("bob@contoso.com:VIEW"));
+  auto pub = call("POST", "/v1/publish", {{"policy", policy_to_xml(p)}, {"rac", alice_rac}},
+                  "alice@contoso.com");
+  ASSERT_EQ(pub.status, 200) << pub.body;
+  const json pj = parsed(pub);
+  // No content key in the response: alice unseals it from the owner license with her own key.
+  EXPECT_FALSE(pj.contains("content_key"));
+  auto pl =
+      parse_publishing_license(pj["publishing_license"].get<std::string>(), server->anchors());
+  EXPECT_EQ(pl.content_id, pj["content_id"]);
+  EXPECT_EQ(pl.issuer, "alice@contoso.com");
+  auto rac = parse_certificate(alice_rac, server->anchors());
+  auto key = open_as_issuer(pl, rac, alice_key, clock).content_key;
+  // bob acquires and gets the same key: one content key, and only alice's key opened it.
+  User& bob = user("bob@contoso.com");
+  EXPECT_EQ(open(bob, pl.xml).content_key, key);
+  // Another user's RAC cannot be used to publish (the owner license would be someone else's).
+  EXPECT_EQ(call("POST", "/v1/publish", {{"policy", policy_to_xml(p)}, {"rac", alice_rac}},
+                 "eve@contoso.com")
+                .status,
+            403);
+  // The policy route: the issuer sees it, bob (VIEW only) does not.
+  auto pol = call("POST", "/v1/policy", {{"publishing_license", pl.xml}}, "alice@contoso.com");
+  ASSERT_EQ(pol.status, 200);
+  EXPECT_EQ(policy_from_xml(parsed(pol)["policy"].get<std::string>()), p);
+  EXPECT_EQ(call("POST", "/v1/policy", {{"publishing_license", pl.xml}}, "bob@contoso.com").status,
+            403);
+  // Exactly one of policy and template_id.
+  EXPECT_EQ(call("POST", "/v1/publish", {{"rac", alice_rac}}, "alice@contoso.com").status, 400);
+  EXPECT_EQ(call("POST", "/v1/publish",
+                 {{"policy", policy_to_xml(p)}, {"template_id", "x"}, {"rac", alice_rac}},
+                 "alice@contoso.com")
+                .status,
+            400);
+}
+
+TEST_F(ApiTest, AdminRoutesNeedTheAdminRoleAndChangeWhatUsersSee) {
+  Policy p;
+  p.grants.push_back(parse_grant("@contoso.com:Viewer"));
+  const json tmpl = {{"name", "Contoso view"}, {"policy", policy_to_xml(p)}};
+  auto denied = call("POST", "/v1/admin/templates", tmpl, "bob@contoso.com");
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(parsed(denied)["code"], "no_right");
+  EXPECT_EQ(call("POST", "/v1/admin/templates", tmpl).status, 401);
+  EXPECT_TRUE(server->templates(true).empty());
+
+  auto made = call("POST", "/v1/admin/templates", tmpl, "admin@contoso.com", true);
+  ASSERT_EQ(made.status, 200) << made.body;
+  const std::string id = parsed(made)["id"];
+  EXPECT_EQ(server->get_template(id).policy, p);
+  auto listed = parsed(call("GET", "/v1/templates", {}, "bob@contoso.com"));
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["name"], "Contoso view");
+  EXPECT_FALSE(listed[0].contains("policy"));  // users see names, not principals
+
+  auto arch = call("PATCH", "/v1/admin/templates/" + id, {{"archived", true}, {"name", "Old"}},
+                   "admin@contoso.com", true);
+  ASSERT_EQ(arch.status, 200) << arch.body;
+  EXPECT_EQ(parsed(arch)["name"], "Old");
+  EXPECT_TRUE(parsed(call("GET", "/v1/templates", {}, "bob@contoso.com")).empty());
+  EXPECT_EQ(
+      call("PATCH", "/v1/admin/templates/" + id, {{"archived", "yes"}}, "admin@contoso.com", true)
+          .status,
+      400);
+
+  auto set =
+      call("PUT", "/v1/admin/settings", {{"max_use_license_days", 7}}, "admin@contoso.com", true);
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(server->settings().max_use_license_days, 7);
+  EXPECT_EQ(parsed(call("GET", "/v1/discovery"))["settings"]["max_use_license_days"], 7);
+  EXPECT_EQ(
+      call("PUT", "/v1/admin/settings", {{"max_use_license_days", "7"}}, "admin@contoso.com", true)
+          .status,
+      400);
+  EXPECT_EQ(call("PUT", "/v1/admin/settings", {{"rac_validity_days", 7}}, "bob@contoso.com").status,
+            403);
+  // Without mail settings the mail routes are 404, with them they work.
+  EXPECT_EQ(call("GET", "/v1/admin/mail/irm", {}, "admin@contoso.com", true).status, 404);
+}
+
+TEST_F(ApiTest, MailSettingsRoutesReadAndReplaceTheStoredConfiguration) {
+  protect::mail::MailSettings mail(*store);
+  server::Api with_mail(*server, &mail);
+  auto call_mail = [&](const std::string& m, const std::string& t, const json& body, bool admin) {
+    return with_mail.handle({m, t, body.is_null() ? std::string() : body.dump()},
+                            caller(admin ? "admin@contoso.com" : "bob@contoso.com", admin));
+  };
+  auto irm = call_mail("GET", "/v1/admin/mail/irm", json(), true);
+  ASSERT_EQ(irm.status, 200) << irm.body;
+  json changed = json::parse(irm.body);
+  ASSERT_TRUE(changed.contains("decrypt_attachment_for_encrypt_only"));
+  changed["decrypt_attachment_for_encrypt_only"] = !changed["decrypt_attachment_for_encrypt_only"];
+  auto put = call_mail("PUT", "/v1/admin/mail/irm", changed, true);
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(mail.irm().decrypt_attachment_for_encrypt_only,
+            changed["decrypt_attachment_for_encrypt_only"].get<bool>());
+  EXPECT_EQ(call_mail("PUT", "/v1/admin/mail/irm", changed, false).status, 403);
+
+  auto br = call_mail("PUT", "/v1/admin/mail/branding/Finance",
+                      {{"introduction_text", "From Finance"}}, true);
+  ASSERT_EQ(br.status, 200) << br.body;
+  EXPECT_EQ(mail.branding("Finance").introduction_text, "From Finance");
+  EXPECT_EQ(json::parse(call_mail("GET", "/v1/admin/mail/branding", json(), true).body).size(), 2u);
+  EXPECT_EQ(call_mail("DELETE", "/v1/admin/mail/branding/Finance", json(), true).status, 204);
+  EXPECT_EQ(mail.branding().size(), 1u);
+
+  EXPECT_EQ(call_mail("PUT", "/v1/admin/mail/rules", {{"rules", {{{"bogus", 1}}}}}, true).status,
+            400);
+  auto rules = call_mail("GET", "/v1/admin/mail/rules", json(), true);
+  EXPECT_EQ(rules.status, 200);
+}
+
+TEST(ApiRoutes, LabelsAreRouteTemplatesSoMetricsStayBounded) {
+  EXPECT_EQ(server::Api::route_label("/v1/track/123?x=1"), "/v1/track/{content_id}");
+  EXPECT_EQ(server::Api::route_label("/v1/acquire"), "/v1/acquire");
+  EXPECT_EQ(server::Api::route_label("/v1/whatever/else"), "other");
+  EXPECT_EQ(server::http_status(Errc::unauthenticated), 401);
+  EXPECT_EQ(server::http_status(Errc::unavailable), 503);
 }
 
 }  // namespace

@@ -31,6 +31,8 @@ enum class Errc : int {
   crypto = 12,            ///< the crypto backend failed for a reason other than the above
   not_found = 13,         ///< a named object (key, template, user, content) does not exist
   internal = 14,          ///< a bug in openrms: please report it
+  unauthenticated = 15,   ///< a service caller's credentials (bearer token) are missing or invalid
+  unavailable = 16,       ///< a service is unreachable, overloaded or shutting down: retry later
 };
 
 /// Stable, lower-case identifier of a code ("bad_format", "wrong_password", ...).

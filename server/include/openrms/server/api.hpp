@@ -1,24 +1,41 @@
 // The licensing service's JSON API, /v1/ (DESIGN.md §6), as a transport-independent handler:
 // a request (method, target, body) and the caller the transport authenticated go in, a response
-// comes out. `openrms serve` puts it behind HTTPS; tests and embedders call it directly.
+// comes out. `openrms serve` puts it behind HTTPS (service.hpp); tests and embedders call it
+// directly.
 //
-// Routes (the OpenAPI 3 document openapi() returns lists exactly these):
-//   GET  /v1/openapi.json                 the OpenAPI document                        (no caller)
-//   GET  /v1/discovery                    server licensor certificates, suites, limits (no caller)
-//   POST /v1/racs        {public_key}     enrol: a RAC for the caller's own key pair — the client
-//                                         makes the key pair and sends only the public key
-//   POST /v1/racs/renew  {rac}            renew the caller's RAC (same key)
-//   POST /v1/clcs        {rac}            a client licensor certificate for offline publishing
-//   POST /v1/acquire     {publishing_license, rac}   a use license for the caller
-//   POST /v1/revoke      {content_id}     revoke content the caller issued
-//   GET  /v1/track/{content_id}           the tracking log of content the caller issued
-//   GET  /v1/templates                    templates offered for new content
-//   GET  /v1/templates/{id}               one template
+// Routes (routes() lists them, openapi() documents exactly these). "user" routes need an
+// authenticated caller, "admin" routes a caller with the admin role:
+//   GET  /v1/openapi.json                 the OpenAPI document                       anyone
+//   GET  /v1/discovery                    server licensor certificates, suites, limits anyone
+//   POST /v1/racs        {public_key}     enrol: a RAC for the caller's own key pair user
+//                                         (the client makes the key pair; only the public key
+//                                         travels)
+//   POST /v1/racs/renew  {rac}            renew the caller's RAC (same key)          user
+//   POST /v1/clcs        {rac}            a client licensor certificate              user
+//   POST /v1/publish     {rac, policy | template_id, owner?}                         user
+//                                         a publishing license whose owner license is sealed
+//                                         to the caller's RAC key: the content key never
+//                                         travels in the clear, the caller unseals it
+//   POST /v1/acquire     {publishing_license, rac}   a use license for the caller    user
+//   POST /v1/policy      {publishing_license}        the policy (VIEWRIGHTSDATA)     user
+//   POST /v1/revoke      {content_id}     revoke content the caller issued           user
+//   GET  /v1/track/{content_id}           the tracking log of the caller's content   user
+//   GET  /v1/templates                    templates offered for new content          user
+//   GET  /v1/templates/{id}               one template                               user
+//   POST  /v1/admin/templates             {name, description?, policy, id?}          admin
+//   PATCH /v1/admin/templates/{id}        {name?, description?, policy?, archived?}  admin
+//   GET|PUT /v1/admin/settings            tenant settings                            admin
+//   GET|PUT /v1/admin/mail/irm            IRM configuration (mail_settings.hpp JSON)  admin
+//   GET  /v1/admin/mail/branding          branding templates                         admin
+//   PUT|DELETE /v1/admin/mail/branding/{name}  create or replace / remove one        admin
+//   GET|PUT /v1/admin/mail/rules          mail flow rules (mail_rules.hpp JSON)      admin
+// Policies travel as the <Policy> XML of policy_to_xml (the strict parser reads them).
 // Errors: an RFC 9457 problem document (application/problem+json) whose "code" is the stable
-// openrms::Errc name; the status follows http_status(). No caller on a route that needs one is
-// 401; a body over kMaxBody is 413; malformed JSON or a missing field is 400; an unknown route is
-// 404 and a known route with another method 405. Messages never contain keys or tokens.
-// Thread safety: handle() may be called concurrently (LicenseServer is thread-safe).
+// openrms::Errc name; the status follows http_status(). No caller on a user route is 401, a
+// non-admin on an admin route 403; a body over kMaxBody is 413; malformed JSON or a missing
+// field is 400; an unknown route is 404 and a known route with another method 405. Messages
+// never contain keys or tokens.
+// Thread safety: handle() may be called concurrently (LicenseServer and MailSettings are).
 #pragma once
 
 #include <optional>
@@ -29,6 +46,10 @@
 
 #include "openrms/error.hpp"
 #include "openrms/licensing/server.hpp"
+
+namespace openrms::protect::mail {
+class MailSettings;
+}
 
 namespace openrms::server {
 
@@ -50,25 +71,36 @@ struct Response {
 struct Caller {
   std::string email;
   bool admin = false;
+  std::vector<std::string> groups;  ///< lower-case group addresses from the token
 };
 
 /// The HTTP status for an error code: bad_format/invalid_argument 400, unsupported 415,
-/// wrong_password/rac_expired 401, no_right/revoked/expired/license_expired 403, not_found 404,
-/// integrity 422, io/crypto/internal 500.
+/// unauthenticated/wrong_password/rac_expired 401, no_right/revoked/expired/license_expired
+/// 403, not_found 404, integrity 422, unavailable 503, io/crypto/internal 500.
 int http_status(Errc code) noexcept;
+
+/// An RFC 9457 problem response (the transport uses it for its own refusals: 429, 431, …).
+Response problem(int status, std::string_view code, std::string_view detail);
 
 class Api {
  public:
-  explicit Api(licensing::LicenseServer& server);
+  /// `mail` (optional) serves the admin mail routes; without it they answer 404.
+  explicit Api(licensing::LicenseServer& server, protect::mail::MailSettings* mail = nullptr);
   Response handle(const Request& request, const std::optional<Caller>& caller);
 
   /// The OpenAPI 3.0 document of the routes above (JSON).
   static std::string openapi();
   /// (method, path template) of every route, in the order above.
   static std::vector<std::pair<std::string, std::string>> routes();
+  /// The path template `target` matches ("/v1/track/{content_id}"), or "other": a label of
+  /// bounded cardinality for metrics and logs.
+  static std::string_view route_label(std::string_view target);
+  /// True when the store answers a cheap read (for /readyz).
+  bool ready() noexcept;
 
  private:
   licensing::LicenseServer& server_;
+  protect::mail::MailSettings* mail_;
 };
 
 }  // namespace openrms::server

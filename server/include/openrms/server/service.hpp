@@ -1,0 +1,77 @@
+// `openrms serve`: the licensing API (api.hpp) over HTTPS, on Boost.Beast (HTTP/1.1 parsing and
+// writing) over Asio with OpenSSL (TLS 1.2 and 1.3 only).
+//
+// Besides the /v1/ routes it answers, without a token:
+//   GET /healthz   200 while the process serves requests
+//   GET /readyz    200 when the store answers and the service is not draining, else 503
+//   GET /metrics   Prometheus text (metrics.hpp)
+// Guarantees:
+//   - TLS from a PEM certificate chain and key; plain HTTP only with insecure_http (for a
+//     reverse proxy on the same host). A client speaking plain HTTP to the TLS port gets a 400
+//     that says so, in plain text, and the connection is closed.
+//   - Limits: request headers (max_header: 431), body (max_body: 413), open connections
+//     (max_connections: further ones are closed at once), a request rate per client address
+//     (429 with Retry-After), and read_timeout: a connection that does not deliver a complete
+//     request within it is closed (slow clients cannot hold connections).
+//   - Bearer tokens are verified (auth.hpp) on the worker pool, never on the I/O threads; a bad
+//     token is 401 whatever the route; the groups a token carries feed `directory`.
+//   - An access log, one JSON object per line: time, client address, method, route, path,
+//     status, bytes, milliseconds, user. Never a token, key, body or query string.
+//   - stop() (also on SIGTERM/SIGINT while run() runs) closes the listener, lets requests in
+//     flight finish (up to drain_timeout), answers /readyz with 503 meanwhile, and returns.
+// Errors: the constructor throws Error{io} when it cannot listen or load the certificate/key,
+// Error{invalid_argument} for contradictory options.
+// Thread safety: stop() and metrics() may be called from any thread; run() once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "openrms/server/api.hpp"
+#include "openrms/server/auth.hpp"
+
+namespace openrms::server {
+
+struct ServiceOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8443;  ///< 0: the OS picks one (see Service::port())
+  std::string cert_file, key_file;
+  bool insecure_http = false;
+  std::size_t max_body = kMaxBody;
+  std::size_t max_header = 128u << 10;  ///< room for a 100 KB token to reach the 401 it earns
+  std::size_t max_connections = 512;
+  double rate_per_client = 1000;  ///< requests/s per client address; 0: no limit
+  double rate_burst = 2000;
+  std::chrono::milliseconds read_timeout{15000};
+  std::chrono::milliseconds drain_timeout{15000};
+  unsigned io_threads = 0;          ///< 0: one per core
+  unsigned worker_threads = 32;     ///< handlers waiting on the store's group commit overlap
+  std::FILE* access_log = nullptr;  ///< nullptr: no access log
+};
+
+class Service {
+ public:
+  /// Binds and listens (so port() is known before run()). `auth` may be null only with
+  /// `insecure_http` in tests: then no route that needs a caller can be used. `directory`
+  /// (optional) learns each verified caller's groups.
+  Service(Api& api, Authenticator* auth, TokenDirectory* directory, ServiceOptions options);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  std::uint16_t port() const;
+  /// Serves until stop() (or SIGTERM/SIGINT when `handle_signals`), then drains and returns.
+  void run(bool handle_signals = true);
+  void stop();
+  std::string metrics() const;
+
+  struct Impl;  // the connections' shared state (service.cpp)
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace openrms::server
