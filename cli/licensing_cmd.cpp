@@ -237,14 +237,24 @@ void add_user(CLI::App& app) {
   c->add_flag("--force", en->force, "Overwrite existing files");
   c->add_flag("--json", en->json, "Print JSON");
   add_passphrase_options(c, *en);
+  add_remote_options(c, *en);
   c->callback([en, key_pem] {
-    auto o = open_server(*en);
     fs::path rac = user_file(en->dir, en->email, ".rac.xml");
     fs::path key = user_file(en->dir, en->email, ".key.pem");
     for (const auto& p : {rac, key})
       if (fs::exists(p) && !en->force)
         fail(Errc::invalid_argument, p.string() + " exists; use --force");
-    auto g = o.server->enroll({en->email});
+    RacGrant g;
+    if (auto remote = connect(*en)) {
+      // The key pair is made here; only its public half goes to the service.
+      g.private_key = crypto::default_backend().generate_key(crypto::KeyType::ec_p256);
+      g.rac_xml = remote->enroll(g.private_key.public_key().spki_pem());
+      g.rac = parse_certificate(g.rac_xml, remote->anchors());
+      if (g.rac.subject != Principal::parse(en->email).name)
+        fail(Errc::invalid_argument, "the token is for " + g.rac.subject + ", not " + en->email);
+    } else {
+      g = open_server(*en).server->enroll({en->email});
+    }
     auto pem = key_pem(g.private_key, *en);
     write_text_file(key, std::string_view(pem.data(), pem.size()));
     write_text_file(rac, g.rac_xml);
@@ -268,16 +278,28 @@ void add_user(CLI::App& app) {
               "Issue a fresh key pair (old content stays readable only with the old key)");
   add_passphrase_options(c, *rn);
   c->add_flag("--json", rn->json, "Print JSON");
+  add_remote_options(c, *rn);
   c->callback([rn, key_pem] {
-    auto o = open_server(*rn);
     fs::path rac = rn->rac.empty() ? user_file(rn->dir, rn->email, ".rac.xml") : fs::path(rn->rac);
-    auto g = o.server->renew({rn->email}, read_text_file(rac.string()), rn->rotate);
-    write_text_file(rac, g.rac_xml);
+    RacGrant g;
+    if (auto remote = connect(*rn)) {
+      if (rn->rotate) {
+        // A fresh key pair is a new enrolment with the service.
+        g.private_key = crypto::default_backend().generate_key(crypto::KeyType::ec_p256);
+        g.rac_xml = remote->enroll(g.private_key.public_key().spki_pem());
+      } else {
+        g.rac_xml = remote->renew(read_text_file(rac.string()));
+      }
+      g.rac = parse_certificate(g.rac_xml, remote->anchors());
+    } else {
+      g = open_server(*rn).server->renew({rn->email}, read_text_file(rac.string()), rn->rotate);
+    }
     if (rn->rotate) {
       auto pem = key_pem(g.private_key, *rn);
       write_text_file(user_file(rn->dir, rn->email, ".key.pem"),
                       std::string_view(pem.data(), pem.size()));
     }
+    write_text_file(rac, g.rac_xml);
     json j;
     j["user"] = g.rac.subject;
     j["valid_until"] = format_time(g.rac.valid_until);
@@ -333,10 +355,21 @@ void add_template(CLI::App& app) {
   add_store_options(c, *list);
   c->add_flag("--all", list->all, "Include archived templates");
   c->add_flag("--json", list->json, "Print JSON");
+  add_remote_options(c, *list);
   c->callback([list] {
-    auto o = open_server(*list);
     json arr = json::array();
-    for (const auto& t : o.server->templates(list->all)) arr.push_back(template_json(t));
+    if (auto remote = connect(*list)) {
+      if (list->all) fail(Errc::invalid_argument, "--all needs the store (archived templates)");
+      for (const auto& t : remote->templates())
+        arr.push_back({{"id", t.id},
+                       {"name", t.name},
+                       {"description", t.description},
+                       {"version", t.version},
+                       {"archived", t.archived}});
+    } else {
+      auto o = open_server(*list);
+      for (const auto& t : o.server->templates(list->all)) arr.push_back(template_json(t));
+    }
     if (list->json) {
       std::cout << arr.dump(2) << "\n";
       return;

@@ -95,17 +95,16 @@ void add_mail_protect(CLI::App* mail) {
     fs::path out = a->out.empty() ? default_protected(a->in) : fs::path(a->out);
     check_output(a->in, out.string(), a->force);
     auto s = session(*a, "protecting");
-    MailSettings settings(*s->opened.store);
+    const MailConfig settings = mail_config(*s);
     Bytes eml = formats::read_file(a->in, kMaxMessage);
     MessageProtection mp;
     json j;
     if (a->rules) {
-      auto d =
-          evaluate(settings.rules(), formats::mail::parse(eml), settings.irm().accepted_domains);
+      auto d = evaluate(settings.rules, formats::mail::parse(eml), settings.irm.accepted_domains);
       j["rules"] = d.describe();
       const bool already = is_protected_message(eml);  // parses the whole message: once
       if (d.action == RuleDecision::Action::remove_encryption && already) {
-        MailClient mc(*s->client, settings.irm(), settings.branding());
+        MailClient mc(*s->client, settings.irm, settings.branding);
         formats::write_file(out, mc.remove_protection(eml));
         j["output"] = out.string();
         j["protection"] = "removed";
@@ -128,7 +127,7 @@ void add_mail_protect(CLI::App* mail) {
     } else {
       mp = MessageProtection::encrypt_only(a->branding);
     }
-    MailClient mc(*s->client, settings.irm(), settings.branding());
+    MailClient mc(*s->client, settings.irm, settings.branding);
     auto res = mc.protect(eml, mp);
     formats::write_file(out, res.message);
     j["output"] = out.string();
@@ -169,8 +168,8 @@ void add_mail_open(CLI::App* mail) {
   add_user_options(c, *a);
   c->callback([a] {
     auto s = session(*a, "opening");
-    MailSettings settings(*s->opened.store);
-    MailClient mc(*s->client, settings.irm(), settings.branding());
+    const MailConfig settings = mail_config(*s);
+    MailClient mc(*s->client, settings.irm, settings.branding);
     auto o = mc.open(formats::read_file(a->in, kMaxMessage));
     const auto& m = o.message();
     json j;
@@ -555,8 +554,8 @@ void add_mail_reply_forward(CLI::App* mail) {
       check_output(a->message, out.string(), a->force);
       check_output(a->in, out.string(), true);
       auto s = session(*a, forward ? "forwarding" : "replying");
-      MailSettings settings(*s->opened.store);
-      MailClient mc(*s->client, settings.irm(), settings.branding());
+      const MailConfig settings = mail_config(*s);
+      MailClient mc(*s->client, settings.irm, settings.branding);
       auto opened = mc.open(formats::read_file(a->in, kMaxMessage));
       Bytes mine = formats::read_file(a->message, kMaxMessage);
       auto res = forward ? mc.forward(opened, mine) : mc.reply(opened, mine, a->all);

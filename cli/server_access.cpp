@@ -37,6 +37,38 @@ void add_store_options(CLI::App* c, StoreArgs& a) {
                 "The store's key-encryption key file (default: the store path + .kek)");
 }
 
+void add_remote_options(CLI::App* c, StoreArgs& a) {
+  c->add_option("--server", a.server,
+                "A licensing service ('openrms serve') to use instead of the embedded store, "
+                "e.g. https://rms.contoso.com (default: $OPENRMS_SERVER)");
+  c->add_option("--token-file", a.token_file,
+                "File holding the bearer token for --server (default: the token in "
+                "$OPENRMS_TOKEN)");
+  c->add_option("--ca-file", a.ca_file, "CA certificates to verify --server with (PEM)");
+}
+
+std::unique_ptr<protect::RemoteLicenseSource> connect(StoreArgs& a) {
+  if (a.server.empty() && a.store.empty())
+    if (const char* env = std::getenv("OPENRMS_SERVER"); env && *env) a.server = env;
+  if (a.server.empty()) return nullptr;
+  if (!a.store.empty()) fail(Errc::invalid_argument, "give either --server or --store, not both");
+  protect::RemoteOptions o;
+  o.url = a.server;
+  o.http.ca_file = a.ca_file;
+  if (!a.token_file.empty()) {
+    warn_if_exposed(a.token_file, "the bearer token");
+    o.token = read_text_file(a.token_file);
+  } else if (const char* env = std::getenv("OPENRMS_TOKEN"); env && *env) {
+    o.token = env;
+  }
+  while (!o.token.empty() && std::isspace(static_cast<unsigned char>(o.token.back())))
+    o.token.pop_back();
+  if (o.token.empty())
+    fail(Errc::unauthenticated,
+         "--server needs a bearer token: --token-file FILE or $OPENRMS_TOKEN");
+  return std::make_unique<protect::RemoteLicenseSource>(std::move(o));
+}
+
 Opened open_server(StoreArgs& a, bool must_exist, const Directory* directory) {
   if (a.store.empty()) a.store = default_store();
   if (a.kek.empty()) a.kek = a.store + ".kek";

@@ -1,5 +1,6 @@
-// Access to the embedded license server from the command line: the --store/--kek-file options
-// shared by every command that needs the server, and small file helpers.
+// Access to the license server from the command line: the embedded one (--store/--kek-file,
+// shared by every command that needs the server) or a licensing service (--server,
+// --token-file), and small file helpers.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "openrms/licensing/server.hpp"
+#include "openrms/protect/remote_source.hpp"
 
 namespace openrms::cli {
 
@@ -18,9 +20,16 @@ std::string default_store();
 struct StoreArgs {
   std::string store, kek;
   bool json = false;
+  std::string server, token_file, ca_file;  ///< a licensing service instead of the store
 };
 
 void add_store_options(CLI::App* c, StoreArgs& a);
+/// --server URL (default $OPENRMS_SERVER), --token-file F (default: the token in
+/// $OPENRMS_TOKEN), --ca-file F: use a licensing service instead of the embedded store.
+void add_remote_options(CLI::App* c, StoreArgs& a);
+/// The licensing service the options name, or null when the command runs on the embedded
+/// store. Error{unauthenticated} without a token; otherwise fails as RemoteLicenseSource does.
+std::unique_ptr<protect::RemoteLicenseSource> connect(StoreArgs& a);
 
 struct Opened {
   std::unique_ptr<licensing::SqliteStore> store;

@@ -29,6 +29,7 @@ void add_user_options(CLI::App* c, UserArgs& a, bool required) {
   c->add_option("--passphrase-file", a.passphrase_file,
                 "The passphrase of a key enrolled with one (first line; default: "
                 "$OPENRMS_KEY_PASSPHRASE_FILE, else a prompt on the terminal)");
+  add_remote_options(c, a);
 }
 
 namespace {
@@ -56,8 +57,14 @@ crypto::PrivateKey load_user_key(std::string_view pem, std::string file, const s
 
 std::unique_ptr<Session> session(UserArgs& a, const std::string& label) {
   auto s = std::make_unique<Session>();
-  s->opened = open_server(a);
-  s->source = std::make_unique<LocalLicenseSource>(*s->opened.server);
+  s->remote = connect(a);
+  if (s->remote) {
+    s->source = s->remote.get();
+  } else {
+    s->opened = open_server(a);
+    s->local = std::make_unique<LocalLicenseSource>(*s->opened.server);
+    s->source = s->local.get();
+  }
   if (a.as.empty()) return s;
   fs::path rac = user_file(a.dir, a.as, ".rac.xml");
   fs::path key = user_file(a.dir, a.as, ".key.pem");
@@ -80,6 +87,25 @@ std::unique_ptr<Session> session(UserArgs& a, const std::string& label) {
   o.progress = [pl](std::uint64_t d, std::uint64_t t) { (*pl)(d, t); };
   s->client = std::make_unique<Client>(*s->source, std::move(u), std::move(o));
   return s;
+}
+
+MailConfig mail_config(Session& s) {
+  MailConfig c;
+  if (s.remote) {
+    auto j = nlohmann::json::parse(s.remote->mail_client_settings(), nullptr, false);
+    if (!j.is_object() || !j.contains("irm") || !j.contains("branding") || !j.contains("rules") ||
+        !j["branding"].is_array())
+      fail(Errc::bad_format, "the service's mail settings are malformed");
+    c.irm = mail::irm_from_json(j["irm"].dump());
+    for (const auto& b : j["branding"]) c.branding.push_back(mail::ome_from_json(b.dump()));
+    c.rules = mail::rules_from_json(j["rules"].dump());
+    return c;
+  }
+  mail::MailSettings settings(*s.opened.store);
+  c.irm = settings.irm();
+  c.branding = settings.branding();
+  c.rules = settings.rules();
+  return c;
 }
 
 void print(const json& j, bool as_json) {

@@ -40,6 +40,12 @@ std::string_view to_string(Errc code) noexcept {
   return "unknown";
 }
 
+std::optional<Errc> errc_from_string(std::string_view name) noexcept {
+  for (int i = static_cast<int>(Errc::bad_format); i <= static_cast<int>(Errc::unavailable); ++i)
+    if (to_string(static_cast<Errc>(i)) == name) return static_cast<Errc>(i);
+  return std::nullopt;
+}
+
 Error::Error(Errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
 
 void fail(Errc code, const std::string& message) {

@@ -486,7 +486,16 @@ licensing::Published Client::publish(const Protection& protection) {
   req.policy = protection.policy_for(m.rac.subject);
   req.template_id = protection.template_id;
   req.owner = protection.owner;
-  return m.source.publish(m.user.identity, req, m.user.rac_xml);
+  licensing::Published pub = m.source.publish(m.user.identity, req, m.user.rac_xml);
+  if (pub.content_key.empty()) {
+    // A remote source never sends the content key: it is in the owner license, sealed to
+    // this user's RAC key.
+    auto pl = licensing::parse_publishing_license(pub.license_xml, m.source.anchors(), m.be);
+    if (pl.content_id != pub.content_id || pl.issuer != m.rac.subject)
+      fail(Errc::integrity, "the license source returned a license for other content");
+    pub.content_key = licensing::open_as_issuer(pl, m.rac, m.user.key, m.clock, m.be).content_key;
+  }
+  return pub;
 }
 
 licensing::Decision Client::rights_for(std::string_view pl_xml, bool* from_cache) {

@@ -71,7 +71,29 @@ int int_field(const json& body, const char* name, int current) {
   return it->get<int>();
 }
 
+// A policy as the <Policy> XML of policy_to_xml, or as an object in the text forms the command
+// line takes: {"grants": ["group:finance@contoso.com:VIEW", …], "expiry": "30d",
+// "offline": "7", "owner": "alice@contoso.com"} (only "grants" is required).
 licensing::Policy policy_field(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it != body.end() && it->is_object()) {
+    const json& o = *it;
+    for (const auto& [k, v] : o.items())
+      if (k != "grants" && k != "expiry" && k != "offline" && k != "owner")
+        fail(Errc::invalid_argument, "unknown policy member \"" + k + "\"");
+    auto g = o.find("grants");
+    if (g == o.end() || !g->is_array())
+      fail(Errc::invalid_argument, "a policy needs the array \"grants\"");
+    licensing::Policy p;
+    for (const auto& x : *g) {
+      if (!x.is_string()) fail(Errc::invalid_argument, "a grant is a string PRINCIPAL:RIGHTS");
+      p.grants.push_back(licensing::parse_grant(x.get<std::string>()));
+    }
+    if (auto e = optional_field(o, "expiry")) p.expiry = licensing::parse_expiry(*e);
+    if (auto f = optional_field(o, "offline")) p.offline = licensing::parse_offline(*f);
+    if (auto w = optional_field(o, "owner")) p.owner = licensing::Principal::parse(*w).name;
+    return p;
+  }
   return licensing::policy_from_xml(field(body, name));
 }
 
@@ -257,6 +279,19 @@ Response h_delete_branding(Ctx& c) {
   return no_content();
 }
 
+// What a mail client needs to protect and open messages as the tenant configured: the IRM
+// configuration, the branding templates and the mail flow rules.
+Response h_mail_client_settings(Ctx& c) {
+  auto& m = mail_of(c);
+  json j;
+  j["irm"] = json::parse(protect::mail::to_json(m.irm()));
+  j["branding"] = json::array();
+  for (const auto& b : m.branding())
+    j["branding"].push_back(json::parse(protect::mail::to_json(b)));
+  j["rules"] = json::parse(protect::mail::rules_to_json(m.rules()));
+  return ok(j);
+}
+
 Response h_rules(Ctx& c) {
   return raw_json(protect::mail::rules_to_json(mail_of(c).rules()));
 }
@@ -289,6 +324,9 @@ constexpr Route kRoutes[] = {
      h_track},
     {"GET", "/v1/templates", Access::user, "Templates offered for new content", h_templates},
     {"GET", "/v1/templates/{id}", Access::user, "One template", h_template},
+    {"GET", "/v1/mail/client-settings", Access::user,
+     "IRM configuration, branding templates and mail flow rules, for mail clients",
+     h_mail_client_settings},
     {"POST", "/v1/admin/templates", Access::admin, "Create a template", h_create_template},
     {"PATCH", "/v1/admin/templates/{id}", Access::admin, "Update or archive a template",
      h_update_template},

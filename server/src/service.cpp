@@ -7,6 +7,7 @@
 #include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <atomic>
 #include <ctime>
 #include <mutex>
@@ -72,6 +73,20 @@ struct Service::Impl {
 
   void accept();
   void begin_drain();
+
+  // Runs the I/O loop until stopped. An exception out of a completion handler (Beast's parser
+  // throws length_error on some oversized fields, for one) loses that connection, not the
+  // process.
+  void serve() {
+    for (;;) {
+      try {
+        ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        log({{"time", utc_now()}, {"event", "handler error"}, {"what", e.what()}});
+      }
+    }
+  }
 };
 
 namespace {
@@ -222,12 +237,28 @@ class Session {
     line["user"] = user_.empty() ? "-" : user_;
     svc_.log(line);
     user_.clear();
+    if (!ec && refused_) return linger();
     if (ec || !keep_alive_) return self().shutdown();
     read();
   }
 
+  // After refusing a request that was not read to its end: read and drop what the client still
+  // sends (at most 8 MiB, 2 s), so it sees the answer instead of a connection reset.
+  void linger() {
+    beast::get_lowest_layer(self().stream()).expires_after(std::chrono::seconds(2));
+    if (!scratch_) scratch_ = std::make_unique<std::array<char, 16384>>();
+    self().stream().async_read_some(
+        net::buffer(*scratch_),
+        [s = self().shared_from_this()](beast::error_code ec, std::size_t n) {
+          s->lingered_ += n;
+          if (ec || s->lingered_ > (8u << 20)) return s->self().shutdown();
+          s->linger();
+        });
+  }
+
   // An error before a request could be routed: answer and close.
   void refuse(const Response& r) {
+    refused_ = true;
     start_ = Clock::now();
     svc_.metrics.in_flight.fetch_add(1);
     req_ = {};
@@ -249,8 +280,10 @@ class Session {
   Req req_;
   Res res_;
   std::string method_, path_, route_, user_;
-  bool keep_alive_ = false;
+  bool keep_alive_ = false, refused_ = false;
   Clock::time_point start_;
+  std::unique_ptr<std::array<char, 16384>> scratch_;
+  std::size_t lingered_ = 0;
 };
 
 class PlainSession : public Session<PlainSession>,
@@ -436,8 +469,8 @@ void Service::run(bool handle_signals) {
   unsigned n = m.opt.io_threads ? m.opt.io_threads : std::thread::hardware_concurrency();
   if (n == 0) n = 1;
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < n; ++i) threads.emplace_back([&m] { m.ioc.run(); });
-  m.ioc.run();
+  for (unsigned i = 1; i < n; ++i) threads.emplace_back([&m] { m.serve(); });
+  m.serve();
   for (auto& t : threads) t.join();
   m.workers.join();
 }

@@ -10,6 +10,7 @@
 // The numeric values of Errc are stable across releases (new codes are appended).
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -37,6 +38,8 @@ enum class Errc : int {
 
 /// Stable, lower-case identifier of a code ("bad_format", "wrong_password", ...).
 std::string_view to_string(Errc code) noexcept;
+/// The code whose identifier is `name` (the inverse of to_string); nullopt for any other text.
+std::optional<Errc> errc_from_string(std::string_view name) noexcept;
 
 class Error : public std::runtime_error {
  public:

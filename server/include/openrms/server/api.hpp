@@ -22,6 +22,7 @@
 //   GET  /v1/track/{content_id}           the tracking log of the caller's content   user
 //   GET  /v1/templates                    templates offered for new content          user
 //   GET  /v1/templates/{id}               one template                               user
+//   GET  /v1/mail/client-settings         {irm, branding, rules} a mail client applies user
 //   POST  /v1/admin/templates             {name, description?, policy, id?}          admin
 //   PATCH /v1/admin/templates/{id}        {name?, description?, policy?, archived?}  admin
 //   GET|PUT /v1/admin/settings            tenant settings                            admin
@@ -29,7 +30,9 @@
 //   GET  /v1/admin/mail/branding          branding templates                         admin
 //   PUT|DELETE /v1/admin/mail/branding/{name}  create or replace / remove one        admin
 //   GET|PUT /v1/admin/mail/rules          mail flow rules (mail_rules.hpp JSON)      admin
-// Policies travel as the <Policy> XML of policy_to_xml (the strict parser reads them).
+// Policies travel as the <Policy> XML of policy_to_xml (the strict parser reads them) or, in
+// requests, as {"grants": ["PRINCIPAL:RIGHTS", …], "expiry"?, "offline"?, "owner"?} in the text
+// forms of the command line (parse_grant, parse_expiry, parse_offline).
 // Errors: an RFC 9457 problem document (application/problem+json) whose "code" is the stable
 // openrms::Errc name; the status follows http_status(). No caller on a user route is 401, a
 // non-admin on an admin route 403; a body over kMaxBody is 413; malformed JSON or a missing

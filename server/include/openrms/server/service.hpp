@@ -9,6 +9,8 @@
 //   - TLS from a PEM certificate chain and key; plain HTTP only with insecure_http (for a
 //     reverse proxy on the same host). A client speaking plain HTTP to the TLS port gets a 400
 //     that says so, in plain text, and the connection is closed.
+//   - An exception escaping a handler on an I/O thread is logged and that thread goes on
+//     serving: no request can stop the process.
 //   - Limits: request headers (max_header: 431), body (max_body: 413), open connections
 //     (max_connections: further ones are closed at once), a request rate per client address
 //     (429 with Retry-After), and read_timeout: a connection that does not deliver a complete
@@ -41,7 +43,9 @@ struct ServiceOptions {
   std::string cert_file, key_file;
   bool insecure_http = false;
   std::size_t max_body = kMaxBody;
-  std::size_t max_header = 128u << 10;  ///< room for a 100 KB token to reach the 401 it earns
+  /// Beast keeps one field value in at most 64 KiB, so the headers' limit stays below that:
+  /// a token over kMaxToken is 401, headers over this (a 100 KB token) 431.
+  std::size_t max_header = 60u << 10;
   std::size_t max_connections = 512;
   double rate_per_client = 1000;  ///< requests/s per client address; 0: no limit
   double rate_burst = 2000;

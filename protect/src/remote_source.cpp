@@ -1,0 +1,195 @@
+#include "openrms/protect/remote_source.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <thread>
+
+#include "openrms/error.hpp"
+
+namespace openrms::protect {
+
+namespace {
+
+using json = nlohmann::json;
+
+enum class Retry { always_safe, only_unsent };
+
+// The service's answer as an Error: its problem document's code and detail when it sent one.
+[[noreturn]] void fail_from(const HttpResponse& r, const std::string& what) {
+  json j = json::parse(r.body, nullptr, false);
+  if (j.is_object() && j.contains("code") && j["code"].is_string()) {
+    auto code = errc_from_string(j["code"].get<std::string>());
+    std::string detail = j.value("detail", "");
+    if (code && !detail.empty()) fail(*code, detail);
+  }
+  const Errc code = r.status == 401   ? Errc::unauthenticated
+                    : r.status == 403 ? Errc::no_right
+                    : r.status == 404 ? Errc::not_found
+                    : r.status == 503 || r.status == 429 || r.status == 502 || r.status == 504
+                        ? Errc::unavailable
+                    : r.status < 500 ? Errc::invalid_argument
+                                     : Errc::internal;
+  fail(code, what + ": the service answered HTTP " + std::to_string(r.status));
+}
+
+std::string text_field(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_string())
+    fail(Errc::bad_format, std::string("the service's answer has no \"") + name + "\"");
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+struct RemoteLicenseSource::Impl {
+  RemoteOptions opt;
+  HttpClient http;
+  licensing::TrustAnchors anchors;
+
+  explicit Impl(RemoteOptions o) : opt(std::move(o)), http(opt.http) {
+    while (!opt.url.empty() && opt.url.back() == '/') opt.url.pop_back();
+  }
+
+  json call(const char* method, const std::string& path, const json& body, Retry retry,
+            const char* what) {
+    std::vector<std::string> headers = {"Accept: application/json"};
+    if (!opt.token.empty()) headers.push_back("Authorization: Bearer " + opt.token);
+    std::string payload;
+    if (!body.is_null()) {
+      headers.emplace_back("Content-Type: application/json");
+      payload = body.dump();
+    }
+    const int attempts = std::max(1, opt.attempts);
+    for (int i = 1;; ++i) {
+      bool sent = false;
+      std::chrono::milliseconds wait(100 << (2 * (i - 1)));
+      try {
+        HttpResponse r = http.request(method, opt.url + path, headers, payload, &sent);
+        if (r.status == 200) {
+          json j = json::parse(r.body, nullptr, false);
+          if (j.is_discarded()) fail(Errc::bad_format, std::string(what) + ": not JSON");
+          return j;
+        }
+        if (r.status == 204) return json();
+        const bool busy = r.status == 503 || r.status == 429;
+        if (!busy || retry != Retry::always_safe || i >= attempts) fail_from(r, what);
+        if (r.status == 429)
+          wait = std::chrono::milliseconds(std::min<long>(2000, wait.count() * 4));
+      } catch (const Error& e) {
+        if (e.code() != Errc::unavailable || i >= attempts) throw;
+        if (sent && retry != Retry::always_safe) throw;
+      }
+      std::this_thread::sleep_for(wait);
+    }
+  }
+};
+
+RemoteLicenseSource::RemoteLicenseSource(RemoteOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {
+  json d = impl_->call("GET", "/v1/discovery", json(), Retry::always_safe, "discovery");
+  if (!d.contains("slcs") || !d["slcs"].is_array() || d["slcs"].empty())
+    fail(Errc::bad_format, "the service's discovery document lists no SLC");
+  for (const auto& x : d["slcs"]) {
+    if (!x.is_string()) fail(Errc::bad_format, "the service's discovery document is malformed");
+    impl_->anchors.add(x.get<std::string>());
+  }
+}
+
+RemoteLicenseSource::~RemoteLicenseSource() = default;
+
+const licensing::TrustAnchors& RemoteLicenseSource::anchors() {
+  return impl_->anchors;
+}
+
+licensing::Published RemoteLicenseSource::publish(const licensing::Identity&,
+                                                  const licensing::PublishRequest& request,
+                                                  std::string_view rac_xml) {
+  json body;
+  if (request.policy) body["policy"] = licensing::policy_to_xml(*request.policy);
+  if (!request.template_id.empty()) body["template_id"] = request.template_id;
+  if (!request.owner.empty()) body["owner"] = request.owner;
+  body["rac"] = rac_xml;
+  json r = impl_->call("POST", "/v1/publish", body, Retry::only_unsent, "publishing");
+  licensing::Published out;
+  out.license_xml = text_field(r, "publishing_license");
+  out.content_id = text_field(r, "content_id");
+  out.license_hash = text_field(r, "license_hash");
+  return out;  // content_key: in the owner license (see the header)
+}
+
+std::string RemoteLicenseSource::acquire(const licensing::Identity&, std::string_view pl_xml,
+                                         std::string_view rac_xml) {
+  json r = impl_->call("POST", "/v1/acquire", {{"publishing_license", pl_xml}, {"rac", rac_xml}},
+                       Retry::always_safe, "acquiring a use license");
+  return text_field(r, "use_license");
+}
+
+licensing::Policy RemoteLicenseSource::view_policy(const licensing::Identity&,
+                                                   std::string_view pl_xml) {
+  json r = impl_->call("POST", "/v1/policy", {{"publishing_license", pl_xml}}, Retry::always_safe,
+                       "reading the policy");
+  return licensing::policy_from_xml(text_field(r, "policy"));
+}
+
+void RemoteLicenseSource::revoke(const licensing::Identity&, std::string_view content_id) {
+  impl_->call("POST", "/v1/revoke", {{"content_id", content_id}}, Retry::only_unsent, "revoking");
+}
+
+std::vector<licensing::TrackingEntry> RemoteLicenseSource::track(const licensing::Identity&,
+                                                                 std::string_view content_id) {
+  for (char c : content_id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-'))
+      fail(Errc::invalid_argument, "a content id is a UUID");
+  json r = impl_->call("GET", "/v1/track/" + std::string(content_id), json(), Retry::always_safe,
+                       "reading the tracking log");
+  std::vector<licensing::TrackingEntry> out;
+  if (!r.is_array()) fail(Errc::bad_format, "the tracking log is not a list");
+  for (const auto& e : r) {
+    if (!e.is_object()) fail(Errc::bad_format, "a tracking entry is not an object");
+    licensing::TrackingEntry t;
+    auto time = licensing::parse_time(text_field(e, "time"));
+    if (!time) fail(Errc::bad_format, "a tracking entry has a malformed time");
+    t.time = *time;
+    t.user = text_field(e, "user");
+    t.content_id = std::string(content_id);
+    t.rights = text_field(e, "rights");
+    t.outcome = text_field(e, "outcome");
+    t.issuer = text_field(e, "issuer");
+    t.owner = text_field(e, "owner");
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::string RemoteLicenseSource::enroll(std::string_view public_key_pem) {
+  json r = impl_->call("POST", "/v1/racs", {{"public_key", public_key_pem}}, Retry::always_safe,
+                       "enrolling");
+  return text_field(r, "rac");
+}
+
+std::string RemoteLicenseSource::renew(std::string_view rac_xml) {
+  json r = impl_->call("POST", "/v1/racs/renew", {{"rac", rac_xml}}, Retry::always_safe,
+                       "renewing the RAC");
+  return text_field(r, "rac");
+}
+
+std::vector<RemoteTemplate> RemoteLicenseSource::templates() {
+  json r = impl_->call("GET", "/v1/templates", json(), Retry::always_safe, "listing templates");
+  if (!r.is_array()) fail(Errc::bad_format, "the template list is not a list");
+  std::vector<RemoteTemplate> out;
+  for (const auto& t : r) {
+    if (!t.is_object()) fail(Errc::bad_format, "a template is not an object");
+    out.push_back({text_field(t, "id"), text_field(t, "name"), t.value("description", ""),
+                   t.value("version", 0), t.value("archived", false)});
+  }
+  return out;
+}
+
+std::string RemoteLicenseSource::mail_client_settings() {
+  return impl_
+      ->call("GET", "/v1/mail/client-settings", json(), Retry::always_safe, "reading mail settings")
+      .dump();
+}
+
+}  // namespace openrms::protect
