@@ -3,11 +3,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <exception>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <unordered_map>
+#include <vector>
 
 #include "openrms/crypto/backend.hpp"
 #include "openrms/error.hpp"
@@ -171,9 +176,22 @@ void exec(sqlite3* db, const char* sql) {
 
 }  // namespace
 
+// Tracking rows that commit together: one transaction, one fsync of the WAL.
+struct TrackingBatch {
+  std::vector<TrackingEntry> entries;
+  bool done = false;
+  std::exception_ptr error;
+};
+
 struct SqliteStore::Impl {
   sqlite3* db = nullptr;
   StmtCache stmts;
+  // Group commit of the tracking log (add_tracking): the batch new rows join, whether a thread
+  // is committing one now, and the signal that it finished.
+  std::mutex group_mu;
+  std::condition_variable group_done;
+  std::shared_ptr<TrackingBatch> open_batch = std::make_shared<TrackingBatch>();
+  bool committing = false;
   crypto::SecureBytes kek;
   const crypto::Backend& be = crypto::default_backend();
 
@@ -452,14 +470,50 @@ void SqliteStore::set_revoked(const std::string& id, Time when) {
   s.step();
 }
 
+// Group commit: a row that arrives while another thread commits joins the next batch; the first
+// thread to find no commit running commits the whole batch in one transaction (one fsync) and
+// wakes the rest. Every caller returns only once its own row is durable, or throws the batch's
+// error: nothing reported as logged can be lost, and concurrent issuances share the fsync.
 void SqliteStore::add_tracking(const TrackingEntry& e) {
-  std::lock_guard lock(mu_);
-  Stmt s(impl_->stmts, impl_->db,
-         "INSERT INTO tracking (time, user, content_id, rights, issuer, owner, outcome) "
-         "VALUES (?,?,?,?,?,?,?)");
-  s.bind(1, secs(e.time)).bind(2, e.user).bind(3, e.content_id).bind(4, e.rights);
-  s.bind(5, e.issuer).bind(6, e.owner).bind(7, e.outcome);
-  s.step();
+  Impl& m = *impl_;
+  std::unique_lock group(m.group_mu);
+  std::shared_ptr<TrackingBatch> mine = m.open_batch;
+  mine->entries.push_back(e);
+  while (!mine->done) {
+    if (m.committing) {
+      m.group_done.wait(group);
+      continue;
+    }
+    // No commit running: then `mine` is still the open batch; close it and commit it.
+    m.committing = true;
+    m.open_batch = std::make_shared<TrackingBatch>();
+    group.unlock();
+    try {
+      std::lock_guard lock(mu_);
+      exec(m.db, "BEGIN IMMEDIATE");
+      try {
+        for (const auto& x : mine->entries) {
+          Stmt s(m.stmts, m.db,
+                 "INSERT INTO tracking (time, user, content_id, rights, issuer, owner, outcome) "
+                 "VALUES (?,?,?,?,?,?,?)");
+          s.bind(1, secs(x.time)).bind(2, x.user).bind(3, x.content_id).bind(4, x.rights);
+          s.bind(5, x.issuer).bind(6, x.owner).bind(7, x.outcome);
+          s.step();
+        }
+        exec(m.db, "COMMIT");
+      } catch (...) {
+        sqlite3_exec(m.db, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+    } catch (...) {
+      mine->error = std::current_exception();
+    }
+    group.lock();
+    mine->done = true;
+    m.committing = false;
+    m.group_done.notify_all();
+  }
+  if (mine->error) std::rethrow_exception(mine->error);
 }
 
 std::vector<TrackingEntry> SqliteStore::tracking(const std::string& id) {

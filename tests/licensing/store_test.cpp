@@ -4,6 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <thread>
+#include <vector>
 
 #include "openrms/error.hpp"
 #include "openrms/licensing/server.hpp"
@@ -69,6 +72,33 @@ TEST(SqliteStore, StatePersistsAcrossReopen) {
   ASSERT_TRUE(rec.has_value());
   EXPECT_EQ(rec->issuer, "alice@contoso.com");
   EXPECT_EQ(rec->license_hash, parse_publishing_license(pl, server.anchors()).hash);
+}
+
+TEST(SqliteStore, ConcurrentTrackingRowsAreAllDurableInTheirOrder) {
+  // Group commit: rows arriving together share a transaction. Each caller returns only once its
+  // row is committed, so after every thread returned, a fresh connection sees all of them, and
+  // each thread's rows in the order it wrote them.
+  TempDir dir;
+  std::string db = (dir.path / "s.db").string();
+  constexpr int kThreads = 16, kRows = 40;
+  {
+    SqliteStore store(db, kek(1));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&store, t] {
+        for (int i = 0; i < kRows; ++i)
+          store.add_tracking({*parse_time("2026-11-23T09:00:00Z"),
+                              "u" + std::to_string(t) + "@x.com", "content", std::to_string(i),
+                              "issuer@x.com", "owner@x.com", "granted"});
+      });
+    for (auto& th : threads) th.join();
+  }
+  SqliteStore reopened(db, kek(1));
+  auto rows = reopened.tracking("content");
+  ASSERT_EQ(rows.size(), static_cast<std::size_t>(kThreads * kRows));
+  std::map<std::string, int> next;
+  for (const auto& r : rows) EXPECT_EQ(r.rights, std::to_string(next[r.user]++)) << r.user;
+  EXPECT_EQ(next.size(), static_cast<std::size_t>(kThreads));
 }
 
 TEST(SqliteStore, PrivateKeysAreEncryptedAtRest) {
