@@ -192,11 +192,18 @@ struct SqliteStore::Impl {
   std::condition_variable group_done;
   std::shared_ptr<TrackingBatch> open_batch = std::make_shared<TrackingBatch>();
   bool committing = false;
+  // A file store commits tracking rows on a connection of their own, so the fsync of one batch
+  // does not hold up the reads of the issuances that form the next (WAL: readers go on while
+  // one connection writes). Used only by the thread that leads a batch.
+  sqlite3* track_db = nullptr;
+  StmtCache track_stmts;
   crypto::SecureBytes kek;
   const crypto::Backend& be = crypto::default_backend();
 
   ~Impl() {
     stmts.clear();
+    track_stmts.clear();
+    if (track_db) sqlite3_close_v2(track_db);
     if (db) sqlite3_close_v2(db);
   }
 
@@ -320,6 +327,13 @@ SqliteStore::SqliteStore(const std::string& path, crypto::SecureBytes kek)
     }
   }
   check_kek();
+  if (path != ":memory:" && path.rfind("file:", 0) != 0) {
+    if (sqlite3_open_v2(path.c_str(), &impl_->track_db, SQLITE_OPEN_READWRITE, nullptr) !=
+        SQLITE_OK)
+      db_fail(impl_->track_db, "cannot open '" + path + "' a second time");
+    sqlite3_busy_timeout(impl_->track_db, 5000);
+    exec(impl_->track_db, "PRAGMA synchronous=FULL");
+  }
 }
 
 void SqliteStore::check_kek() {
@@ -489,20 +503,23 @@ void SqliteStore::add_tracking(const TrackingEntry& e) {
     m.open_batch = std::make_shared<TrackingBatch>();
     group.unlock();
     try {
-      std::lock_guard lock(mu_);
-      exec(m.db, "BEGIN IMMEDIATE");
+      std::unique_lock<std::mutex> lock(mu_, std::defer_lock);
+      if (!m.track_db) lock.lock();  // in memory: one connection, shared with everything else
+      sqlite3* db = m.track_db ? m.track_db : m.db;
+      StmtCache& stmts = m.track_db ? m.track_stmts : m.stmts;
+      exec(db, "BEGIN IMMEDIATE");
       try {
         for (const auto& x : mine->entries) {
-          Stmt s(m.stmts, m.db,
+          Stmt s(stmts, db,
                  "INSERT INTO tracking (time, user, content_id, rights, issuer, owner, outcome) "
                  "VALUES (?,?,?,?,?,?,?)");
           s.bind(1, secs(x.time)).bind(2, x.user).bind(3, x.content_id).bind(4, x.rights);
           s.bind(5, x.issuer).bind(6, x.owner).bind(7, x.outcome);
           s.step();
         }
-        exec(m.db, "COMMIT");
+        exec(db, "COMMIT");
       } catch (...) {
-        sqlite3_exec(m.db, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
       }
     } catch (...) {
