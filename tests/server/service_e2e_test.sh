@@ -233,10 +233,57 @@ for t in ("alice", "bob", "eve", "admin"):
     assert tok[:40] not in text and tok[-40:] not in text
 PYEOF
 
+check "verified tokens are cached: far fewer signature checks than requests" bash -c "
+  m=\$(curl -s --cacert tls.crt $url/metrics)
+  checks=\$(echo \"\$m\" | awk '/^openrms_token_signature_checks_total/ {print \$2}')
+  reqs=\$(echo \"\$m\" | awk '/^openrms_http_requests_total/ {n += \$2} END {print n}')
+  echo \"signature checks \$checks, requests \$reqs\"
+  [ \"\$checks\" -gt 0 ] && [ \$((checks * 3)) -lt \"\$reqs\" ]"
+
 # --- SIGTERM drains and exits 0 ---
 kill -TERM $pid
 for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 wait $pid
 check "SIGTERM: the service exits 0" [ $? -eq 0 ]
 check "and says it drained" grep -q '"event":"stopped"' access.log
+# --- keys from the issuer's OpenID discovery document (over TLS, on loopback) ---
+mkdir -p oidc/.well-known
+$PY - >oidc.port <<'PYEOF' &
+import http.server, json, os, socket, ssl, sys, threading
+os.chdir("oidc")
+srv = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+srv.RequestHandlerClass.log_message = lambda *a: None
+port = srv.server_address[1]
+issuer = f"https://127.0.0.1:{port}"
+json.dump({"issuer": issuer, "jwks_uri": issuer + "/jwks.json"},
+          open(".well-known/openid-configuration", "w"))
+open("jwks.json", "w").write(open("../iss/jwks.json").read())
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain("../tls.crt", "../tls.key")
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print(port, flush=True)
+threading.Timer(60, srv.shutdown).start()  # never outlives the test
+srv.serve_forever()
+PYEOF
+oidc_pid=$!
+trap 'kill -9 $pid $oidc_pid 2>/dev/null' EXIT
+for _ in $(seq 50); do [ -s oidc.port ] && break; sleep 0.1; done
+oidc="https://127.0.0.1:$(cat oidc.port)"
+rm -f port
+"$bin" serve --store srv/store.db --tls-cert tls.crt --tls-key tls.key --port 0 --port-file port \
+  --issuer "$oidc" --audience openrms --oidc-discovery --ca-file tls.crt >serve2.out 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
+check "the service starts with keys from discovery" grep -q "2 signing key" serve2.out
+token --email bob@contoso.com --iss "$oidc" >tokens/bob-oidc
+status=$(curl -s -o body.txt -w '%{http_code}' --cacert tls.crt -H "Authorization: Bearer $(cat tokens/bob-oidc)" \
+  "https://127.0.0.1:$(cat port)/v1/templates")
+check "a token of the discovered issuer is accepted" [ "$status" = 200 ]
+status=$(curl -s -o body.txt -w '%{http_code}' --cacert tls.crt -H "Authorization: Bearer $(cat tokens/bob)" \
+  "https://127.0.0.1:$(cat port)/v1/templates")
+check "one of the first issuer is not" [ "$status" = 401 ]
+kill -TERM $pid
+wait $pid
+check "and it drains on SIGTERM too" [ $? -eq 0 ]
+kill $oidc_pid 2>/dev/null
 cli_test_done
