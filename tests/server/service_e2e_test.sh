@@ -57,6 +57,8 @@ api() {  # api USER METHOD PATH [JSON]: the HTTP status in code.txt, the body in
 code() { [ "$(cat code.txt)" = "$1" ]; }
 
 check "the service says where it listens" grep -q "listening on https://127.0.0.1" serve.out
+run serve --config "$here/../../server/deploy/serve.example.json"
+check "the example config parses (it fails only on its missing store)" has "no license server store" err.txt
 run serve --config serve.json --port "$(cat port)" --port-file port2
 check "a second service on a used port fails with a clear error" has "cannot listen" err.txt
 
