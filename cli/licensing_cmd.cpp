@@ -310,6 +310,44 @@ void add_user(CLI::App& app) {
 }
 
 // ---- template ----
+
+// Templates in the embedded store, or with --server through the service's admin routes (the
+// token needs the admin role; listing without --all is open to every user).
+class Templates {
+ public:
+  explicit Templates(StoreArgs& a) : remote_(connect(a)) {
+    if (!remote_) opened_ = open_server(a);
+  }
+  Template create(const std::string& name, const std::string& description, const Policy& p,
+                  const std::string& id) {
+    return remote_ ? remote_->create_template(name, description, p, id)
+                   : opened_.server->create_template(name, description, p, id);
+  }
+  Template get(const std::string& id) {
+    return remote_ ? remote_->admin_template(id) : opened_.server->get_template(id);
+  }
+  Template update(const std::string& id, std::optional<std::string> name,
+                  std::optional<std::string> description, std::optional<Policy> p) {
+    return remote_ ? remote_->update_template(id, name, description, p)
+                   : opened_.server->update_template(id, name, description, p);
+  }
+  void archive(const std::string& id, bool archived) {
+    if (remote_)
+      remote_->update_template(id, std::nullopt, std::nullopt, std::nullopt, archived);
+    else
+      opened_.server->archive_template(id, archived);
+  }
+  std::vector<Template> list(bool all) {
+    if (!remote_) return opened_.server->templates(all);
+    return all ? remote_->admin_templates() : remote_->templates();
+  }
+  bool remote() const { return remote_ != nullptr; }
+
+ private:
+  std::unique_ptr<protect::RemoteLicenseSource> remote_;
+  Opened opened_;
+};
+
 void add_template(CLI::App& app) {
   auto* tpl =
       app.add_subcommand("template", "Manage protection templates (named server-side policies)");
@@ -334,8 +372,9 @@ void add_template(CLI::App& app) {
   c->add_option("--owner", add->owner, "Owner of content protected with it (default: the issuer)");
   c->add_option("--id", add->id, "Template id (default: a new UUID)");
   c->add_flag("--json", add->json, "Print JSON");
+  add_remote_options(c, *add);
   c->callback([add] {
-    auto o = open_server(*add);
+    Templates templates(*add);
     Policy p;
     for (const auto& g : add->grants) p.grants.push_back(parse_grant(g));
     p.expiry = parse_expiry(add->expiry);
@@ -343,7 +382,7 @@ void add_template(CLI::App& app) {
     if (!add->owner.empty()) p.owner = Principal::parse(add->owner).name;
     for (const auto& w : lint(p, system_clock().now()))
       std::cerr << "openrms: warning: " << w << "\n";
-    auto t = o.server->create_template(add->name, add->description, p, add->id);
+    auto t = templates.create(add->name, add->description, p, add->id);
     print(template_json(t), add->json);
   });
 
@@ -357,18 +396,13 @@ void add_template(CLI::App& app) {
   c->add_flag("--json", list->json, "Print JSON");
   add_remote_options(c, *list);
   c->callback([list] {
+    Templates templates(*list);
     json arr = json::array();
-    if (auto remote = connect(*list)) {
-      if (list->all) fail(Errc::invalid_argument, "--all needs the store (archived templates)");
-      for (const auto& t : remote->templates())
-        arr.push_back({{"id", t.id},
-                       {"name", t.name},
-                       {"description", t.description},
-                       {"version", t.version},
-                       {"archived", t.archived}});
-    } else {
-      auto o = open_server(*list);
-      for (const auto& t : o.server->templates(list->all)) arr.push_back(template_json(t));
+    for (const auto& t : templates.list(list->all)) {
+      json j = template_json(t);
+      if (templates.remote() && !list->all)  // users are shown names, not principals
+        for (const char* k : {"grants", "content_expiry", "offline_access", "owner"}) j.erase(k);
+      arr.push_back(j);
     }
     if (list->json) {
       std::cout << arr.dump(2) << "\n";
@@ -401,9 +435,10 @@ void add_template(CLI::App& app) {
   c->add_option("--offline", up->offline, "Offline access: always, never or N days");
   c->add_option("--owner", up->owner, "Owner of content protected with it ('' for the issuer)");
   c->add_flag("--json", up->json, "Print JSON");
+  add_remote_options(c, *up);
   c->callback([up] {
-    auto o = open_server(*up);
-    Template t = o.server->get_template(up->id);
+    Templates templates(*up);
+    Template t = templates.get(up->id);
     Policy p = t.policy;
     const bool policy_changes = !up->grants.empty() || up->expiry || up->offline || up->owner;
     if (!up->grants.empty()) {
@@ -420,8 +455,7 @@ void add_template(CLI::App& app) {
     if (policy_changes)
       for (const auto& w : lint(p, system_clock().now()))
         std::cerr << "openrms: warning: " << w << "\n";
-    Template u =
-        o.server->update_template(up->id, up->name, up->description,
+    Template u = templates.update(up->id, up->name, up->description,
                                   policy_changes ? std::optional<Policy>(p) : std::nullopt);
     print(template_json(u), up->json);
   });
@@ -437,9 +471,9 @@ void add_template(CLI::App& app) {
   add_store_options(c, *ar);
   c->add_option("id", ar->id, "Template id")->required();
   c->add_flag("--restore", ar->restore, "Un-archive instead");
+  add_remote_options(c, *ar);
   c->callback([ar] {
-    auto o = open_server(*ar);
-    o.server->archive_template(ar->id, !ar->restore);
+    Templates(*ar).archive(ar->id, !ar->restore);
     std::cout << "Template " << ar->id << (ar->restore ? " restored.\n" : " archived.\n");
   });
 }

@@ -174,16 +174,77 @@ std::string RemoteLicenseSource::renew(std::string_view rac_xml) {
   return text_field(r, "rac");
 }
 
-std::vector<RemoteTemplate> RemoteLicenseSource::templates() {
-  json r = impl_->call("GET", "/v1/templates", json(), Retry::always_safe, "listing templates");
-  if (!r.is_array()) fail(Errc::bad_format, "the template list is not a list");
-  std::vector<RemoteTemplate> out;
-  for (const auto& t : r) {
-    if (!t.is_object()) fail(Errc::bad_format, "a template is not an object");
-    out.push_back({text_field(t, "id"), text_field(t, "name"), t.value("description", ""),
-                   t.value("version", 0), t.value("archived", false)});
-  }
+namespace {
+
+licensing::Template template_of(const json& t) {
+  if (!t.is_object()) fail(Errc::bad_format, "a template is not an object");
+  licensing::Template out;
+  out.id = text_field(t, "id");
+  out.name = text_field(t, "name");
+  out.description = t.value("description", "");
+  out.version = t.value("version", 0);
+  out.archived = t.value("archived", false);
+  if (t.contains("updated"))
+    if (auto when = licensing::parse_time(text_field(t, "updated"))) out.updated = *when;
+  if (t.contains("policy")) out.policy = licensing::policy_from_xml(text_field(t, "policy"));
   return out;
+}
+
+std::vector<licensing::Template> templates_of(const json& r) {
+  if (!r.is_array()) fail(Errc::bad_format, "the template list is not a list");
+  std::vector<licensing::Template> out;
+  for (const auto& t : r) out.push_back(template_of(t));
+  return out;
+}
+
+std::string path_part(const std::string& id) {
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      fail(Errc::invalid_argument, "a template id is letters, digits, '-', '_' and '.'");
+  if (id.empty()) fail(Errc::invalid_argument, "a template id is not empty");
+  return id;
+}
+
+}  // namespace
+
+std::vector<licensing::Template> RemoteLicenseSource::templates() {
+  return templates_of(
+      impl_->call("GET", "/v1/templates", json(), Retry::always_safe, "listing templates"));
+}
+
+std::vector<licensing::Template> RemoteLicenseSource::admin_templates() {
+  return templates_of(
+      impl_->call("GET", "/v1/admin/templates", json(), Retry::always_safe, "listing templates"));
+}
+
+licensing::Template RemoteLicenseSource::admin_template(const std::string& id) {
+  return template_of(impl_->call("GET", "/v1/admin/templates/" + path_part(id), json(),
+                                 Retry::always_safe, "reading the template"));
+}
+
+licensing::Template RemoteLicenseSource::create_template(const std::string& name,
+                                                         const std::string& description,
+                                                         const licensing::Policy& policy,
+                                                         const std::string& id) {
+  json body = {
+      {"name", name}, {"description", description}, {"policy", licensing::policy_to_xml(policy)}};
+  if (!id.empty()) body["id"] = path_part(id);
+  return template_of(impl_->call("POST", "/v1/admin/templates", body, Retry::only_unsent,
+                                 "creating the template"));
+}
+
+licensing::Template RemoteLicenseSource::update_template(const std::string& id,
+                                                         std::optional<std::string> name,
+                                                         std::optional<std::string> description,
+                                                         std::optional<licensing::Policy> policy,
+                                                         std::optional<bool> archived) {
+  json body = json::object();
+  if (name) body["name"] = *name;
+  if (description) body["description"] = *description;
+  if (policy) body["policy"] = licensing::policy_to_xml(*policy);
+  if (archived) body["archived"] = *archived;
+  return template_of(impl_->call("PATCH", "/v1/admin/templates/" + path_part(id), body,
+                                 Retry::always_safe, "updating the template"));
 }
 
 std::string RemoteLicenseSource::mail_client_settings() {

@@ -104,6 +104,7 @@ json template_json(const licensing::Template& t, bool with_policy) {
   j["description"] = t.description;
   j["version"] = t.version;
   j["archived"] = t.archived;
+  j["updated"] = licensing::format_time(t.updated);
   if (with_policy) j["policy"] = licensing::policy_to_xml(t.policy);
   return j;
 }
@@ -206,6 +207,16 @@ Response h_templates(Ctx& c) {
 
 Response h_template(Ctx& c) {
   return ok(template_json(c.server.get_template(c.param), false));
+}
+
+Response h_admin_templates(Ctx& c) {
+  json arr = json::array();
+  for (const auto& t : c.server.templates(true)) arr.push_back(template_json(t, true));
+  return ok(arr);
+}
+
+Response h_admin_template(Ctx& c) {
+  return ok(template_json(c.server.get_template(c.param), true));
 }
 
 Response h_create_template(Ctx& c) {
@@ -327,6 +338,10 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/mail/client-settings", Access::user,
      "IRM configuration, branding templates and mail flow rules, for mail clients",
      h_mail_client_settings},
+    {"GET", "/v1/admin/templates", Access::admin, "Every template, archived too, with policies",
+     h_admin_templates},
+    {"GET", "/v1/admin/templates/{id}", Access::admin, "One template with its policy",
+     h_admin_template},
     {"POST", "/v1/admin/templates", Access::admin, "Create a template", h_create_template},
     {"PATCH", "/v1/admin/templates/{id}", Access::admin, "Update or archive a template",
      h_update_template},

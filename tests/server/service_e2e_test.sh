@@ -124,6 +124,22 @@ as bob open alice/fin.ptxt --json
 check "bob's token says finance: VIEW" has VIEW
 as eve open alice/fin.ptxt
 check "eve is not in finance" has "no_right" err.txt
+# The template commands over the admin API, with the admin's token.
+as admin template add "Board only" -g board@contoso.com:Viewer --offline 7 --json
+check "template add through the service (admin)" rc 0
+board=$($PY -c 'import json; print(json.load(open("out.txt"))["id"])')
+as alice template add "Mine" -g alice@contoso.com:Viewer
+check "a user's token cannot add templates" has "no_right" err.txt
+as admin template update "$board" --grant board@contoso.com:Editor --json
+check "template update through the service" has "board@contoso.com: .*EDIT"
+as admin template archive "$board"
+check "template archive through the service" rc 0
+as alice template list --json
+check "an archived template is not offered" bash -c '! grep -q "Board only" out.txt'
+as admin template list --all --json
+check "the admin sees it with --all, archived, with its grants" $PY -c '
+import json; t = [x for x in json.load(open("out.txt")) if x["name"] == "Board only"][0]
+assert t["archived"] and t["offline_access"] == "7d" and t["grants"], t'
 
 # --- Do Not Forward mail through the service ---
 $PY - <<'PYEOF' || exit 2
@@ -161,6 +177,14 @@ as bob open alice/notes.ptxt
 check "bob's cached license still opens it offline (until it runs out)" rc 0
 as bob open alice/notes.ptxt --no-cache
 check "bob asking the service is refused: revoked" has "revoked" err.txt
+# Content whose use licenses may not be kept (offline "never"): revocation stops bob at once.
+cp alice/notes.txt alice/online.txt
+as alice protect alice/online.txt -g bob@contoso.com:VIEW --offline never
+as bob open alice/online.ptxt
+check "bob opens online-only content" rc 0
+as alice revoke alice/online.ptxt
+as bob open alice/online.ptxt
+check "and after its revocation his next open is refused (nothing cached)" has "revoked" err.txt
 
 # --- tokens: every bad one is 401 and nothing is issued ---
 before=$(curl -s --cacert tls.crt "$url/metrics" | awk '/^openrms_use_licenses_issued_total/ {print $2}')

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,13 +36,6 @@ struct RemoteOptions {
   std::string token;  ///< OAuth 2.0 bearer token (an OIDC JWT)
   HttpOptions http;
   int attempts = 3;
-};
-
-/// A template as the service lists it.
-struct RemoteTemplate {
-  std::string id, name, description;
-  int version = 0;
-  bool archived = false;
 };
 
 class RemoteLicenseSource final : public LicenseSource {
@@ -64,7 +58,18 @@ class RemoteLicenseSource final : public LicenseSource {
   /// A RAC for the token's user and this public key (PEM); the private key stays here.
   std::string enroll(std::string_view public_key_pem);
   std::string renew(std::string_view rac_xml);
-  std::vector<RemoteTemplate> templates();
+  /// Templates offered for new content (no policies: users see names).
+  std::vector<licensing::Template> templates();
+  /// The admin routes (the token needs the admin role, else Error{no_right}): every template
+  /// with its policy; one; create; update (nullopt leaves a field) and archive or restore.
+  std::vector<licensing::Template> admin_templates();
+  licensing::Template admin_template(const std::string& id);
+  licensing::Template create_template(const std::string& name, const std::string& description,
+                                      const licensing::Policy& policy, const std::string& id = {});
+  licensing::Template update_template(const std::string& id, std::optional<std::string> name,
+                                      std::optional<std::string> description,
+                                      std::optional<licensing::Policy> policy,
+                                      std::optional<bool> archived = std::nullopt);
   /// The mail settings a mail client needs (GET /v1/mail/client-settings): JSON with "irm",
   /// "branding" and "rules", each in the mail layer's JSON form.
   std::string mail_client_settings();

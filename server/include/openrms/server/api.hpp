@@ -23,6 +23,7 @@
 //   GET  /v1/templates                    templates offered for new content          user
 //   GET  /v1/templates/{id}               one template                               user
 //   GET  /v1/mail/client-settings         {irm, branding, rules} a mail client applies user
+//   GET  /v1/admin/templates[/{id}]       every template (archived too) with policies admin
 //   POST  /v1/admin/templates             {name, description?, policy, id?}          admin
 //   PATCH /v1/admin/templates/{id}        {name?, description?, policy?, archived?}  admin
 //   GET|PUT /v1/admin/settings            tenant settings                            admin
