@@ -111,23 +111,13 @@ void add_server(CLI::App& app) {
   c->add_flag("--json", init->json, "Print JSON");
   c->callback([init] {
     auto& a = *init;
-    if (a.store.empty()) a.store = default_store();
-    if (a.kek.empty()) a.kek = a.store + ".kek";
-    create_private_dirs(fs::path(a.store).parent_path());
     bool created_kek = false;
-    if (!fs::exists(a.kek)) {
-      if (fs::exists(a.store))
-        fail(Errc::invalid_argument, "the store " + a.store + " exists but its key file " + a.kek +
-                                         " does not: pass --kek-file");
-      create_kek_file(a.kek);
-      created_kek = true;
-    }
-    SqliteStore store(a.store, load_kek_file(a.kek));
+    auto store = open_store(a, true, &created_kek);
     ServerOptions o;
     o.name = a.name;
     o.license_url = a.url;
     o.suite = *parse_suite(a.suite);
-    LicenseServer srv(store, o);
+    LicenseServer srv(*store, o);
     bool existed = srv.activated();
     const Certificate& slc = srv.activate();
     json j = cert_json(slc);

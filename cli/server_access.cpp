@@ -11,6 +11,7 @@
 
 #include "openrms/error.hpp"
 #include "openrms/formats/io.hpp"
+#include "openrms/licensing/postgres_store.hpp"
 
 namespace openrms::cli {
 
@@ -31,10 +32,10 @@ std::string default_store() {
 
 void add_store_options(CLI::App* c, StoreArgs& a) {
   c->add_option("--store", a.store,
-                "The license server's SQLite store (default: $OPENRMS_STORE or "
-                "~/.local/share/openrms/store.db)");
+                "The license server's store: an SQLite file (default: $OPENRMS_STORE or "
+                "~/.local/share/openrms/store.db) or a PostgreSQL URI (postgresql://…)");
   c->add_option("--kek-file", a.kek,
-                "The store's key-encryption key file (default: the store path + .kek)");
+                "The store's key-encryption key file (default for SQLite: the store path + .kek)");
 }
 
 void add_remote_options(CLI::App* c, StoreArgs& a) {
@@ -69,15 +70,42 @@ std::unique_ptr<protect::RemoteLicenseSource> connect(StoreArgs& a) {
   return std::make_unique<protect::RemoteLicenseSource>(std::move(o));
 }
 
+std::unique_ptr<Store> open_store(StoreArgs& a, bool create_kek, bool* created) {
+  if (created) *created = false;
+  if (a.store.empty()) a.store = default_store();
+  if (is_postgres_uri(a.store)) {
+    if (a.kek.empty())
+      fail(Errc::invalid_argument,
+           "a PostgreSQL store needs its key-encryption key file: pass --kek-file");
+    if (create_kek && !fs::exists(a.kek)) {
+      create_kek_file(a.kek);
+      if (created) *created = true;
+    }
+    warn_if_exposed(a.kek, "the store's key-encryption key");
+    return std::make_unique<PostgresStore>(a.store, load_kek_file(a.kek));
+  }
+  if (a.kek.empty()) a.kek = a.store + ".kek";
+  if (create_kek) {
+    create_private_dirs(fs::path(a.store).parent_path());
+    if (!fs::exists(a.kek)) {
+      if (fs::exists(a.store))
+        fail(Errc::invalid_argument, "the store " + a.store + " exists but its key file " + a.kek +
+                                         " does not: pass --kek-file");
+      create_kek_file(a.kek);
+      if (created) *created = true;
+    }
+  }
+  warn_if_exposed(a.kek, "the store's key-encryption key");
+  return std::make_unique<SqliteStore>(a.store, load_kek_file(a.kek));
+}
+
 Opened open_server(StoreArgs& a, bool must_exist, const Directory* directory) {
   if (a.store.empty()) a.store = default_store();
-  if (a.kek.empty()) a.kek = a.store + ".kek";
-  if (must_exist && !fs::exists(a.store))
+  if (must_exist && !is_postgres_uri(a.store) && !fs::exists(a.store))
     fail(Errc::not_found, "no license server store at " + a.store +
                               " (create one with 'openrms server init' or pass --store)");
   Opened o;
-  warn_if_exposed(a.kek, "the store's key-encryption key");
-  o.store = std::make_unique<SqliteStore>(a.store, load_kek_file(a.kek));
+  o.store = open_store(a, false, nullptr);
   ServerOptions so;
   so.directory = directory;
   o.server = std::make_unique<LicenseServer>(*o.store, so);

@@ -31,8 +31,13 @@ void add_remote_options(CLI::App* c, StoreArgs& a);
 /// store. Error{unauthenticated} without a token; otherwise fails as RemoteLicenseSource does.
 std::unique_ptr<protect::RemoteLicenseSource> connect(StoreArgs& a);
 
+/// The store --store names: an SQLite file, or PostgreSQL for a postgresql:// URI (which needs
+/// --kek-file). `create_kek` (server init) makes a missing KEK file (`created` says whether it
+/// did) and the store's folder.
+std::unique_ptr<licensing::Store> open_store(StoreArgs& a, bool create_kek, bool* created);
+
 struct Opened {
-  std::unique_ptr<licensing::SqliteStore> store;
+  std::unique_ptr<licensing::Store> store;
   std::unique_ptr<licensing::LicenseServer> server;
 };
 

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "key_wrap.hpp"
 #include "openrms/crypto/backend.hpp"
 #include "openrms/error.hpp"
 #include "openrms/licensing/store.hpp"
@@ -197,46 +198,13 @@ struct SqliteStore::Impl {
   // one connection writes). Used only by the thread that leads a batch.
   sqlite3* track_db = nullptr;
   StmtCache track_stmts;
-  crypto::SecureBytes kek;
-  const crypto::Backend& be = crypto::default_backend();
+  std::optional<detail::KeyWrap> keys;  // set once the KEK is known to be 32 bytes
 
   ~Impl() {
     stmts.clear();
     track_stmts.clear();
     if (track_db) sqlite3_close_v2(track_db);
     if (db) sqlite3_close_v2(db);
-  }
-
-  crypto::Bytes wrap(crypto::ByteView secret, const std::string& aad) {
-    auto nonce = be.random_bytes(12);
-    auto box = be.gcm_seal(kek, nonce, crypto::as_bytes(aad), secret);
-    crypto::Bytes out(nonce);
-    out.insert(out.end(), box.begin(), box.end());
-    return out;
-  }
-  // Whether the KEK is the store's is recorded as an HMAC of a constant under it: a key row
-  // that does not decrypt is then known to be damaged rather than opened with the wrong KEK.
-  std::optional<bool> kek_matches;  // nullopt: a store written before the check existed
-
-  std::string kek_check() const {
-    return crypto::to_hex(
-        be.mac(crypto::HashAlg::sha256, kek, crypto::as_bytes("openrms-kek-check-v1")));
-  }
-
-  crypto::SecureBytes unwrap(crypto::ByteView blob, const std::string& aad) {
-    if (blob.size() < 12 + 16) fail(Errc::bad_format, "store: a stored key is truncated");
-    try {
-      return be.gcm_open(kek, blob.first(12), crypto::as_bytes(aad), blob.subspan(12));
-    } catch (const Error& e) {
-      if (e.code() != Errc::integrity) throw;
-      if (kek_matches.value_or(false))
-        fail(Errc::integrity,
-             "store: a server key is damaged (the key-encryption key is right, but the key "
-             "does not decrypt): restore the store from a backup");
-      fail(Errc::wrong_password,
-           "store: the key-encryption key does not open this store's server keys (a wrong "
-           "key file, or damaged key rows)");
-    }
   }
 };
 
@@ -281,9 +249,7 @@ void check_store_file(const std::string& path) {
 
 SqliteStore::SqliteStore(const std::string& path, crypto::SecureBytes kek)
     : impl_(std::make_unique<Impl>()) {
-  if (kek.size() != 32)
-    fail(Errc::invalid_argument, "store: the key-encryption key must be 32 bytes");
-  impl_->kek = std::move(kek);
+  impl_->keys.emplace(std::move(kek));
   if (path != ":memory:" && path.rfind("file:", 0) != 0) check_store_file(path);
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
   if (sqlite3_open_v2(path.c_str(), &impl_->db, flags, nullptr) != SQLITE_OK)
@@ -338,12 +304,13 @@ SqliteStore::SqliteStore(const std::string& path, crypto::SecureBytes kek)
 
 void SqliteStore::check_kek() {
   sqlite3* db = impl_->db;
-  const std::string mine = impl_->kek_check();
+  detail::KeyWrap& keys = *impl_->keys;
+  const std::string mine = keys.check_value();
   Stmt s(impl_->stmts, db, "SELECT value FROM store_info WHERE key='kek_check'");
   if (s.step()) {
     const std::string stored = s.text(0);
-    impl_->kek_matches = crypto::ct_equal(crypto::as_bytes(stored), crypto::as_bytes(mine));
-    if (!*impl_->kek_matches)
+    keys.kek_matches = crypto::ct_equal(crypto::as_bytes(stored), crypto::as_bytes(mine));
+    if (!*keys.kek_matches)
       fail(Errc::wrong_password,
            "store: this key-encryption key is not the store's (check --kek-file)");
     return;
@@ -353,7 +320,8 @@ void SqliteStore::check_kek() {
          "SELECT generation, signing_key FROM server_generation ORDER BY generation LIMIT 1");
   if (g.step()) {
     try {
-      (void)impl_->unwrap(g.blob(1), "openrms-store-v1|sign|" + std::to_string(g.integer(0)));
+      (void)keys.unwrap(g.blob(1),
+                        detail::KeyWrap::aad("sign", static_cast<std::uint32_t>(g.integer(0))));
     } catch (const Error&) {
       return;  // undecided: unwrap() reports a failure when the keys are used
     }
@@ -361,7 +329,7 @@ void SqliteStore::check_kek() {
   Stmt ins(impl_->stmts, db, "INSERT OR IGNORE INTO store_info VALUES ('kek_check', ?)");
   ins.bind(1, mine);
   ins.step();
-  impl_->kek_matches = true;
+  keys.kek_matches = true;
 }
 
 SqliteStore::~SqliteStore() = default;
@@ -374,11 +342,10 @@ int SqliteStore::schema_version() {
 
 void SqliteStore::add_generation(const ServerGeneration& g) {
   std::lock_guard lock(mu_);
-  std::string n = std::to_string(g.generation);
   Stmt s(impl_->stmts, impl_->db, "INSERT INTO server_generation VALUES (?,?,?,?)");
   s.bind(1, static_cast<long long>(g.generation)).bind(2, g.slc_xml);
-  auto a = impl_->wrap(g.signing_key_pkcs8, "openrms-store-v1|sign|" + n);
-  auto b = impl_->wrap(g.sealing_key_pkcs8, "openrms-store-v1|seal|" + n);
+  auto a = impl_->keys->wrap(g.signing_key_pkcs8, detail::KeyWrap::aad("sign", g.generation));
+  auto b = impl_->keys->wrap(g.sealing_key_pkcs8, detail::KeyWrap::aad("seal", g.generation));
   s.bind_blob(3, a).bind_blob(4, b);
   s.step();
 }
@@ -392,10 +359,11 @@ std::vector<ServerGeneration> SqliteStore::generations() {
   while (s.step()) {
     ServerGeneration g;
     g.generation = static_cast<std::uint32_t>(s.integer(0));
-    std::string n = std::to_string(g.generation);
     g.slc_xml = s.text(1);
-    g.signing_key_pkcs8 = impl_->unwrap(s.blob(2), "openrms-store-v1|sign|" + n);
-    g.sealing_key_pkcs8 = impl_->unwrap(s.blob(3), "openrms-store-v1|seal|" + n);
+    g.signing_key_pkcs8 =
+        impl_->keys->unwrap(s.blob(2), detail::KeyWrap::aad("sign", g.generation));
+    g.sealing_key_pkcs8 =
+        impl_->keys->unwrap(s.blob(3), detail::KeyWrap::aad("seal", g.generation));
     out.push_back(std::move(g));
   }
   return out;

@@ -1,4 +1,4 @@
-// A license server on an in-memory SQLite store with a manual clock, and enrolled users.
+// A license server on a test store (test_store.hpp) with a manual clock, and enrolled users.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 
 #include "openrms/error.hpp"
 #include "openrms/licensing/server.hpp"
+#include "test_store.hpp"
 
 namespace openrms::licensing::testing {
 
@@ -25,7 +26,7 @@ struct User {
 class LicensingFixture : public ::testing::Test {
  protected:
   explicit LicensingFixture(Suite suite = Suite::ecdsa_p256) : clock(t0()) {
-    store = std::make_unique<SqliteStore>(":memory:", crypto::SecureBytes(32, 7));
+    store = make_test_store(crypto::SecureBytes(32, 7));
     ServerOptions o;
     o.clock = &clock;
     o.directory = &directory;
@@ -62,7 +63,7 @@ class LicensingFixture : public ::testing::Test {
 
   ManualClock clock;
   MemoryDirectory directory;
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Store> store;  ///< SQLite in memory, or PostgreSQL (test_store.hpp)
   std::unique_ptr<LicenseServer> server;
   std::map<std::string, User> users;
 };

@@ -18,7 +18,14 @@ source "$lib"
 unset OPENRMS_STORE OPENRMS_SERVER OPENRMS_TOKEN
 
 # --- the service: store, TLS certificate, issuer keys ---
-"$bin" server init --store srv/store.db >/dev/null || exit 2
+# The store: SQLite, or PostgreSQL when run under tests/licensing/with_postgres.sh.
+store=srv/store.db kek=srv/store.db.kek
+if [ -n "${OPENRMS_TEST_PG_URI:-}" ]; then
+  store=$OPENRMS_TEST_PG_URI kek=$work/pg.kek
+  echo "store: PostgreSQL"
+fi
+mkdir -p srv
+"$bin" server init --store "$store" --kek-file "$kek" >/dev/null || exit 2
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls.key \
   -out tls.crt -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null || exit 2
 $ISSUER keys iss || exit 2
@@ -30,7 +37,7 @@ token --email eve@fabrikam.com >tokens/eve || exit 2
 token --email admin@contoso.com --roles openrms.admin >tokens/admin || exit 2
 chmod 600 tokens/*
 cat >serve.json <<EOF
-{"store": "srv/store.db", "tls-cert": "tls.crt", "tls-key": "tls.key",
+{"store": "$store", "kek-file": "$kek", "tls-cert": "tls.crt", "tls-key": "tls.key",
  "issuer": "https://issuer.test", "audience": "openrms", "jwks-file": "iss/jwks.json",
  "port": 0, "port-file": "port", "access-log": "access.log", "read-timeout-ms": 2000}
 EOF
@@ -296,7 +303,7 @@ trap 'kill -9 $pid $oidc_pid 2>/dev/null' EXIT
 for _ in $(seq 50); do [ -s oidc.port ] && break; sleep 0.1; done
 oidc="https://127.0.0.1:$(cat oidc.port)"
 rm -f port
-"$bin" serve --store srv/store.db --tls-cert tls.crt --tls-key tls.key --port 0 --port-file port \
+"$bin" serve --store "$store" --kek-file "$kek" --tls-cert tls.crt --tls-key tls.key --port 0 --port-file port \
   --issuer "$oidc" --audience openrms --oidc-discovery --ca-file tls.crt >serve2.out 2>&1 &
 pid=$!
 for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done

@@ -5,7 +5,10 @@
 // (a newer schema than this build knows is refused). Server private keys are stored encrypted
 // under a 32-byte key-encryption key (AES-256-GCM, aad = key purpose and generation); a wrong
 // KEK fails with Error{wrong_password} when the keys are read.
-// Thread safety: SqliteStore serialises its own calls (one connection, one mutex).
+// Tracking rows are committed in groups (add_tracking returns once its row is durable; rows that
+// arrive together share one transaction and fsync), on a second connection for a file store.
+// PostgresStore (postgres_store.hpp) keeps the same contract in PostgreSQL.
+// Thread safety: SqliteStore serialises its own calls (one main connection, one mutex).
 // Errors: Error{io} for SQLite failures (message includes SQLite's text), Error{bad_format} for
 // a file that is not an openrms store, Error{unsupported} for a newer schema.
 #pragma once

@@ -1,0 +1,218 @@
+// The Store contract on whichever store the tests run on (test_store.hpp: SQLite in memory, or
+// PostgreSQL under with_postgres.sh), and what only the PostgreSQL store has: two nodes migrating
+// one database at once, a wrong KEK across nodes, and an unreachable database.
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include <cstdlib>
+#include <thread>
+
+#include "openrms/error.hpp"
+#include "openrms/licensing/postgres_store.hpp"
+#include "openrms/licensing/server.hpp"
+#include "test_store.hpp"
+
+using namespace openrms;
+using namespace openrms::licensing;
+using namespace openrms::licensing::testing;
+
+namespace {
+
+Time at(const char* iso) {
+  return *parse_time(iso);
+}
+
+TEST(StoreContract, RecordsBehaveTheSameOnEveryStore) {
+  auto store = make_test_store(crypto::SecureBytes(32, 3));
+  // Content: registered once; revocation keeps its first time.
+  ContentRecord c{"c1", "alice@x.com", "alice@x.com", "", "hash", at("2026-11-23T09:00:00Z"), {}};
+  EXPECT_TRUE(store->add_content(c));
+  c.issuer = "mallory@x.com";
+  EXPECT_FALSE(store->add_content(c));
+  EXPECT_EQ(store->get_content("c1")->issuer, "alice@x.com");
+  EXPECT_FALSE(store->get_content("c2").has_value());
+  store->set_revoked("c1", at("2026-11-24T00:00:00Z"));
+  store->set_revoked("c1", at("2026-11-25T00:00:00Z"));
+  EXPECT_EQ(*store->get_content("c1")->revoked_at, at("2026-11-24T00:00:00Z"));
+  // Templates: replace by id, archived ones only when asked, ordered by name.
+  Template t;
+  t.id = "t1";
+  t.name = "B";
+  t.policy.grants.push_back(parse_grant("@x.com:Viewer"));
+  t.created = t.updated = at("2026-11-23T09:00:00Z");
+  store->put_template(t);
+  t.version = 2;
+  t.archived = true;
+  store->put_template(t);
+  Template u = t;
+  u.id = "t2";
+  u.name = "A";
+  u.archived = false;
+  store->put_template(u);
+  EXPECT_EQ(store->get_template("t1")->version, 2);
+  EXPECT_EQ(store->get_template("t1")->policy, t.policy);
+  ASSERT_EQ(store->list_templates(false).size(), 1u);
+  auto all = store->list_templates(true);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, "A");
+  // Tracking in insertion order; RACs by issue time; settings replaced.
+  for (int i = 0; i < 5; ++i)
+    store->add_tracking({at("2026-11-23T09:00:00Z"), "u@x.com", "c1", std::to_string(i),
+                         "alice@x.com", "alice@x.com", "granted"});
+  auto log = store->tracking("c1");
+  ASSERT_EQ(log.size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(log[i].rights, std::to_string(i));
+  store->add_rac({"s2", "u@x.com", "k", at("2026-11-24T00:00:00Z"), at("2026-12-24T00:00:00Z")});
+  store->add_rac({"s1", "u@x.com", "k", at("2026-11-23T00:00:00Z"), at("2026-12-23T00:00:00Z")});
+  auto racs = store->racs("u@x.com");
+  ASSERT_EQ(racs.size(), 2u);
+  EXPECT_EQ(racs[0].serial, "s1");
+  EXPECT_FALSE(store->setting("k").has_value());
+  store->set_setting("k", "v1");
+  store->set_setting("k", "v2");
+  EXPECT_EQ(*store->setting("k"), "v2");
+}
+
+TEST(StoreContract, ServerKeysRoundTripUnderTheKek) {
+  auto store = make_test_store(crypto::SecureBytes(32, 4));
+  ServerGeneration g;
+  g.generation = 1;
+  g.slc_xml = "<SLC/>";
+  g.signing_key_pkcs8 = crypto::SecureBytes{1, 2, 3};
+  g.sealing_key_pkcs8 = crypto::SecureBytes{4, 5, 6, 7};
+  store->add_generation(g);
+  auto gens = store->generations();
+  ASSERT_EQ(gens.size(), 1u);
+  EXPECT_EQ(gens[0].signing_key_pkcs8, g.signing_key_pkcs8);
+  EXPECT_EQ(gens[0].sealing_key_pkcs8, g.sealing_key_pkcs8);
+}
+
+TEST(StoreContract, ConcurrentTrackingIsAllDurable) {
+  auto store = make_test_store(crypto::SecureBytes(32, 5));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&store, t] {
+      for (int i = 0; i < 25; ++i)
+        store->add_tracking({at("2026-11-23T09:00:00Z"), "u" + std::to_string(t) + "@x.com", "c",
+                             std::to_string(i), "i@x.com", "o@x.com", "granted"});
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(store->tracking("c").size(), 200u);
+}
+
+// --- PostgreSQL only ---
+
+std::string pg() {
+  const char* c = std::getenv("OPENRMS_TEST_PG");
+  return c ? c : "";
+}
+
+// A schema for the PostgreSQL-only tests, dropped at the end.
+struct Schema {
+  std::string name, conninfo;
+  explicit Schema(const std::string& n) : name(n) {
+    conninfo = pg() + " options='-c search_path=" + name + "'";
+    run("CREATE SCHEMA " + name);
+  }
+  ~Schema() {
+    try {
+      run("DROP SCHEMA " + name + " CASCADE");
+    } catch (...) {
+    }
+  }
+  static void run(const std::string& sql) {
+    pqxx::connection c(pg());
+    pqxx::work w(c);
+    w.exec(sql);
+    w.commit();
+  }
+};
+
+#define NEEDS_POSTGRES()   \
+  if (!testing_postgres()) \
+  GTEST_SKIP() << "runs under tests/licensing/with_postgres.sh (ctest *_postgres)"
+
+TEST(PostgresStore, TwoNodesStartingAtOnceMigrateOnceAndShareState) {
+  NEEDS_POSTGRES();
+  Schema s("two_nodes");
+  std::unique_ptr<PostgresStore> a, b;
+  std::thread ta(
+      [&] { a = std::make_unique<PostgresStore>(s.conninfo, crypto::SecureBytes(32, 1)); });
+  std::thread tb(
+      [&] { b = std::make_unique<PostgresStore>(s.conninfo, crypto::SecureBytes(32, 1)); });
+  ta.join();
+  tb.join();
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->schema_version(), PostgresStore::kSchemaVersion);
+  // One server activates on node a; node b sees the same keys and revocations at once.
+  LicenseServer server_a(*a);
+  server_a.activate();
+  LicenseServer server_b(*b);
+  EXPECT_TRUE(server_b.activated());
+  auto alice = server_a.enroll({"alice@contoso.com"});
+  auto bob = server_b.enroll({"bob@contoso.com"});
+  PublishRequest req;
+  Policy p;
+  p.grants.push_back(parse_grant("bob@contoso.com:VIEW"));
+  req.policy = p;
+  auto pub = server_a.publish({"alice@contoso.com"}, req, alice.rac_xml);
+  EXPECT_NO_THROW(server_b.acquire({"bob@contoso.com"}, pub.license_xml, bob.rac_xml));
+  server_a.revoke({"alice@contoso.com"}, pub.content_id);
+  try {
+    server_b.acquire({"bob@contoso.com"}, pub.license_xml, bob.rac_xml);
+    FAIL() << "node b issued a license for content revoked on node a";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::revoked);
+  }
+  EXPECT_EQ(server_b.track({"alice@contoso.com"}, pub.content_id).size(), 3u);
+}
+
+TEST(PostgresStore, AnotherKekIsRefusedAtOpen) {
+  NEEDS_POSTGRES();
+  Schema s("other_kek");
+  {
+    PostgresStore store(s.conninfo, crypto::SecureBytes(32, 1));
+    LicenseServer(store).activate();
+  }
+  try {
+    PostgresStore store(s.conninfo, crypto::SecureBytes(32, 2));
+    FAIL() << "opened with another KEK";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::wrong_password);
+  }
+}
+
+TEST(PostgresStore, ForeignTablesAndNewerSchemasAreRefused) {
+  NEEDS_POSTGRES();
+  Schema foreign("foreign_tables");
+  Schema::run("CREATE TABLE foreign_tables.invoices (id INT)");
+  try {
+    PostgresStore store(foreign.conninfo, crypto::SecureBytes(32, 1));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::bad_format);
+  }
+  Schema newer("newer_schema");
+  { PostgresStore store(newer.conninfo, crypto::SecureBytes(32, 1)); }
+  Schema::run("UPDATE newer_schema.store_info SET value = '99' WHERE key = 'schema_version'");
+  try {
+    PostgresStore store(newer.conninfo, crypto::SecureBytes(32, 1));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::unsupported);
+  }
+}
+
+TEST(PostgresStore, AnUnreachableDatabaseIsUnavailable) {
+  // Needs no server: a socket folder where none listens.
+  try {
+    PostgresStore store("host=/nonexistent-openrms dbname=x connect_timeout=2",
+                        crypto::SecureBytes(32, 1));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::unavailable);
+    EXPECT_NE(std::string(e.what()).find("cannot be reached"), std::string::npos);
+  }
+}
+
+}  // namespace
