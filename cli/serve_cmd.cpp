@@ -107,6 +107,14 @@ void serve(CLI::App* c, ServeArgs& a) {
   so.worker_threads = a.workers;
   so.io_threads = a.io_threads;
   so.access_log = log;
+  so.ready_probe = [store = o.store.get()] {
+    try {
+      (void)store->setting("openrms.readiness");  // a read that reaches the database
+      return true;
+    } catch (...) {
+      return false;
+    }
+  };
   server::Service service(api, auth.get(), &directory, so);
 
   const auto port = service.port();

@@ -139,6 +139,7 @@ struct PostgresStore::Impl {
         return;
       }
       ++m_.open;
+      fresh_ = true;
       lock.unlock();
       try {
         c_ = m_.connect();
@@ -160,8 +161,16 @@ struct PostgresStore::Impl {
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     pqxx::connection& operator*() { return *c_; }
+    bool fresh() const { return fresh_; }
+    // This connection broke: so did every idle one opened before the same restart.
     void broken() {
       c_.reset();
+      std::vector<std::unique_ptr<pqxx::connection>> stale;
+      {
+        std::lock_guard lock(m_.mu);
+        stale.swap(m_.idle);
+        m_.open -= stale.size();
+      }
       drop();
     }
 
@@ -173,18 +182,24 @@ struct PostgresStore::Impl {
     }
     Impl& m_;
     std::unique_ptr<pqxx::connection> c_;
+    bool fresh_ = false;
   };
 
-  // Runs `f(connection)` and maps libpqxx's exceptions to the error model.
+  // Runs `f(connection)` and maps libpqxx's exceptions to the error model. A pooled connection
+  // found broken (the database restarted since it was last used) is replaced and `f` tried once
+  // more: the failure came when sending the first statement, so nothing of it ran.
   template <class F>
   auto run(const char* what, F&& f) {
     try {
-      Lease lease(*this);
-      try {
-        return f(*lease);
-      } catch (const pqxx::broken_connection&) {
-        lease.broken();
-        throw;
+      for (int attempt = 0;; ++attempt) {
+        Lease lease(*this);
+        const bool fresh = lease.fresh();
+        try {
+          return f(*lease);
+        } catch (const pqxx::broken_connection&) {
+          lease.broken();
+          if (fresh || attempt > 0) throw;
+        }
       }
     } catch (const pqxx::broken_connection& e) {
       fail(Errc::unavailable, std::string("store: PostgreSQL cannot be reached (") + what +

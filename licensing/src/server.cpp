@@ -92,7 +92,11 @@ struct LicenseServer::Impl {
   Lru<KeyEntry> keys;
   Lru<Certificate> racs;
   std::mutex settings_mu;
+  // Tenant settings are re-read from the store at most every kSettingsTtl, so a change made
+  // through another server over the same store (another service node) holds within that bound.
+  static constexpr std::chrono::seconds kSettingsTtl{5};
   std::optional<TenantSettings> settings_cache;
+  std::chrono::steady_clock::time_point settings_read{};
 
   Impl(Store& s, ServerOptions o)
       : store(s),
@@ -163,7 +167,8 @@ struct LicenseServer::Impl {
 
   TenantSettings settings() {
     std::lock_guard lock(settings_mu);
-    if (settings_cache) return *settings_cache;
+    const auto now = std::chrono::steady_clock::now();
+    if (settings_cache && now - settings_read < kSettingsTtl) return *settings_cache;
     TenantSettings s;
     auto num = [&](const char* key, int& out) {
       auto v = store.setting(key);
@@ -178,6 +183,7 @@ struct LicenseServer::Impl {
     num("rac_validity_days", s.rac_validity_days);
     num("clc_validity_days", s.clc_validity_days);
     settings_cache = s;
+    settings_read = now;
     return s;
   }
 
@@ -617,6 +623,7 @@ void LicenseServer::set_settings(const TenantSettings& s) {
   I.store.set_setting("rac_validity_days", std::to_string(s.rac_validity_days));
   I.store.set_setting("clc_validity_days", std::to_string(s.clc_validity_days));
   I.settings_cache = s;
+  I.settings_read = std::chrono::steady_clock::now();
 }
 
 std::size_t LicenseServer::cached_keys() const {

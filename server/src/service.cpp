@@ -164,7 +164,8 @@ class Session {
     if (method_ == "GET" && path_ == "/readyz") {
       // The store check may block: run it with the handlers.
       return net::post(svc_.workers, [s = self().shared_from_this()] {
-        const bool ready = !s->svc_.draining.load() && s->svc_.api.ready();
+        const auto& probe = s->svc_.opt.ready_probe;
+        const bool ready = !s->svc_.draining.load() && (probe ? probe() : s->svc_.api.ready());
         s->finish(ready ? Response{200, "text/plain", "ready\n"}
                         : Response{503, "text/plain",
                                    s->svc_.draining ? "draining\n" : "store unavailable\n"});

@@ -26,5 +26,7 @@ trap cleanup EXIT
   >/dev/null || { cat "$dir/server.log" >&2; exit 2; }
 export OPENRMS_TEST_PG="host=$dir user=openrms dbname=postgres"
 export OPENRMS_TEST_PG_DIR="$dir"
+# For fault tests: stop and start this cluster ("$OPENRMS_TEST_PG_CTL" stop|start).
+export OPENRMS_TEST_PG_CTL="${as_pg[*]} $pgbin/pg_ctl -D $dir/data -l $dir/server.log -w -t 30 -o \"-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=200\""
 export OPENRMS_TEST_PG_URI="postgresql:///postgres?host=$dir&user=openrms"
 "$@"

@@ -15,6 +15,10 @@
 // Errors: Error with code not_found (no such template/content), no_right (not authorised,
 // not the issuer), revoked, expired, rac_expired, integrity (forged license/certificate),
 // invalid_argument (bad request), io (store).
+// Several servers over one store (service nodes on one PostgreSQL): revocations, templates and
+// content records are read from the store on every issuance; tenant settings are cached for at
+// most 5 seconds. Key generations are read at construction and activation (a rotation made by
+// another node is seen after a restart).
 // Thread safety: all members may be called concurrently once activate() has returned.
 #pragma once
 

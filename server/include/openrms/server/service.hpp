@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -54,6 +55,9 @@ struct ServiceOptions {
   unsigned io_threads = 0;          ///< 0: one per core
   unsigned worker_threads = 32;     ///< handlers waiting on the store's group commit overlap
   std::FILE* access_log = nullptr;  ///< nullptr: no access log
+  /// /readyz's check that the store answers (a read that reaches the database); empty:
+  /// Api::ready().
+  std::function<bool()> ready_probe;
 };
 
 class Service {
