@@ -21,6 +21,7 @@ if [ "${OPENRMS_SKIP_SANITIZERS:-0}" != "1" ]; then
   cmake --preset asan -DOPENRMS_FUZZ_SECONDS="${OPENRMS_FUZZ_SECONDS:-30}" >/dev/null
   cmake --build --preset asan -j "$jobs"
   export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export LSAN_OPTIONS="suppressions=$PWD/tests/lsan_suppressions.txt:print_suppressions=0"
   ctest --preset asan -j "$jobs" --label-exclude "install|fuzz-run"
   echo "== fuzzing (${OPENRMS_FUZZ_SECONDS:-30} s per target) =="
   ctest --preset asan -j "$jobs" --label-regex fuzz-run
