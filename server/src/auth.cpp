@@ -4,15 +4,15 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
-#include <sstream>
 #include <unordered_map>
 
 #include "openrms/crypto/backend.hpp"
+#include "openrms/formats/io.hpp"
 #include "openrms/protect/http_client.hpp"
+#include "openrms/text.hpp"
 
 namespace openrms::server {
 
@@ -71,23 +71,10 @@ std::vector<Key> parse_jwks(std::string_view text) {
   return out;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(Errc::io, "cannot read the JWKS file " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 bool base64url_chars(std::string_view s) {
   for (unsigned char c : s)
     if (!(std::isalnum(c) || c == '-' || c == '_')) return false;
   return !s.empty();
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 std::int64_t seconds_of(licensing::Time t) {
@@ -125,7 +112,9 @@ struct Authenticator::Impl {
   void load_keys() {
     std::vector<Key> fresh;
     if (!opt.jwks_file.empty()) {
-      fresh = parse_jwks(read_file(opt.jwks_file));
+      // A key set is a few KB; 1 MiB bounds a wrong path (Errc::invalid_argument if larger).
+      auto text = formats::read_file(opt.jwks_file, 1u << 20);
+      fresh = parse_jwks(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()));
     } else {
       std::string base = opt.issuer;
       while (!base.empty() && base.back() == '/') base.pop_back();
@@ -201,12 +190,13 @@ struct Authenticator::Impl {
     const json id = c.value(opt.identity_claim, json());
     if (!id.is_string() || id.get<std::string>().empty())
       refuse("the token has no " + opt.identity_claim + " claim");
-    who.email = lower(id.get<std::string>());
+    who.email = ascii_lower(id.get<std::string>());
     if (who.email.find('@') == std::string::npos || who.email.size() > 254)
       refuse("the token's " + opt.identity_claim + " claim is not an e-mail address");
     if (auto g = c.find(opt.groups_claim); g != c.end() && g->is_array())
       for (const auto& x : *g)
-        if (x.is_string() && who.groups.size() < 1000) who.groups.push_back(lower(x));
+        if (x.is_string() && who.groups.size() < 1000)
+          who.groups.push_back(ascii_lower(x.get<std::string>()));
     if (auto r = c.find(opt.role_claim); r != c.end()) {
       if (r->is_string()) who.admin = *r == opt.admin_role;
       if (r->is_array())
@@ -295,7 +285,7 @@ Caller Authenticator::verify(std::string_view token) {
 
 Caller Authenticator::verify_header(std::string_view h) {
   if (h.empty()) refuse("this route needs an authenticated caller (a bearer token)");
-  if (h.size() < 7 || lower(std::string(h.substr(0, 7))) != "bearer ")
+  if (h.size() < 7 || ascii_lower(h.substr(0, 7)) != "bearer ")
     refuse("the Authorization header is not \"Bearer <token>\"");
   h.remove_prefix(7);
   while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
@@ -334,7 +324,7 @@ std::vector<std::string> TokenDirectory::groups_of(std::string_view email) const
   std::vector<std::string> out;
   {
     std::shared_lock lock(impl_->mu);
-    if (auto it = impl_->groups.find(lower(std::string(email))); it != impl_->groups.end())
+    if (auto it = impl_->groups.find(ascii_lower(email)); it != impl_->groups.end())
       out = it->second;
   }
   if (fallback_)

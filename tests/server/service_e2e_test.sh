@@ -88,6 +88,10 @@ as eve user enroll eve@fabrikam.com
 check "eve enrols" rc 0
 as bob user enroll alice@contoso.com
 check "bob's token cannot enrol alice" has "the token is for bob@contoso.com" err.txt
+cp bob/bob@contoso.com.rac.xml bob/rac-before.xml
+as bob user renew bob@contoso.com --json
+check "bob renews through the service (same key pair)" has '"new_key_pair": false'
+check "the renewed RAC is a new certificate" bash -c '! cmp -s bob/rac-before.xml bob/bob@contoso.com.rac.xml'
 check "no store was made on the clients" test ! -e alice/store.db -a ! -e "$HOME/.local/share/openrms/store.db.kek.never"
 
 # --- protect a .docx, a .pdf and a .txt through the service; bob opens them ---
@@ -111,6 +115,8 @@ assert {"VIEW", "PRINT"} <= r and "EXPORT" not in r, r'
 done
 as bob open alice/notes.ptxt --print
 check "bob reads the text" has "launch is on Friday"
+as bob inspect alice/notes.ptxt --json
+check "inspect through the service names the issuer" has '"issuer": "alice@contoso.com"'
 as bob unprotect alice/notes.ptxt -o bob/notes.txt
 check "bob may not unprotect (no EXPORT)" has "no_right" err.txt
 as alice unprotect alice/notes.ptxt -o alice/back.txt
@@ -167,6 +173,11 @@ check "bob may not forward" has "forward .*no"
 printf 'From: bob@contoso.com\r\nTo: eve@fabrikam.com\r\nSubject: Fw\r\n\r\nFYI.\r\n' >bob/fw.eml
 as bob mail forward alice/q3-dnf.eml --message bob/fw.eml -o bob/fwd.eml
 check "bob's forward is refused" has "no_right" err.txt
+printf 'From: bob@contoso.com\r\nTo: alice@contoso.com\r\nSubject: Re: Q3\r\n\r\nThanks.\r\n' >bob/re.eml
+as bob mail reply alice/q3-dnf.eml --message bob/re.eml -o bob/re-protected.eml
+check "bob replies through the service" rc 0
+as alice mail open bob/re-protected.eml --body
+check "alice reads the protected reply" has "Thanks."
 as eve mail open alice/q3-dnf.eml
 check "eve cannot open it" has "no_right" err.txt
 
