@@ -292,6 +292,7 @@ void add_revoke_track(CLI::App& app) {
       j["outcome"] = e.outcome;
       j["issuer"] = e.issuer;
       j["owner"] = e.owner;
+      j["license_id"] = e.license_id;
       arr.push_back(j);
     }
     if (t->json) {

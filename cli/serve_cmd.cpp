@@ -25,6 +25,7 @@ struct ServeArgs : StoreArgs {
   double rate_limit = 1000;
   int read_timeout_ms = 15000, drain_timeout_ms = 15000, clock_skew = 60;
   unsigned workers = 32, io_threads = 0;
+  std::vector<std::string> trusted_proxies;
 };
 
 // Settings from a JSON config file whose keys are the long option names ("tls-cert" or
@@ -48,6 +49,12 @@ void apply_config(CLI::App* c, const std::string& path) {
     }
     if (name == "--config") fail(Errc::invalid_argument, path + ": a config cannot name another");
     if (opt->count() > 0) continue;  // the command line wins
+    if (value.is_array()) {
+      for (const auto& item : value)
+        opt->add_result(item.is_string() ? item.get<std::string>() : item.dump());
+      opt->run_callback();
+      continue;
+    }
     std::string v = value.is_string() ? value.get<std::string>() : value.dump();
     if (value.is_boolean() && !value.get<bool>()) continue;
     if (value.is_boolean()) v = "true";
@@ -101,6 +108,7 @@ void serve(CLI::App* c, ServeArgs& a) {
   so.max_body = a.max_body;
   so.max_connections = a.max_connections;
   so.rate_per_client = a.rate_limit;
+  so.trusted_proxies = a.trusted_proxies;
   so.rate_burst = 2 * a.rate_limit;
   so.read_timeout = std::chrono::milliseconds(a.read_timeout_ms);
   so.drain_timeout = std::chrono::milliseconds(a.drain_timeout_ms);
@@ -174,6 +182,9 @@ void add_serve_command(CLI::App& app) {
   c->add_option("--max-body", a->max_body, "Largest request body in bytes (4 MiB)");
   c->add_option("--rate-limit", a->rate_limit,
                 "Requests per second per client address, 0 for none (1000)");
+  c->add_option("--trusted-proxy", a->trusted_proxies,
+                "Address of a reverse proxy whose X-Forwarded-For names the client "
+                "(repeatable); rate limits and the access log then use that client");
   c->add_option("--read-timeout-ms", a->read_timeout_ms,
                 "A connection must deliver each request within this (15000)");
   c->add_option("--drain-timeout-ms", a->drain_timeout_ms,

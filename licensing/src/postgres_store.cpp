@@ -38,6 +38,7 @@ const char* const kMigrations[] = {
     "  issued_at BIGINT NOT NULL, valid_until BIGINT NOT NULL);"
     "CREATE INDEX rac_user ON rac(user_email);"
     "CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    "ALTER TABLE tracking ADD COLUMN license_id TEXT NOT NULL DEFAULT '';",
 };
 static_assert(std::size(kMigrations) == PostgresStore::kSchemaVersion);
 
@@ -66,10 +67,11 @@ const std::pair<const char*, const char*> kStatements[] = {
     {"set_revoked",
      "UPDATE content SET revoked_at = $1 WHERE content_id = $2 AND revoked_at IS NULL"},
     {"add_tracking",
-     "INSERT INTO tracking (time, user_email, content_id, rights, issuer, owner, outcome) "
-     "VALUES ($1, $2, $3, $4, $5, $6, $7)"},
+     "INSERT INTO tracking (time, user_email, content_id, rights, issuer, owner, outcome, "
+     "license_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
     {"tracking",
-     "SELECT time, user_email, content_id, rights, issuer, owner, outcome FROM tracking "
+     "SELECT time, user_email, content_id, rights, issuer, owner, outcome, license_id "
+     "FROM tracking "
      "WHERE content_id = $1 ORDER BY seq"},
     {"add_rac",
      "INSERT INTO rac VALUES ($1, $2, $3, $4, $5) ON CONFLICT (serial) DO UPDATE "
@@ -374,7 +376,7 @@ void PostgresStore::set_revoked(const std::string& id, Time when) {
 
 void PostgresStore::add_tracking(const TrackingEntry& e) {
   impl_->exec("add_tracking", secs(e.time), e.user, e.content_id, e.rights, e.issuer, e.owner,
-              e.outcome);
+              e.outcome, e.license_id);
 }
 
 std::vector<TrackingEntry> PostgresStore::tracking(const std::string& id) {
@@ -382,7 +384,7 @@ std::vector<TrackingEntry> PostgresStore::tracking(const std::string& id) {
   for (const auto& r : impl_->exec("tracking", id))
     out.push_back({from_secs(r[0].as<long long>()), r[1].as<std::string>(), r[2].as<std::string>(),
                    r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
-                   r[6].as<std::string>()});
+                   r[6].as<std::string>(), r[7].as<std::string>()});
   return out;
 }
 

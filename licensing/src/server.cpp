@@ -1,6 +1,8 @@
 #include "openrms/licensing/server.hpp"
 
+#include <atomic>
 #include <charconv>
+#include <deque>
 #include <list>
 #include <mutex>
 #include <shared_mutex>
@@ -86,15 +88,23 @@ struct LicenseServer::Impl {
   ServerOptions opts;
   const Clock& clock;
   const crypto::Backend& be;
-  mutable std::shared_mutex mu;  // generations + anchors
-  std::vector<Generation> gens;
-  TrustAnchors anchors;
+  mutable std::shared_mutex mu;  // generations and the anchor snapshots
+  std::deque<Generation> gens;   // a deque: references to a generation survive a rotation
+  // The trust anchors as immutable snapshots: a reader never sees one change under it, and
+  // every snapshot stays alive with the server, so a reference from anchors() stays valid.
+  std::vector<std::unique_ptr<const TrustAnchors>> anchor_snapshots;
+  std::atomic<const TrustAnchors*> anchors_now{nullptr};
+  // Generations made by another server over the same store (another node) are read every
+  // shared_state_ttl, and at once (at most every kMissInterval) when a license or certificate
+  // names a key this server does not know yet.
+  static constexpr std::chrono::seconds kMissInterval{1};
+  std::mutex sync_mu;
+  std::chrono::steady_clock::time_point gens_read{}, gens_miss_read{};
   Lru<KeyEntry> keys;
   Lru<Certificate> racs;
   std::mutex settings_mu;
-  // Tenant settings are re-read from the store at most every kSettingsTtl, so a change made
+  // Tenant settings are re-read from the store at most every shared_state_ttl, so a change made
   // through another server over the same store (another service node) holds within that bound.
-  static constexpr std::chrono::seconds kSettingsTtl{5};
   std::optional<TenantSettings> settings_cache;
   std::chrono::steady_clock::time_point settings_read{};
 
@@ -104,7 +114,47 @@ struct LicenseServer::Impl {
         clock(opts.clock ? *opts.clock : system_clock()),
         be(opts.backend ? *opts.backend : crypto::default_backend()),
         keys(opts.key_cache_entries),
-        racs(opts.key_cache_entries) {}
+        racs(opts.key_cache_entries) {
+    anchor_snapshots.push_back(std::make_unique<const TrustAnchors>());
+    anchors_now = anchor_snapshots.back().get();
+  }
+
+  const TrustAnchors& anchors() const { return *anchors_now.load(std::memory_order_acquire); }
+
+  enum class Sync { periodic, on_miss, now };
+  // Loads generations newer than the newest known one; returns whether any was loaded.
+  bool sync_generations(Sync how) {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(sync_mu);
+      if (how == Sync::periodic && now - gens_read < opts.shared_state_ttl) return false;
+      if (how == Sync::on_miss && now - gens_miss_read < kMissInterval) return false;
+      gens_read = now;
+      if (how == Sync::on_miss) gens_miss_read = now;
+    }
+    auto all = store.generations();
+    std::unique_lock lock(mu);
+    const std::uint32_t have = gens.empty() ? 0 : gens.back().slc.generation;
+    bool loaded = false;
+    for (const auto& g : all)
+      if (g.generation > have) {
+        load(g);
+        loaded = true;
+      }
+    return loaded;
+  }
+
+  // Runs f; if it fails as a forgery would, and the store has generations this server has not
+  // seen (a rotation on another node), loads them and runs f once more.
+  template <class F>
+  auto with_fresh_keys(F&& f) -> decltype(f()) {
+    try {
+      return f();
+    } catch (const Error& e) {
+      if (e.code() != Errc::integrity || !sync_generations(Sync::on_miss)) throw;
+    }
+    return f();
+  }
 
   void load(const ServerGeneration& g) {
     auto signing = be.load_private_key(g.signing_key_pkcs8);
@@ -119,7 +169,10 @@ struct LicenseServer::Impl {
         fail(Errc::integrity, "store: server generation " + std::to_string(g.generation) +
                                   ": its certificate does not match its private keys");
     }
-    const Certificate& slc = anchors.add(g.slc_xml, be);
+    auto next = std::make_unique<TrustAnchors>(anchors());
+    const Certificate slc = next->add(g.slc_xml, be);
+    anchor_snapshots.push_back(std::move(next));
+    anchors_now.store(anchor_snapshots.back().get(), std::memory_order_release);
     Generation gen{slc, {slc.suite, std::move(signing), slc.key_id()}, std::move(sealing)};
     gens.push_back(std::move(gen));
   }
@@ -132,6 +185,7 @@ struct LicenseServer::Impl {
   }
 
   const Certificate& new_generation() {
+    sync_generations(Sync::now);  // number the new generation after every stored one
     std::unique_lock lock(mu);
     Suite suite = opts.suite;
     auto sign_key = generate_key(suite, be);
@@ -168,7 +222,7 @@ struct LicenseServer::Impl {
   TenantSettings settings() {
     std::lock_guard lock(settings_mu);
     const auto now = std::chrono::steady_clock::now();
-    if (settings_cache && now - settings_read < kSettingsTtl) return *settings_cache;
+    if (settings_cache && now - settings_read < opts.shared_state_ttl) return *settings_cache;
     TenantSettings s;
     auto num = [&](const char* key, int& out) {
       auto v = store.setting(key);
@@ -195,9 +249,10 @@ struct LicenseServer::Impl {
     std::string h = digest(pl_xml);
     if (auto e = keys.get(h)) return e;
     auto entry = std::make_shared<KeyEntry>();
-    {
+    with_fresh_keys([&] {
       std::shared_lock lock(mu);
-      auto pl = std::make_shared<PublishingLicense>(parse_publishing_license(pl_xml, anchors, be));
+      auto pl =
+          std::make_shared<PublishingLicense>(parse_publishing_license(pl_xml, anchors(), be));
       const Generation* g = by_sealing(pl->server_key_id);
       if (!g) fail(Errc::integrity, "the publishing license is sealed to an unknown server key");
       const std::string binding = detail::license_binding(*pl, be);
@@ -213,7 +268,7 @@ struct LicenseServer::Impl {
             std::string_view(reinterpret_cast<const char*>(xml.data()), xml.size()));
       }
       entry->pl = std::move(pl);
-    }
+    });
     keys.put(h, entry);
     return entry;
   }
@@ -223,8 +278,8 @@ struct LicenseServer::Impl {
     std::string h = digest(rac_xml);
     auto cert = racs.get(h);
     if (!cert) {
-      std::shared_lock lock(mu);
-      auto c = std::make_shared<Certificate>(parse_certificate(rac_xml, anchors, be));
+      auto c = with_fresh_keys(
+          [&] { return std::make_shared<Certificate>(parse_certificate(rac_xml, anchors(), be)); });
       if (c->type != CertificateType::rac) fail(Errc::invalid_argument, "expected a RAC");
       cert = c;
       racs.put(h, cert);
@@ -280,6 +335,7 @@ struct LicenseServer::Impl {
 LicenseServer::LicenseServer(Store& store, ServerOptions options)
     : impl_(std::make_unique<Impl>(store, std::move(options))) {
   for (const auto& g : store.generations()) impl_->load(g);
+  impl_->gens_read = std::chrono::steady_clock::now();
 }
 
 LicenseServer::~LicenseServer() = default;
@@ -290,6 +346,7 @@ bool LicenseServer::activated() const {
 }
 
 const Certificate& LicenseServer::activate() {
+  impl_->sync_generations(Impl::Sync::now);
   {
     std::shared_lock lock(impl_->mu);
     if (!impl_->gens.empty()) return impl_->gens.back().slc;
@@ -303,7 +360,7 @@ const Certificate& LicenseServer::rotate_keys() {
 }
 
 const TrustAnchors& LicenseServer::anchors() const {
-  return impl_->anchors;
+  return impl_->anchors();
 }
 
 namespace {
@@ -318,6 +375,7 @@ std::string checked_user(const Identity& who) {
 RacGrant LicenseServer::enroll(const Identity& who, const crypto::PublicKey* user_key) {
   std::string email = checked_user(who);
   auto& I = *impl_;
+  I.sync_generations(Impl::Sync::periodic);
   std::shared_lock lock(I.mu);
   const Generation& g = I.current();
   RacGrant out;
@@ -348,11 +406,8 @@ RacGrant LicenseServer::enroll(const Identity& who, const crypto::PublicKey* use
 RacGrant LicenseServer::renew(const Identity& who, std::string_view rac_xml, bool rotate_key,
                               const crypto::PrivateKey* current_key) {
   std::string email = checked_user(who);
-  Certificate old;
-  {
-    std::shared_lock lock(impl_->mu);
-    old = parse_certificate(rac_xml, impl_->anchors, impl_->be);
-  }
+  Certificate old = impl_->with_fresh_keys(
+      [&] { return parse_certificate(rac_xml, impl_->anchors(), impl_->be); });
   if (old.type != CertificateType::rac) fail(Errc::invalid_argument, "expected a RAC to renew");
   if (old.subject != email) fail(Errc::no_right, "the RAC belongs to another user than " + email);
   RacGrant out;
@@ -368,6 +423,7 @@ RacGrant LicenseServer::renew(const Identity& who, std::string_view rac_xml, boo
 std::string LicenseServer::issue_clc(const Identity& who, std::string_view rac_xml) {
   std::string email = checked_user(who);
   auto& I = *impl_;
+  I.sync_generations(Impl::Sync::periodic);
   auto rac = I.resolve_rac(rac_xml, email);
   Time now = I.clock.now();
   if (!rac->valid_at(now)) fail(Errc::rac_expired, "the RAC has lapsed: renew it first");
@@ -393,6 +449,7 @@ Published LicenseServer::publish(const Identity& who, const PublishRequest& requ
                                  std::string_view rac_xml) {
   std::string issuer = checked_user(who);
   auto& I = *impl_;
+  I.sync_generations(Impl::Sync::periodic);
   std::string template_name;
   std::string owner;
   if (!request.template_id.empty()) {
@@ -431,13 +488,14 @@ std::string LicenseServer::acquire(const Identity& who, std::string_view pl_xml,
                                    std::string_view rac_xml) {
   std::string email = checked_user(who);
   auto& I = *impl_;
+  I.sync_generations(Impl::Sync::periodic);
   auto entry = I.resolve(pl_xml);
   const PublishingLicense& pl = *entry->pl;
   auto rac = I.resolve_rac(rac_xml, email);
   Time now = I.clock.now();
-  auto track = [&](const std::string& outcome, Rights rights) {
-    I.store.add_tracking(
-        {now, email, pl.content_id, to_string(rights), lower(pl.issuer), lower(pl.owner), outcome});
+  auto track = [&](const std::string& outcome, Rights rights, std::string license_id = {}) {
+    I.store.add_tracking({now, email, pl.content_id, to_string(rights), lower(pl.issuer),
+                          lower(pl.owner), outcome, std::move(license_id)});
   };
   ContentRecord rec;
   try {
@@ -519,7 +577,7 @@ std::string LicenseServer::acquire(const Identity& who, std::string_view pl_xml,
     std::shared_lock lock(I.mu);
     detail::write_use_license(ul, I.current().signer, I.be);
   }
-  track("granted", rights);
+  track("granted", rights, ul.id);
   return ul.xml;
 }
 
@@ -544,7 +602,7 @@ void LicenseServer::revoke(const Identity& who, std::string_view content_id) {
     fail(Errc::no_right, "only the issuer (" + rec->issuer + ") may revoke");
   Time now = I.clock.now();
   I.store.set_revoked(rec->content_id, now);
-  I.store.add_tracking({now, email, rec->content_id, "", rec->issuer, rec->owner, "revoked"});
+  I.store.add_tracking({now, email, rec->content_id, "", rec->issuer, rec->owner, "revoked", ""});
 }
 
 std::vector<TrackingEntry> LicenseServer::track(const Identity& who, std::string_view content_id) {

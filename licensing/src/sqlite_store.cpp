@@ -56,6 +56,9 @@ const char* const kMigrations[] = {
     "CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "INSERT INTO store_info VALUES ('application', 'openrms');",
+    // 1 -> 2: which use license a granted row stands for (a client can match its license to
+    // the row; a retried request cannot be counted twice unnoticed).
+    "ALTER TABLE tracking ADD COLUMN license_id TEXT NOT NULL DEFAULT '';",
 };
 
 [[noreturn]] void db_fail(sqlite3* db, const std::string& what) {
@@ -479,10 +482,10 @@ void SqliteStore::add_tracking(const TrackingEntry& e) {
       try {
         for (const auto& x : mine->entries) {
           Stmt s(stmts, db,
-                 "INSERT INTO tracking (time, user, content_id, rights, issuer, owner, outcome) "
-                 "VALUES (?,?,?,?,?,?,?)");
+                 "INSERT INTO tracking (time, user, content_id, rights, issuer, owner, outcome, "
+                 "license_id) VALUES (?,?,?,?,?,?,?,?)");
           s.bind(1, secs(x.time)).bind(2, x.user).bind(3, x.content_id).bind(4, x.rights);
-          s.bind(5, x.issuer).bind(6, x.owner).bind(7, x.outcome);
+          s.bind(5, x.issuer).bind(6, x.owner).bind(7, x.outcome).bind(8, x.license_id);
           s.step();
         }
         exec(db, "COMMIT");
@@ -504,13 +507,13 @@ void SqliteStore::add_tracking(const TrackingEntry& e) {
 std::vector<TrackingEntry> SqliteStore::tracking(const std::string& id) {
   std::lock_guard lock(mu_);
   Stmt s(impl_->stmts, impl_->db,
-         "SELECT time, user, content_id, rights, issuer, owner, outcome FROM tracking "
+         "SELECT time, user, content_id, rights, issuer, owner, outcome, license_id FROM tracking "
          "WHERE content_id=? ORDER BY seq");
   s.bind(1, id);
   std::vector<TrackingEntry> out;
   while (s.step())
     out.push_back({from_secs(s.integer(0)), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
-                   s.text(6)});
+                   s.text(6), s.text(7)});
   return out;
 }
 

@@ -157,6 +157,7 @@ std::vector<licensing::TrackingEntry> RemoteLicenseSource::track(const licensing
     t.outcome = text_field(e, "outcome");
     t.issuer = text_field(e, "issuer");
     t.owner = text_field(e, "owner");
+    if (e.contains("license_id")) t.license_id = text_field(e, "license_id");
     out.push_back(std::move(t));
   }
   return out;

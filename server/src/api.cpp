@@ -195,7 +195,8 @@ Response h_track(Ctx& c) {
                    {"rights", e.rights},
                    {"outcome", e.outcome},
                    {"issuer", e.issuer},
-                   {"owner", e.owner}});
+                   {"owner", e.owner},
+                   {"license_id", e.license_id}});
   return ok(arr);
 }
 

@@ -7,6 +7,7 @@
 #include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <ctime>
@@ -74,6 +75,27 @@ struct Service::Impl {
   void accept();
   void begin_drain();
 
+  // The client a request comes from: the peer, or, when the peer is a trusted proxy, the
+  // address it appended last to X-Forwarded-For (entries before it come from the client and
+  // prove nothing). A value that is not an IP address leaves the peer.
+  template <class Request>
+  std::string client_of(const std::string& peer, const Request& req) const {
+    if (opt.trusted_proxies.empty() ||
+        std::find(opt.trusted_proxies.begin(), opt.trusted_proxies.end(), peer) ==
+            opt.trusted_proxies.end())
+      return peer;
+    std::string_view last;
+    for (const auto& f : req)  // Beast has no enum value for this header
+      if (beast::iequals(f.name_string(), "X-Forwarded-For")) last = f.value();
+    if (const auto comma = last.rfind(','); comma != std::string_view::npos)
+      last = last.substr(comma + 1);
+    while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+    while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+    boost::system::error_code ec;
+    const auto addr = net::ip::make_address(std::string(last), ec);
+    return ec || last.empty() ? peer : addr.to_string();
+  }
+
   // Runs the I/O loop until stopped. An exception out of a completion handler (Beast's parser
   // throws length_error on some oversized fields, for one) loses that connection, not the
   // process.
@@ -110,7 +132,7 @@ template <class Derived>
 class Session {
  public:
   Session(Service::Impl& svc, beast::flat_buffer buffer, std::string client)
-      : svc_(svc), buffer_(std::move(buffer)), client_(std::move(client)) {
+      : svc_(svc), buffer_(std::move(buffer)), peer_(client), client_(std::move(client)) {
     svc_.metrics.connections.fetch_add(1);
   }
   ~Session() { svc_.metrics.connections.fetch_sub(1); }
@@ -145,6 +167,7 @@ class Session {
     start_ = Clock::now();
     svc_.metrics.in_flight.fetch_add(1);
     req_ = parser_->release();
+    client_ = svc_.client_of(peer_, req_);
     method_ = std::string(req_.method_string());
     const std::string_view target = req_.target();
     path_ = std::string(target.substr(0, target.find('?')));
@@ -276,7 +299,8 @@ class Session {
   beast::flat_buffer buffer_;
 
  private:
-  std::string client_;
+  std::string peer_;    // the connection's peer address
+  std::string client_;  // the request's client: the peer, or whom a trusted proxy names
   std::optional<http::request_parser<http::string_body>> parser_;
   Req req_;
   Res res_;
@@ -419,6 +443,12 @@ void Service::Impl::begin_drain() {
 Service::Service(Api& api, Authenticator* auth, TokenDirectory* directory, ServiceOptions options)
     : impl_(std::make_unique<Impl>(api, auth, directory, std::move(options))) {
   auto& m = *impl_;
+  for (auto& proxy : m.opt.trusted_proxies) {
+    beast::error_code bad;
+    const auto addr = net::ip::make_address(proxy, bad);
+    if (bad) fail(Errc::invalid_argument, "a trusted proxy is an IP address, not '" + proxy + "'");
+    proxy = addr.to_string();  // the form peers are compared in
+  }
   if (!m.opt.insecure_http) {
     if (m.opt.cert_file.empty() || m.opt.key_file.empty())
       fail(Errc::invalid_argument,

@@ -58,10 +58,13 @@ TEST(StoreContract, RecordsBehaveTheSameOnEveryStore) {
   // Tracking in insertion order; RACs by issue time; settings replaced.
   for (int i = 0; i < 5; ++i)
     store->add_tracking({at("2026-11-23T09:00:00Z"), "u@x.com", "c1", std::to_string(i),
-                         "alice@x.com", "alice@x.com", "granted"});
+                         "alice@x.com", "alice@x.com", "granted", "ul-" + std::to_string(i)});
   auto log = store->tracking("c1");
   ASSERT_EQ(log.size(), 5u);
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(log[i].rights, std::to_string(i));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(log[i].rights, std::to_string(i));
+    EXPECT_EQ(log[i].license_id, "ul-" + std::to_string(i));
+  }
   store->add_rac({"s2", "u@x.com", "k", at("2026-11-24T00:00:00Z"), at("2026-12-24T00:00:00Z")});
   store->add_rac({"s1", "u@x.com", "k", at("2026-11-23T00:00:00Z"), at("2026-12-23T00:00:00Z")});
   auto racs = store->racs("u@x.com");
@@ -94,7 +97,7 @@ TEST(StoreContract, ConcurrentTrackingIsAllDurable) {
     threads.emplace_back([&store, t] {
       for (int i = 0; i < 25; ++i)
         store->add_tracking({at("2026-11-23T09:00:00Z"), "u" + std::to_string(t) + "@x.com", "c",
-                             std::to_string(i), "i@x.com", "o@x.com", "granted"});
+                             std::to_string(i), "i@x.com", "o@x.com", "granted", ""});
     });
   for (auto& th : threads) th.join();
   EXPECT_EQ(store->tracking("c").size(), 200u);

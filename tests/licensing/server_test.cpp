@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <thread>
 
 #include "issue.hpp"
 #include "licensing_fixture.hpp"
@@ -255,6 +256,14 @@ TEST_F(Scenario, OnlyTheIssuerTracks) {
   EXPECT_EQ(log[0].time, clock.now());
   EXPECT_EQ(log[1].user, "carol@contoso.com");
   EXPECT_EQ(log[1].outcome, "refused: no_right");
+  EXPECT_TRUE(log[1].license_id.empty());
+  // A granted row names the use license it stands for.
+  auto ul = server->acquire(bob.id(), pub.license_xml, bob.grant.rac_xml);
+  log = server->track(alice.id(), pub.content_id);
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[2].license_id, parse_use_license(ul, server->anchors()).id);
+  EXPECT_FALSE(log[0].license_id.empty());
+  EXPECT_NE(log[0].license_id, log[2].license_id);
   EXPECT_EQ(code_of([&] { server->track(alice.id(), "no-such-content"); }), Errc::not_found);
 }
 
@@ -358,6 +367,44 @@ TEST_F(Scenario, KeyRotationKeepsOldContentOpen) {
   EXPECT_EQ(again.anchors().all().size(), 2u);
   auto ul = again.acquire(bob.id(), old_pub.license_xml, bob.grant.rac_xml);
   EXPECT_NO_THROW(parse_use_license(ul, server->anchors()));
+}
+
+// Two servers over one store, as two service nodes: a rotation on one is accepted by the other
+// at once (without a restart) and used by it for new licenses within shared_state_ttl.
+TEST_F(Scenario, KeyRotationOnAnotherServerHoldsWithoutRestart) {
+  User& alice = user("alice@contoso.com");
+  User& bob = user("bob@contoso.com");
+  ServerOptions o;
+  o.clock = &clock;
+  o.shared_state_ttl = std::chrono::milliseconds(300);
+  LicenseServer node_b(*store, o);
+  LicenseServer node_c(*store, o);
+  ASSERT_EQ(node_b.anchors().all().size(), 1u);
+  const TrustAnchors& before = node_b.anchors();
+
+  auto gen2 = server->rotate_keys();
+  ASSERT_EQ(gen2.generation, 2u);
+  // Content published under generation 2 on A opens through B at once.
+  auto pub = publish_adhoc(alice, grant("bob@contoso.com", Rights{Right::view}));
+  auto ul = node_b.acquire(bob.id(), pub.license_xml, bob.grant.rac_xml);
+  EXPECT_EQ(node_b.anchors().all().size(), 2u);
+  EXPECT_EQ(parse_use_license(ul, server->anchors()).signer_key_id, gen2.key_id());
+  // A RAC signed by generation 2 is accepted by C, which has not seen it yet.
+  User carol{"carol@contoso.com", server->enroll({"carol@contoso.com"})};
+  EXPECT_NO_THROW(node_c.issue_clc(carol.id(), carol.grant.rac_xml));
+  // The snapshot B handed out before stays as it was and valid.
+  EXPECT_EQ(before.all().size(), 1u);
+
+  // A third generation made on B is used by C for new content once the bound has passed.
+  auto gen3 = node_b.rotate_keys();
+  ASSERT_EQ(gen3.generation, 3u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  PublishRequest req;
+  req.policy = grant("bob@contoso.com", Rights{Right::view});
+  auto on_c = node_c.publish(alice.id(), req, alice.grant.rac_xml);
+  EXPECT_EQ(parse_publishing_license(on_c.license_xml, node_c.anchors()).server_key_id,
+            key_id(gen3.sealing_key));
+  EXPECT_EQ(open(bob, on_c.license_xml).content_key, on_c.content_key);
 }
 
 TEST_F(Scenario, ContentKeyCacheIsBounded) {

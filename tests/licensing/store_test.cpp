@@ -89,7 +89,7 @@ TEST(SqliteStore, ConcurrentTrackingRowsAreAllDurableInTheirOrder) {
         for (int i = 0; i < kRows; ++i)
           store.add_tracking({*parse_time("2026-11-23T09:00:00Z"),
                               "u" + std::to_string(t) + "@x.com", "content", std::to_string(i),
-                              "issuer@x.com", "owner@x.com", "granted"});
+                              "issuer@x.com", "owner@x.com", "granted", ""});
       });
     for (auto& th : threads) th.join();
   }
@@ -175,6 +175,33 @@ TEST(SqliteStore, RefusesForeignFilesAndNewerSchemas) {
     EXPECT_EQ(e.code(), Errc::unsupported);
   }
   EXPECT_THROW(SqliteStore(":memory:", crypto::SecureBytes(16, 1)), Error);
+}
+
+// A store written by the previous schema (version 1: tracking rows without a license id) is
+// migrated forward on open and keeps its rows.
+TEST(SqliteStore, MigratesAVersion1StoreForward) {
+  TempDir dir;
+  std::string path = (dir.path / "v1.db").string();
+  { SqliteStore s(path, kek(1)); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE tracking DROP COLUMN license_id;"
+                         "INSERT INTO tracking (time, user, content_id, rights, issuer, owner, "
+                         "outcome) VALUES (1, 'u@x.com', 'c1', 'VIEW', 'a@x.com', 'a@x.com', "
+                         "'granted');"
+                         "PRAGMA user_version=1;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  SqliteStore s(path, kek(1));
+  s.add_tracking(
+      {Time(Seconds(2)), "v@x.com", "c1", "VIEW", "a@x.com", "a@x.com", "granted", "ul-2"});
+  auto log = s.tracking("c1");
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].user, "u@x.com");
+  EXPECT_EQ(log[0].license_id, "");
+  EXPECT_EQ(log[1].license_id, "ul-2");
 }
 
 TEST(SqliteStore, KekFiles) {

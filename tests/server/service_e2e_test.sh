@@ -284,6 +284,10 @@ check "verified tokens are cached: far fewer signature checks than requests" bas
   echo \"signature checks \$checks, requests \$reqs\"
   [ \"\$checks\" -gt 0 ] && [ \$((checks * 3)) -lt \"\$reqs\" ]"
 
+curl -s -o /dev/null --cacert tls.crt -H 'X-Forwarded-For: 203.0.113.9' "$url/healthz"
+check "X-Forwarded-For from a peer that is not a trusted proxy is ignored" bash -c \
+  "tail -n 1 access.log | grep -q '\"client\":\"127.0.0.1\"' && ! grep -q 203.0.113.9 access.log"
+
 # --- SIGTERM drains and exits 0 ---
 kill -TERM $pid
 for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
@@ -315,7 +319,8 @@ for _ in $(seq 50); do [ -s oidc.port ] && break; sleep 0.1; done
 oidc="https://127.0.0.1:$(cat oidc.port)"
 rm -f port
 "$bin" serve --store "$store" --kek-file "$kek" --tls-cert tls.crt --tls-key tls.key --port 0 --port-file port \
-  --issuer "$oidc" --audience openrms --oidc-discovery --ca-file tls.crt >serve2.out 2>&1 &
+  --issuer "$oidc" --audience openrms --oidc-discovery --ca-file tls.crt \
+  --trusted-proxy 127.0.0.1 --access-log access2.log >serve2.out 2>&1 &
 pid=$!
 for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
 check "the service starts with keys from discovery" grep -q "2 signing key" serve2.out
@@ -326,6 +331,10 @@ check "a token of the discovered issuer is accepted" [ "$status" = 200 ]
 status=$(curl -s -o body.txt -w '%{http_code}' --cacert tls.crt -H "Authorization: Bearer $(cat tokens/bob)" \
   "https://127.0.0.1:$(cat port)/v1/templates")
 check "one of the first issuer is not" [ "$status" = 401 ]
+curl -s -o /dev/null --cacert tls.crt -H 'X-Forwarded-For: 198.51.100.7, 203.0.113.9' \
+  "https://127.0.0.1:$(cat port)/healthz"
+check "behind a trusted proxy the client is the address the proxy appended" bash -c \
+  "tail -n 1 access2.log | grep -q '\"client\":\"203.0.113.9\"' && ! grep -q 198.51.100.7 access2.log"
 kill -TERM $pid
 wait $pid
 check "and it drains on SIGTERM too" [ $? -eq 0 ]

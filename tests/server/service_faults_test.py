@@ -10,104 +10,38 @@ Everything listens on 127.0.0.1 with ports the OS picks, and stops by itself. Ch
     that got a use license has exactly one "granted" tracking row — none lost, none duplicated.
 Usage: service_faults_test.py OPENRMS_BINARY WORK_DIR
 """
-import json, os, shutil, ssl, subprocess, sys, time, urllib.error, urllib.request
+import json, os, subprocess, sys, time, urllib.request
 
-BIN, WORK = os.path.abspath(sys.argv[1]), sys.argv[2]
-HERE = os.path.dirname(os.path.abspath(__file__))
-shutil.rmtree(WORK, ignore_errors=True)
-os.makedirs(WORK)
-os.chdir(WORK)
-failures = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from service_harness import Checks, Deployment, license_id, wait_for
 
-
-def check(name, ok, detail=""):
-    global failures
-    print(("ok   " if ok else "FAIL ") + name + (f" ({detail})" if detail else ""), flush=True)
-    failures += 0 if ok else 1
-
-
-def sh(*args, **kw):
-    return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout
-
-
-store, kek = os.environ["OPENRMS_TEST_PG_URI"], os.path.join(WORK, "pg.kek")
+check = Checks()
+d = Deployment(os.path.abspath(sys.argv[1]), sys.argv[2], os.environ["OPENRMS_TEST_PG_URI"])
 pg_ctl = os.environ["OPENRMS_TEST_PG_CTL"]
-sh(BIN, "server", "init", "--store", store, "--kek-file", kek)
-sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-   "-keyout", "tls.key", "-out", "tls.crt", "-days", "2", "-subj", "/CN=127.0.0.1",
-   "-addext", "subjectAltName=IP:127.0.0.1")
-issuer = [sys.executable, os.path.join(HERE, "token_issuer.py")]
-sh(*issuer, "keys", "iss")
-tokens = {u: sh(*issuer, "token", "iss", "--email", f"{u}@contoso.com").strip()
-          for u in ("alice", "bob")}
-tokens["admin"] = sh(*issuer, "token", "iss", "--email", "admin@contoso.com", "--roles",
-                     "openrms.admin").strip()
-ctx = ssl.create_default_context(cafile="tls.crt")
-
-nodes = []
-for name in ("a", "b"):
-    p = subprocess.Popen([BIN, "serve", "--store", store, "--kek-file", kek, "--port", "0",
-                          "--port-file", f"port-{name}", "--tls-cert", "tls.crt", "--tls-key",
-                          "tls.key", "--issuer", "https://issuer.test", "--audience", "openrms",
-                          "--jwks-file", "iss/jwks.json", "--access-log", f"access-{name}.log"],
-                         stderr=open(f"serve-{name}.err", "w"))
-    nodes.append(p)
+ctx, call, ready = d.ctx, d.call, d.ready
+tokens = d.tokens
 try:
-    urls = []
-    for name in ("a", "b"):
-        for _ in range(100):
-            if os.path.exists(f"port-{name}") and open(f"port-{name}").read().strip():
-                break
-            time.sleep(0.1)
-        urls.append("https://127.0.0.1:" + open(f"port-{name}").read().strip())
-
-    def call(url, user, path, body=None):
-        """(status, parsed body)"""
-        req = urllib.request.Request(url + path, None if body is None else json.dumps(body).encode(),
-                                     method="GET" if body is None else "POST",
-                                     headers={"Authorization": "Bearer " + tokens[user],
-                                              "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
-                data = r.read()
-                return r.status, json.loads(data) if data else None
-        except urllib.error.HTTPError as e:
-            data = e.read()
-            try:
-                return e.code, json.loads(data)
-            except ValueError:
-                return e.code, data.decode(errors="replace")
-
-    def ready(url):
-        try:
-            with urllib.request.urlopen(url + "/readyz", context=ctx, timeout=5) as r:
-                return r.status
-        except urllib.error.HTTPError as e:
-            return e.code
+    urls = [d.start_node(name).url for name in ("a", "b")]
 
     # Enrol on different nodes (key pairs made here), publish on A.
     rac = {}
     for user, url in (("alice", urls[0]), ("bob", urls[1])):
-        sh("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-           "-out", f"{user}.key")
-        pub = sh("openssl", "pkey", "-in", f"{user}.key", "-pubout")
-        status, body = call(url, user, "/v1/racs", {"public_key": pub})
+        status, rac[user] = d.enrol(url, user)
         check(f"{user} enrols on node {'ab'[urls.index(url)]}", status == 200, status)
-        rac[user] = body["rac"]
     status, body = call(urls[0], "alice", "/v1/publish",
                         {"rac": rac["alice"], "policy": {"grants": ["bob@contoso.com:VIEW"]}})
     check("alice publishes on node a", status == 200, status)
     pl, cid = body["publishing_license"], body["content_id"]
     acquire = {"publishing_license": pl, "rac": rac["bob"]}
 
-    granted = 0
+    received = []  # ids of the use licenses that reached this client
     def load(n):
-        global granted
         statuses = {}
         for i in range(n):
-            status, _ = call(urls[i % 2], "bob", "/v1/acquire", acquire)
+            status, body = call(urls[i % 2], "bob", "/v1/acquire", acquire)
             statuses[status] = statuses.get(status, 0) + 1
-            granted += status == 200
+            if status == 200:
+                received.append(license_id(body["use_license"]))
         return statuses
 
     s1 = load(60)
@@ -126,8 +60,7 @@ try:
     # It comes back: the nodes recover without a restart.
     subprocess.run(pg_ctl + " start", shell=True, check=True, capture_output=True)
     t0 = time.time()
-    while time.time() - t0 < 15 and [ready(u) for u in urls] != [200, 200]:
-        time.sleep(0.2)
+    wait_for(lambda: [ready(u) for u in urls] == [200, 200], 15, 0.2)
     check("both nodes ready again after the restart", [ready(u) for u in urls] == [200, 200],
           f"{time.time() - t0:.1f} s")
     s2 = load(60)
@@ -157,15 +90,14 @@ try:
     check("node b applies it within 5 s (+ polling)", seen == 7 and time.time() - t0 <= 6.5,
           f"{time.time() - t0:.1f} s")
 
-    # Every license handed out has exactly one tracking row.
+    # Every license handed out has exactly one tracking row, found by its license id.
     status, log = call(urls[1], "alice", f"/v1/track/{cid}")
-    rows = [e for e in log if e["user"] == "bob@contoso.com" and e["outcome"] == "granted"]
-    check("tracking rows of granted acquisitions = licenses received (none lost or duplicated)",
-          len(rows) == granted, f"{len(rows)} rows, {granted} licenses")
+    rows = [e["license_id"] for e in log
+            if e["user"] == "bob@contoso.com" and e["outcome"] == "granted"]
+    check("each license received has exactly one tracking row, and no row is extra",
+          sorted(rows) == sorted(received) and len(set(received)) == len(received),
+          f"{len(rows)} rows, {len(received)} licenses")
 finally:
-    for p in nodes:
-        p.terminate()
-    codes = [p.wait(timeout=30) for p in nodes]
+    codes = d.stop()
 check("both nodes drain and exit 0 on SIGTERM", codes == [0, 0], codes)
-print(f"{failures} failure(s)")
-sys.exit(1 if failures else 0)
+check.exit()

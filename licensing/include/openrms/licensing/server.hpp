@@ -17,11 +17,14 @@
 // invalid_argument (bad request), io (store).
 // Several servers over one store (service nodes on one PostgreSQL): revocations, templates and
 // content records are read from the store on every issuance; tenant settings are cached for at
-// most 5 seconds. Key generations are read at construction and activation (a rotation made by
-// another node is seen after a restart).
-// Thread safety: all members may be called concurrently once activate() has returned.
+// most shared_state_ttl (5 s). A key rotation made by another server is used for new licenses
+// within that bound, and licenses and certificates under its keys are accepted at once (a key the
+// server does not know makes it re-read its generations, at most once a second). anchors() returns
+// a snapshot that stays valid for the server's lifetime. Thread safety: all members may be called
+// concurrently once activate() has returned.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +60,10 @@ struct ServerOptions {
   const Directory* directory = nullptr;             ///< nullptr: no groups
   const crypto::Backend* backend = nullptr;         ///< nullptr: the default backend
   std::size_t key_cache_entries = 4096;  ///< unsealed content keys kept (wiped on eviction)
+  /// How long tenant settings and the list of key generations are trusted before they are
+  /// read from the store again: the bound within which a change made by another server over
+  /// the same store takes effect here.
+  std::chrono::milliseconds shared_state_ttl{5000};
 };
 
 struct RacGrant {

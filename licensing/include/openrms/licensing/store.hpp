@@ -43,7 +43,8 @@ struct ContentRecord {
 struct TrackingEntry {
   Time time{};
   std::string user, content_id, rights, issuer, owner;
-  std::string outcome;  ///< "granted", or "refused: <reason code>"
+  std::string outcome;     ///< "granted", or "refused: <reason code>"
+  std::string license_id;  ///< the use license's Id when granted, else empty
 };
 
 struct RacRecord {
@@ -87,7 +88,7 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   int schema_version();
 
   void add_generation(const ServerGeneration& g) override;

@@ -49,6 +49,11 @@ struct ServiceOptions {
   std::size_t max_header = 60u << 10;
   std::size_t max_connections = 512;
   double rate_per_client = 1000;  ///< requests/s per client address; 0: no limit
+  /// Addresses of reverse proxies (HAProxy) whose X-Forwarded-For is believed: for a request
+  /// from one of them the client is the address the proxy appended (the rightmost entry), for
+  /// rate limits and the access log. From any other peer the header is ignored, so a client
+  /// cannot choose its own address.
+  std::vector<std::string> trusted_proxies;
   double rate_burst = 2000;
   std::chrono::milliseconds read_timeout{15000};
   std::chrono::milliseconds drain_timeout{15000};
