@@ -99,6 +99,29 @@ void add_server(CLI::App& app) {
 
   struct InitArgs : StoreArgs {
     std::string suite = "ecdsa-p256", name = "openrms", url = "openrms://localhost";
+    licensing::CustodyKeys held;
+  };
+  // The labels of key pairs made in the PKCS#11 token beforehand, for a new generation.
+  auto add_held_keys = [](CLI::App* cmd, licensing::CustodyKeys& k) {
+    cmd->add_option("--signing-key", k.signing_label,
+                    "Label of an ECDSA P-256 key pair in the PKCS#11 token that signs this "
+                    "generation's certificates and licenses (made with e.g. pkcs11-tool "
+                    "--keypairgen --key-type EC:prime256v1)")
+        ->group("Key custody");
+    cmd->add_option("--sealing-key", k.sealing_label,
+                    "Label of another P-256 key pair in the token that unseals content keys "
+                    "(ECDH)")
+        ->group("Key custody");
+  };
+  auto held_keys = [](const StoreArgs& a, const licensing::CustodyKeys& k) {
+    const bool named = !k.signing_label.empty() || !k.sealing_label.empty();
+    if (named && (k.signing_label.empty() || k.sealing_label.empty()))
+      fail(Errc::invalid_argument, "give both --signing-key and --sealing-key");
+    if (named && a.pkcs11_module.empty() && !std::getenv("OPENRMS_PKCS11_MODULE"))
+      fail(Errc::invalid_argument,
+           "--signing-key/--sealing-key name keys in a PKCS#11 token: "
+           "give --pkcs11-module, --pkcs11-token and --pkcs11-pin-file");
+    return named;
   };
   auto init = std::make_shared<InitArgs>();
   auto* c = server->add_subcommand(
@@ -109,17 +132,21 @@ void add_server(CLI::App& app) {
   c->add_option("--name", init->name, "Server name (the SLC's subject)");
   c->add_option("--url", init->url, "License acquisition URL written into licenses");
   c->add_flag("--json", init->json, "Print JSON");
-  c->callback([init] {
+  add_held_keys(c, init->held);
+  c->callback([init, held_keys] {
     auto& a = *init;
+    const bool in_token = held_keys(a, a.held);
     bool created_kek = false;
     auto store = open_store(a, true, &created_kek);
+    auto custody = open_custody(a);
     ServerOptions o;
     o.name = a.name;
     o.license_url = a.url;
     o.suite = *parse_suite(a.suite);
+    o.custody = custody.get();
     LicenseServer srv(*store, o);
     bool existed = srv.activated();
-    const Certificate& slc = srv.activate();
+    const Certificate& slc = in_token ? srv.activate(a.held) : srv.activate();
     json j = cert_json(slc);
     j["store"] = a.store;
     j["kek_file"] = a.kek;
@@ -160,13 +187,15 @@ void add_server(CLI::App& app) {
     }
   });
 
-  auto rotate = std::make_shared<StoreArgs>();
+  auto rotate = std::make_shared<InitArgs>();
   c = server->add_subcommand("rotate-keys",
                              "Start a new key generation (old keys stay to honour old content)");
   add_store_options(c, *rotate);
-  c->callback([rotate] {
+  add_held_keys(c, rotate->held);
+  c->callback([rotate, held_keys] {
+    const bool in_token = held_keys(*rotate, rotate->held);
     auto o = open_server(*rotate);
-    auto slc = o.server->rotate_keys();
+    auto slc = in_token ? o.server->rotate_keys(rotate->held) : o.server->rotate_keys();
     std::cout << "Key generation " << slc.generation << " is now current (signing key "
               << slc.key_id() << ").\n";
   });

@@ -36,6 +36,43 @@ void add_store_options(CLI::App* c, StoreArgs& a) {
                 "~/.local/share/openrms/store.db) or a PostgreSQL URI (postgresql://…)");
   c->add_option("--kek-file", a.kek,
                 "The store's key-encryption key file (default for SQLite: the store path + .kek)");
+  c->add_option("--pkcs11-module", a.pkcs11_module,
+                "Server keys in a PKCS#11 token (an HSM): the module to load, e.g. "
+                "/usr/lib/softhsm/libsofthsm2.so (default: $OPENRMS_PKCS11_MODULE)")
+      ->group("Key custody");
+  c->add_option("--pkcs11-token", a.pkcs11_token,
+                "The token's label (default: $OPENRMS_PKCS11_TOKEN)")
+      ->group("Key custody");
+  c->add_option("--pkcs11-pin-file", a.pkcs11_pin_file,
+                "File holding the token's user PIN, mode 0600 (default: "
+                "$OPENRMS_PKCS11_PIN_FILE)")
+      ->group("Key custody");
+}
+
+std::unique_ptr<KeyCustody> open_custody(const StoreArgs& a) {
+  auto value = [](const std::string& given, const char* env_name) {
+    if (!given.empty()) return given;
+    const char* env = std::getenv(env_name);
+    return std::string(env ? env : "");
+  };
+  const std::string module = value(a.pkcs11_module, "OPENRMS_PKCS11_MODULE");
+  if (module.empty()) return nullptr;
+  const std::string token = value(a.pkcs11_token, "OPENRMS_PKCS11_TOKEN");
+  const std::string pin_file = value(a.pkcs11_pin_file, "OPENRMS_PKCS11_PIN_FILE");
+  if (token.empty())
+    fail(Errc::invalid_argument, "--pkcs11-module needs --pkcs11-token (the token's label)");
+  if (pin_file.empty())
+    fail(Errc::invalid_argument,
+         "--pkcs11-module needs --pkcs11-pin-file (a file with the token's user PIN)");
+  warn_if_exposed(pin_file, "the PKCS#11 PIN");
+  crypto::Pkcs11Config c;
+  c.module = module;
+  c.token = token;
+  std::string pin = read_text_file(pin_file);
+  while (!pin.empty() && (pin.back() == '\n' || pin.back() == '\r')) pin.pop_back();
+  c.pin.assign(pin.begin(), pin.end());
+  std::fill(pin.begin(), pin.end(), '\0');
+  return std::make_unique<Pkcs11Custody>(c);
 }
 
 void add_remote_options(CLI::App* c, StoreArgs& a) {
@@ -106,8 +143,10 @@ Opened open_server(StoreArgs& a, bool must_exist, const Directory* directory) {
                               " (create one with 'openrms server init' or pass --store)");
   Opened o;
   o.store = open_store(a, false, nullptr);
+  o.custody = open_custody(a);
   ServerOptions so;
   so.directory = directory;
+  so.custody = o.custody.get();
   o.server = std::make_unique<LicenseServer>(*o.store, so);
   if (must_exist && !o.server->activated())
     fail(Errc::invalid_argument,

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "openrms/licensing/key_custody.hpp"
 #include "openrms/licensing/server.hpp"
 #include "openrms/protect/remote_source.hpp"
 
@@ -21,6 +22,8 @@ struct StoreArgs {
   std::string store, kek;
   bool json = false;
   std::string server, token_file, ca_file;  ///< a licensing service instead of the store
+  /// Server keys in a PKCS#11 token: the module, the token's label, a file holding the PIN.
+  std::string pkcs11_module, pkcs11_token, pkcs11_pin_file;
 };
 
 void add_store_options(CLI::App* c, StoreArgs& a);
@@ -36,8 +39,13 @@ std::unique_ptr<protect::RemoteLicenseSource> connect(StoreArgs& a);
 /// did) and the store's folder.
 std::unique_ptr<licensing::Store> open_store(StoreArgs& a, bool create_kek, bool* created);
 
+/// The PKCS#11 token the options name (logged in), or null without --pkcs11-module.
+/// invalid_argument when --pkcs11-token or --pkcs11-pin-file is missing; else as Pkcs11Custody.
+std::unique_ptr<licensing::KeyCustody> open_custody(const StoreArgs& a);
+
 struct Opened {
   std::unique_ptr<licensing::Store> store;
+  std::unique_ptr<licensing::KeyCustody> custody;  ///< outlives the server (declared first)
   std::unique_ptr<licensing::LicenseServer> server;
 };
 

@@ -7,14 +7,14 @@ OPENRMS_BUILD_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libssl-dev openssl libbotan-2-dev zlib1g-dev libsqlite3-dev libpugixml-dev libidn-dev
   libcli11-dev nlohmann-json3-dev libgmime-3.0-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libboost1.81-dev libcurl4-openssl-dev libcjose-dev libjansson-dev libpqxx-dev libpq-dev
+  libboost1.81-dev libcurl4-openssl-dev libcjose-dev libjansson-dev libpqxx-dev libpq-dev libp11-dev
 )
 # Test tools, including the independent oracles the interop tests run (msoffcrypto-tool,
 # Apache POI + a JDK to compile the tiny driver, olefile + python3-cryptography for the
 # spec-derived reference decryptor).
 OPENRMS_TEST_PACKAGES=(clang-14 libclang-rt-14-dev llvm-14 clang-format time
   python3-msoffcrypto-tool python3-olefile python3-cryptography libapache-poi-java default-jdk-headless
-  qpdf poppler-utils mupdf-tools curl wrk postgresql-15 haproxy)
+  qpdf poppler-utils mupdf-tools curl wrk postgresql-15 haproxy softhsm2 opensc)
 
 openrms_install_packages() {
   local missing=()

@@ -19,6 +19,7 @@
 
 #include "key_handle.hpp"
 #include "openrms/error.hpp"
+#include "openssl_keys.hpp"
 
 namespace openrms::crypto {
 namespace {
@@ -265,6 +266,9 @@ EVP_PKEY* ec_from_point(const char* group, ByteView point) {
 }
 
 struct OsslKey final : KeyHandle {
+  // What a key held elsewhere needs alive while it is used (a PKCS#11 token's session);
+  // declared before pkey so that it goes after it.
+  std::shared_ptr<const void> owner;
   PkeyPtr pkey;
   mutable std::once_flag spki_once, pub_once;
   mutable Bytes spki_cache;
@@ -295,6 +299,8 @@ struct OsslKey final : KeyHandle {
   }
   SecureBytes pkcs8_der() const override {
     if (!is_private) fail(Errc::invalid_argument, "not a private key");
+    // OpenSSL would write a PKCS#8 structure without the secret (the token never gives it).
+    if (owner) fail(Errc::invalid_argument, "this private key is held in a token: not exportable");
     PKCS8_PRIV_KEY_INFO* p8 = EVP_PKEY2PKCS8(pkey.get());
     if (p8 == nullptr) ossl_fail(Errc::crypto, "private key export failed");
     int n = i2d_PKCS8_PRIV_KEY_INFO(p8, nullptr);
@@ -823,6 +829,13 @@ class OpensslBackend final : public Backend {
 };
 
 }  // namespace
+
+PrivateKey openssl_private_key(EVP_PKEY* owned, std::shared_ptr<const void> keep_alive) {
+  const Backend* be = &openssl_backend();
+  auto k = wrap_pkey(be, owned, true);
+  k->owner = std::move(keep_alive);
+  return PrivateKey(std::move(k));
+}
 
 const Backend& openssl_backend() {
   static const OpensslBackend instance;

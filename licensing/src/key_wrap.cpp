@@ -38,4 +38,17 @@ crypto::SecureBytes KeyWrap::unwrap(crypto::ByteView blob, const std::string& aa
   }
 }
 
+std::pair<crypto::Bytes, crypto::Bytes> KeyWrap::wrap_generation(const ServerGeneration& g) const {
+  if (g.in_custody()) return {};
+  return {wrap(g.signing_key_pkcs8, aad("sign", g.generation)),
+          wrap(g.sealing_key_pkcs8, aad("seal", g.generation))};
+}
+
+void KeyWrap::unwrap_generation(ServerGeneration& g, crypto::ByteView signing,
+                                crypto::ByteView sealing) const {
+  if (g.in_custody()) return;
+  g.signing_key_pkcs8 = unwrap(signing, aad("sign", g.generation));
+  g.sealing_key_pkcs8 = unwrap(sealing, aad("seal", g.generation));
+}
+
 }  // namespace openrms::licensing::detail

@@ -8,9 +8,11 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "openrms/crypto/backend.hpp"
 #include "openrms/crypto/secure.hpp"
+#include "openrms/licensing/store.hpp"
 
 namespace openrms::licensing::detail {
 
@@ -19,6 +21,11 @@ class KeyWrap {
   explicit KeyWrap(crypto::SecureBytes kek);
   crypto::Bytes wrap(crypto::ByteView secret, const std::string& aad) const;
   crypto::SecureBytes unwrap(crypto::ByteView blob, const std::string& aad) const;
+  /// A generation's two keys as stored (empty when they are in custody elsewhere).
+  std::pair<crypto::Bytes, crypto::Bytes> wrap_generation(const ServerGeneration& g) const;
+  /// Fills g's PKCS#8 fields from the stored blobs (unless its keys are in custody).
+  void unwrap_generation(ServerGeneration& g, crypto::ByteView signing,
+                         crypto::ByteView sealing) const;
   /// Hex HMAC-SHA-256 of "openrms-kek-check-v1" under the KEK.
   std::string check_value() const;
   /// nullopt: a store written before the check existed (a failed unwrap is then ambiguous).

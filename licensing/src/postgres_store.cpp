@@ -39,15 +39,17 @@ const char* const kMigrations[] = {
     "CREATE INDEX rac_user ON rac(user_email);"
     "CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
     "ALTER TABLE tracking ADD COLUMN license_id TEXT NOT NULL DEFAULT '';",
+    "ALTER TABLE server_generation ADD COLUMN signing_key_ref TEXT NOT NULL DEFAULT '',"
+    "  ADD COLUMN sealing_key_ref TEXT NOT NULL DEFAULT '';",
 };
 static_assert(std::size(kMigrations) == PostgresStore::kSchemaVersion);
 
 // Prepared on every connection of the pool.
 const std::pair<const char*, const char*> kStatements[] = {
-    {"add_generation", "INSERT INTO server_generation VALUES ($1, $2, $3, $4)"},
+    {"add_generation", "INSERT INTO server_generation VALUES ($1, $2, $3, $4, $5, $6)"},
     {"generations",
-     "SELECT generation, slc_xml, signing_key, sealing_key FROM server_generation "
-     "ORDER BY generation"},
+     "SELECT generation, slc_xml, signing_key, sealing_key, signing_key_ref, sealing_key_ref "
+     "FROM server_generation ORDER BY generation"},
     {"put_template",
      "INSERT INTO template VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE "
      "SET name = $2, description = $3, policy_xml = $4, archived = $5, version = $6, "
@@ -272,7 +274,8 @@ struct PostgresStore::Impl {
         return 0;
       }
       auto g = w.exec(
-          "SELECT generation, signing_key FROM server_generation ORDER BY generation LIMIT 1");
+          "SELECT generation, signing_key FROM server_generation WHERE signing_key_ref = '' "
+          "ORDER BY generation LIMIT 1");
       if (!g.empty()) {
         try {
           (void)keys->unwrap(bytes_of(g[0][1]),
@@ -310,10 +313,10 @@ int PostgresStore::schema_version() {
 }
 
 void PostgresStore::add_generation(const ServerGeneration& g) {
-  auto a = impl_->keys->wrap(g.signing_key_pkcs8, detail::KeyWrap::aad("sign", g.generation));
-  auto b = impl_->keys->wrap(g.sealing_key_pkcs8, detail::KeyWrap::aad("seal", g.generation));
+  auto [a, b] = impl_->keys->wrap_generation(g);
   impl_->exec("add_generation", static_cast<long long>(g.generation), g.slc_xml,
-              pqxx::binarystring(a.data(), a.size()), pqxx::binarystring(b.data(), b.size()));
+              pqxx::binarystring(a.data(), a.size()), pqxx::binarystring(b.data(), b.size()),
+              g.signing_key_ref, g.sealing_key_ref);
 }
 
 std::vector<ServerGeneration> PostgresStore::generations() {
@@ -322,10 +325,9 @@ std::vector<ServerGeneration> PostgresStore::generations() {
     ServerGeneration g;
     g.generation = r[0].as<std::uint32_t>();
     g.slc_xml = r[1].as<std::string>();
-    g.signing_key_pkcs8 =
-        impl_->keys->unwrap(bytes_of(r[2]), detail::KeyWrap::aad("sign", g.generation));
-    g.sealing_key_pkcs8 =
-        impl_->keys->unwrap(bytes_of(r[3]), detail::KeyWrap::aad("seal", g.generation));
+    g.signing_key_ref = r[4].as<std::string>();
+    g.sealing_key_ref = r[5].as<std::string>();
+    impl_->keys->unwrap_generation(g, bytes_of(r[2]), bytes_of(r[3]));
     out.push_back(std::move(g));
   }
   return out;

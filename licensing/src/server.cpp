@@ -11,6 +11,7 @@
 #include "issue.hpp"
 #include "openrms/crypto/ecies.hpp"
 #include "openrms/error.hpp"
+#include "openrms/licensing/key_custody.hpp"
 
 namespace openrms::licensing {
 
@@ -156,9 +157,20 @@ struct LicenseServer::Impl {
     return f();
   }
 
+  // A generation's private keys, from the store or from the custody that holds them.
+  std::pair<crypto::PrivateKey, crypto::PrivateKey> private_keys(const ServerGeneration& g) const {
+    if (!g.in_custody())
+      return {be.load_private_key(g.signing_key_pkcs8), be.load_private_key(g.sealing_key_pkcs8)};
+    if (!opts.custody)
+      fail(Errc::unavailable, "the keys of server generation " + std::to_string(g.generation) +
+                                  " are held in a PKCS#11 token (" + g.signing_key_ref +
+                                  "): configure the token (--pkcs11-module, --pkcs11-token, "
+                                  "--pkcs11-pin-file)");
+    return {opts.custody->key(g.signing_key_ref), opts.custody->key(g.sealing_key_ref)};
+  }
+
   void load(const ServerGeneration& g) {
-    auto signing = be.load_private_key(g.signing_key_pkcs8);
-    auto sealing = be.load_private_key(g.sealing_key_pkcs8);
+    auto [signing, sealing] = private_keys(g);
     // The SLC is only self-signed: what makes it this server's is that its public keys are
     // those of the private keys the store keeps encrypted under the key-encryption key.
     {
@@ -184,12 +196,31 @@ struct LicenseServer::Impl {
     return gens.back();
   }
 
-  const Certificate& new_generation() {
+  const Certificate& new_generation(const CustodyKeys* held = nullptr) {
+    crypto::PrivateKey sign_key, seal_key;
+    Suite suite = opts.suite;
+    ServerGeneration g;
+    if (held) {
+      if (!opts.custody)
+        fail(Errc::invalid_argument, "keys in custody need a custody (a PKCS#11 token)");
+      if (held->signing_label == held->sealing_label)
+        fail(Errc::invalid_argument, "the signing and the sealing key must be two different keys");
+      g.signing_key_ref = opts.custody->reference(held->signing_label);
+      g.sealing_key_ref = opts.custody->reference(held->sealing_label);
+      sign_key = opts.custody->key(g.signing_key_ref);
+      seal_key = opts.custody->key(g.sealing_key_ref);
+      if (sign_key.type() != crypto::KeyType::ec_p256 ||
+          seal_key.type() != crypto::KeyType::ec_p256)
+        fail(Errc::unsupported, "keys in a PKCS#11 token must be ECDSA P-256 key pairs");
+      suite = Suite::ecdsa_p256;
+    } else {
+      sign_key = generate_key(suite, be);
+      seal_key = generate_key(suite, be);
+      g.signing_key_pkcs8 = sign_key.pkcs8_der();
+      g.sealing_key_pkcs8 = seal_key.pkcs8_der();
+    }
     sync_generations(Sync::now);  // number the new generation after every stored one
     std::unique_lock lock(mu);
-    Suite suite = opts.suite;
-    auto sign_key = generate_key(suite, be);
-    auto seal_key = generate_key(suite, be);
     Certificate c;
     c.type = CertificateType::slc;
     c.serial = detail::random_hex(be);
@@ -203,11 +234,8 @@ struct LicenseServer::Impl {
     c.generation = gens.empty() ? 1 : gens.back().slc.generation + 1;
     c.license_url = opts.license_url;
     detail::Signer self{suite, sign_key, key_id(c.public_key)};
-    ServerGeneration g;
     g.generation = c.generation;
     g.slc_xml = detail::write_certificate(c, self, be);
-    g.signing_key_pkcs8 = sign_key.pkcs8_der();
-    g.sealing_key_pkcs8 = seal_key.pkcs8_der();
     store.add_generation(g);
     load(g);
     return gens.back().slc;
@@ -357,6 +385,20 @@ const Certificate& LicenseServer::activate() {
 const Certificate& LicenseServer::rotate_keys() {
   impl_->current();
   return impl_->new_generation();
+}
+
+const Certificate& LicenseServer::activate(const CustodyKeys& keys) {
+  impl_->sync_generations(Impl::Sync::now);
+  {
+    std::shared_lock lock(impl_->mu);
+    if (!impl_->gens.empty()) return impl_->gens.back().slc;
+  }
+  return impl_->new_generation(&keys);
+}
+
+const Certificate& LicenseServer::rotate_keys(const CustodyKeys& keys) {
+  impl_->current();
+  return impl_->new_generation(&keys);
 }
 
 const TrustAnchors& LicenseServer::anchors() const {

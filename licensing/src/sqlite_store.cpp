@@ -59,6 +59,9 @@ const char* const kMigrations[] = {
     // 1 -> 2: which use license a granted row stands for (a client can match its license to
     // the row; a retried request cannot be counted twice unnoticed).
     "ALTER TABLE tracking ADD COLUMN license_id TEXT NOT NULL DEFAULT '';",
+    // 2 -> 3: server keys held in a PKCS#11 token are named, not stored.
+    "ALTER TABLE server_generation ADD COLUMN signing_key_ref TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE server_generation ADD COLUMN sealing_key_ref TEXT NOT NULL DEFAULT '';",
 };
 
 [[noreturn]] void db_fail(sqlite3* db, const std::string& what) {
@@ -135,7 +138,9 @@ class Stmt {
     return *this;
   }
   Stmt& bind_blob(int i, crypto::ByteView v) {
-    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    static const std::uint8_t kNone = 0;  // SQLite binds a null pointer as NULL, not as empty
+    sqlite3_bind_blob(s_, i, v.empty() ? &kNone : v.data(), static_cast<int>(v.size()),
+                      SQLITE_TRANSIENT);
     return *this;
   }
   Stmt& bind_null(int i) {
@@ -320,7 +325,8 @@ void SqliteStore::check_kek() {
   }
   // A new store, or one from before the check: record it if the KEK is shown to be right.
   Stmt g(impl_->stmts, db,
-         "SELECT generation, signing_key FROM server_generation ORDER BY generation LIMIT 1");
+         "SELECT generation, signing_key FROM server_generation WHERE signing_key_ref = '' "
+         "ORDER BY generation LIMIT 1");
   if (g.step()) {
     try {
       (void)keys.unwrap(g.blob(1),
@@ -345,11 +351,10 @@ int SqliteStore::schema_version() {
 
 void SqliteStore::add_generation(const ServerGeneration& g) {
   std::lock_guard lock(mu_);
-  Stmt s(impl_->stmts, impl_->db, "INSERT INTO server_generation VALUES (?,?,?,?)");
+  Stmt s(impl_->stmts, impl_->db, "INSERT INTO server_generation VALUES (?,?,?,?,?,?)");
   s.bind(1, static_cast<long long>(g.generation)).bind(2, g.slc_xml);
-  auto a = impl_->keys->wrap(g.signing_key_pkcs8, detail::KeyWrap::aad("sign", g.generation));
-  auto b = impl_->keys->wrap(g.sealing_key_pkcs8, detail::KeyWrap::aad("seal", g.generation));
-  s.bind_blob(3, a).bind_blob(4, b);
+  auto [a, b] = impl_->keys->wrap_generation(g);
+  s.bind_blob(3, a).bind_blob(4, b).bind(5, g.signing_key_ref).bind(6, g.sealing_key_ref);
   s.step();
 }
 
@@ -357,16 +362,15 @@ std::vector<ServerGeneration> SqliteStore::generations() {
   std::lock_guard lock(mu_);
   std::vector<ServerGeneration> out;
   Stmt s(impl_->stmts, impl_->db,
-         "SELECT generation, slc_xml, signing_key, sealing_key FROM server_generation "
-         "ORDER BY generation");
+         "SELECT generation, slc_xml, signing_key, sealing_key, signing_key_ref, sealing_key_ref "
+         "FROM server_generation ORDER BY generation");
   while (s.step()) {
     ServerGeneration g;
     g.generation = static_cast<std::uint32_t>(s.integer(0));
     g.slc_xml = s.text(1);
-    g.signing_key_pkcs8 =
-        impl_->keys->unwrap(s.blob(2), detail::KeyWrap::aad("sign", g.generation));
-    g.sealing_key_pkcs8 =
-        impl_->keys->unwrap(s.blob(3), detail::KeyWrap::aad("seal", g.generation));
+    g.signing_key_ref = s.text(4);
+    g.sealing_key_ref = s.text(5);
+    impl_->keys->unwrap_generation(g, s.blob(2), s.blob(3));
     out.push_back(std::move(g));
   }
   return out;

@@ -177,7 +177,7 @@ TEST(SqliteStore, RefusesForeignFilesAndNewerSchemas) {
   EXPECT_THROW(SqliteStore(":memory:", crypto::SecureBytes(16, 1)), Error);
 }
 
-// A store written by the previous schema (version 1: tracking rows without a license id) is
+// A store written by schema version 1 (no license ids in tracking rows, no key references) is
 // migrated forward on open and keeps its rows.
 TEST(SqliteStore, MigratesAVersion1StoreForward) {
   TempDir dir;
@@ -187,6 +187,8 @@ TEST(SqliteStore, MigratesAVersion1StoreForward) {
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
                          "ALTER TABLE tracking DROP COLUMN license_id;"
+                         "ALTER TABLE server_generation DROP COLUMN signing_key_ref;"
+                         "ALTER TABLE server_generation DROP COLUMN sealing_key_ref;"
                          "INSERT INTO tracking (time, user, content_id, rights, issuer, owner, "
                          "outcome) VALUES (1, 'u@x.com', 'c1', 'VIEW', 'a@x.com', 'a@x.com', "
                          "'granted');"

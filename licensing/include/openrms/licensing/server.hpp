@@ -41,6 +41,8 @@
 
 namespace openrms::licensing {
 
+class KeyCustody;  // key_custody.hpp
+
 /// An authenticated user (the embedding application vouches for it).
 struct Identity {
   std::string email;
@@ -64,6 +66,16 @@ struct ServerOptions {
   /// read from the store again: the bound within which a change made by another server over
   /// the same store takes effect here.
   std::chrono::milliseconds shared_state_ttl{5000};
+  /// Where generations whose keys are not in the store keep them (a PKCS#11 token); needed to
+  /// load such generations and to make new ones with activate/rotate_keys(CustodyKeys). Must
+  /// outlive the server.
+  const KeyCustody* custody = nullptr;
+};
+
+/// The labels of two key pairs made beforehand in the custody's token for a new generation
+/// (ECDSA P-256: one signs, one unseals by ECDH); they must differ.
+struct CustodyKeys {
+  std::string signing_label, sealing_label;
 };
 
 struct RacGrant {
@@ -84,6 +96,11 @@ class LicenseServer {
   const Certificate& activate();
   /// New signing and sealing keys and SLC; old generations stay trusted for old content.
   const Certificate& rotate_keys();
+  /// activate() and rotate_keys() with keys held by ServerOptions::custody: the store records
+  /// only their references. Error{invalid_argument} without a custody or with equal labels,
+  /// Error{unsupported} for keys that are not ECDSA P-256, and the custody's errors.
+  const Certificate& activate(const CustodyKeys& keys);
+  const Certificate& rotate_keys(const CustodyKeys& keys);
   /// Every SLC, oldest first: what clients add to their TrustAnchors.
   const TrustAnchors& anchors() const;
 

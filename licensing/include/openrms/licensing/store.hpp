@@ -26,12 +26,16 @@
 
 namespace openrms::licensing {
 
-/// One generation of the server's keys (an SLC and its two private keys).
+/// One generation of the server's keys (an SLC and its two private keys). The keys are either
+/// here (PKCS#8, kept encrypted under the KEK) or held elsewhere, named by a KeyCustody
+/// reference (a PKCS#11 URI), with the PKCS#8 fields empty.
 struct ServerGeneration {
   std::uint32_t generation = 0;
   std::string slc_xml;
   crypto::SecureBytes signing_key_pkcs8;
   crypto::SecureBytes sealing_key_pkcs8;
+  std::string signing_key_ref, sealing_key_ref;
+  bool in_custody() const noexcept { return !signing_key_ref.empty(); }
 };
 
 struct ContentRecord {
@@ -88,7 +92,7 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   int schema_version();
 
   void add_generation(const ServerGeneration& g) override;
