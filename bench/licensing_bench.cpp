@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "bench_world.hpp"
 #include "openrms/crypto/ecies.hpp"
 #include "openrms/licensing/server.hpp"
 
@@ -34,14 +35,11 @@ struct World {
     o.suite = suite;
     server = std::make_unique<LicenseServer>(*store, o);
     server->activate();
-    alice = server->enroll({"alice@contoso.com"});
-    bob = server->enroll({"bob@contoso.com"});
-    PublishRequest r;
-    Policy p;
-    p.grants.push_back(parse_grant("bob@contoso.com:Editor"));
-    r.policy = p;
-    pub = server->publish({"alice@contoso.com"}, r, alice.rac_xml);
-    ul = server->acquire({"bob@contoso.com"}, pub.license_xml, bob.rac_xml);
+    bench::Scenario s(*server);
+    alice = s.alice;
+    bob = s.bob;
+    pub = s.pub;
+    ul = s.use_license;
   }
 };
 

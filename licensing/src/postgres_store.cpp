@@ -39,8 +39,8 @@ const char* const kMigrations[] = {
     "CREATE INDEX rac_user ON rac(user_email);"
     "CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
     "ALTER TABLE tracking ADD COLUMN license_id TEXT NOT NULL DEFAULT '';",
-    "ALTER TABLE server_generation ADD COLUMN signing_key_ref TEXT NOT NULL DEFAULT '',"
-    "  ADD COLUMN sealing_key_ref TEXT NOT NULL DEFAULT '';",
+    ("ALTER TABLE server_generation ADD COLUMN signing_key_ref TEXT NOT NULL DEFAULT '',"
+     "  ADD COLUMN sealing_key_ref TEXT NOT NULL DEFAULT '';"),
 };
 static_assert(std::size(kMigrations) == PostgresStore::kSchemaVersion);
 
@@ -382,11 +382,13 @@ void PostgresStore::add_tracking(const TrackingEntry& e) {
 }
 
 std::vector<TrackingEntry> PostgresStore::tracking(const std::string& id) {
+  const pqxx::result rows = impl_->exec("tracking", id);
   std::vector<TrackingEntry> out;
-  for (const auto& r : impl_->exec("tracking", id))
-    out.push_back({from_secs(r[0].as<long long>()), r[1].as<std::string>(), r[2].as<std::string>(),
-                   r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
-                   r[6].as<std::string>(), r[7].as<std::string>()});
+  out.reserve(rows.size());
+  auto text = [](const pqxx::field& f) { return std::string(f.c_str(), f.size()); };
+  for (const auto& r : rows)
+    out.push_back({from_secs(r[0].as<long long>()), text(r[1]), text(r[2]), text(r[3]), text(r[4]),
+                   text(r[5]), text(r[6]), text(r[7])});
   return out;
 }
 

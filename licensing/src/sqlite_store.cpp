@@ -60,8 +60,8 @@ const char* const kMigrations[] = {
     // the row; a retried request cannot be counted twice unnoticed).
     "ALTER TABLE tracking ADD COLUMN license_id TEXT NOT NULL DEFAULT '';",
     // 2 -> 3: server keys held in a PKCS#11 token are named, not stored.
-    "ALTER TABLE server_generation ADD COLUMN signing_key_ref TEXT NOT NULL DEFAULT '';"
-    "ALTER TABLE server_generation ADD COLUMN sealing_key_ref TEXT NOT NULL DEFAULT '';",
+    ("ALTER TABLE server_generation ADD COLUMN signing_key_ref TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE server_generation ADD COLUMN sealing_key_ref TEXT NOT NULL DEFAULT '';"),
 };
 
 [[noreturn]] void db_fail(sqlite3* db, const std::string& what) {
@@ -259,7 +259,9 @@ SqliteStore::SqliteStore(const std::string& path, crypto::SecureBytes kek)
     : impl_(std::make_unique<Impl>()) {
   impl_->keys.emplace(std::move(kek));
   if (path != ":memory:" && path.rfind("file:", 0) != 0) check_store_file(path);
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+  // NOMUTEX: every use of a connection is already serialised here (mu_, or the one committer
+  // of a tracking batch), and SQLite's own per-call mutex cost ~10 % of reading a long log.
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &impl_->db, flags, nullptr) != SQLITE_OK)
     db_fail(impl_->db, "cannot open '" + path + "'");
   sqlite3* db = impl_->db;
@@ -267,7 +269,11 @@ SqliteStore::SqliteStore(const std::string& path, crypto::SecureBytes kek)
   sqlite3_extended_result_codes(db, 1);
   // A non-database file fails here with "file is not a database".
   char* err = nullptr;
-  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+  // Pages read through a memory map, not copied by read(2) (a 100,000-entry tracking log reads
+  // ~15 MB), and a 32 MiB page cache instead of 2 MiB.
+  if (sqlite3_exec(db,
+                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                   "PRAGMA mmap_size=268435456; PRAGMA cache_size=-32768;",
                    nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "?";
     sqlite3_free(err);
@@ -302,8 +308,8 @@ SqliteStore::SqliteStore(const std::string& path, crypto::SecureBytes kek)
   }
   check_kek();
   if (path != ":memory:" && path.rfind("file:", 0) != 0) {
-    if (sqlite3_open_v2(path.c_str(), &impl_->track_db, SQLITE_OPEN_READWRITE, nullptr) !=
-        SQLITE_OK)
+    if (sqlite3_open_v2(path.c_str(), &impl_->track_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK)
       db_fail(impl_->track_db, "cannot open '" + path + "' a second time");
     sqlite3_busy_timeout(impl_->track_db, 5000);
     exec(impl_->track_db, "PRAGMA synchronous=FULL");
@@ -515,6 +521,12 @@ std::vector<TrackingEntry> SqliteStore::tracking(const std::string& id) {
          "WHERE content_id=? ORDER BY seq");
   s.bind(1, id);
   std::vector<TrackingEntry> out;
+  {
+    // Sized first (the index alone answers): a long log is not moved around while it grows.
+    Stmt n(impl_->stmts, impl_->db, "SELECT count(*) FROM tracking WHERE content_id=?");
+    n.bind(1, id);
+    if (n.step()) out.reserve(static_cast<std::size_t>(n.integer(0)));
+  }
   while (s.step())
     out.push_back({from_secs(s.integer(0)), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
                    s.text(6), s.text(7)});

@@ -18,7 +18,7 @@ Usage: haproxy_failover_test.py OPENRMS_BINARY WORK_DIR HAPROXY_CFG
 import http.client, json, os, signal, socket, ssl, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from service_harness import Checks, Deployment, free_port, license_id, wait_for
+from service_harness import Checks, Deployment, license_id, wait_for
 
 CLIENTS, PER_CLIENT, KILL_AFTER = 4, 150, 200
 check = Checks()
@@ -27,18 +27,7 @@ d = Deployment(os.path.abspath(sys.argv[1]), sys.argv[2], os.environ["OPENRMS_TE
 proxy = ("--trusted-proxy", "127.0.0.1")
 try:
     n1, n2 = d.start_node("n1", extra=proxy), d.start_node("n2", extra=proxy)
-    with open("lb.pem", "w") as f:
-        f.write(open("tls.crt").read() + open("tls.key").read())
-    lb_port = free_port()
-    env = dict(os.environ, OPENRMS_LB_BIND=f"127.0.0.1:{lb_port}", OPENRMS_LB_PEM="lb.pem",
-               OPENRMS_NODE_CA="tls.crt", OPENRMS_NODE1=f"127.0.0.1:{n1.port}",
-               OPENRMS_NODE2=f"127.0.0.1:{n2.port}",
-               OPENRMS_LB_STATS=os.path.abspath("haproxy.sock"))
-    subprocess.run(["haproxy", "-c", "-q", "-f", cfg], env=env, check=True)
-    lb = subprocess.Popen(["haproxy", "-db", "-f", cfg], env=env,
-                          stdout=open("haproxy.log", "w"), stderr=subprocess.STDOUT)
-    d.procs.append(lb)
-    url = f"https://127.0.0.1:{lb_port}"
+    lb, url, lb_port = d.start_haproxy(cfg, n1, n2)
 
     def servers():
         """{server name: status} from HAProxy's admin socket."""

@@ -57,12 +57,12 @@ class Node:
 class Deployment:
     """A store initialised for the service, TLS files, an issuer and tokens, in WORK (cwd)."""
 
-    def __init__(self, binary, work, store, users=("alice", "bob")):
+    def __init__(self, binary, work, store, users=("alice", "bob"), kek=None):
         self.bin, self.store = binary, store
         shutil.rmtree(work, ignore_errors=True)
         os.makedirs(work)
         os.chdir(work)
-        self.kek = os.path.join(work, "store.kek")
+        self.kek = kek or os.path.join(work, "store.kek")  # share one to reuse a store
         self.procs = []
         sh(binary, "server", "init", "--store", store, "--kek-file", self.kek)
         sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
@@ -95,6 +95,23 @@ class Deployment:
         p = subprocess.Popen(args, stdout=open(log, "a"), stderr=subprocess.STDOUT)
         self.procs.append(p)
         return p
+
+    def start_haproxy(self, cfg, n1, n2):
+        """HAProxy running `cfg` (server/deploy/haproxy.cfg) before nodes n1 and n2, with its
+        settings in the environment as the file expects: (process, url, port). The config is
+        checked first (haproxy -c)."""
+        with open("lb.pem", "w") as f:
+            f.write(open("tls.crt").read() + open("tls.key").read())
+        port = free_port()
+        env = dict(os.environ, OPENRMS_LB_BIND=f"127.0.0.1:{port}", OPENRMS_LB_PEM="lb.pem",
+                   OPENRMS_NODE_CA="tls.crt", OPENRMS_NODE1=f"127.0.0.1:{n1.port}",
+                   OPENRMS_NODE2=f"127.0.0.1:{n2.port}",
+                   OPENRMS_LB_STATS=os.path.abspath("haproxy.sock"))
+        subprocess.run(["haproxy", "-c", "-q", "-f", cfg], env=env, check=True)
+        lb = subprocess.Popen(["haproxy", "-db", "-f", cfg], env=env,
+                              stdout=open("haproxy.log", "w"), stderr=subprocess.STDOUT)
+        self.procs.append(lb)
+        return lb, f"https://127.0.0.1:{port}", port
 
     def call(self, url, user, path, body=None, method=None):
         """(status, parsed body) of one request as `user`."""

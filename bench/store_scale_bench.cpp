@@ -1,0 +1,243 @@
+// The licensing store at scale (issue 20), in one process, beside each other:
+//   Issue/<store>/empty      use-license issuance (acquire) on a store with no tracking rows
+//   Issue/<store>/<N> rows   the same after N tracking rows (one per use license issued before,
+//                            100 per content id) were bulk-inserted with SQL
+//   Track/<store>/100000     the tracking log of one content id that has 100,000 entries
+//   Issue/keys-in-memory, Issue/keys-in-pkcs11   issuance with the server's keys in memory, or
+//                            in a PKCS#11 token (SoftHSM2): the token signs and unseals
+// Stores: an SQLite file (WAL, synchronous=FULL) and, when $OPENRMS_TEST_PG_URI is set
+// (tests/licensing/with_postgres.sh), PostgreSQL. The token runs when $OPENRMS_TEST_P11_MODULE is
+// set (tests/crypto/with_softhsm.sh). Run by bench/store_scale.sh.
+//   $OPENRMS_BENCH_ROWS   tracking rows inserted before the second issuance run (10,000,000)
+#include <benchmark/benchmark.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "bench_world.hpp"
+#include "openrms/licensing/key_custody.hpp"
+#include "openrms/licensing/postgres_store.hpp"
+#include "openrms/licensing/server.hpp"
+
+using namespace openrms;
+using namespace openrms::licensing;
+namespace fs = std::filesystem;
+
+namespace {
+
+long long rows_wanted() {
+  const char* v = std::getenv("OPENRMS_BENCH_ROWS");
+  return v && *v ? std::atoll(v) : 10'000'000;
+}
+
+// One store with a server, two users and one published license for bob.
+struct World {
+  std::string kind;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Pkcs11Custody> custody;
+  std::unique_ptr<LicenseServer> server;
+  RacGrant alice, bob;
+  Published pub;
+  std::function<void(const std::string& sql)> exec;  // raw SQL on the store's database
+
+  void start(const ServerOptions& o, const CustodyKeys* held = nullptr) {
+    server = std::make_unique<LicenseServer>(*store, o);
+    if (held)
+      server->activate(*held);
+    else
+      server->activate();
+    bench::Scenario s(*server);
+    alice = s.alice;
+    bob = s.bob;
+    pub = s.pub;
+  }
+  void issue() { server->acquire({"bob@contoso.com"}, pub.license_xml, bob.rac_xml); }
+};
+
+fs::path scratch() {
+  static const fs::path dir = [] {
+    auto d = fs::temp_directory_path() / ("openrms-store-scale-" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    std::atexit([] {
+      fs::remove_all(fs::temp_directory_path() /
+                     ("openrms-store-scale-" + std::to_string(::getpid())));
+    });
+    return d;
+  }();
+  return dir;
+}
+
+std::unique_ptr<World> sqlite_world() {
+  auto w = std::make_unique<World>();
+  w->kind = "sqlite";
+  const std::string path = (scratch() / "store.db").string();
+  w->store = std::make_unique<SqliteStore>(path, crypto::SecureBytes(32, 1));
+  w->exec = [path](const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_busy_timeout(db, 60000);
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::fprintf(stderr, "sqlite: %s\n", err ? err : "?");
+      std::exit(2);
+    }
+    sqlite3_close(db);
+  };
+  w->start({});
+  return w;
+}
+
+std::unique_ptr<World> postgres_world(const std::string& uri) {
+  auto w = std::make_unique<World>();
+  w->kind = "postgresql";
+  w->store = std::make_unique<PostgresStore>(uri, crypto::SecureBytes(32, 1));
+  w->exec = [uri](const std::string& sql) {
+    pqxx::connection c(uri);
+    pqxx::nontransaction n(c);
+    n.exec(sql);
+  };
+  w->start({});
+  return w;
+}
+
+// `n` granted rows, 100 per content id, none for the benchmark's own content.
+std::string bulk_rows_sql(const std::string& kind, long long n) {
+  const std::string cols =
+      kind == "sqlite" ? "time, user, content_id, rights, issuer, owner, outcome, license_id"
+                       : "time, user_email, content_id, rights, issuer, owner, outcome, license_id";
+  if (kind == "sqlite")
+    return "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+           std::to_string(n) + ") INSERT INTO tracking (" + cols +
+           ") SELECT 1764000000 + i, 'user' || (i % 5000) || '@contoso.com', 'bulk-' || (i / "
+           "100), 'VIEW', 'alice@contoso.com', 'alice@contoso.com', 'granted', "
+           "printf('%032x', i) FROM n";
+  return "INSERT INTO tracking (" + cols +
+         ") SELECT 1764000000 + i, 'user' || (i % 5000) || '@contoso.com', 'bulk-' || (i / "
+         "100), 'VIEW', 'alice@contoso.com', 'alice@contoso.com', 'granted', "
+         "lpad(to_hex(i), 32, '0') FROM generate_series(1, " +
+         std::to_string(n) + ") AS i";
+}
+
+// `n` rows for one content id.
+std::string one_content_sql(const std::string& kind, const std::string& cid, long long n) {
+  std::string sql = bulk_rows_sql(kind, n);
+  const std::string from = "'bulk-' || (i / 100)";
+  sql.replace(sql.find(from), from.size(), "'" + cid + "'");
+  return sql;
+}
+
+void timed(const std::string& what, const std::function<void()>& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "%s: %.1f s\n", what.c_str(), s);
+}
+
+void register_store(World* w) {
+  const std::string k = w->kind;
+  auto issue = [w](benchmark::State& st) {
+    for (auto _ : st) w->issue();
+    st.SetItemsProcessed(st.iterations());
+  };
+  benchmark::RegisterBenchmark(("Issue/" + k + "/empty").c_str(), issue)
+      ->Threads(1)
+      ->Threads(16)
+      ->UseRealTime();
+  const long long rows = rows_wanted();
+  static std::map<std::string, std::once_flag> filled;
+  auto full = [w, rows, issue](benchmark::State& st) {
+    std::call_once(filled[w->kind], [&] {
+      timed("bulk insert of " + std::to_string(rows) + " tracking rows into " + w->kind,
+            [&] { w->exec(bulk_rows_sql(w->kind, rows)); });
+      if (w->kind == "postgresql") w->exec("ANALYZE tracking");
+    });
+    issue(st);
+  };
+  benchmark::RegisterBenchmark(("Issue/" + k + "/" + std::to_string(rows) + " rows").c_str(), full)
+      ->Threads(1)
+      ->Threads(16)
+      ->UseRealTime();
+  static std::map<std::string, std::once_flag> tracked;
+  benchmark::RegisterBenchmark(("Track/" + k + "/100000").c_str(), [w](benchmark::State& st) {
+    std::call_once(tracked[w->kind], [&] {
+      w->exec(one_content_sql(w->kind, w->pub.content_id, 100000));
+      if (w->kind == "postgresql") w->exec("ANALYZE tracking");
+    });
+    std::size_t n = 0;
+    for (auto _ : st) n = w->server->track({"alice@contoso.com"}, w->pub.content_id).size();
+    st.counters["entries"] = static_cast<double>(n);
+  })->Unit(benchmark::kMillisecond);
+}
+
+std::unique_ptr<World> keys_world(const crypto::Pkcs11Config* token) {
+  auto w = std::make_unique<World>();
+  w->kind = token ? "keys-in-pkcs11" : "keys-in-memory";
+  w->store = std::make_unique<SqliteStore>(":memory:", crypto::SecureBytes(32, 1));
+  ServerOptions o;
+  CustodyKeys held{"sign-1", "seal-1"};
+  if (token) {
+    w->custody = std::make_unique<Pkcs11Custody>(*token);
+    o.custody = w->custody.get();
+  }
+  w->start(o, token ? &held : nullptr);
+  return w;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  std::vector<std::unique_ptr<World>> worlds;
+  worlds.push_back(sqlite_world());
+  if (const char* pg = std::getenv("OPENRMS_TEST_PG_URI"); pg && *pg)
+    worlds.push_back(postgres_world(pg));
+  for (auto& w : worlds) register_store(w.get());
+
+  auto issue_cold = [](World* w) {
+    return [w](benchmark::State& st) {
+      for (auto _ : st) {
+        w->server->clear_key_cache();  // every issuance unseals the content key again
+        w->issue();
+      }
+      st.SetItemsProcessed(st.iterations());
+    };
+  };
+  std::vector<std::unique_ptr<World>> key_worlds;
+  key_worlds.push_back(keys_world(nullptr));
+  if (const char* m = std::getenv("OPENRMS_TEST_P11_MODULE"); m && *m) {
+    crypto::Pkcs11Config c;
+    c.module = m;
+    c.token = std::getenv("OPENRMS_TEST_P11_TOKEN");
+    std::string pin;
+    std::getline(std::ifstream(std::getenv("OPENRMS_TEST_P11_PIN_FILE")), pin);
+    c.pin.assign(pin.begin(), pin.end());
+    key_worlds.push_back(keys_world(&c));
+  }
+  for (auto& w : key_worlds) {
+    World* p = w.get();
+    benchmark::RegisterBenchmark(("Issue/" + p->kind + "/warm").c_str(),
+                                 [p](benchmark::State& st) {
+                                   for (auto _ : st) p->issue();
+                                   st.SetItemsProcessed(st.iterations());
+                                 })
+        ->Threads(1)
+        ->Threads(2)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("Issue/" + p->kind + "/cold").c_str(), issue_cold(p));
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
