@@ -2,7 +2,9 @@
 //   Issue/<store>/empty      use-license issuance (acquire) on a store with no tracking rows
 //   Issue/<store>/<N> rows   the same after N tracking rows (one per use license issued before,
 //                            100 per content id) were bulk-inserted with SQL
-//   Track/<store>/100000     the tracking log of one content id that has 100,000 entries
+//   Track/<store>/100000     the tracking log of one content id that has 100,000 entries, whole
+//   Track/<store>/100000/page/<at>   one page of 1,000 of them (?after=SEQ&limit=1000), at the
+//                            start and in the middle
 //   Issue/keys-in-memory, Issue/keys-in-pkcs11   issuance with the server's keys in memory, or
 //                            in a PKCS#11 token (SoftHSM2): the token signs and unseals
 // Stores: an SQLite file (WAL, synchronous=FULL) and, when $OPENRMS_TEST_PG_URI is set
@@ -50,6 +52,7 @@ struct World {
   std::unique_ptr<LicenseServer> server;
   RacGrant alice, bob;
   Published pub;
+  Published tracked;                                 // content whose log only the bulk insert fills
   std::function<void(const std::string& sql)> exec;  // raw SQL on the store's database
 
   void start(const ServerOptions& o, const CustodyKeys* held = nullptr) {
@@ -62,6 +65,10 @@ struct World {
     alice = s.alice;
     bob = s.bob;
     pub = s.pub;
+    PublishRequest r;
+    r.policy = Policy{};
+    r.policy->grants.push_back(parse_grant("bob@contoso.com:Viewer"));
+    tracked = server->publish({"alice@contoso.com"}, r, alice.rac_xml);
   }
   void issue() { server->acquire({"bob@contoso.com"}, pub.license_xml, bob.rac_xml); }
 };
@@ -170,15 +177,32 @@ void register_store(World* w) {
       ->Threads(16)
       ->UseRealTime();
   static std::map<std::string, std::once_flag> tracked;
-  benchmark::RegisterBenchmark(("Track/" + k + "/100000").c_str(), [w](benchmark::State& st) {
+  auto fill = [w] {
     std::call_once(tracked[w->kind], [&] {
-      w->exec(one_content_sql(w->kind, w->pub.content_id, 100000));
+      w->exec(one_content_sql(w->kind, w->tracked.content_id, 100000));
       if (w->kind == "postgresql") w->exec("ANALYZE tracking");
     });
+  };
+  const Identity alice{"alice@contoso.com"};
+  benchmark::RegisterBenchmark(("Track/" + k + "/100000").c_str(), [w, fill,
+                                                                    alice](benchmark::State& st) {
+    fill();
     std::size_t n = 0;
-    for (auto _ : st) n = w->server->track({"alice@contoso.com"}, w->pub.content_id).size();
+    for (auto _ : st) n = w->server->track(alice, w->tracked.content_id).size();
     st.counters["entries"] = static_cast<double>(n);
   })->Unit(benchmark::kMillisecond);
+  for (std::size_t at : {std::size_t{0}, std::size_t{50000}})
+    benchmark::RegisterBenchmark(
+        ("Track/" + k + "/100000/page/" + std::to_string(at)).c_str(),
+        [w, fill, alice, at](benchmark::State& st) {
+          fill();
+          const std::int64_t after =
+              at == 0 ? 0 : w->server->track(alice, w->tracked.content_id, 0, at).back().seq;
+          std::size_t n = 0;
+          for (auto _ : st) n = w->server->track(alice, w->tracked.content_id, after, 1000).size();
+          st.counters["entries"] = static_cast<double>(n);
+        })
+        ->Unit(benchmark::kMillisecond);
 }
 
 std::unique_ptr<World> keys_world(const crypto::Pkcs11Config* token) {

@@ -40,7 +40,10 @@ const char* const kMigrations[] = {
     "CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
     "ALTER TABLE tracking ADD COLUMN license_id TEXT NOT NULL DEFAULT '';",
     ("ALTER TABLE server_generation ADD COLUMN signing_key_ref TEXT NOT NULL DEFAULT '',"
-     "  ADD COLUMN sealing_key_ref TEXT NOT NULL DEFAULT '';"),
+     "  ADD COLUMN sealing_key_ref TEXT NOT NULL DEFAULT '';"
+     // Pages of one content id's log by seq, without a sort.
+     "CREATE INDEX tracking_content_seq ON tracking(content_id, seq);"
+     "DROP INDEX tracking_content;"),
 };
 static_assert(std::size(kMigrations) == PostgresStore::kSchemaVersion);
 
@@ -72,9 +75,8 @@ const std::pair<const char*, const char*> kStatements[] = {
      "INSERT INTO tracking (time, user_email, content_id, rights, issuer, owner, outcome, "
      "license_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
     {"tracking",
-     "SELECT time, user_email, content_id, rights, issuer, owner, outcome, license_id "
-     "FROM tracking "
-     "WHERE content_id = $1 ORDER BY seq"},
+     "SELECT seq, time, user_email, content_id, rights, issuer, owner, outcome, license_id "
+     "FROM tracking WHERE content_id = $1 AND seq > $2 ORDER BY seq LIMIT NULLIF($3::BIGINT, 0)"},
     {"add_rac",
      "INSERT INTO rac VALUES ($1, $2, $3, $4, $5) ON CONFLICT (serial) DO UPDATE "
      "SET user_email = $2, key_id = $3, issued_at = $4, valid_until = $5"},
@@ -381,14 +383,16 @@ void PostgresStore::add_tracking(const TrackingEntry& e) {
               e.outcome, e.license_id);
 }
 
-std::vector<TrackingEntry> PostgresStore::tracking(const std::string& id) {
-  const pqxx::result rows = impl_->exec("tracking", id);
+std::vector<TrackingEntry> PostgresStore::tracking(const std::string& id, std::int64_t after,
+                                                   std::size_t limit) {
+  const pqxx::result rows =
+      impl_->exec("tracking", id, static_cast<long long>(after), static_cast<long long>(limit));
   std::vector<TrackingEntry> out;
   out.reserve(rows.size());
   auto text = [](const pqxx::field& f) { return std::string(f.c_str(), f.size()); };
   for (const auto& r : rows)
-    out.push_back({from_secs(r[0].as<long long>()), text(r[1]), text(r[2]), text(r[3]), text(r[4]),
-                   text(r[5]), text(r[6]), text(r[7])});
+    out.push_back({from_secs(r[1].as<long long>()), text(r[2]), text(r[3]), text(r[4]), text(r[5]),
+                   text(r[6]), text(r[7]), text(r[8]), r[0].as<std::int64_t>()});
   return out;
 }
 

@@ -537,7 +537,7 @@ std::string LicenseServer::acquire(const Identity& who, std::string_view pl_xml,
   Time now = I.clock.now();
   auto track = [&](const std::string& outcome, Rights rights, std::string license_id = {}) {
     I.store.add_tracking({now, email, pl.content_id, to_string(rights), lower(pl.issuer),
-                          lower(pl.owner), outcome, std::move(license_id)});
+                          lower(pl.owner), outcome, std::move(license_id), 0});
   };
   ContentRecord rec;
   try {
@@ -644,17 +644,19 @@ void LicenseServer::revoke(const Identity& who, std::string_view content_id) {
     fail(Errc::no_right, "only the issuer (" + rec->issuer + ") may revoke");
   Time now = I.clock.now();
   I.store.set_revoked(rec->content_id, now);
-  I.store.add_tracking({now, email, rec->content_id, "", rec->issuer, rec->owner, "revoked", ""});
+  I.store.add_tracking(
+      {now, email, rec->content_id, "", rec->issuer, rec->owner, "revoked", "", 0});
 }
 
-std::vector<TrackingEntry> LicenseServer::track(const Identity& who, std::string_view content_id) {
+std::vector<TrackingEntry> LicenseServer::track(const Identity& who, std::string_view content_id,
+                                                std::int64_t after_seq, std::size_t limit) {
   std::string email = checked_user(who);
   auto& I = *impl_;
   auto rec = I.store.get_content(std::string(content_id));
   if (!rec) fail(Errc::not_found, "no content with id '" + std::string(content_id) + "'");
   if (rec->issuer != email)
     fail(Errc::no_right, "only the issuer (" + rec->issuer + ") may track this content");
-  return I.store.tracking(rec->content_id);
+  return I.store.tracking(rec->content_id, after_seq, limit);
 }
 
 Template LicenseServer::create_template(std::string name, std::string description, Policy policy,

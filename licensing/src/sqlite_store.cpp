@@ -514,22 +514,28 @@ void SqliteStore::add_tracking(const TrackingEntry& e) {
   if (mine->error) std::rethrow_exception(mine->error);
 }
 
-std::vector<TrackingEntry> SqliteStore::tracking(const std::string& id) {
+std::vector<TrackingEntry> SqliteStore::tracking(const std::string& id, std::int64_t after,
+                                                 std::size_t limit) {
   std::lock_guard lock(mu_);
+  // seq is the rowid, and the content_id index keeps each id's rows in rowid order: a page is
+  // a range of that index, with no sort.
   Stmt s(impl_->stmts, impl_->db,
-         "SELECT time, user, content_id, rights, issuer, owner, outcome, license_id FROM tracking "
-         "WHERE content_id=? ORDER BY seq");
-  s.bind(1, id);
+         "SELECT seq, time, user, content_id, rights, issuer, owner, outcome, license_id "
+         "FROM tracking WHERE content_id=? AND seq>? ORDER BY seq LIMIT ?");
+  s.bind(1, id).bind(2, static_cast<long long>(after));
+  s.bind(3, limit == 0 ? -1LL : static_cast<long long>(limit));
   std::vector<TrackingEntry> out;
-  {
-    // Sized first (the index alone answers): a long log is not moved around while it grows.
-    Stmt n(impl_->stmts, impl_->db, "SELECT count(*) FROM tracking WHERE content_id=?");
-    n.bind(1, id);
+  if (limit != 0) {
+    out.reserve(std::min<std::size_t>(limit, 4096));
+  } else {
+    // The whole log is sized first (the index alone answers), so it is not moved while it grows.
+    Stmt n(impl_->stmts, impl_->db, "SELECT count(*) FROM tracking WHERE content_id=? AND seq>?");
+    n.bind(1, id).bind(2, static_cast<long long>(after));
     if (n.step()) out.reserve(static_cast<std::size_t>(n.integer(0)));
   }
   while (s.step())
-    out.push_back({from_secs(s.integer(0)), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
-                   s.text(6), s.text(7)});
+    out.push_back({from_secs(s.integer(1)), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6),
+                   s.text(7), s.text(8), s.integer(0)});
   return out;
 }
 

@@ -158,6 +158,8 @@ std::vector<licensing::TrackingEntry> RemoteLicenseSource::track(const licensing
     t.issuer = text_field(e, "issuer");
     t.owner = text_field(e, "owner");
     if (e.contains("license_id")) t.license_id = text_field(e, "license_id");
+    if (auto s = e.find("seq"); s != e.end() && s->is_number_integer())
+      t.seq = s->get<std::int64_t>();
     out.push_back(std::move(t));
   }
   return out;

@@ -1,5 +1,6 @@
 #include "openrms/server/api.hpp"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "openrms/crypto/backend.hpp"
@@ -23,7 +24,28 @@ struct Ctx {
   const json& body;
   const std::string& param;
   const Identity& who;
+  std::string_view query;  ///< after the '?', if any
 };
+
+// A non-negative integer query parameter ("after=120"), or `fallback` when absent.
+std::uint64_t query_number(const Ctx& c, std::string_view name, std::uint64_t fallback) {
+  std::string_view q = c.query;
+  while (!q.empty()) {
+    const auto amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    std::string_view v = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size() || n > (1ULL << 62))
+      fail(Errc::invalid_argument,
+           "the query parameter \"" + std::string(name) + "\" must be a non-negative integer");
+    return n;
+  }
+  return fallback;
+}
 
 using Handler = Response (*)(Ctx&);
 
@@ -187,16 +209,20 @@ Response h_revoke(Ctx& c) {
   return no_content();
 }
 
+// ?after=SEQ&limit=N pages through a long log: pass the last entry's seq as `after`.
 Response h_track(Ctx& c) {
   json arr = json::array();
-  for (const auto& e : c.server.track(c.who, c.param))
+  const auto after = static_cast<std::int64_t>(query_number(c, "after", 0));
+  const auto limit = static_cast<std::size_t>(query_number(c, "limit", 0));
+  for (const auto& e : c.server.track(c.who, c.param, after, limit))
     arr.push_back({{"time", licensing::format_time(e.time)},
                    {"user", e.user},
                    {"rights", e.rights},
                    {"outcome", e.outcome},
                    {"issuer", e.issuer},
                    {"owner", e.owner},
-                   {"license_id", e.license_id}});
+                   {"license_id", e.license_id},
+                   {"seq", e.seq}});
   return ok(arr);
 }
 
@@ -539,7 +565,11 @@ Response Api::handle(const Request& req, const std::optional<Caller>& caller) {
       if (!body.is_object()) fail(Errc::bad_format, "the request body must be a JSON object");
     }
     const Identity who{caller ? caller->email : std::string()};
-    Ctx ctx{server_, mail_, body, param, who};
+    const auto qmark = req.target.find('?');
+    const std::string_view query = qmark == std::string::npos
+                                       ? std::string_view()
+                                       : std::string_view(req.target).substr(qmark + 1);
+    Ctx ctx{server_, mail_, body, param, who, query};
     return route->handler(ctx);
   } catch (const Error& e) {
     return problem(http_status(e.code()), to_string(e.code()), e.what());

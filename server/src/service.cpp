@@ -219,7 +219,8 @@ class Session {
         user_ = caller->email;
         if (svc_.directory) svc_.directory->remember(*caller);
       }
-      r = svc_.api.handle(Request{method_, path_, std::move(req_.body())}, caller);
+      r = svc_.api.handle(Request{method_, std::string(req_.target()), std::move(req_.body())},
+                          caller);
     } catch (const Error& e) {
       r = problem(http_status(e.code()), to_string(e.code()), e.what());
     } catch (const std::exception&) {

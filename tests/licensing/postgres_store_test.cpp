@@ -58,13 +58,28 @@ TEST(StoreContract, RecordsBehaveTheSameOnEveryStore) {
   // Tracking in insertion order; RACs by issue time; settings replaced.
   for (int i = 0; i < 5; ++i)
     store->add_tracking({at("2026-11-23T09:00:00Z"), "u@x.com", "c1", std::to_string(i),
-                         "alice@x.com", "alice@x.com", "granted", "ul-" + std::to_string(i)});
+                         "alice@x.com", "alice@x.com", "granted", "ul-" + std::to_string(i), 0});
   auto log = store->tracking("c1");
   ASSERT_EQ(log.size(), 5u);
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(log[i].rights, std::to_string(i));
     EXPECT_EQ(log[i].license_id, "ul-" + std::to_string(i));
+    if (i > 0) {
+      EXPECT_GT(log[i].seq, log[i - 1].seq);
+    }
   }
+  // Pages by seq: 2 + 2 + 1, then nothing; the same entries in the same order.
+  std::vector<TrackingEntry> paged;
+  std::int64_t after = 0;
+  for (int page = 0; page < 4; ++page) {
+    auto p = store->tracking("c1", after, 2);
+    EXPECT_EQ(p.size(), page < 2 ? 2u : page == 2 ? 1u : 0u) << page;
+    for (auto& e : p) paged.push_back(e);
+    if (!p.empty()) after = p.back().seq;
+  }
+  ASSERT_EQ(paged.size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(paged[i].license_id, log[i].license_id);
+  EXPECT_TRUE(store->tracking("other", 0, 10).empty());
   store->add_rac({"s2", "u@x.com", "k", at("2026-11-24T00:00:00Z"), at("2026-12-24T00:00:00Z")});
   store->add_rac({"s1", "u@x.com", "k", at("2026-11-23T00:00:00Z"), at("2026-12-23T00:00:00Z")});
   auto racs = store->racs("u@x.com");
@@ -97,7 +112,7 @@ TEST(StoreContract, ConcurrentTrackingIsAllDurable) {
     threads.emplace_back([&store, t] {
       for (int i = 0; i < 25; ++i)
         store->add_tracking({at("2026-11-23T09:00:00Z"), "u" + std::to_string(t) + "@x.com", "c",
-                             std::to_string(i), "i@x.com", "o@x.com", "granted", ""});
+                             std::to_string(i), "i@x.com", "o@x.com", "granted", "", 0});
     });
   for (auto& th : threads) th.join();
   EXPECT_EQ(store->tracking("c").size(), 200u);

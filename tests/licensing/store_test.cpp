@@ -89,7 +89,7 @@ TEST(SqliteStore, ConcurrentTrackingRowsAreAllDurableInTheirOrder) {
         for (int i = 0; i < kRows; ++i)
           store.add_tracking({*parse_time("2026-11-23T09:00:00Z"),
                               "u" + std::to_string(t) + "@x.com", "content", std::to_string(i),
-                              "issuer@x.com", "owner@x.com", "granted", ""});
+                              "issuer@x.com", "owner@x.com", "granted", "", 0});
       });
     for (auto& th : threads) th.join();
   }
@@ -198,7 +198,7 @@ TEST(SqliteStore, MigratesAVersion1StoreForward) {
   sqlite3_close(db);
   SqliteStore s(path, kek(1));
   s.add_tracking(
-      {Time(Seconds(2)), "v@x.com", "c1", "VIEW", "a@x.com", "a@x.com", "granted", "ul-2"});
+      {Time(Seconds(2)), "v@x.com", "c1", "VIEW", "a@x.com", "a@x.com", "granted", "ul-2", 0});
   auto log = s.tracking("c1");
   ASSERT_EQ(log.size(), 2u);
   EXPECT_EQ(log[0].user, "u@x.com");

@@ -56,8 +56,10 @@ class SchemaStore final : public Store {
   }
   void set_revoked(const std::string& id, Time when) override { store_->set_revoked(id, when); }
   void add_tracking(const TrackingEntry& e) override { store_->add_tracking(e); }
-  std::vector<TrackingEntry> tracking(const std::string& id) override {
-    return store_->tracking(id);
+  using Store::tracking;
+  std::vector<TrackingEntry> tracking(const std::string& id, std::int64_t after,
+                                      std::size_t limit) override {
+    return store_->tracking(id, after, limit);
   }
   void add_rac(const RacRecord& r) override { store_->add_rac(r); }
   std::vector<RacRecord> racs(const std::string& user) override { return store_->racs(user); }

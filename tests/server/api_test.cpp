@@ -79,6 +79,37 @@ TEST_F(ApiTest, AClientEnrolsWithItsOwnKeyAcquiresAndEvaluatesOffline) {
   ASSERT_EQ(log.size(), 1u);  // eve never got past the RAC check (bob's RAC is not hers)
   EXPECT_EQ(log[0]["user"], "bob@contoso.com");
   EXPECT_EQ(log[0]["outcome"], "granted");
+  // A long log comes in pages: ?limit=N, then ?after=<the last entry's seq>.
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(call("POST", "/v1/acquire",
+                   {{"publishing_license", pub.license_xml}, {"rac", rac_xml}}, "bob@contoso.com")
+                  .status,
+              200);
+  std::vector<std::string> paged;
+  std::int64_t cursor = 0;
+  for (int page = 0; page < 10; ++page) {
+    auto pg =
+        call("GET", "/v1/track/" + pub.content_id + "?limit=2&after=" + std::to_string(cursor), {},
+             "alice@contoso.com");
+    ASSERT_EQ(pg.status, 200) << pg.body;
+    const json entries = parsed(pg);
+    EXPECT_LE(entries.size(), 2u);
+    if (entries.empty()) break;
+    for (const auto& entry : entries) {
+      EXPECT_GT(entry["seq"].get<std::int64_t>(), cursor);
+      cursor = entry["seq"].get<std::int64_t>();
+      paged.push_back(entry["license_id"].get<std::string>());
+    }
+  }
+  const json all = parsed(call("GET", "/v1/track/" + pub.content_id, {}, "alice@contoso.com"));
+  ASSERT_EQ(all.size(), 5u);
+  ASSERT_EQ(paged.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(paged[i], all[i]["license_id"]);
+  EXPECT_EQ(
+      call("GET", "/v1/track/" + pub.content_id + "?limit=-1", {}, "alice@contoso.com").status,
+      400);
+  EXPECT_EQ(call("GET", "/v1/track/" + pub.content_id + "?after=x", {}, "alice@contoso.com").status,
+            400);
   EXPECT_EQ(call("POST", "/v1/revoke", {{"content_id", pub.content_id}}, "bob@contoso.com").status,
             403);
   EXPECT_EQ(

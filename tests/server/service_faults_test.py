@@ -7,7 +7,8 @@ Everything listens on 127.0.0.1 with ports the OS picks, and stops by itself. Ch
     revocation on node A is refused on node B at the next request;
   - PostgreSQL stopped: both nodes answer 503 (code "unavailable") and /readyz says 503;
   - PostgreSQL started again: both nodes recover by themselves (no restart), every acquisition
-    that got a use license has exactly one "granted" tracking row — none lost, none duplicated.
+    that got a use license has exactly one "granted" tracking row — none lost, none duplicated;
+  - a template changed on node A holds on node B at the next request; tenant settings within 5 s.
 Usage: service_faults_test.py OPENRMS_BINARY WORK_DIR
 """
 import json, os, subprocess, sys, time, urllib.request
@@ -71,6 +72,22 @@ try:
     check("alice revokes on node a", status == 204, status)
     status, body = call(urls[1], "bob", "/v1/acquire", acquire)
     check("node b refuses at once: revoked", status == 403 and body.get("code") == "revoked", status)
+
+    # A template changed on A holds on B at the next request (templates are not cached).
+    status, t = call(urls[0], "admin", "/v1/admin/templates",
+                     {"name": "Finance", "policy": {"grants": ["bob@contoso.com:VIEW"]}})
+    check("the admin creates a template on node a", status == 200, status)
+    status, body = call(urls[1], "alice", "/v1/publish", {"rac": rac["alice"], "template_id": t["id"]})
+    check("alice publishes with it on node b", status == 200, status)
+    by_template = {"publishing_license": body["publishing_license"], "rac": rac["bob"]}
+    status, _ = call(urls[1], "bob", "/v1/acquire", by_template)
+    check("bob acquires under the template on node b", status == 200, status)
+    status, _ = call(urls[0], "admin", f"/v1/admin/templates/{t['id']}",
+                     {"policy": {"grants": ["carol@contoso.com:VIEW"]}}, method="PATCH")
+    check("the admin takes bob out of the template on node a", status == 200, status)
+    status, body = call(urls[1], "bob", "/v1/acquire", by_template)
+    check("node b refuses bob at once: no_right", status == 403 and body.get("code") == "no_right",
+          status)
 
     # Tenant settings changed on A reach B within the documented bound (5 s).
     req = urllib.request.Request(urls[0] + "/v1/admin/settings",

@@ -125,7 +125,10 @@ class LicenseServer {
   Policy view_policy(const Identity& who, std::string_view pl_xml);
 
   void revoke(const Identity& who, std::string_view content_id);
-  std::vector<TrackingEntry> track(const Identity& who, std::string_view content_id);
+  /// The tracking log of content `who` issued (no_right for anyone else): entries after
+  /// `after_seq`, at most `limit` (0: all); see Store::tracking.
+  std::vector<TrackingEntry> track(const Identity& who, std::string_view content_id,
+                                   std::int64_t after_seq = 0, std::size_t limit = 0);
 
   Template create_template(std::string name, std::string description, Policy policy,
                            std::string id = {});

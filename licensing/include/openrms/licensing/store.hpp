@@ -49,6 +49,7 @@ struct TrackingEntry {
   std::string user, content_id, rights, issuer, owner;
   std::string outcome;     ///< "granted", or "refused: <reason code>"
   std::string license_id;  ///< the use license's Id when granted, else empty
+  std::int64_t seq = 0;    ///< its place in the store's log (set when read): a page cursor
 };
 
 struct RacRecord {
@@ -74,7 +75,14 @@ class Store {
   virtual void set_revoked(const std::string& content_id, Time when) = 0;
 
   virtual void add_tracking(const TrackingEntry& e) = 0;
-  virtual std::vector<TrackingEntry> tracking(const std::string& content_id) = 0;
+  /// One content id's log in the order written: the entries after `after_seq` (0: from the
+  /// start), at most `limit` of them (0: all). Pass the last entry's seq for the next page.
+  virtual std::vector<TrackingEntry> tracking(const std::string& content_id, std::int64_t after_seq,
+                                              std::size_t limit) = 0;
+  /// The whole log of one content id.
+  std::vector<TrackingEntry> tracking(const std::string& content_id) {
+    return tracking(content_id, 0, 0);
+  }
 
   virtual void add_rac(const RacRecord& r) = 0;
   virtual std::vector<RacRecord> racs(const std::string& user) = 0;
@@ -104,7 +112,9 @@ class SqliteStore final : public Store {
   std::optional<ContentRecord> get_content(const std::string& content_id) override;
   void set_revoked(const std::string& content_id, Time when) override;
   void add_tracking(const TrackingEntry& e) override;
-  std::vector<TrackingEntry> tracking(const std::string& content_id) override;
+  using Store::tracking;
+  std::vector<TrackingEntry> tracking(const std::string& content_id, std::int64_t after_seq,
+                                      std::size_t limit) override;
   void add_rac(const RacRecord& r) override;
   std::vector<RacRecord> racs(const std::string& user) override;
   std::optional<std::string> setting(const std::string& key) override;

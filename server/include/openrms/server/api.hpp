@@ -61,7 +61,7 @@ inline constexpr std::size_t kMaxBody = 4u << 20;
 
 struct Request {
   std::string method;  ///< "GET", "POST", …
-  std::string target;  ///< path, e.g. "/v1/acquire" (a query string is ignored)
+  std::string target;  ///< path and query, e.g. "/v1/track/ID?after=120&limit=1000"
   std::string body;
 };
 
