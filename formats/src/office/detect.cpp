@@ -47,10 +47,11 @@ Detection detect_zip(const ByteSource& src) {
   return d;
 }
 
-Detection detect_cfb(const ByteSource& src) {
+}  // namespace
+
+Detection detail::detect_in(const cfb::Reader& r) {
   Detection d;
   d.container = Container::compound_other;
-  cfb::Reader r(src);
   auto stream = [&](std::string_view p) -> const cfb::Entry* {
     const cfb::Entry* e = r.find(p);
     return e && e->type == cfb::EntryType::stream ? e : nullptr;
@@ -143,8 +144,6 @@ Detection detect_cfb(const ByteSource& src) {
   return d;
 }
 
-}  // namespace
-
 namespace detail {
 
 bool uses_drm_data_space(const cfb::Reader& r) {
@@ -170,6 +169,13 @@ Scheme scheme_of(std::uint16_t major, std::uint16_t minor, std::uint32_t flags) 
 }
 
 }  // namespace detail
+
+namespace {
+Detection detect_cfb(const ByteSource& src) {
+  cfb::Reader r(src);
+  return detail::detect_in(r);
+}
+}  // namespace
 
 Detection detect(const ByteSource& src) {
   Bytes head(8, 0);

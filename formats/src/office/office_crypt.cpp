@@ -7,6 +7,7 @@
 
 #include "../cfb/cfb_constants.hpp"
 #include "data_spaces.hpp"
+#include "legacy_formats.hpp"
 #include "office_internal.hpp"
 #include "openrms/crypto/segment_cipher.hpp"
 #include "openrms/error.hpp"
@@ -57,9 +58,12 @@ struct Opened {
   Bytes info;  // EncryptionInfo stream
   const cfb::Entry* package = nullptr;
   std::uint16_t vmajor = 0, vminor = 0;
+  bool legacy = false;  // a .doc/.xls/.ppt (only when the caller accepts one): cfb alone is set
 };
 
-Opened open_encrypted(const ByteSource& src) {
+// The compound file of an encrypted OOXML document, or (with `accept_legacy`) of a legacy
+// binary one; bad_format / unsupported for anything else.
+Opened open_encrypted(const ByteSource& src, bool accept_legacy = false) {
   Bytes head(8, 0);
   if (src.size() >= 8) src.read_at(0, head);
   if (!cfb::Reader::has_signature(head)) {
@@ -74,10 +78,15 @@ Opened open_encrypted(const ByteSource& src) {
   if (info == nullptr || o.package == nullptr || info->type != cfb::EntryType::stream ||
       o.package->type != cfb::EntryType::stream) {
     if (o.cfb->find("WordDocument") || o.cfb->find("Workbook") || o.cfb->find("Book") ||
-        o.cfb->find("PowerPoint Document"))
+        o.cfb->find("PowerPoint Document")) {
+      if (accept_legacy && !uses_drm_data_space(*o.cfb)) {
+        o.legacy = true;
+        return o;
+      }
       fail(Errc::unsupported,
            "this is a legacy binary Office file (.doc/.xls/.ppt); only OOXML encryption is "
            "handled here");
+    }
     fail(Errc::bad_format, "compound file has no EncryptionInfo/EncryptedPackage streams");
   }
   if (uses_drm_data_space(*o.cfb))
@@ -307,6 +316,35 @@ void check_password(ByteView pw16) {
     fail(Errc::invalid_argument, "Office passwords are at most 255 characters");
 }
 
+// Office 97–2003: per format (legacy_formats.hpp); the default password as for OOXML.
+DecryptResult decrypt_legacy(const cfb::Reader& r, ByteSink& out,
+                             std::optional<std::string_view> password, const DecryptOptions& opt) {
+  const Detection what = detect_in(r);
+  if (what.scheme == Scheme::none)
+    fail(Errc::invalid_argument, "this " + what.application + " document is not encrypted");
+  if (what.application != "Word" ||
+      (what.scheme != Scheme::rc4_cryptoapi && what.scheme != Scheme::rc4_binary))
+    fail(Errc::unsupported, std::string(what.application.empty() ? "this" : what.application) +
+                                " document is encrypted with " +
+                                std::string(to_string(what.scheme)) +
+                                ", which openrms does not decrypt yet (Word RC4 and RC4 "
+                                "CryptoAPI are)");
+  const bool use_default = !password.has_value();
+  SecureBytes pw16 = password_utf16le(use_default ? std::string_view(kDefaultPassword) : *password);
+  check_password(pw16);
+  LegacyDecrypted d = decrypt_word(backend_of(opt.segments), r, pw16);
+  if (!d.unlocked)
+    fail(Errc::wrong_password, use_default ? "this document needs a password"
+                                           : "the password is not correct for this document");
+  CountingSink counted(out);
+  write_with_streams(r, d, counted);
+  DecryptResult result;
+  result.scheme = d.scheme;
+  result.used_default_password = use_default;
+  result.size = counted.count();
+  return result;
+}
+
 }  // namespace
 
 std::string_view to_string(Container c) noexcept {
@@ -405,7 +443,8 @@ EncryptionDescription describe(const ByteSource& src) {
 
 DecryptResult decrypt(const ByteSource& src, ByteSink& out,
                       std::optional<std::string_view> password, const DecryptOptions& opt) {
-  Opened o = open_encrypted(src);
+  Opened o = open_encrypted(src, /*accept_legacy=*/true);
+  if (o.legacy) return decrypt_legacy(*o.cfb, out, password, opt);
   const crypto::Backend& b = backend_of(opt.segments);
   std::uint32_t flags = cfb::detail::le32(o.info.data() + 4);
   DecryptResult result;

@@ -84,5 +84,7 @@ SecureBytes standard_key(const Backend& b, ByteView salt, ByteView pw16, unsigne
 bool uses_drm_data_space(const cfb::Reader& r);
 /// The ECMA-376 scheme an EncryptionInfo version and flags name (§2.3.4.5, 2.3.4.10).
 Scheme scheme_of(std::uint16_t major, std::uint16_t minor, std::uint32_t flags);
+/// detect() on a compound file already open.
+Detection detect_in(const cfb::Reader& r);
 
 }  // namespace openrms::formats::office::detail

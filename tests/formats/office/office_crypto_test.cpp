@@ -55,7 +55,7 @@ std::optional<std::string_view> password_of(const ManifestRow& r) {
 TEST(OfficeCorpus, EveryOoxmlFileBehavesAsTheManifestSays) {
   auto rows = office_manifest();
   ASSERT_GE(rows.size(), 20u);
-  int decrypted = 0, compared = 0, refused = 0;
+  int decrypted = 0, compared = 0, refused = 0, legacy_decrypted = 0;
   for (const auto& r : rows) {
     SCOPED_TRACE(r.file);
     fs::path path = test::shared_dir() / "corpus" / r.file;
@@ -106,23 +106,107 @@ TEST(OfficeCorpus, EveryOoxmlFileBehavesAsTheManifestSays) {
           << static_cast<int>(e);
       ++refused;
     } else {
-      // Legacy binary formats are detected and reported; decrypting them is not this API's job.
+      // Legacy binary formats: Word's RC4 schemes decrypt (legacy_word_decrypts below checks
+      // the streams); the rest are detected and reported as not supported yet.
       EXPECT_EQ(d.container, Container::legacy_binary);
       Scheme want = r.scheme.rfind("rc4-cryptoapi", 0) == 0            ? Scheme::rc4_cryptoapi
                     : r.scheme.find("binary-rc4") != std::string::npos ? Scheme::rc4_binary
                     : r.scheme.find("xor") != std::string::npos        ? Scheme::xor_obfuscation
                                                                        : Scheme::none;
       EXPECT_EQ(d.scheme, want) << r.scheme;
-      if (want != Scheme::none) {
-        Bytes out;
-        MemorySink sink(out);
-        EXPECT_EQ(error_of([&] { decrypt(src, sink, password_of(r)); }), Errc::unsupported);
+      if (want == Scheme::none) continue;
+      Bytes out;
+      MemorySink sink(out);
+      const bool word_rc4 = r.format == "doc" && want != Scheme::xor_obfuscation;
+      if (word_rc4 && r.user_password != "?") {
+        EXPECT_EQ(decrypt(src, sink, password_of(r)).scheme, want);
+        ++legacy_decrypted;
+      } else {
+        EXPECT_EQ(error_of([&] { decrypt(src, sink, password_of(r)); }),
+                  word_rc4 ? Errc::wrong_password : Errc::unsupported);
       }
     }
   }
   EXPECT_EQ(decrypted, 8);
   EXPECT_EQ(compared, 3);
   EXPECT_GE(refused, 3);
+  EXPECT_EQ(legacy_decrypted, 3);
+}
+
+// Every stream of a compound file, by path.
+std::map<std::string, Bytes> streams_of(ByteView file) {
+  MemorySource src(file);
+  cfb::Reader r(src);
+  std::map<std::string, Bytes> out;
+  for (const auto& e : r.entries())
+    if (e.type == cfb::EntryType::stream) out[e.path] = r.read_stream(e);
+  return out;
+}
+
+// msoffcrypto-tool's output is the reference, stream by stream (tests/formats/office/
+// interop_test.sh runs msoffcrypto itself on the other Word files).
+TEST(OfficeLegacy, WordRc4CryptoApiDecryptsToMsoffcryptosStreams) {
+  FileSource src(test::shared_dir() / "corpus/office/msoffcrypto__rc4cryptoapi_password.doc");
+  Bytes out;
+  MemorySink sink(out);
+  DecryptResult res = decrypt(src, sink, std::string_view("Password1234_"));
+  EXPECT_EQ(res.scheme, Scheme::rc4_cryptoapi);
+  EXPECT_EQ(res.size, out.size());
+  Bytes want = read_all(test::shared_dir() /
+                        "corpus/office/expected/msoffcrypto__rc4cryptoapi_password_plain.doc");
+  auto ours = streams_of(out), theirs = streams_of(want);
+  ASSERT_EQ(ours.size(), theirs.size());
+  for (const auto& [path, bytes] : theirs) {
+    SCOPED_TRACE(path);
+    ASSERT_TRUE(ours.count(path));
+    EXPECT_EQ(ours[path], bytes);
+  }
+  // The result says it is not encrypted any more.
+  MemorySource plain(out);
+  Detection d = detect(plain);
+  EXPECT_EQ(d.application, "Word");
+  EXPECT_EQ(d.scheme, Scheme::none);
+  Bytes again;
+  MemorySink s2(again);
+  EXPECT_EQ(error_of([&] { decrypt(plain, s2, std::string_view("x")); }), Errc::invalid_argument);
+}
+
+TEST(OfficeLegacy, WordRc4WrongPasswordsAndDamage) {
+  for (const char* f :
+       {"msoffcrypto__rc4cryptoapi_password.doc", "poi__password_tika_binaryrc4.doc"}) {
+    SCOPED_TRACE(f);
+    FileSource src(test::shared_dir() / "corpus/office" / f);
+    Bytes out;
+    MemorySink sink(out);
+    EXPECT_EQ(error_of([&] { decrypt(src, sink, std::string_view("wrong")); }),
+              Errc::wrong_password);
+    EXPECT_EQ(error_of([&] { decrypt(src, sink, std::nullopt); }), Errc::wrong_password);
+    EXPECT_TRUE(out.empty());
+  }
+  // A FIB whose lKey points past the table stream, or a table stream too short for its header.
+  Bytes file =
+      read_all(test::shared_dir() / "corpus/office/msoffcrypto__rc4cryptoapi_password.doc");
+  MemorySource good(file);
+  cfb::Reader r(good);
+  Bytes doc = r.read_stream("WordDocument");
+  for (std::uint32_t lkey : {0u, 3u, 0x7fffffffu}) {
+    SCOPED_TRACE(lkey);
+    Bytes bad_doc = doc;
+    for (int i = 0; i < 4; ++i) bad_doc[0x0E + i] = static_cast<std::uint8_t>(lkey >> (8 * i));
+    cfb::Writer w;
+    for (const auto& e : r.entries())
+      if (e.type == cfb::EntryType::stream)
+        w.add_stream(e.path,
+                     e.path == "WordDocument" ? ByteView(bad_doc) : ByteView(r.read_stream(e)));
+    Bytes damaged;
+    MemorySink ds(damaged);
+    w.write(ds);
+    MemorySource src(damaged);
+    Bytes out;
+    MemorySink sink(out);
+    EXPECT_EQ(error_of([&] { decrypt(src, sink, std::string_view("Password1234_")); }),
+              Errc::bad_format);
+  }
 }
 
 TEST(OfficeKat, StandardKeysFromFormatsMd) {
