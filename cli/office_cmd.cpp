@@ -135,11 +135,12 @@ void run_decrypt(const Common& a) {
         : (a.no_verify_integrity && r.scheme == office::Scheme::agile) ? ", integrity NOT checked"
                                                                        : "",
         r.used_default_password ? ", opened with the default password VelvetSweatshop" : "");
-  if (r.scheme == office::Scheme::rc4_binary || r.scheme == office::Scheme::rc4_cryptoapi)
+  if (!a.quiet &&
+      (r.scheme == office::Scheme::rc4_binary || r.scheme == office::Scheme::rc4_cryptoapi))
     std::fprintf(stderr,
-                 "warning: %s was protected with RC4 (Office 97-2003), which is broken: anyone "
-                 "can open such files without the password. Keep the decrypted copy, or "
-                 "encrypt it again as .docx with 'openrms office encrypt'.\n",
+                 "warning: %s was protected with RC4 (Office 97-2003), which is broken: the "
+                 "password does not keep anyone out. To protect it, save it as .docx/.xlsx and "
+                 "use 'openrms office encrypt'.\n",
                  a.in.c_str());
 }
 
@@ -218,7 +219,7 @@ void add_office_command(CLI::App& app) {
 
   auto dec = std::make_shared<Common>();
   auto* d = office->add_subcommand(
-      "decrypt", "Decrypt a password-encrypted OOXML document, or a Word 97-2003 .doc (RC4)");
+      "decrypt", "Decrypt a password-encrypted OOXML document, or a Word/Excel 97-2003 file (RC4)");
   add_common(d, *dec);
   d->add_flag("--no-verify-integrity", dec->no_verify_integrity,
               "Skip the Agile dataIntegrity HMAC check (what msoffcrypto-tool does by default). "
@@ -228,8 +229,9 @@ void add_office_command(CLI::App& app) {
       "Without a password the Excel default 'VelvetSweatshop' is tried first, then you are "
       "prompted. Agile documents are checked against their dataIntegrity HMAC unless "
       "--no-verify-integrity is given; a mismatch is an integrity error and writes nothing. "
-      "A .doc protected with RC4 or RC4 CryptoAPI decrypts to the same compound file with its "
-      "streams decrypted (as msoffcrypto-tool does); .xls and .ppt are not supported yet.");
+      "A .doc or .xls protected with RC4 or RC4 CryptoAPI decrypts to the same compound file "
+      "with its streams decrypted (as msoffcrypto-tool does); .ppt and XOR obfuscation are not "
+      "supported yet.");
   d->callback([dec] { run_decrypt(*dec); });
 
   auto info = std::make_shared<InfoArgs>();

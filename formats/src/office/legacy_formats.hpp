@@ -28,6 +28,11 @@ struct LegacyDecrypted {
 /// obfuscation.
 LegacyDecrypted decrypt_word(const crypto::Backend& b, const cfb::Reader& r, crypto::ByteView pw16);
 
+/// Excel (.xls, BIFF8), RC4 and RC4 CryptoAPI. bad_format for a broken file, unsupported for
+/// XOR obfuscation and BIFF5.
+LegacyDecrypted decrypt_excel(const crypto::Backend& b, const cfb::Reader& r,
+                              crypto::ByteView pw16);
+
 /// Writes `r`'s compound file with `d.streams` in place of the streams of the same paths.
 void write_with_streams(const cfb::Reader& r, const LegacyDecrypted& d, ByteSink& sink);
 

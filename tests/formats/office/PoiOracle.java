@@ -1,6 +1,9 @@
 // Apache POI as an independent oracle for openrms's interop test (compiled by interop_test.sh).
 //   java PoiOracle decrypt IN PASSWORD OUT        exit 3 = wrong password
 //   java PoiOracle encrypt standard|agile IN PASSWORD OUT
+//   java PoiOracle xls-write OUT PASSWORD TEXT    a workbook with TEXT in A1, HSSF-encrypted
+//                                                 (RC4 CryptoAPI) when PASSWORD is not "-"
+//   java PoiOracle xls-read IN                    prints A1 of an unencrypted workbook
 import java.io.*;
 import java.nio.file.*;
 import org.apache.poi.poifs.crypt.*;
@@ -8,6 +11,27 @@ import org.apache.poi.poifs.filesystem.POIFSFileSystem;
 
 public class PoiOracle {
   public static void main(String[] a) throws Exception {
+    if (a[0].equals("xls-write")) {
+      if (!a[2].equals("-"))
+        org.apache.poi.hssf.record.crypto.Biff8EncryptionKey.setCurrentUserPassword(a[2]);
+      try (org.apache.poi.hssf.usermodel.HSSFWorkbook wb =
+               new org.apache.poi.hssf.usermodel.HSSFWorkbook();
+           OutputStream out = new FileOutputStream(a[1])) {
+        wb.createSheet("one").createRow(0).createCell(0).setCellValue(a[3]);
+        wb.createSheet("two").createRow(0).createCell(0).setCellValue(a[3] + " (2)");
+        wb.write(out);
+      }
+      return;
+    }
+    if (a[0].equals("xls-read")) {
+      org.apache.poi.hssf.record.crypto.Biff8EncryptionKey.setCurrentUserPassword(null);
+      try (org.apache.poi.hssf.usermodel.HSSFWorkbook wb =
+               new org.apache.poi.hssf.usermodel.HSSFWorkbook(new FileInputStream(a[1]))) {
+        System.out.println(wb.getSheetAt(0).getRow(0).getCell(0).getStringCellValue());
+        System.out.println(wb.getSheetAt(1).getRow(0).getCell(0).getStringCellValue());
+      }
+      return;
+    }
     if (a[0].equals("decrypt")) {
       try (POIFSFileSystem fs = new POIFSFileSystem(new File(a[1]), true)) {
         Decryptor d = Decryptor.getInstance(new EncryptionInfo(fs));

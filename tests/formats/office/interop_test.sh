@@ -92,7 +92,8 @@ fi
 # stream by stream (olefile reads both; msoffcrypto rewrites the original file in place, openrms
 # writes a new compound file, so the files differ but every stream must not).
 for spec in msoffcrypto__rc4cryptoapi_password.doc:Password1234_ poi__password_password_cryptoapi.doc:password \
-            poi__password_tika_binaryrc4.doc:tika; do
+            poi__password_tika_binaryrc4.doc:tika msoffcrypto__rc4cryptoapi_password.xls:Password1234_ \
+            poi__50833.xls:VelvetSweatshop; do
   doc=${spec%%:*} pw=${spec#*:}
   checks=$((checks + 1))
   rm -f ours.doc theirs.doc
@@ -109,5 +110,17 @@ PY
   then echo "ok    legacy $doc: every stream == msoffcrypto's"; else echo "FAIL  legacy $doc"; fails=$((fails + 1)); fi
 done
 
+# A workbook POI's HSSF encrypts (RC4 CryptoAPI) decrypts with openrms, and POI reads the result
+# without a password: the cells of both sheets are there (BoundSheet8 offsets still right).
+checks=$((checks + 1))
+rm -f poi-enc.xls poi-dec.xls
+POI xls-write poi-enc.xls "$PW" "Zellen über alles"
+"$OPENRMS" office decrypt poi-enc.xls poi-dec.xls --password "$PW" -q 2>/dev/null
+if [ "$(POI xls-read poi-dec.xls)" = "$(printf 'Zellen über alles\nZellen über alles (2)')" ]; then
+  echo "ok    POI HSSF-encrypted .xls -> openrms -> POI reads both sheets"
+else
+  echo "FAIL  POI HSSF-encrypted .xls"; fails=$((fails + 1))
+fi
+
 echo "$checks checks, $fails failures"
-[ "$fails" -eq 0 ] && [ "$checks" -ge 96 ]
+[ "$fails" -eq 0 ] && [ "$checks" -ge 99 ]

@@ -117,20 +117,20 @@ TEST(OfficeCorpus, EveryOoxmlFileBehavesAsTheManifestSays) {
       if (want == Scheme::none) continue;
       Bytes out;
       MemorySink sink(out);
-      const bool word_rc4 = r.format == "doc" && want != Scheme::xor_obfuscation;
-      if (word_rc4 && r.user_password != "?") {
+      const bool rc4 = (r.format == "doc" || r.format == "xls") && want != Scheme::xor_obfuscation;
+      if (rc4 && r.user_password != "?") {
         EXPECT_EQ(decrypt(src, sink, password_of(r)).scheme, want);
         ++legacy_decrypted;
       } else {
         EXPECT_EQ(error_of([&] { decrypt(src, sink, password_of(r)); }),
-                  word_rc4 ? Errc::wrong_password : Errc::unsupported);
+                  rc4 ? Errc::wrong_password : Errc::unsupported);
       }
     }
   }
   EXPECT_EQ(decrypted, 8);
   EXPECT_EQ(compared, 3);
   EXPECT_GE(refused, 3);
-  EXPECT_EQ(legacy_decrypted, 3);
+  EXPECT_EQ(legacy_decrypted, 5);
 }
 
 // Every stream of a compound file, by path.
@@ -145,35 +145,75 @@ std::map<std::string, Bytes> streams_of(ByteView file) {
 
 // msoffcrypto-tool's output is the reference, stream by stream (tests/formats/office/
 // interop_test.sh runs msoffcrypto itself on the other Word files).
-TEST(OfficeLegacy, WordRc4CryptoApiDecryptsToMsoffcryptosStreams) {
-  FileSource src(test::shared_dir() / "corpus/office/msoffcrypto__rc4cryptoapi_password.doc");
+TEST(OfficeLegacy, Rc4CryptoApiDecryptsToMsoffcryptosStreams) {
+  for (std::string ext : {"doc", "xls"}) {
+    SCOPED_TRACE(ext);
+    FileSource src(test::shared_dir() /
+                   ("corpus/office/msoffcrypto__rc4cryptoapi_password." + ext));
+    Bytes out;
+    MemorySink sink(out);
+    DecryptResult res = decrypt(src, sink, std::string_view("Password1234_"));
+    EXPECT_EQ(res.scheme, Scheme::rc4_cryptoapi);
+    EXPECT_EQ(res.size, out.size());
+    Bytes want =
+        read_all(test::shared_dir() /
+                 ("corpus/office/expected/msoffcrypto__rc4cryptoapi_password_plain." + ext));
+    auto ours = streams_of(out), theirs = streams_of(want);
+    ASSERT_EQ(ours.size(), theirs.size());
+    for (const auto& [path, bytes] : theirs) {
+      SCOPED_TRACE(path);
+      ASSERT_TRUE(ours.count(path));
+      EXPECT_EQ(ours[path], bytes);
+    }
+    // The result says it is not encrypted any more.
+    MemorySource plain(out);
+    Detection d = detect(plain);
+    EXPECT_EQ(d.application, ext == "doc" ? "Word" : "Excel");
+    EXPECT_EQ(d.scheme, Scheme::none);
+    Bytes again;
+    MemorySink s2(again);
+    EXPECT_EQ(error_of([&] { decrypt(plain, s2, std::string_view("x")); }), Errc::invalid_argument);
+  }
+}
+
+TEST(OfficeLegacy, ExcelDefaultPasswordAndTruncatedRecords) {
+  FileSource src(test::shared_dir() / "corpus/office/poi__50833.xls");
   Bytes out;
   MemorySink sink(out);
-  DecryptResult res = decrypt(src, sink, std::string_view("Password1234_"));
-  EXPECT_EQ(res.scheme, Scheme::rc4_cryptoapi);
-  EXPECT_EQ(res.size, out.size());
-  Bytes want = read_all(test::shared_dir() /
-                        "corpus/office/expected/msoffcrypto__rc4cryptoapi_password_plain.doc");
-  auto ours = streams_of(out), theirs = streams_of(want);
-  ASSERT_EQ(ours.size(), theirs.size());
-  for (const auto& [path, bytes] : theirs) {
-    SCOPED_TRACE(path);
-    ASSERT_TRUE(ours.count(path));
-    EXPECT_EQ(ours[path], bytes);
+  EXPECT_TRUE(decrypt(src, sink, std::nullopt).used_default_password);
+  // A Workbook whose record after FilePass claims more bytes than the stream has.
+  Bytes file =
+      read_all(test::shared_dir() / "corpus/office/msoffcrypto__rc4cryptoapi_password.xls");
+  MemorySource good(file);
+  cfb::Reader r(good);
+  Bytes book = r.read_stream("Workbook");
+  std::size_t pos = 0;
+  bool after_filepass = false;
+  while (!after_filepass && pos + 4 < book.size()) {
+    after_filepass = (book[pos] | (book[pos + 1] << 8)) == 0x002F;
+    pos += 4 + (book[pos + 2] | (book[pos + 3] << 8));
   }
-  // The result says it is not encrypted any more.
-  MemorySource plain(out);
-  Detection d = detect(plain);
-  EXPECT_EQ(d.application, "Word");
-  EXPECT_EQ(d.scheme, Scheme::none);
-  Bytes again;
-  MemorySink s2(again);
-  EXPECT_EQ(error_of([&] { decrypt(plain, s2, std::string_view("x")); }), Errc::invalid_argument);
+  ASSERT_TRUE(after_filepass);
+  ASSERT_LT(pos + 4, book.size());
+  book[pos + 2] = book[pos + 3] = 0xFF;
+  cfb::Writer w;
+  for (const auto& e : r.entries())
+    if (e.type == cfb::EntryType::stream)
+      w.add_stream(e.path, e.path == "Workbook" ? ByteView(book) : ByteView(r.read_stream(e)));
+  Bytes damaged;
+  MemorySink ds(damaged);
+  w.write(ds);
+  MemorySource bad(damaged);
+  Bytes junk;
+  MemorySink js(junk);
+  EXPECT_EQ(error_of([&] { decrypt(bad, js, std::string_view("Password1234_")); }),
+            Errc::bad_format);
 }
 
 TEST(OfficeLegacy, WordRc4WrongPasswordsAndDamage) {
   for (const char* f :
-       {"msoffcrypto__rc4cryptoapi_password.doc", "poi__password_tika_binaryrc4.doc"}) {
+       {"msoffcrypto__rc4cryptoapi_password.doc", "poi__password_tika_binaryrc4.doc",
+        "msoffcrypto__rc4cryptoapi_password.xls"}) {
     SCOPED_TRACE(f);
     FileSource src(test::shared_dir() / "corpus/office" / f);
     Bytes out;

@@ -148,12 +148,13 @@ struct DecryptResult {
   std::uint64_t size = 0;              ///< plaintext bytes written
 };
 
-/// Decrypts an encrypted OOXML file to its package, or a Word 97–2003 document protected with
-/// RC4 or RC4 CryptoAPI ([MS-OFFCRYPTO] §2.3.6, §2.3.5) to the same compound file with its
-/// WordDocument, table and Data streams decrypted and its FIB marked not encrypted. With no
+/// Decrypts an encrypted OOXML file to its package, or a Word or Excel 97–2003 document
+/// protected with RC4 or RC4 CryptoAPI ([MS-OFFCRYPTO] §2.3.6, §2.3.5) to the same compound file
+/// with its encrypted streams decrypted and marked not encrypted (Word: WordDocument, the table
+/// and Data streams, the FIB's fEncrypted; Excel: the Workbook records, FilePass blanked). With no
 /// password, Excel's default "VelvetSweatshop" is tried (files "protected" that way open without
 /// a prompt); if it does not fit, Errc::wrong_password says a password is needed. Other legacy
-/// schemes and formats (XOR obfuscation, .xls, .ppt): Errc::unsupported.
+/// schemes and formats (XOR obfuscation, .ppt): Errc::unsupported.
 DecryptResult decrypt(const ByteSource& encrypted, ByteSink& out,
                       std::optional<std::string_view> password, const DecryptOptions& opt = {});
 
