@@ -4,6 +4,8 @@
 //   java PoiOracle xls-write OUT PASSWORD TEXT    a workbook with TEXT in A1, HSSF-encrypted
 //                                                 (RC4 CryptoAPI) when PASSWORD is not "-"
 //   java PoiOracle xls-read IN                    prints A1 of an unencrypted workbook
+//   java PoiOracle xls-big OUT PASSWORD ROWS      ROWS x 40 numbers on one sheet, encrypted
+//                                                 (for bench/legacy_vs_msoffcrypto.sh)
 import java.io.*;
 import java.nio.file.*;
 import org.apache.poi.poifs.crypt.*;
@@ -19,6 +21,21 @@ public class PoiOracle {
            OutputStream out = new FileOutputStream(a[1])) {
         wb.createSheet("one").createRow(0).createCell(0).setCellValue(a[3]);
         wb.createSheet("two").createRow(0).createCell(0).setCellValue(a[3] + " (2)");
+        wb.write(out);
+      }
+      return;
+    }
+    if (a[0].equals("xls-big")) {
+      org.apache.poi.hssf.record.crypto.Biff8EncryptionKey.setCurrentUserPassword(a[2]);
+      final int rows = Integer.parseInt(a[3]);
+      try (org.apache.poi.hssf.usermodel.HSSFWorkbook wb =
+               new org.apache.poi.hssf.usermodel.HSSFWorkbook();
+           OutputStream out = new FileOutputStream(a[1])) {
+        org.apache.poi.hssf.usermodel.HSSFSheet sheet = wb.createSheet("data");
+        for (int r = 0; r < rows; ++r) {
+          org.apache.poi.hssf.usermodel.HSSFRow row = sheet.createRow(r);
+          for (int c = 0; c < 40; ++c) row.createCell(c).setCellValue(r * 40.0 + c + 0.5);
+        }
         wb.write(out);
       }
       return;
