@@ -107,8 +107,9 @@ class Deployment:
                    OPENRMS_NODE_CA="tls.crt", OPENRMS_NODE1=f"127.0.0.1:{n1.port}",
                    OPENRMS_NODE2=f"127.0.0.1:{n2.port}",
                    OPENRMS_LB_STATS=os.path.abspath("haproxy.sock"))
-        subprocess.run(["haproxy", "-c", "-q", "-f", cfg], env=env, check=True)
-        lb = subprocess.Popen(["haproxy", "-db", "-f", cfg], env=env,
+        haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"  # sbin may not be on PATH
+        subprocess.run([haproxy, "-c", "-q", "-f", cfg], env=env, check=True)
+        lb = subprocess.Popen([haproxy, "-db", "-f", cfg], env=env,
                               stdout=open("haproxy.log", "w"), stderr=subprocess.STDOUT)
         self.procs.append(lb)
         return lb, f"https://127.0.0.1:{port}", port
