@@ -14,27 +14,14 @@ CP=/usr/share/java/poi.jar:/usr/share/java/commons-collections4.jar:/usr/share/j
 javac -cp "$CP" -d "$W" "$ROOT/tests/formats/office/PoiOracle.java"
 java -Xmx8g -cp "$CP:$W" PoiOracle xls-big "$W/big.xls" pw "$ROWS"
 echo "workbook: $(stat -c %s "$W/big.xls") bytes, RC4 CryptoAPI (POI HSSF)" >&2
+source "$ROOT/bench/bench_lib.sh"
 measure() {  # label, output, command...: best wall time of 3 runs, peak RSS of the last
-  local label=$1 out=$2; shift 2
-  local best=999999 t rss t0 t1 _e
-  for _ in 1 2 3; do
-    rm -f "$out"
-    t0=$(date +%s%N)
-    /usr/bin/time -f "%e %M" -o "$W/time" "$@" >/dev/null 2>&1
-    t1=$(date +%s%N)
-    read -r _e rss < "$W/time"
-    t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
-    best=$(echo "$t $best" | awk '{print ($1 < $2) ? $1 : $2}')
-  done
+  local label=$1 out=$2 best rss; shift 2
+  read -r best rss < <(best_of 3 "$out" "$@")
   printf '%-30s %8.3f s   peak RSS %7d KiB\n' "$label" "$best" "$rss" >&2
   echo "$best"
 }
 ours=$(measure "openrms office decrypt" "$W/ours.xls" "$OPENRMS" office decrypt "$W/big.xls" "$W/ours.xls" --password pw --no-fsync -q)
 theirs=$(measure "msoffcrypto-tool" "$W/theirs.xls" /usr/bin/python3 -m msoffcrypto -p pw "$W/big.xls" "$W/theirs.xls")
-/usr/bin/python3 - "$W/ours.xls" "$W/theirs.xls" <<'PY'
-import olefile, sys
-a, b = olefile.OleFileIO(sys.argv[1]), olefile.OleFileIO(sys.argv[2])
-for p in b.listdir():
-    assert a.openstream(p).read() == b.openstream(p).read(), "/".join(p)
-PY
+/usr/bin/python3 "$ROOT/tests/formats/office/same_streams.py" "$W/ours.xls" "$W/theirs.xls"
 awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "openrms is %.1fx faster (goal >= 20x); every stream equal\n", b / a }'

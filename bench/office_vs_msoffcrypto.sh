@@ -17,18 +17,10 @@ trap 'rm -rf "$W"' EXIT
 /usr/bin/python3 "$ROOT/tests/formats/office/make_package.py" "$W/plain.docx" $((MB * 1000 * 1000))
 echo pw > "$W/pw"
 "$OPENRMS" office encrypt "$W/plain.docx" "$W/enc.docx" --password-file "$W/pw" -q
+source "$ROOT/bench/bench_lib.sh"
 measure() {  # label, command...: best wall time of 5 runs (ns clock), peak RSS of the last
-  local label=$1; shift
-  local best=999999 t rss t0 t1 _e
-  for _ in 1 2 3 4 5; do
-    rm -f "$W/out.docx"
-    t0=$(date +%s%N)
-    /usr/bin/time -f "%e %M" -o "$W/time" "$@" >/dev/null 2>&1
-    t1=$(date +%s%N)
-    read -r _e rss < "$W/time"
-    t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
-    best=$(echo "$t $best" | awk '{print ($1 < $2) ? $1 : $2}')
-  done
+  local label=$1 best rss; shift
+  read -r best rss < <(best_of 5 "$W/out.docx" "$@")
   cmp -s "$W/out.docx" "$W/plain.docx" || { echo "$label: output differs!"; exit 1; }
   printf '%-34s %8.3f s   peak RSS %6d KiB\n' "$label" "$best" "$rss" >&2
   echo "$best"

@@ -101,6 +101,8 @@ struct LicenseServer::Impl {
   static constexpr std::chrono::seconds kMissInterval{1};
   std::mutex sync_mu;
   std::chrono::steady_clock::time_point gens_read{}, gens_miss_read{};
+  // gens_read, readable without sync_mu: the periodic check on every issuance takes no lock.
+  std::atomic<std::chrono::steady_clock::rep> gens_read_ticks{0};
   Lru<KeyEntry> keys;
   Lru<Certificate> racs;
   std::mutex settings_mu;
@@ -126,11 +128,17 @@ struct LicenseServer::Impl {
   // Loads generations newer than the newest known one; returns whether any was loaded.
   bool sync_generations(Sync how) {
     const auto now = std::chrono::steady_clock::now();
+    if (how == Sync::periodic &&
+        now - std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(
+                  gens_read_ticks.load(std::memory_order_relaxed))) <
+            opts.shared_state_ttl)
+      return false;
     {
       std::lock_guard lock(sync_mu);
       if (how == Sync::periodic && now - gens_read < opts.shared_state_ttl) return false;
       if (how == Sync::on_miss && now - gens_miss_read < kMissInterval) return false;
       gens_read = now;
+      gens_read_ticks.store(now.time_since_epoch().count(), std::memory_order_relaxed);
       if (how == Sync::on_miss) gens_miss_read = now;
     }
     auto all = store.generations();
@@ -364,6 +372,7 @@ LicenseServer::LicenseServer(Store& store, ServerOptions options)
     : impl_(std::make_unique<Impl>(store, std::move(options))) {
   for (const auto& g : store.generations()) impl_->load(g);
   impl_->gens_read = std::chrono::steady_clock::now();
+  impl_->gens_read_ticks = impl_->gens_read.time_since_epoch().count();
 }
 
 LicenseServer::~LicenseServer() = default;

@@ -42,30 +42,39 @@ struct Verifier {
 }  // namespace
 
 SecureBytes LegacyRc4::block_key(std::uint32_t block) const {
+  auto ctx = b_->hash(cryptoapi_ ? HashAlg::sha1 : HashAlg::md5);
+  SecureBytes key;
+  block_key(*ctx, block, key);
+  return key;
+}
+
+void LegacyRc4::block_key(crypto::HashCtx& ctx, std::uint32_t block, SecureBytes& key) const {
   const std::uint8_t le[4] = {
       static_cast<std::uint8_t>(block), static_cast<std::uint8_t>(block >> 8),
       static_cast<std::uint8_t>(block >> 16), static_cast<std::uint8_t>(block >> 24)};
-  if (!cryptoapi_) {
-    // §2.3.6.2: MD5(truncated hash || block), all 16 bytes (40 bits of entropy).
-    return digest(*b_, HashAlg::md5, concat(base_, ByteView(le, 4)));
-  }
+  ctx.update(base_);
+  ctx.update(ByteView(le, 4));
+  key.resize(ctx.size());
+  ctx.finish(key);
+  // §2.3.6.2 (binary RC4): all 16 bytes of MD5(truncated hash || block), 40 bits of entropy.
+  if (!cryptoapi_) return;
   // §2.3.5.2: SHA-1(H0 || block) cut to the key size; a 40-bit key is used as 128 bits with
   // 11 zero bytes, as CryptoAPI does.
-  SecureBytes h = digest(*b_, HashAlg::sha1, concat(base_, ByteView(le, 4)));
   if (key_bits_ == 40) {
-    h.resize(5);
-    h.resize(16, 0);
+    key.resize(5);
+    key.resize(16, 0);
   } else {
-    h.resize(key_bits_ / 8);
+    key.resize(key_bits_ / 8);
   }
-  return h;
 }
 
 void LegacyRc4::crypt(crypto::MutableByteView data, std::size_t block_size) const {
+  auto ctx = b_->hash(cryptoapi_ ? HashAlg::sha1 : HashAlg::md5);
+  SecureBytes key;
   for (std::size_t off = 0, block = 0; off < data.size(); off += block_size, ++block) {
     auto part = data.subspan(off, std::min(block_size, data.size() - off));
-    auto rc4 = b_->rc4(block_key(static_cast<std::uint32_t>(block)));
-    rc4->apply(part, part);
+    block_key(*ctx, static_cast<std::uint32_t>(block), key);
+    b_->rc4(key)->apply(part, part);
   }
 }
 

@@ -29,6 +29,8 @@ class LegacyRc4 {
   unsigned key_bits() const noexcept { return key_bits_; }
   /// The RC4 key of block `block` (the cipher restarts with a new key every block).
   crypto::SecureBytes block_key(std::uint32_t block) const;
+  /// The same into `key`, with a hash context of the scheme's hash (reused across blocks).
+  void block_key(crypto::HashCtx& ctx, std::uint32_t block, crypto::SecureBytes& key) const;
   /// Decrypts `data` in place as a stream whose RC4 blocks of `block_size` bytes start at
   /// offset 0 of the stream (Word and PowerPoint: 512-byte blocks, Excel: 1024).
   void crypt(crypto::MutableByteView data, std::size_t block_size = 512) const;
