@@ -137,11 +137,12 @@ void run_decrypt(const Common& a) {
         r.used_default_password ? ", opened with the default password VelvetSweatshop" : "");
   if (!a.quiet &&
       (r.scheme == office::Scheme::rc4_binary || r.scheme == office::Scheme::rc4_cryptoapi))
-    std::fprintf(stderr,
-                 "warning: %s was protected with RC4 (Office 97-2003), which is broken: the "
-                 "password does not keep anyone out. To protect it, save it as .docx/.xlsx and "
-                 "use 'openrms office encrypt'.\n",
-                 a.in.c_str());
+    std::fprintf(
+        stderr,
+        "warning: %s was protected with RC4 (Office 97-2003), which is broken: the "
+        "password does not keep anyone out. To protect it, save it as .docx/.xlsx/.pptx and "
+        "use 'openrms office encrypt'.\n",
+        a.in.c_str());
 }
 
 void run_info(const InfoArgs& a) {

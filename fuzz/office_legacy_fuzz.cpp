@@ -1,8 +1,8 @@
-// Legacy binary Office decryption (Word and Excel RC4 and RC4 CryptoAPI today) on hostile files:
-// decrypt must succeed or throw openrms::Error. The seeds are the corpus's encrypted .doc and
-// .xls files, and the
-// target tries each of their passwords, so mutations get past the password check into the
-// stream decryption and the compound-file rewrite. Each try costs one SHA-1 or MD5 key
+// Legacy binary Office decryption (Word, Excel and PowerPoint; RC4 and RC4 CryptoAPI) on hostile
+// files: decrypt must succeed or throw openrms::Error. The seeds are the corpus's encrypted .doc,
+// .xls and .ppt files, and the target tries each of their passwords, so mutations get past the
+// password check into the stream decryption (persist objects, pictures, the encrypted summary)
+// and the compound-file rewrite. Each try costs one SHA-1 or MD5 key
 // derivation.
 #include "openrms/error.hpp"
 #include "openrms/formats/office/office_crypto.hpp"
@@ -11,7 +11,7 @@ using namespace openrms::formats;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   MemorySource src(ByteView(data, size));
-  for (const char* password : {"Password1234_", "password", "tika", "VelvetSweatshop"}) {
+  for (const char* password : {"Password1234_", "password", "tika", "VelvetSweatshop", "hello"}) {
     Bytes out;
     MemorySink sink(out);
     try {

@@ -76,6 +76,7 @@ LegacyDecrypted decrypt_excel(const crypto::Backend& b, const cfb::Reader& r,
   if (!rc4) return out;
   out.scheme = rc4->scheme();
   out.key_bits = rc4->key_bits();
+  if (rc4->scheme() == Scheme::rc4_cryptoapi) decrypt_summary(*rc4, r, "encryption", out);
 
   Bytes plain = book;
   rc4->crypt(plain, 1024);

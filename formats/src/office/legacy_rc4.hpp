@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "openrms/crypto/backend.hpp"
@@ -31,6 +32,11 @@ class LegacyRc4 {
   crypto::SecureBytes block_key(std::uint32_t block) const;
   /// The same into `key`, with a hash context of the scheme's hash (reused across blocks).
   void block_key(crypto::HashCtx& ctx, std::uint32_t block, crypto::SecureBytes& key) const;
+  /// An RC4 keystream keyed for block `block` that runs on without re-keying (PowerPoint's
+  /// persist objects and pictures, the encrypted summary stream).
+  std::unique_ptr<crypto::Rc4> cipher(std::uint32_t block) const {
+    return b_->rc4(block_key(block));
+  }
   /// Decrypts `data` in place as a stream whose RC4 blocks of `block_size` bytes start at
   /// offset 0 of the stream (Word and PowerPoint: 512-byte blocks, Excel: 1024).
   void crypt(crypto::MutableByteView data, std::size_t block_size = 512) const;

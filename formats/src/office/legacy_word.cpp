@@ -49,6 +49,7 @@ LegacyDecrypted decrypt_word(const crypto::Backend& b, const cfb::Reader& r,
   if (!rc4) return out;  // wrong password
   out.scheme = rc4->scheme();
   out.key_bits = rc4->key_bits();
+  if (rc4->scheme() == Scheme::rc4_cryptoapi) decrypt_summary(*rc4, r, "encryption", out);
 
   Bytes clear_fib(doc.begin(), doc.begin() + kFibBase);
   rc4->crypt(doc);
@@ -68,29 +69,6 @@ LegacyDecrypted decrypt_word(const crypto::Backend& b, const cfb::Reader& r,
   }
   out.unlocked = true;
   return out;
-}
-
-void write_with_streams(const cfb::Reader& r, const LegacyDecrypted& d, ByteSink& sink) {
-  cfb::WriterOptions wo;
-  wo.major_version = r.major_version() == 4 ? 4 : 3;
-  cfb::Writer w(wo);
-  for (const cfb::Entry& e : r.entries()) {
-    if (e.type == cfb::EntryType::root) {
-      w.set_clsid("", e.clsid);
-    } else if (e.type == cfb::EntryType::storage) {
-      w.add_storage(e.path);
-      w.set_clsid(e.path, e.clsid);
-    } else if (auto it = d.streams.find(e.path); it != d.streams.end()) {
-      w.add_stream(e.path, it->second);
-    } else {
-      w.add_stream(e.path, e.size, [&r, &e](ByteSink& s) {
-        auto in = r.open(e);
-        Bytes buf(64 << 10);
-        for (std::size_t n; (n = in->read(buf)) > 0;) s.write(crypto::ByteView(buf).first(n));
-      });
-    }
-  }
-  w.write(sink);
 }
 
 }  // namespace openrms::formats::office::detail

@@ -323,18 +323,19 @@ DecryptResult decrypt_legacy(const cfb::Reader& r, ByteSink& out,
   if (what.scheme == Scheme::none)
     fail(Errc::invalid_argument, "this " + what.application + " document is not encrypted");
   const bool rc4 = what.scheme == Scheme::rc4_cryptoapi || what.scheme == Scheme::rc4_binary;
-  if (!rc4 || (what.application != "Word" && what.application != "Excel"))
+  if (!rc4)
     fail(Errc::unsupported, std::string(what.application.empty() ? "this" : what.application) +
                                 " document is encrypted with " +
                                 std::string(to_string(what.scheme)) +
-                                ", which openrms does not decrypt yet (RC4 and RC4 CryptoAPI in "
-                                "Word and Excel files are)");
+                                ", which openrms does not decrypt yet (RC4 and RC4 CryptoAPI "
+                                "are)");
   const bool use_default = !password.has_value();
   SecureBytes pw16 = password_utf16le(use_default ? std::string_view(kDefaultPassword) : *password);
   check_password(pw16);
   const crypto::Backend& b = backend_of(opt.segments);
-  LegacyDecrypted d =
-      what.application == "Word" ? decrypt_word(b, r, pw16) : decrypt_excel(b, r, pw16);
+  LegacyDecrypted d = what.application == "Word"    ? decrypt_word(b, r, pw16)
+                      : what.application == "Excel" ? decrypt_excel(b, r, pw16)
+                                                    : decrypt_powerpoint(b, r, pw16);
   if (!d.unlocked)
     fail(Errc::wrong_password, use_default ? "this document needs a password"
                                            : "the password is not correct for this document");

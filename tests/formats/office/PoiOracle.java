@@ -6,6 +6,9 @@
 //   java PoiOracle xls-read IN                    prints A1 of an unencrypted workbook
 //   java PoiOracle xls-big OUT PASSWORD ROWS      ROWS x 40 numbers on one sheet, encrypted
 //                                                 (for bench/legacy_vs_msoffcrypto.sh)
+//   java PoiOracle ppt-dump IN PASSWORD|-         what POI HSLF reads from a presentation: the
+//                                                 title and author, each slide's text and the
+//                                                 SHA-256 of each picture
 import java.io.*;
 import java.nio.file.*;
 import org.apache.poi.poifs.crypt.*;
@@ -37,6 +40,29 @@ public class PoiOracle {
           for (int c = 0; c < 40; ++c) row.createCell(c).setCellValue(r * 40.0 + c + 0.5);
         }
         wb.write(out);
+      }
+      return;
+    }
+    if (a[0].equals("ppt-dump")) {
+      org.apache.poi.hssf.record.crypto.Biff8EncryptionKey.setCurrentUserPassword(
+          a[2].equals("-") ? null : a[2]);
+      try (org.apache.poi.hslf.usermodel.HSLFSlideShow show =
+               new org.apache.poi.hslf.usermodel.HSLFSlideShow(new FileInputStream(a[1]))) {
+        org.apache.poi.hpsf.SummaryInformation si = show.getSlideShowImpl().getSummaryInformation();
+        System.out.println("title: " + (si == null ? null : si.getTitle()));
+        System.out.println("author: " + (si == null ? null : si.getAuthor()));
+        for (org.apache.poi.hslf.usermodel.HSLFSlide slide : show.getSlides()) {
+          System.out.println("slide " + slide.getSlideNumber());
+          for (java.util.List<org.apache.poi.hslf.usermodel.HSLFTextParagraph> p :
+               slide.getTextParagraphs())
+            System.out.println("  " + org.apache.poi.hslf.usermodel.HSLFTextParagraph.getRawText(p));
+        }
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        for (org.apache.poi.hslf.usermodel.HSLFPictureData pic : show.getPictureData()) {
+          StringBuilder hex = new StringBuilder();
+          for (byte b : sha.digest(pic.getData())) hex.append(String.format("%02x", b));
+          System.out.println("picture " + pic.getType() + " " + pic.getData().length + " " + hex);
+        }
       }
       return;
     }

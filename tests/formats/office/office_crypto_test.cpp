@@ -106,8 +106,8 @@ TEST(OfficeCorpus, EveryOoxmlFileBehavesAsTheManifestSays) {
           << static_cast<int>(e);
       ++refused;
     } else {
-      // Legacy binary formats: Word's RC4 schemes decrypt (legacy_word_decrypts below checks
-      // the streams); the rest are detected and reported as not supported yet.
+      // Legacy binary formats: the RC4 schemes decrypt (the OfficeLegacy tests below check the
+      // streams); XOR obfuscation is detected and reported as not supported yet.
       EXPECT_EQ(d.container, Container::legacy_binary);
       Scheme want = r.scheme.rfind("rc4-cryptoapi", 0) == 0            ? Scheme::rc4_cryptoapi
                     : r.scheme.find("binary-rc4") != std::string::npos ? Scheme::rc4_binary
@@ -117,7 +117,7 @@ TEST(OfficeCorpus, EveryOoxmlFileBehavesAsTheManifestSays) {
       if (want == Scheme::none) continue;
       Bytes out;
       MemorySink sink(out);
-      const bool rc4 = (r.format == "doc" || r.format == "xls") && want != Scheme::xor_obfuscation;
+      const bool rc4 = want != Scheme::xor_obfuscation;
       if (rc4 && r.user_password != "?") {
         EXPECT_EQ(decrypt(src, sink, password_of(r)).scheme, want);
         ++legacy_decrypted;
@@ -130,7 +130,7 @@ TEST(OfficeCorpus, EveryOoxmlFileBehavesAsTheManifestSays) {
   EXPECT_EQ(decrypted, 8);
   EXPECT_EQ(compared, 3);
   EXPECT_GE(refused, 3);
-  EXPECT_EQ(legacy_decrypted, 5);
+  EXPECT_EQ(legacy_decrypted, 10);
 }
 
 // Every stream of a compound file, by path.
@@ -146,7 +146,7 @@ std::map<std::string, Bytes> streams_of(ByteView file) {
 // msoffcrypto-tool's output is the reference, stream by stream (tests/formats/office/
 // interop_test.sh runs msoffcrypto itself on the other Word files).
 TEST(OfficeLegacy, Rc4CryptoApiDecryptsToMsoffcryptosStreams) {
-  for (std::string ext : {"doc", "xls"}) {
+  for (std::string ext : {"doc", "xls", "ppt"}) {
     SCOPED_TRACE(ext);
     FileSource src(test::shared_dir() /
                    ("corpus/office/msoffcrypto__rc4cryptoapi_password." + ext));
@@ -168,7 +168,7 @@ TEST(OfficeLegacy, Rc4CryptoApiDecryptsToMsoffcryptosStreams) {
     // The result says it is not encrypted any more.
     MemorySource plain(out);
     Detection d = detect(plain);
-    EXPECT_EQ(d.application, ext == "doc" ? "Word" : "Excel");
+    EXPECT_EQ(d.application, ext == "doc" ? "Word" : ext == "xls" ? "Excel" : "PowerPoint");
     EXPECT_EQ(d.scheme, Scheme::none);
     Bytes again;
     MemorySink s2(again);
@@ -208,6 +208,84 @@ TEST(OfficeLegacy, ExcelDefaultPasswordAndTruncatedRecords) {
   MemorySink js(junk);
   EXPECT_EQ(error_of([&] { decrypt(bad, js, std::string_view("Password1234_")); }),
             Errc::bad_format);
+}
+
+// `file` with the stream at `path` replaced by `data`.
+Bytes with_stream(ByteView file, const std::string& path, ByteView data) {
+  MemorySource src(file);
+  cfb::Reader r(src);
+  cfb::Writer w;
+  for (const auto& e : r.entries())
+    if (e.type == cfb::EntryType::stream)
+      w.add_stream(e.path, e.path == path ? data : ByteView(r.read_stream(e)));
+  Bytes out;
+  MemorySink sink(out);
+  w.write(sink);
+  return out;
+}
+
+std::uint32_t le32_at(const Bytes& b, std::size_t at) {
+  return b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (std::uint32_t{b[at + 3]} << 24);
+}
+
+// The encrypted summary stream comes out as the two property-set streams, and the file says it
+// is not encrypted (tests/formats/office/interop_test.sh has POI read the text, pictures and
+// properties of every corpus .ppt both ways).
+TEST(OfficeLegacy, PowerPointSummaryAndDamage) {
+  const Bytes file =
+      read_all(test::shared_dir() / "corpus/office/poi__Password_Protected-hello.ppt");
+  MemorySource src(file);
+  Bytes out;
+  MemorySink sink(out);
+  DecryptResult res = decrypt(src, sink, std::string_view("hello"));
+  EXPECT_EQ(res.scheme, Scheme::rc4_cryptoapi);
+  auto streams = streams_of(out);
+  EXPECT_FALSE(streams.count("EncryptedSummary"));
+  ASSERT_TRUE(streams.count("\x05SummaryInformation"));
+  const Bytes& si = streams["\x05SummaryInformation"];
+  ASSERT_GE(si.size(), 48u);
+  EXPECT_EQ(si[0], 0xFE);  // a property set's byte order mark, [MS-OLEPS] §2.21
+  EXPECT_EQ(si[1], 0xFF);
+  EXPECT_GT(streams["\x05"
+                    "DocumentSummaryInformation"]
+                .size(),
+            streams_of(file)["\x05"
+                             "DocumentSummaryInformation"]
+                .size());  // not the placeholder
+  EXPECT_EQ(le32_at(streams["Current User"], 12), 0xE391C05Fu);
+  MemorySource plain(out);
+  EXPECT_EQ(detect(plain).scheme, Scheme::none);
+  Bytes junk;
+  MemorySink js(junk);
+  EXPECT_EQ(error_of([&] { decrypt(src, js, std::string_view("Hello")); }), Errc::wrong_password);
+  EXPECT_TRUE(junk.empty());
+
+  // Damage, each a typed error: two persist ids at one offset, a UserEditAtom offset past the
+  // end, a picture that runs past its stream.
+  MemorySource orig(file);
+  cfb::Reader r(orig);
+  const Bytes user = r.read_stream("Current User");
+  const Bytes doc = r.read_stream("PowerPoint Document");
+  const std::uint32_t edit = le32_at(user, 16), dir = le32_at(doc, edit + 8 + 12);
+  Bytes overlap = doc;
+  for (int i = 0; i < 4; ++i) overlap[dir + 16 + i] = overlap[dir + 12 + i];  // id 2 := id 1
+  Bytes past = user;
+  past[16] = past[17] = past[18] = 0xF0;
+  const Bytes pics_file =
+      read_all(test::shared_dir() / "corpus/office/poi__ppt_with_png_encrypted.ppt");
+  MemorySource pics_src(pics_file);
+  Bytes pics = cfb::Reader(pics_src).read_stream("Pictures");
+  pics.resize(pics.size() - 100);
+  const std::pair<Bytes, std::string_view> cases[] = {
+      {with_stream(file, "PowerPoint Document", overlap), "hello"},
+      {with_stream(file, "Current User", past), "hello"},
+      {with_stream(pics_file, "Pictures", pics), "password"}};
+  for (const auto& [damaged, password] : cases) {
+    MemorySource d(damaged);
+    Bytes o;
+    MemorySink os(o);
+    EXPECT_EQ(error_of([&] { decrypt(d, os, password); }), Errc::bad_format);
+  }
 }
 
 TEST(OfficeLegacy, WordRc4WrongPasswordsAndDamage) {
