@@ -1,9 +1,11 @@
 // Apache POI as an independent oracle for openrms's interop test (compiled by interop_test.sh).
 //   java PoiOracle decrypt IN PASSWORD OUT        exit 3 = wrong password
 //   java PoiOracle encrypt standard|agile IN PASSWORD OUT
-//   java PoiOracle xls-write OUT PASSWORD TEXT    a workbook with TEXT in A1, HSSF-encrypted
+//   java PoiOracle xls-write OUT PASSWORD TEXT    a workbook with TEXT in A1 and its title,
+//                                                 HSSF-encrypted
 //                                                 (RC4 CryptoAPI) when PASSWORD is not "-"
-//   java PoiOracle xls-read IN                    prints A1 of an unencrypted workbook
+//   java PoiOracle xls-read IN                    prints A1 of both sheets of an unencrypted
+//                                                 workbook, then its title
 //   java PoiOracle xls-big OUT PASSWORD ROWS      ROWS x 40 numbers on one sheet, encrypted
 //                                                 (for bench/legacy_vs_msoffcrypto.sh)
 //   java PoiOracle ppt-dump IN PASSWORD|-         what POI HSLF reads from a presentation: the
@@ -22,6 +24,8 @@ public class PoiOracle {
       try (org.apache.poi.hssf.usermodel.HSSFWorkbook wb =
                new org.apache.poi.hssf.usermodel.HSSFWorkbook();
            OutputStream out = new FileOutputStream(a[1])) {
+        wb.createInformationProperties();
+        wb.getSummaryInformation().setTitle(a[3] + " (title)");
         wb.createSheet("one").createRow(0).createCell(0).setCellValue(a[3]);
         wb.createSheet("two").createRow(0).createCell(0).setCellValue(a[3] + " (2)");
         wb.write(out);
@@ -72,6 +76,8 @@ public class PoiOracle {
                new org.apache.poi.hssf.usermodel.HSSFWorkbook(new FileInputStream(a[1]))) {
         System.out.println(wb.getSheetAt(0).getRow(0).getCell(0).getStringCellValue());
         System.out.println(wb.getSheetAt(1).getRow(0).getCell(0).getStringCellValue());
+        System.out.println(wb.getSummaryInformation() == null ? "(no summary)"
+                                                              : wb.getSummaryInformation().getTitle());
       }
       return;
     }

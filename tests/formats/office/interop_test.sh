@@ -103,13 +103,14 @@ for spec in msoffcrypto__rc4cryptoapi_password.doc:Password1234_ poi__password_p
 done
 
 # A workbook POI's HSSF encrypts (RC4 CryptoAPI) decrypts with openrms, and POI reads the result
-# without a password: the cells of both sheets are there (BoundSheet8 offsets still right).
+# without a password: the cells of both sheets are there (BoundSheet8 offsets still right), and
+# the title that POI put in the encrypted summary stream ("encryption").
 checks=$((checks + 1))
 rm -f poi-enc.xls poi-dec.xls
 POI xls-write poi-enc.xls "$PW" "Zellen über alles"
 "$OPENRMS" office decrypt poi-enc.xls poi-dec.xls --password "$PW" -q 2>/dev/null
-if [ "$(POI xls-read poi-dec.xls)" = "$(printf 'Zellen über alles\nZellen über alles (2)')" ]; then
-  echo "ok    POI HSSF-encrypted .xls -> openrms -> POI reads both sheets"
+if [ "$(POI xls-read poi-dec.xls)" = "$(printf 'Zellen über alles\nZellen über alles (2)\nZellen über alles (title)')" ]; then
+  echo "ok    POI HSSF-encrypted .xls -> openrms -> POI reads both sheets and the title"
 else
   echo "FAIL  POI HSSF-encrypted .xls"; fails=$((fails + 1))
 fi
