@@ -135,14 +135,16 @@ void run_decrypt(const Common& a) {
         : (a.no_verify_integrity && r.scheme == office::Scheme::agile) ? ", integrity NOT checked"
                                                                        : "",
         r.used_default_password ? ", opened with the default password VelvetSweatshop" : "");
-  if (!a.quiet &&
-      (r.scheme == office::Scheme::rc4_binary || r.scheme == office::Scheme::rc4_cryptoapi))
-    std::fprintf(
-        stderr,
-        "warning: %s was protected with RC4 (Office 97-2003), which is broken: the "
-        "password does not keep anyone out. To protect it, save it as .docx/.xlsx/.pptx and "
-        "use 'openrms office encrypt'.\n",
-        a.in.c_str());
+  const bool broken = r.scheme == office::Scheme::rc4_binary ||
+                      r.scheme == office::Scheme::rc4_cryptoapi ||
+                      r.scheme == office::Scheme::xor_obfuscation;
+  if (!a.quiet && broken)
+    std::fprintf(stderr,
+                 "warning: %s was protected with %s (Office 97-2003), which is broken: the "
+                 "password does not keep anyone out. To protect it, save it as "
+                 ".docx/.xlsx/.pptx and use 'openrms office encrypt'.\n",
+                 a.in.c_str(),
+                 r.scheme == office::Scheme::xor_obfuscation ? "XOR obfuscation" : "RC4");
 }
 
 void run_info(const InfoArgs& a) {

@@ -1,4 +1,4 @@
-// Legacy binary Office decryption (Word, Excel and PowerPoint; RC4 and RC4 CryptoAPI) on hostile
+// Legacy binary Office decryption (Word, Excel and PowerPoint; RC4, RC4 CryptoAPI, XOR) on hostile
 // files: decrypt must succeed or throw openrms::Error. The seeds are the corpus's encrypted .doc,
 // .xls and .ppt files, and the target tries each of their passwords, so mutations get past the
 // password check into the stream decryption (persist objects, pictures, the encrypted summary)
@@ -11,7 +11,8 @@ using namespace openrms::formats;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   MemorySource src(ByteView(data, size));
-  for (const char* password : {"Password1234_", "password", "tika", "VelvetSweatshop", "hello"}) {
+  for (const char* password :
+       {"Password1234_", "password", "tika", "VelvetSweatshop", "hello", "123456789012345"}) {
     Bytes out;
     MemorySink sink(out);
     try {

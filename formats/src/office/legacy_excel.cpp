@@ -1,8 +1,9 @@
 // Excel 97–2003 workbooks encrypted with RC4 or RC4 CryptoAPI ([MS-XLS] §2.2.10, [MS-OFFCRYPTO]
-// §2.3.6 and §2.3.5). The Workbook stream is a sequence of records (type, size, body); the
-// FilePass record after the first BOF holds the encryption header. Record headers are never
-// encrypted; bodies are, with RC4 re-keyed every 1024 bytes and positioned by the byte's offset
-// in the stream, except the bodies of BOF, FilePass, UsrExcl, FileLock, InterfaceHdr, RRDInfo and
+// §2.3.6 and §2.3.5), or obfuscated with XOR method 1 (§2.3.7). The Workbook stream is a sequence
+// of records (type, size, body); the FilePass record after the first BOF holds the encryption
+// header. Record headers are never encrypted; bodies are (RC4 re-keyed every 1024 bytes and
+// positioned by the byte's offset in the stream; XOR with the array indexed by that offset plus the
+// record's size), except the bodies of BOF, FilePass, UsrExcl, FileLock, InterfaceHdr, RRDInfo and
 // RRDHead and the first four bytes (lbPlyPos) of each BoundSheet8.
 //
 // As msoffcrypto-tool does, the output keeps every record where it was (BoundSheet8 offsets stay
@@ -11,6 +12,7 @@
 #include "../cfb/cfb_constants.hpp"
 #include "legacy_formats.hpp"
 #include "legacy_rc4.hpp"
+#include "legacy_xor.hpp"
 #include "openrms/error.hpp"
 
 namespace openrms::formats::office::detail {
@@ -69,17 +71,27 @@ LegacyDecrypted decrypt_excel(const crypto::Backend& b, const cfb::Reader& r,
     }
   if (!pass) fail(Errc::invalid_argument, "this workbook is not encrypted (no FilePass record)");
   const crypto::ByteView body(book.data() + pass->offset + 4, pass->size);
-  if (body.size() < 2 || cfb::detail::le16(body.data()) != 1)
-    fail(Errc::unsupported, "this workbook uses XOR obfuscation, which openrms does not undo yet");
-  auto rc4 = LegacyRc4::unlock(b, body.subspan(2), pw16, nullptr);
+  if (body.size() < 2) fail(Errc::bad_format, "the FilePass record is truncated");
   LegacyDecrypted out;
-  if (!rc4) return out;
-  out.scheme = rc4->scheme();
-  out.key_bits = rc4->key_bits();
-  if (rc4->scheme() == Scheme::rc4_cryptoapi) decrypt_summary(*rc4, r, "encryption", out);
-
   Bytes plain = book;
-  rc4->crypt(plain, 1024);
+  if (cfb::detail::le16(body.data()) == 0) {  // XOR obfuscation: key, verificationBytes
+    if (body.size() < 6) fail(Errc::bad_format, "the FilePass record is truncated");
+    auto x = XorMethod1::unlock(pw16, cfb::detail::le16(body.data() + 2),
+                                cfb::detail::le16(body.data() + 4));
+    if (!x) return out;
+    out.scheme = Scheme::xor_obfuscation;
+    for (const auto& rec : recs) {
+      const std::size_t at = rec.offset + 4;  // XorArray index: stream offset + record size
+      x->decrypt(crypto::MutableByteView(plain.data() + at, rec.size), at + rec.size);
+    }
+  } else {
+    auto rc4 = LegacyRc4::unlock(b, body.subspan(2), pw16, nullptr);
+    if (!rc4) return out;
+    out.scheme = rc4->scheme();
+    out.key_bits = rc4->key_bits();
+    if (rc4->scheme() == Scheme::rc4_cryptoapi) decrypt_summary(*rc4, r, "encryption", out);
+    rc4->crypt(plain, 1024);
+  }
   for (const auto& rec : recs) {
     std::uint8_t* p = plain.data() + rec.offset;
     const std::uint8_t* o = book.data() + rec.offset;

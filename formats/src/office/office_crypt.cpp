@@ -323,12 +323,13 @@ DecryptResult decrypt_legacy(const cfb::Reader& r, ByteSink& out,
   if (what.scheme == Scheme::none)
     fail(Errc::invalid_argument, "this " + what.application + " document is not encrypted");
   const bool rc4 = what.scheme == Scheme::rc4_cryptoapi || what.scheme == Scheme::rc4_binary;
-  if (!rc4)
+  const bool xor_excel = what.scheme == Scheme::xor_obfuscation && what.application == "Excel";
+  if (!rc4 && !xor_excel)
     fail(Errc::unsupported, std::string(what.application.empty() ? "this" : what.application) +
                                 " document is encrypted with " +
                                 std::string(to_string(what.scheme)) +
                                 ", which openrms does not decrypt yet (RC4 and RC4 CryptoAPI "
-                                "are)");
+                                "are, and XOR obfuscation in Excel workbooks)");
   const bool use_default = !password.has_value();
   SecureBytes pw16 = password_utf16le(use_default ? std::string_view(kDefaultPassword) : *password);
   check_password(pw16);

@@ -8,6 +8,8 @@
 //                                                 workbook, then its title
 //   java PoiOracle xls-big OUT PASSWORD ROWS      ROWS x 40 numbers on one sheet, encrypted
 //                                                 (for bench/legacy_vs_msoffcrypto.sh)
+//   java PoiOracle xls-dump IN PASSWORD|-         every sheet's name and every cell as POI HSSF
+//                                                 formats it, and the title
 //   java PoiOracle ppt-dump IN PASSWORD|-         what POI HSLF reads from a presentation: the
 //                                                 title and author, each slide's text and the
 //                                                 SHA-256 of each picture
@@ -44,6 +46,23 @@ public class PoiOracle {
           for (int c = 0; c < 40; ++c) row.createCell(c).setCellValue(r * 40.0 + c + 0.5);
         }
         wb.write(out);
+      }
+      return;
+    }
+    if (a[0].equals("xls-dump")) {
+      org.apache.poi.hssf.record.crypto.Biff8EncryptionKey.setCurrentUserPassword(
+          a[2].equals("-") ? null : a[2]);
+      try (org.apache.poi.hssf.usermodel.HSSFWorkbook wb =
+               new org.apache.poi.hssf.usermodel.HSSFWorkbook(new FileInputStream(a[1]))) {
+        org.apache.poi.ss.usermodel.DataFormatter fmt = new org.apache.poi.ss.usermodel.DataFormatter();
+        System.out.println("title: " + (wb.getSummaryInformation() == null
+                                            ? null : wb.getSummaryInformation().getTitle()));
+        for (org.apache.poi.ss.usermodel.Sheet sheet : wb) {
+          System.out.println("sheet " + sheet.getSheetName());
+          for (org.apache.poi.ss.usermodel.Row row : sheet)
+            for (org.apache.poi.ss.usermodel.Cell cell : row)
+              System.out.println("  " + cell.getAddress() + " " + fmt.formatCellValue(cell));
+        }
       }
       return;
     }

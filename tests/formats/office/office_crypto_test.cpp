@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <random>
@@ -106,8 +107,8 @@ TEST(OfficeCorpus, EveryOoxmlFileBehavesAsTheManifestSays) {
           << static_cast<int>(e);
       ++refused;
     } else {
-      // Legacy binary formats: the RC4 schemes decrypt (the OfficeLegacy tests below check the
-      // streams); XOR obfuscation is detected and reported as not supported yet.
+      // Legacy binary formats: RC4, RC4 CryptoAPI and Excel's XOR obfuscation decrypt (the
+      // OfficeLegacy tests below check the streams).
       EXPECT_EQ(d.container, Container::legacy_binary);
       Scheme want = r.scheme.rfind("rc4-cryptoapi", 0) == 0            ? Scheme::rc4_cryptoapi
                     : r.scheme.find("binary-rc4") != std::string::npos ? Scheme::rc4_binary
@@ -117,20 +118,18 @@ TEST(OfficeCorpus, EveryOoxmlFileBehavesAsTheManifestSays) {
       if (want == Scheme::none) continue;
       Bytes out;
       MemorySink sink(out);
-      const bool rc4 = want != Scheme::xor_obfuscation;
-      if (rc4 && r.user_password != "?") {
+      if (r.user_password != "?") {
         EXPECT_EQ(decrypt(src, sink, password_of(r)).scheme, want);
         ++legacy_decrypted;
       } else {
-        EXPECT_EQ(error_of([&] { decrypt(src, sink, password_of(r)); }),
-                  rc4 ? Errc::wrong_password : Errc::unsupported);
+        EXPECT_EQ(error_of([&] { decrypt(src, sink, password_of(r)); }), Errc::wrong_password);
       }
     }
   }
   EXPECT_EQ(decrypted, 8);
   EXPECT_EQ(compared, 3);
   EXPECT_GE(refused, 3);
-  EXPECT_EQ(legacy_decrypted, 10);
+  EXPECT_EQ(legacy_decrypted, 11);
 }
 
 // Every stream of a compound file, by path.
@@ -285,6 +284,41 @@ TEST(OfficeLegacy, PowerPointSummaryAndDamage) {
     Bytes o;
     MemorySink os(o);
     EXPECT_EQ(error_of([&] { decrypt(d, os, password); }), Errc::bad_format);
+  }
+}
+
+// Excel's XOR obfuscation: the corpus workbook (a 15-character password, the most XOR uses)
+// opens with it and with any longer password that starts with it, as in Excel; records come out
+// where they were, the WriteAccess user name in the clear as msoffcrypto-tool's output has it
+// (tests/formats/office/interop_test.sh has POI read every cell both ways).
+TEST(OfficeLegacy, ExcelXorObfuscation) {
+  const fs::path path =
+      test::shared_dir() / "corpus/office/msoffcrypto__xor_password_123456789012345.xls";
+  FileSource src(path);
+  for (std::string_view pw : {"123456789012345", "1234567890123456789"}) {
+    Bytes out;
+    MemorySink sink(out);
+    EXPECT_EQ(decrypt(src, sink, pw).scheme, Scheme::xor_obfuscation);
+    MemorySource plain(out);
+    EXPECT_EQ(detect(plain).scheme, Scheme::none);
+    const Bytes book = streams_of(out)["Workbook"];
+    ASSERT_EQ(book.size(), cfb::Reader(src).read_stream("Workbook").size());
+    // BOF, the blanked FilePass, InterfaceHdr, Mms, InterfaceEnd, then WriteAccess.
+    std::size_t pos = 0;
+    for (int i = 0; i < 5; ++i) pos += 4 + (book[pos + 2] | (book[pos + 3] << 8));
+    ASSERT_EQ(book[pos] | (book[pos + 1] << 8), 0x005C);
+    const std::string user(book.begin() + pos + 7, book.begin() + pos + 7 + 21);
+    EXPECT_EQ(user, "Microsoft Office User");
+    const Bytes theirs = streams_of(read_all(
+        test::shared_dir() /
+        "corpus/office/expected/msoffcrypto__xor_password_123456789012345_plain.xls"))["Workbook"];
+    EXPECT_NE(std::search(theirs.begin(), theirs.end(), user.begin(), user.end()), theirs.end());
+  }
+  for (std::string_view wrong : {"12345678901234", "223456789012345", ""}) {
+    Bytes out;
+    MemorySink sink(out);
+    EXPECT_EQ(error_of([&] { decrypt(src, sink, wrong); }), Errc::wrong_password) << wrong;
+    EXPECT_TRUE(out.empty());
   }
 }
 

@@ -5,7 +5,8 @@
 // selectable parameters (default AES-256, SHA-512, 100,000 spins, 16-byte salts), always writing
 // dataIntegrity and the six streams Office writes. Standard encryption (EncryptionInfo 3.2/4.2,
 // §2.3.4.5–2.3.4.9, AES-ECB, SHA-1, 50,000 spins) — decrypt, and encrypt with AES-128/192/256.
-// Legacy binary formats (.doc/.xls/.ppt RC4, XOR) are detected and reported, not decrypted.
+// Legacy binary formats (.doc/.xls/.ppt): RC4, RC4 CryptoAPI and Excel's XOR obfuscation are
+// decrypted (never written: they are broken); Word's XOR obfuscation is detected only.
 //
 // Errors (openrms::Error): bad_format (not an encrypted Office file, corrupt container or
 // EncryptionInfo), unsupported (well-formed but e.g. RC2, certificate-only, extensible or IRM
@@ -148,13 +149,16 @@ struct DecryptResult {
   std::uint64_t size = 0;              ///< plaintext bytes written
 };
 
-/// Decrypts an encrypted OOXML file to its package, or a Word or Excel 97–2003 document
-/// protected with RC4 or RC4 CryptoAPI ([MS-OFFCRYPTO] §2.3.6, §2.3.5) to the same compound file
-/// with its encrypted streams decrypted and marked not encrypted (Word: WordDocument, the table
-/// and Data streams, the FIB's fEncrypted; Excel: the Workbook records, FilePass blanked). With no
-/// password, Excel's default "VelvetSweatshop" is tried (files "protected" that way open without
-/// a prompt); if it does not fit, Errc::wrong_password says a password is needed. Other legacy
-/// schemes and formats (XOR obfuscation, .ppt): Errc::unsupported.
+/// Decrypts an encrypted OOXML file to its package, or a Word, Excel or PowerPoint 97–2003
+/// document protected with RC4 or RC4 CryptoAPI ([MS-OFFCRYPTO] §2.3.6, §2.3.5), or an Excel one
+/// with XOR obfuscation (§2.3.7), to the same compound file with its encrypted streams decrypted
+/// and marked not encrypted, every record where it was (Word: WordDocument, the table and Data
+/// streams, the FIB's fEncrypted; Excel: the Workbook records, FilePass blanked; PowerPoint: the
+/// persist objects and pictures, the encryption session removed). An RC4 CryptoAPI encrypted
+/// summary stream becomes the property-set streams again. With no password, Excel's default
+/// "VelvetSweatshop" is tried (files "protected" that way open without a prompt); if it does not
+/// fit, Errc::wrong_password says a password is needed. Word's XOR obfuscation:
+/// Errc::unsupported.
 DecryptResult decrypt(const ByteSource& encrypted, ByteSink& out,
                       std::optional<std::string_view> password, const DecryptOptions& opt = {});
 
