@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "cli_common.hpp"
@@ -30,16 +31,65 @@ struct EncryptArgs : Common {
   std::string permissions = "all";
 };
 
+// A recipient's key for documents encrypted to certificates (Adobe.PubSec).
+struct KeyArgs {
+  std::string file, cert;
+  PasswordSource pw;
+};
+
 struct DecryptArgs : Common {
   PasswordSource pw;
+  KeyArgs key;
   bool ignore_perms = false;
 };
 
 struct InfoArgs {
   std::string in;
   PasswordSource pw;
+  KeyArgs key;
   bool json = false;
 };
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) fail(Errc::io, "cannot read " + path);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// PKCS#12 (.p12/.pfx), or PEM with the certificate and the key (the certificate may come from
+// --cert). The key file's password: given, else none, else prompted for on a terminal.
+std::optional<crypto::RecipientKey> load_key(const KeyArgs& k) {
+  if (k.file.empty()) {
+    if (!k.cert.empty()) fail(Errc::invalid_argument, "--cert needs --key-file");
+    return std::nullopt;
+  }
+  const std::string data = read_text(k.file);
+  const bool pem = data.find("-----BEGIN") != std::string::npos;
+  if (!pem && !k.cert.empty())
+    fail(Errc::invalid_argument, "--cert goes with a PEM key file, not a PKCS#12 one");
+  const std::string text = pem && !k.cert.empty() ? read_text(k.cert) + "\n" + data : data;
+  return with_password(k.pw, "Key file password: ", [&](std::optional<std::string_view> pw) {
+    const std::string_view p = pw.value_or("");
+    return pem ? crypto::RecipientKey::from_pem(text, p)
+               : crypto::RecipientKey::from_pkcs12(
+                     crypto::ByteView(reinterpret_cast<const std::uint8_t*>(text.data()),
+                                      text.size()),
+                     p);
+  });
+}
+
+void add_key_options(CLI::App* c, KeyArgs& k) {
+  c->add_option("--key-file", k.file,
+                "For a PDF encrypted to certificates: your certificate and private key, as "
+                "PKCS#12 (.p12/.pfx) or PEM")
+      ->check(CLI::ExistingFile);
+  c->add_option("--cert", k.cert, "The certificate (PEM) when --key-file holds only the key")
+      ->check(CLI::ExistingFile);
+  c->add_option("--key-password", k.pw.value,
+                "The key file's password (visible to other users: prefer --key-password-file)");
+  c->add_option("--key-password-file", k.pw.file,
+                "A file whose first line is the key file's password ('-' = standard input)");
+}
 
 void add_common(CLI::App* c, Common& a) {
   c->add_option("input", a.in, "Input PDF")->required()->check(CLI::ExistingFile);
@@ -117,26 +167,54 @@ void run_decrypt(const DecryptArgs& a) {
   pdf::DecryptOptions o;
   o.durable = !a.no_fsync;
   o.verify_perms = !a.ignore_perms;
+  const std::optional<crypto::RecipientKey> key = load_key(a.key);
+  if (key) o.key = &*key;
   ProgressLine progress("decrypting", a.progress || ProgressLine::stderr_is_terminal());
   if (fs::file_size(a.in) >= (64u << 20) || a.progress) o.progress = std::ref(progress);
-  pdf::DecryptResult r = with_password(
-      a.pw, "PDF password (user or owner): ", [&](std::optional<std::string_view> pw) {
-        return pdf::decrypt_file(a.in, a.out, pw, o);
-      });
+  pdf::DecryptResult r;
+  if (key) {  // a recipient's key: no password prompt
+    auto pw = read_password(a.pw);
+    r = pdf::decrypt_file(a.in, a.out, pw ? std::optional<std::string_view>(*pw) : std::nullopt, o);
+  } else {
+    r = with_password(
+        a.pw, "PDF password (user or owner): ", [&](std::optional<std::string_view> pw) {
+          try {
+            return pdf::decrypt_file(a.in, a.out, pw, o);
+          } catch (const Error& e) {
+            // Encrypted to certificates: a password prompt cannot help (only on this failure
+            // path is the file looked at a second time).
+            if (e.code() != Errc::wrong_password || pw) throw;
+            formats::FileSource src(a.in);
+            if (pdf::describe(src).filter != "Adobe.PubSec") throw;
+            fail(Errc::invalid_argument,
+                 std::string(e.what()) + "; give your certificate and key with --key-file");
+          }
+        });
+  }
   if (!a.quiet)
     std::printf(
         "decrypted %s -> %s (%s, %llu objects)\n", a.in.c_str(), a.out.c_str(),
-        r.matched == pdf::PasswordMatch::not_encrypted
-            ? "was not encrypted"
+        r.matched == pdf::PasswordMatch::not_encrypted ? "was not encrypted"
+        : r.matched == pdf::PasswordMatch::recipient
+            ? ("opened with the key of " + key->certificate().subject()).c_str()
             : ("opened with the " + std::string(pdf::to_string(r.matched)) + " password").c_str(),
         static_cast<unsigned long long>(r.objects));
+}
+
+std::string algorithm_of(const pdf::Description& d) {
+  return d.stream_method == "RC4"     ? "RC4-" + std::to_string(d.key_bits)
+         : d.stream_method == "AESV2" ? std::string("AES-128")
+         : d.stream_method == "AESV3" ? std::string("AES-256")
+                                      : d.stream_method;
 }
 
 void run_info(const InfoArgs& a) {
   formats::FileSource src(a.in);
   auto pw = read_password(a.pw);
-  pdf::Description d = pdf::describe(
-      src, pw ? std::optional<std::string_view>(std::string_view(*pw)) : std::nullopt);
+  const std::optional<crypto::RecipientKey> key = load_key(a.key);
+  pdf::Description d =
+      pdf::describe(src, pw ? std::optional<std::string_view>(std::string_view(*pw)) : std::nullopt,
+                    key ? &*key : nullptr);
   nlohmann::ordered_json j;
   j["file"] = a.in;
   j["version"] = d.version;
@@ -146,10 +224,7 @@ void run_info(const InfoArgs& a) {
     if (d.filter == "Standard") {
       j["revision"] = d.r;
       j["version_v"] = d.v;
-      j["algorithm"] = d.stream_method == "RC4"     ? "RC4-" + std::to_string(d.key_bits)
-                       : d.stream_method == "AESV2" ? std::string("AES-128")
-                       : d.stream_method == "AESV3" ? std::string("AES-256")
-                                                    : d.stream_method;
+      j["algorithm"] = algorithm_of(d);
       j["key_bits"] = d.key_bits;
       j["streams"] = d.stream_method;
       j["strings"] = d.string_method;
@@ -159,6 +234,29 @@ void run_info(const InfoArgs& a) {
       j["permits"] = describe_flags(d.flags);
       j["password_matched"] = pdf::to_string(d.matched);
       if (!pw) j["opens_without_password"] = d.matched == pdf::PasswordMatch::user;
+    } else if (d.filter == "Adobe.PubSec") {
+      j["sub_filter"] = d.sub_filter;
+      j["version_v"] = d.v;
+      j["algorithm"] = algorithm_of(d);
+      j["key_bits"] = d.key_bits;
+      j["encrypt_metadata"] = d.encrypt_metadata;
+      nlohmann::ordered_json rs = nlohmann::ordered_json::array();
+      for (const auto& r : d.recipients) {
+        nlohmann::ordered_json one;
+        one["kind"] = r.kind;
+        if (!r.issuer.empty()) one["issuer"] = r.issuer;
+        if (!r.serial_hex.empty()) one["serial"] = r.serial_hex;
+        if (!r.key_id_hex.empty()) one["key_id"] = r.key_id_hex;
+        rs.push_back(one);
+      }
+      j["recipients"] = rs;
+      if (key) {
+        j["key_opens_it"] = d.matched == pdf::PasswordMatch::recipient;
+        if (d.matched == pdf::PasswordMatch::recipient) {
+          j["permissions"] = d.permissions;
+          j["permits"] = describe_flags(d.flags);
+        }
+      }
     }
   }
   j["xref_stream"] = d.xref_stream;
@@ -175,7 +273,9 @@ void run_info(const InfoArgs& a) {
 
 void add_pdf_command(CLI::App& app) {
   auto* pdfc = app.add_subcommand(
-      "pdf", "PDF documents: password encryption (ISO 32000 standard security handler)");
+      "pdf",
+      "PDF documents: password encryption (ISO 32000 standard security handler), and "
+      "decryption of PDFs encrypted to certificates (Adobe.PubSec)");
   pdfc->require_subcommand(1);
   pdfc->footer(
       "Examples:\n"
@@ -210,9 +310,13 @@ void add_pdf_command(CLI::App& app) {
   auto* d = pdfc->add_subcommand("decrypt", "Write an unencrypted copy of an encrypted PDF");
   add_common(d, *dec);
   add_pw(d, dec->pw, "password", "The user or owner password");
+  add_key_options(d, dec->key);
   d->add_flag("--ignore-perms", dec->ignore_perms,
               "R5/R6: open even if /Perms does not match /P (the permissions were altered)");
-  d->footer("Without a password the empty user password is tried, then you are prompted.");
+  d->footer(
+      "Without a password the empty user password is tried, then you are prompted.\n"
+      "A PDF encrypted to certificates (Adobe.PubSec) opens with a recipient's key:\n"
+      "  openrms pdf decrypt secret.pdf plain.pdf --key-file me.p12 --key-password-file pw.txt");
   d->callback([dec] { run_decrypt(*dec); });
 
   auto info = std::make_shared<InfoArgs>();
@@ -221,6 +325,7 @@ void add_pdf_command(CLI::App& app) {
   i->add_option("input", info->in, "PDF to inspect")->required()->check(CLI::ExistingFile);
   add_pw(i, info->pw, "password",
          "A password to check (reports whether it is the user or owner one)");
+  add_key_options(i, info->key);
   i->add_flag("--json", info->json, "Machine-readable output");
   i->callback([info] { run_info(*info); });
 }

@@ -17,7 +17,7 @@ namespace {
 struct Opened {
   explicit Opened(const ByteSource& src) : doc(src) {}
   Document doc;
-  std::optional<StandardSecurity> sec;
+  std::optional<DocumentSecurity> sec;
   std::string filter;
   PasswordMatch matched = PasswordMatch::not_encrypted;
   std::string id0, id1;
@@ -35,7 +35,7 @@ void read_ids(Opened& o) {
 /// Loads the document and its security handler and authenticates `password` (the empty
 /// password when none is given). Does not throw for a password mismatch: `matched` says.
 std::unique_ptr<Opened> open(const ByteSource& src, std::optional<std::string_view> password,
-                             bool verify_perms) {
+                             bool verify_perms, const crypto::RecipientKey* key = nullptr) {
   auto o = std::make_unique<Opened>(src);
   read_ids(*o);
   const Object* e = o->doc.trailer().get("Encrypt");
@@ -57,17 +57,21 @@ std::unique_ptr<Opened> open(const ByteSource& src, std::optional<std::string_vi
     }
   const Object* f = ed->get("Filter");
   o->filter = f && f->as_name() ? f->as_name()->bytes : "";
-  if (o->filter != "Standard") {
+  if (o->filter != "Standard" && o->filter != "Adobe.PubSec") {
     o->matched = PasswordMatch::none;
     return o;  // caller reports unsupported where it matters
   }
   o->sec.emplace(*ed, o->id0, crypto::default_backend());
-  PasswordKind k = o->sec->authenticate(password.value_or(""), verify_perms);
-  o->matched = k == PasswordKind::owner  ? PasswordMatch::owner
-               : k == PasswordKind::user ? PasswordMatch::user
-                                         : PasswordMatch::none;
+  if (o->sec->pubsec()) {
+    o->matched = key && o->sec->unlock(*key) ? PasswordMatch::recipient : PasswordMatch::none;
+  } else {
+    PasswordKind k = o->sec->authenticate(password.value_or(""), verify_perms);
+    o->matched = k == PasswordKind::owner  ? PasswordMatch::owner
+                 : k == PasswordKind::user ? PasswordMatch::user
+                                           : PasswordMatch::none;
+  }
   if (o->sec->key_known()) {
-    const StandardSecurity* sec = &*o->sec;
+    const DocumentSecurity* sec = &*o->sec;
     o->doc.set_stream_decryptor([sec](Ref r, const Dict& d, std::string data) {
       return sec->decrypt(sec->method_for_stream(d), r, std::move(data));
     });
@@ -77,11 +81,23 @@ std::unique_ptr<Opened> open(const ByteSource& src, std::optional<std::string_vi
   return o;
 }
 
-void require_key(const Opened& o, bool password_given) {
+void require_key(const Opened& o, bool password_given, const crypto::RecipientKey* key) {
   if (o.matched == PasswordMatch::not_encrypted) return;
   if (!o.sec)
     fail(Errc::unsupported, "PDF security handler /" + (o.filter.empty() ? "?" : o.filter) +
-                                " is not supported (only the standard password handler is)");
+                                " is not supported (the standard password handler and "
+                                "Adobe.PubSec are)");
+  if (o.sec->pubsec() && o.matched == PasswordMatch::none) {
+    const std::size_t n = o.sec->recipients().size();
+    if (!key)
+      fail(Errc::wrong_password,
+           "this PDF is encrypted to certificates (Adobe.PubSec, " + std::to_string(n) +
+               " recipient envelope(s)): it opens with a recipient's private key, not a password");
+    const crypto::Certificate& c = key->certificate();
+    fail(Errc::wrong_password, "no recipient of this PDF is the certificate " + c.subject() +
+                                   " (issuer " + c.issuer() + ", serial " + c.serial_hex() +
+                                   "); it has " + std::to_string(n) + " recipient envelope(s)");
+  }
   if (o.matched == PasswordMatch::none) {
     if (!password_given) fail(Errc::wrong_password, "this PDF needs a password to open");
     fail(Errc::wrong_password,
@@ -191,12 +207,15 @@ std::string_view to_string(PasswordMatch m) noexcept {
       return "user";
     case PasswordMatch::owner:
       return "owner";
+    case PasswordMatch::recipient:
+      return "recipient";
   }
   return "?";
 }
 
-Description describe(const ByteSource& pdf, std::optional<std::string_view> password) {
-  auto o = open(pdf, password, false);
+Description describe(const ByteSource& pdf, std::optional<std::string_view> password,
+                     const crypto::RecipientKey* key) {
+  auto o = open(pdf, password, false, key);
   Description d;
   d.version = o->doc.header_version();
   d.repaired = o->doc.repaired();
@@ -206,7 +225,7 @@ Description describe(const ByteSource& pdf, std::optional<std::string_view> pass
   d.encrypted = o->matched != PasswordMatch::not_encrypted;
   d.filter = o->filter;
   if (o->sec) {
-    const StandardSecurity& s = *o->sec;
+    const DocumentSecurity& s = *o->sec;
     d.v = s.v();
     d.r = s.r();
     d.key_bits = s.key_bits();
@@ -216,14 +235,27 @@ Description describe(const ByteSource& pdf, std::optional<std::string_view> pass
     d.encrypt_metadata = s.encrypt_metadata();
     d.permissions = s.permissions();
     d.flags = decode_permissions(s.permissions());
+    if (s.pubsec()) {
+      d.sub_filter = s.sub_filter();
+      for (const std::string& r : s.recipients()) {
+        try {
+          auto rs = crypto::enveloped_recipients(
+              ByteView(reinterpret_cast<const std::uint8_t*>(r.data()), r.size()));
+          d.recipients.insert(d.recipients.end(), rs.begin(), rs.end());
+        } catch (const Error& e) {
+          if (e.code() != Errc::bad_format) throw;
+          d.recipients.push_back({"unreadable", "", "", ""});
+        }
+      }
+    }
   }
   return d;
 }
 
 DecryptResult decrypt(const ByteSource& pdf, ByteSink& out,
                       std::optional<std::string_view> password, const DecryptOptions& opt) {
-  auto o = open(pdf, password, opt.verify_perms);
-  require_key(*o, password.has_value());
+  auto o = open(pdf, password, opt.verify_perms, opt.key);
+  require_key(*o, password.has_value(), opt.key);
   RewriteOptions ro;
   ro.decrypt = o->sec ? &*o->sec : nullptr;
   ro.id0 = o->id0;
@@ -236,8 +268,8 @@ DecryptResult decrypt(const ByteSource& pdf, ByteSink& out,
 DecryptResult encrypt(const ByteSource& pdf, ByteSink& out, const EncryptOptions& opt) {
   if (opt.revision != 4 && opt.revision != 6)
     fail(Errc::invalid_argument, "PDF encryption revision must be 4 (AES-128) or 6 (AES-256)");
-  auto o = open(pdf, opt.current_password, true);
-  require_key(*o, opt.current_password.has_value());
+  auto o = open(pdf, opt.current_password, true, opt.current_key);
+  require_key(*o, opt.current_password.has_value(), opt.current_key);
   const crypto::Backend& be = crypto::default_backend();
   std::string id0 = o->id0, id1 = o->id1;
   if (id0.empty()) {
@@ -246,7 +278,7 @@ DecryptResult encrypt(const ByteSource& pdf, ByteSink& out, const EncryptOptions
     id1 = id0;
   }
   crypto::SecureString random_owner;
-  StandardSecurity::Create c;
+  DocumentSecurity::Create c;
   c.revision = opt.revision;
   c.user_password = opt.user_password;
   c.owner_password = opt.owner_password;
@@ -258,7 +290,7 @@ DecryptResult encrypt(const ByteSource& pdf, ByteSink& out, const EncryptOptions
   }
   c.permissions = opt.permissions;
   c.encrypt_metadata = opt.encrypt_metadata;
-  StandardSecurity enc(c, id0, be);
+  DocumentSecurity enc(c, id0, be);
   RewriteOptions ro;
   ro.decrypt = o->sec ? &*o->sec : nullptr;
   ro.encrypt = &enc;

@@ -118,31 +118,54 @@ std::optional<std::string> saslprep(std::string_view utf8) {
   return r;
 }
 
-StandardSecurity::StandardSecurity(const Dict& enc, std::string id0, const crypto::Backend& be)
+namespace {
+
+std::int64_t int_or(const Dict& d, std::string_view k, std::int64_t def) {
+  const Object* o = d.get(k);
+  if (!o) return def;
+  if (const auto* i = o->as_int()) return *i;
+  double x = 0;
+  if (o->get_number(x)) return static_cast<std::int64_t>(x);
+  bad("/" + std::string(k) + " is not a number");
+}
+
+// /Length in bits; some writers put bytes.
+std::int64_t length_bits(const Dict& d) {
+  std::int64_t len = int_or(d, "Length", 0);
+  if (len > 0 && len <= 32 && len != 40) len *= 8;
+  return len;
+}
+
+std::string name_or(const Dict& d, std::string_view k, std::string def) {
+  const Object* o = d.get(k);
+  return (o && o->as_name()) ? o->as_name()->bytes : def;
+}
+
+}  // namespace
+
+DocumentSecurity::DocumentSecurity(const Dict& enc, std::string id0, const crypto::Backend& be)
     : be_(&be), id0_(std::move(id0)) {
   const Object* filter = enc.get("Filter");
-  if (!filter || !filter->is_name("Standard")) {
+  pubsec_ = filter && filter->is_name("Adobe.PubSec");
+  if (!pubsec_ && (!filter || !filter->is_name("Standard"))) {
     std::string name = filter && filter->as_name() ? filter->as_name()->bytes : "?";
     fail(Errc::unsupported, "PDF security handler /" + name +
-                                " is not supported (only the standard password handler is)");
+                                " is not supported (the standard password handler and "
+                                "Adobe.PubSec are)");
   }
-  auto int_or = [&](std::string_view k, std::int64_t def) -> std::int64_t {
-    const Object* o = enc.get(k);
-    if (!o) return def;
-    if (const auto* i = o->as_int()) return *i;
-    double d = 0;
-    if (o->get_number(d)) return static_cast<std::int64_t>(d);
-    bad("/" + std::string(k) + " is not a number");
-  };
-  v_ = static_cast<int>(int_or("V", 0));
-  r_ = static_cast<int>(int_or("R", 0));
-  if (r_ < 2 || r_ > 6)
-    fail(Errc::unsupported,
-         "PDF standard security revision " + std::to_string(r_) + " is not supported");
+  v_ = static_cast<int>(int_or(enc, "V", 0));
   if (v_ < 0 || v_ > 5 || v_ == 3)
     fail(Errc::unsupported,
          "PDF encryption version /V " + std::to_string(v_) + " is not supported");
-  std::int64_t p = int_or("P", -4);
+  if (pubsec_) {
+    read_pubsec(enc);
+    return;
+  }
+  r_ = static_cast<int>(int_or(enc, "R", 0));
+  if (r_ < 2 || r_ > 6)
+    fail(Errc::unsupported,
+         "PDF standard security revision " + std::to_string(r_) + " is not supported");
+  std::int64_t p = int_or(enc, "P", -4);
   p_ = static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(p)));
   o_ = get_string(enc, "O");
   u_ = get_string(enc, "U");
@@ -150,8 +173,7 @@ StandardSecurity::StandardSecurity(const Dict& enc, std::string id0, const crypt
     encrypt_metadata_ = *em->as_bool();
 
   length_given_ = enc.get("Length") != nullptr;
-  std::int64_t len = int_or("Length", 0);
-  if (len > 0 && len <= 32 && len != 40) len *= 8;  // a length in bytes, as some writers put it
+  const std::int64_t len = length_bits(enc);
   if (r_ >= 5) {
     n_ = 32;
     if (o_.size() < 48 || u_.size() < 48) bad("/O and /U must be 48 bytes for revision 5/6");
@@ -176,31 +198,112 @@ StandardSecurity::StandardSecurity(const Dict& enc, std::string id0, const crypt
       n_ = static_cast<std::size_t>(len / 8);
     }
   }
-  if (v_ >= 4) {
-    if (const Object* cf = enc.get("CF"); cf && cf->as_dict()) {
-      for (const auto& [name, f] : cf->as_dict()->entries()) {
-        const Dict* fd = f.as_dict();
-        if (!fd) continue;
-        CryptFilter c;
-        c.method = method_of(*fd);
-        if (const Object* ae = fd->get("AuthEvent"); ae && ae->as_name())
-          c.auth_event = ae->as_name()->bytes;
-        cf_[name] = c;
-      }
-    }
-    auto named = [&](std::string_view k, std::string def) {
-      const Object* o = enc.get(k);
-      return (o && o->as_name()) ? o->as_name()->bytes : def;
-    };
-    stm_ = filter_named(named("StmF", "Identity"));
-    str_ = filter_named(named("StrF", "Identity"));
-    eff_ = filter_named(named("EFF", named("StmF", "Identity")));
-  } else {
-    stm_.method = str_.method = eff_.method = CryptMethod::rc4;
-  }
+  read_crypt_filters(enc);
 }
 
-CryptFilter StandardSecurity::filter_named(const std::string& name) const {
+void DocumentSecurity::read_crypt_filters(const Dict& enc) {
+  if (v_ < 4) {
+    stm_.method = str_.method = eff_.method = CryptMethod::rc4;
+    return;
+  }
+  if (const Object* cf = enc.get("CF"); cf && cf->as_dict()) {
+    for (const auto& [name, f] : cf->as_dict()->entries()) {
+      const Dict* fd = f.as_dict();
+      if (!fd) continue;
+      CryptFilter c;
+      c.method = method_of(*fd);
+      if (const Object* ae = fd->get("AuthEvent"); ae && ae->as_name())
+        c.auth_event = ae->as_name()->bytes;
+      cf_[name] = c;
+    }
+  }
+  stm_ = filter_named(name_or(enc, "StmF", "Identity"));
+  str_ = filter_named(name_or(enc, "StrF", "Identity"));
+  eff_ = filter_named(name_or(enc, "EFF", name_or(enc, "StmF", "Identity")));
+}
+
+// ISO 32000-2 §7.6.5: the recipients (CMS EnvelopedData of a 20-byte seed and 4 bytes of
+// permissions) sit in /Recipients, of the encryption dictionary for adbe.pkcs7.s3/s4 and of the
+// crypt filter for s5, which may also say /EncryptMetadata. /R is not used.
+void DocumentSecurity::read_pubsec(const Dict& enc) {
+  sub_filter_ = name_or(enc, "SubFilter", "");
+  if (sub_filter_ != "adbe.pkcs7.s3" && sub_filter_ != "adbe.pkcs7.s4" &&
+      sub_filter_ != "adbe.pkcs7.s5")
+    fail(Errc::unsupported, "PDF public-key security /SubFilter /" + sub_filter_ +
+                                " is not supported (adbe.pkcs7.s3, s4 and s5 are)");
+  if ((sub_filter_ == "adbe.pkcs7.s5") != (v_ >= 4))
+    bad("adbe.pkcs7.s5 goes with /V 4 or 5, and s3/s4 with /V 1 or 2");
+  if (const Object* em = enc.get("EncryptMetadata"); em && em->as_bool())
+    encrypt_metadata_ = *em->as_bool();
+  read_crypt_filters(enc);
+  const Dict* holder = &enc;
+  std::int64_t len = length_bits(enc);
+  if (v_ >= 4) {
+    const std::string name = name_or(enc, "StmF", "Identity") != "Identity"
+                                 ? name_or(enc, "StmF", "Identity")
+                                 : name_or(enc, "StrF", "Identity");
+    const Object* cf = enc.get("CF");
+    const Object* fd = cf && cf->as_dict() ? cf->as_dict()->get(name) : nullptr;
+    if (!fd || !fd->as_dict()) bad("the crypt filter /" + name + " with the recipients is missing");
+    holder = fd->as_dict();
+    if (const Object* em = holder->get("EncryptMetadata"); em && em->as_bool())
+      encrypt_metadata_ = *em->as_bool();
+    if (holder->get("Length")) len = length_bits(*holder);
+  }
+  const Object* rs = holder->get("Recipients");
+  if (rs && rs->as_string()) {
+    recipients_.push_back(rs->as_string()->bytes);  // s4 writers sometimes give one string
+  } else if (rs && rs->as_array()) {
+    for (const Object& r : *rs->as_array())
+      if (r.as_string()) recipients_.push_back(r.as_string()->bytes);
+  }
+  if (recipients_.empty()) bad("/Recipients is missing or empty");
+  if (v_ == 5) {
+    n_ = 32;
+  } else if (v_ == 4) {
+    n_ = stm_.method == CryptMethod::aesv2 || str_.method == CryptMethod::aesv2 ? 16
+         : len ? static_cast<std::size_t>(len / 8)
+               : 16;
+  } else {
+    n_ = v_ == 1 || !len ? 5 : static_cast<std::size_t>(len / 8);
+  }
+  if (n_ < 5 || n_ > 32) bad("/Length must be 40..256 bits");
+}
+
+bool DocumentSecurity::unlock(const crypto::RecipientKey& key) {
+  for (const std::string& r : recipients_) {
+    std::optional<SecureBytes> content;
+    try {
+      content = key.open_enveloped(bv(r));
+    } catch (const Error& e) {
+      if (e.code() != Errc::bad_format) throw;
+      continue;  // a damaged entry for someone else must not hide ours
+    }
+    if (!content) continue;
+    if (content->size() < 24) bad("a recipient's seed and permissions are shorter than 24 bytes");
+    // Permissions: bytes 20..23, most significant first.
+    p_ = static_cast<std::int32_t>((std::uint32_t{(*content)[20]} << 24) |
+                                   (std::uint32_t{(*content)[21]} << 16) |
+                                   (std::uint32_t{(*content)[22]} << 8) | (*content)[23]);
+    // The file key: a digest of the seed, every recipient as stored, and four 0xFF bytes
+    // when the metadata stays in the clear; SHA-256 for AES-256, SHA-1 otherwise.
+    auto h = be_->hash(v_ == 5 ? HashAlg::sha256 : HashAlg::sha1);
+    h->update(ByteView(content->data(), 20));
+    for (const std::string& each : recipients_) h->update(bv(each));
+    if (v_ >= 4 && !encrypt_metadata_) {
+      const std::uint8_t ff[4] = {0xff, 0xff, 0xff, 0xff};
+      h->update(ByteView(ff, 4));
+    }
+    SecureBytes k(v_ == 5 ? 32 : 20);
+    h->finish(k);
+    k.resize(n_);
+    key_ = std::move(k);
+    return true;
+  }
+  return false;
+}
+
+CryptFilter DocumentSecurity::filter_named(const std::string& name) const {
   if (name == "Identity") return CryptFilter{};
   auto it = cf_.find(name);
   if (it == cf_.end() && v_ == 5) {
@@ -212,7 +315,7 @@ CryptFilter StandardSecurity::filter_named(const std::string& name) const {
   return it->second;
 }
 
-StandardSecurity::StandardSecurity(const Create& c, std::string id0, const crypto::Backend& be)
+DocumentSecurity::DocumentSecurity(const Create& c, std::string id0, const crypto::Backend& be)
     : be_(&be), id0_(std::move(id0)) {
   if (c.revision != 4 && c.revision != 6)
     fail(Errc::invalid_argument, "PDF encryption revision must be 4 (AES-128) or 6 (AES-256)");
@@ -308,7 +411,7 @@ StandardSecurity::StandardSecurity(const Create& c, std::string id0, const crypt
   crypto::secure_wipe(opw.data(), opw.size());
 }
 
-SecureBytes StandardSecurity::key_r4(std::string_view padded_pw, std::size_t n) const {
+SecureBytes DocumentSecurity::key_r4(std::string_view padded_pw, std::size_t n) const {
   auto h = be_->hash(HashAlg::md5);
   h->update(bv(padded_pw));
   h->update(bv(o_.substr(0, 32)));
@@ -333,7 +436,7 @@ SecureBytes StandardSecurity::key_r4(std::string_view padded_pw, std::size_t n) 
   return k;
 }
 
-bool StandardSecurity::check_u_r4(const SecureBytes& key) const {
+bool DocumentSecurity::check_u_r4(const SecureBytes& key) const {
   if (r_ == 2) {
     std::string x(reinterpret_cast<const char*>(kPad), 32);
     rc4_apply(*be_, key, x);
@@ -354,7 +457,7 @@ bool StandardSecurity::check_u_r4(const SecureBytes& key) const {
   return crypto::ct_equal(bv(x), bv(std::string_view(u_).substr(0, 16)));
 }
 
-bool StandardSecurity::try_r4(const std::string& pw, PasswordKind& kind) {
+bool DocumentSecurity::try_r4(const std::string& pw, PasswordKind& kind) {
   std::vector<std::size_t> lengths{n_};
   if (!length_given_ && r_ >= 3 && n_ == 5) lengths.push_back(16);  // qpdf's guess for /Length
   for (std::size_t n : lengths) {
@@ -436,12 +539,12 @@ void pdf_hash_2b(const crypto::Backend& be, int revision, std::string_view pw, B
   crypto::secure_wipe(k, sizeof k);
 }
 
-void StandardSecurity::hash_2b(std::string_view pw, ByteView salt, ByteView udata,
+void DocumentSecurity::hash_2b(std::string_view pw, ByteView salt, ByteView udata,
                                std::uint8_t out[32]) const {
   pdf_hash_2b(*be_, r_, pw, salt, udata, out);
 }
 
-bool StandardSecurity::try_r6(const std::string& pw, PasswordKind& kind, bool check) {
+bool DocumentSecurity::try_r6(const std::string& pw, PasswordKind& kind, bool check) {
   std::uint8_t h[32];
   const auto* ou = reinterpret_cast<const std::uint8_t*>(o_.data());
   const auto* uu = reinterpret_cast<const std::uint8_t*>(u_.data());
@@ -466,7 +569,7 @@ bool StandardSecurity::try_r6(const std::string& pw, PasswordKind& kind, bool ch
   return true;
 }
 
-void StandardSecurity::check_perms() const {
+void DocumentSecurity::check_perms() const {
   if (perms_.size() < 16)
     fail(Errc::integrity, "PDF /Perms is missing: the encryption dictionary was altered");
   std::uint8_t p[16];
@@ -481,7 +584,7 @@ void StandardSecurity::check_perms() const {
          "PDF /Perms does not match /P and /EncryptMetadata: the permissions were altered");
 }
 
-PasswordKind StandardSecurity::authenticate(std::string_view password, bool check) {
+PasswordKind DocumentSecurity::authenticate(std::string_view password, bool check) {
   PasswordKind kind = PasswordKind::none;
   if (r_ >= 5) {
     std::vector<std::string> candidates;
@@ -508,7 +611,7 @@ PasswordKind StandardSecurity::authenticate(std::string_view password, bool chec
   return PasswordKind::none;
 }
 
-Dict StandardSecurity::to_dict() const {
+Dict DocumentSecurity::to_dict() const {
   Dict d;
   d.set("Filter", make_name("Standard"));
   d.set("V", make_int(v_));
@@ -540,7 +643,7 @@ Dict StandardSecurity::to_dict() const {
   return d;
 }
 
-CryptMethod StandardSecurity::method_for_stream(const Dict& d) const {
+CryptMethod DocumentSecurity::method_for_stream(const Dict& d) const {
   const Object* t = d.get("Type");
   if (t && t->is_name("XRef")) return CryptMethod::identity;
   const Object* f = d.get("Filter");
@@ -560,7 +663,7 @@ CryptMethod StandardSecurity::method_for_stream(const Dict& d) const {
   return stm_.method;
 }
 
-SecureBytes StandardSecurity::object_key(Ref ref, CryptMethod m) const {
+SecureBytes DocumentSecurity::object_key(Ref ref, CryptMethod m) const {
   if (m == CryptMethod::aesv3 || v_ >= 5) return key_;
   // Algorithm 1; for V4, a key shorter than 16 bytes is zero-padded first (Acrobat's rule).
   SecureBytes base(key_);
@@ -579,7 +682,7 @@ SecureBytes StandardSecurity::object_key(Ref ref, CryptMethod m) const {
   return k;
 }
 
-crypto::Aes& StandardSecurity::aes_for(const SecureBytes& key) const {
+crypto::Aes& DocumentSecurity::aes_for(const SecureBytes& key) const {
   if (!aes_ || aes_key_ != key) {
     aes_ = be_->aes(key);
     aes_key_ = key;
@@ -587,7 +690,7 @@ crypto::Aes& StandardSecurity::aes_for(const SecureBytes& key) const {
   return *aes_;
 }
 
-void StandardSecurity::next_iv(std::uint8_t iv[16]) const {
+void DocumentSecurity::next_iv(std::uint8_t iv[16]) const {
   if (iv_pos_ + 16 > iv_pool_.size()) {
     iv_pool_.resize(4096);
     be_->random(iv_pool_);
@@ -597,7 +700,7 @@ void StandardSecurity::next_iv(std::uint8_t iv[16]) const {
   iv_pos_ += 16;
 }
 
-std::string StandardSecurity::decrypt(CryptMethod m, Ref ref, std::string data) const {
+std::string DocumentSecurity::decrypt(CryptMethod m, Ref ref, std::string data) const {
   if (m == CryptMethod::identity) return data;
   SecureBytes k = object_key(ref, m);
   if (m == CryptMethod::rc4) {
@@ -616,7 +719,7 @@ std::string StandardSecurity::decrypt(CryptMethod m, Ref ref, std::string data) 
   return data.substr(16, body - (ok ? pad : 0));
 }
 
-std::string StandardSecurity::encrypt(CryptMethod m, Ref ref, std::string_view data) const {
+std::string DocumentSecurity::encrypt(CryptMethod m, Ref ref, std::string_view data) const {
   if (m == CryptMethod::identity) return std::string(data);
   SecureBytes k = object_key(ref, m);
   if (m == CryptMethod::rc4) {

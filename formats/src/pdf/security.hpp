@@ -1,7 +1,10 @@
-// PDF standard security handler (ISO 32000-1 §7.6.3, ISO 32000-2 §7.6.4) — internal.
+// PDF security handlers — internal: the standard password handler (ISO 32000-1 §7.6.3,
+// ISO 32000-2 §7.6.4) and the public-key handler Adobe.PubSec (ISO 32000-2 §7.6.5). They share
+// the crypt filters and the encryption of objects; they differ in how the file key is found.
 //
-// Reads an /Encrypt dictionary (V1/R2, V2/R3, V4/R4 with crypt filters, V5/R5 and R6),
-// authenticates a user or owner password, and encrypts or decrypts strings and stream data of
+// Reads an /Encrypt dictionary (V1/R2, V2/R3, V4/R4 with crypt filters, V5/R5 and R6; PubSec
+// adbe.pkcs7.s3/s4 with V1/V2 and s5 with V4/V5), authenticates a user or owner password or
+// opens a recipient's CMS envelope, and encrypts or decrypts strings and stream data of
 // individual objects (Algorithm 1 / 1.A). Also creates a fresh handler for writing (R4 AESV2 or
 // R6 AESV3) and serialises its /Encrypt dictionary. FORMATS.md part A §5 lists the quirks
 // handled here (padded 40-bit V4 keys, short /U, unsigned /P, byte-valued crypt-filter /Length,
@@ -17,9 +20,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "object.hpp"
 #include "openrms/crypto/backend.hpp"
+#include "openrms/crypto/cms.hpp"
 
 namespace openrms::formats::pdf {
 
@@ -77,11 +82,11 @@ class SecurityHandler {
   virtual std::string min_version() const = 0;
 };
 
-class StandardSecurity final : public SecurityHandler {
+class DocumentSecurity final : public SecurityHandler {
  public:
   /// Parses /Encrypt. `id0` is the first /ID string (empty if missing). Errc::unsupported for
-  /// other handlers (e.g. Adobe.PubSec) or unknown revisions; bad_format for malformed values.
-  StandardSecurity(const Dict& encrypt, std::string id0, const crypto::Backend& be);
+  /// other handlers or unknown revisions and sub-filters; bad_format for malformed values.
+  DocumentSecurity(const Dict& encrypt, std::string id0, const crypto::Backend& be);
 
   struct Create {
     int revision = 6;  ///< 4 (AESV2, 128-bit) or 6 (AESV3, 256-bit)
@@ -90,12 +95,20 @@ class StandardSecurity final : public SecurityHandler {
     bool encrypt_metadata = true;
   };
   /// A new handler with a fresh random file key, for writing.
-  StandardSecurity(const Create& c, std::string id0, const crypto::Backend& be);
+  DocumentSecurity(const Create& c, std::string id0, const crypto::Backend& be);
 
   /// Tries `password` (UTF-8) as owner then user password; on success the file key is set.
   /// PasswordKind::none if it fits neither. For R5/R6 with check_perms, a /Perms block that does
   /// not decrypt to the expected value gives Errc::integrity (the dictionary was tampered with).
   PasswordKind authenticate(std::string_view password, bool check_perms);
+
+  /// Public-key handler: finds the recipient that `key` opens and sets the file key and the
+  /// permissions it carries; false if none of /Recipients is for its certificate.
+  bool unlock(const crypto::RecipientKey& key);
+  bool pubsec() const noexcept { return pubsec_; }
+  const std::string& sub_filter() const noexcept { return sub_filter_; }
+  /// The CMS EnvelopedData (DER) of each recipient, as stored.
+  const std::vector<std::string>& recipients() const noexcept { return recipients_; }
 
   Dict to_dict() const override;
   std::string min_version() const override { return r_ >= 5 ? "1.7" : r_ == 4 ? "1.6" : "1.4"; }
@@ -122,6 +135,8 @@ class StandardSecurity final : public SecurityHandler {
 
  private:
   CryptFilter filter_named(const std::string& name) const;
+  void read_crypt_filters(const Dict& encrypt);
+  void read_pubsec(const Dict& encrypt);
   bool try_r4(const std::string& pw, PasswordKind& kind);
   bool try_r6(const std::string& pw, PasswordKind& kind, bool check_perms);
   crypto::SecureBytes key_r4(std::string_view padded_pw, std::size_t n) const;
@@ -143,6 +158,9 @@ class StandardSecurity final : public SecurityHandler {
   std::size_t n_ = 5;  ///< file key length in bytes
   bool length_given_ = true;
   std::string o_, u_, oe_, ue_, perms_, id0_;
+  bool pubsec_ = false;
+  std::string sub_filter_;
+  std::vector<std::string> recipients_;
   std::int32_t p_ = -4;
   bool encrypt_metadata_ = true;
   std::map<std::string, CryptFilter> cf_;

@@ -8,6 +8,10 @@
 #     `pdfinfo -upw/-opw` and `mutool info -p`, and their pdftotext equals the original's.
 #  3. files encrypted by `qpdf --encrypt` and `mutool clean -E` decrypt with openrms to the same
 #     objects as `qpdf --decrypt` gives.
+#  4. public-key security (Adobe.PubSec) against Apache PDFBox 2 (the only peer here that has it):
+#     the corpus's PubSec files decrypt with their keys to the text PDFBox extracts; files PDFBox
+#     encrypts to three certificates (s4 RC4-40/128, s5 AES-256; one recipient without
+#     permissions) decrypt with each recipient's key, as PEM and as PKCS#12.
 # usage: interop_test.sh OPENRMS SHARED_DIR WORK_DIR
 set -euo pipefail
 OPENRMS=$1 SHARED=$2 WORK=$3
@@ -151,6 +155,65 @@ rm -f big*.pdf
 # Wrong password → exit 1 with the wrong_password code, no output file.
 if "$OPENRMS" pdf decrypt qpdf-256-plain.pdf nope.pdf --password wrong 2>err.txt; then bad "wrong password accepted"; else
   grep -q "wrong_password" err.txt && [ ! -e nope.pdf ] && ok "wrong password -> wrong_password, no output" || bad "wrong password error"
+fi
+
+# --- 4. public-key security: PDFBox ----------------------------------------------------------------
+CP=/usr/share/java/pdfbox2.jar:/usr/share/java/fontbox2.jar:/usr/share/java/commons-logging.jar
+CP=$CP:/usr/share/java/bcprov.jar:/usr/share/java/bcpkix.jar:/usr/share/java/bcutil.jar
+for jar in ${CP//:/ }; do
+  [ -r "$jar" ] || { echo "FAIL: $jar missing (run tests/run.sh, which installs PDFBox)"; exit 1; }
+done
+javac -cp "$CP" -d . "$HERE/PdfBoxOracle.java"
+PDFBOX() { java -cp "$CP:." PdfBoxOracle "$@" 2>/dev/null; }
+KEYS=$SHARED/corpus/pdf/keys
+for spec in "AESkeylength128:PDFBOX-4421-keystore.pfx:w!z%C*F-JaNdRgUk" \
+            "AESkeylength256:PDFBOX-4421-keystore.pfx:w!z%C*F-JaNdRgUk" \
+            "AES128ExposedMeta:PDFBOX-5249.p12:"; do
+  IFS=: read -r name p12 kpw <<< "$spec"
+  printf '%s' "$kpw" > kpw.txt
+  rm -f "$name.ours.pdf"
+  if "$OPENRMS" pdf decrypt "$SHARED/corpus/pdf/pdfbox__$name.pdf" "$name.ours.pdf" --key-file "$KEYS/$p12" \
+       --key-password-file kpw.txt -q &&
+     PDFBOX text "$SHARED/corpus/pdf/pdfbox__$name.pdf" "$KEYS/$p12" "$kpw" > a.txt &&
+     PDFBOX text "$name.ours.pdf" > b.txt && grep -q 'length' a.txt && cmp -s a.txt b.txt; then
+    ok "pubsec corpus $name: the text PDFBox extracts with the key == from openrms's output"
+  else
+    bad "pubsec corpus $name"
+  fi
+done
+"$OPENRMS" pdf decrypt "$SHARED/corpus/pdf/pdfbox__AESkeylength128.pdf" source.pdf --key-file "$KEYS/PDFBOX-4421-keystore.pfx" \
+  --key-password 'w!z%C*F-JaNdRgUk' -q
+PDFBOX text source.pdf > source.txt
+for n in alice bob carol; do
+  openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=$n" -days 2 -keyout $n.key -out $n.pem 2>/dev/null
+  cat $n.pem $n.key > $n.both.pem
+  openssl pkcs12 -export -in $n.pem -inkey $n.key -passout pass:pw-$n -out $n.p12
+done
+for bits in 40 128 256; do
+  PDFBOX encrypt source.pdf pdfbox-$bits.pdf $bits alice.pem bob.pem=none carol.pem
+  for n in alice bob carol; do
+    rm -f out.pdf
+    if "$OPENRMS" pdf decrypt pdfbox-$bits.pdf out.pdf --key-file $n.both.pem -q && PDFBOX text out.pdf > b.txt &&
+       cmp -s source.txt b.txt && rm -f out.pdf &&
+       "$OPENRMS" pdf decrypt pdfbox-$bits.pdf out.pdf --key-file $n.p12 --key-password pw-$n -q &&
+       PDFBOX text out.pdf > c.txt && cmp -s source.txt c.txt; then
+      ok "pubsec PDFBox $bits-bit, 3 recipients -> openrms opens it with $n's key (PEM and PKCS#12)"
+    else
+      bad "pubsec PDFBox $bits-bit for $n"
+    fi
+  done
+  permits=$("$OPENRMS" pdf info pdfbox-$bits.pdf --key-file bob.p12 --key-password pw-bob --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["permits"])')
+  alice=$("$OPENRMS" pdf info pdfbox-$bits.pdf --key-file alice.p12 --key-password pw-alice --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["permits"])')
+  [ "$permits" = none ] && [[ "$alice" == print,*copy* ]] && ok "pubsec PDFBox $bits-bit: bob's envelope carries no permissions, alice's all" ||
+    bad "pubsec PDFBox $bits-bit permissions: bob '$permits', alice '$alice'"
+done
+openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=mallory" -days 2 -keyout mallory.key -out mallory.pem 2>/dev/null
+cat mallory.pem mallory.key > mallory.both.pem
+if ! "$OPENRMS" pdf decrypt pdfbox-256.pdf nope.pdf --key-file mallory.both.pem 2>err.txt &&
+   grep -q "wrong_password: no recipient of this PDF is the certificate CN=mallory" err.txt && [ ! -e nope.pdf ]; then
+  ok "pubsec: a key no recipient names -> wrong_password naming the certificate, no output"
+else
+  bad "pubsec wrong key: $(cat err.txt)"
 fi
 
 echo "$checks checks, $fails failures"

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <unistd.h>
+#include <zlib.h>
+
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -89,7 +91,9 @@ TEST(PdfCorpus, EveryFileWithAKnownPasswordDecryptsAndTheRestFailCleanly) {
     SCOPED_TRACE(r.file);
     std::string data = slurp(openrms::test::shared_dir() / "corpus" / r.file);
     if (r.scheme.rfind("pdf-pubsec", 0) == 0) {
-      EXPECT_EQ(error_of([&] { decrypt_str(data, std::nullopt); }), Errc::unsupported);
+      // Encrypted to certificates: a password never opens it (PdfPubSec below opens them).
+      EXPECT_EQ(error_of([&] { decrypt_str(data, std::nullopt); }), Errc::wrong_password);
+      EXPECT_EQ(error_of([&] { decrypt_str(data, std::string_view("")); }), Errc::wrong_password);
       continue;
     }
     if (r.expected.find("must fail cleanly") != std::string::npos) {
@@ -126,6 +130,101 @@ TEST(PdfCorpus, EveryFileWithAKnownPasswordDecryptsAndTheRestFailCleanly) {
     }
   }
   EXPECT_GE(decrypted, 35);
+}
+
+// The corpus's PDFs encrypted to certificates (Adobe.PubSec, adbe.pkcs7.s5: AESV2, AESV3, and
+// AESV2 with EncryptMetadata false) open with their recipient's PKCS#12 key; the key of another
+// certificate, or none, is wrong_password naming the certificate. tests/formats/pdf/
+// interop_test.sh compares the text with what PDFBox extracts.
+// How many of the file's Flate streams inflate; -1 if one does not.
+int inflatable_streams(const std::string& pdf) {
+  int n = 0;
+  for (std::size_t at = 0; (at = pdf.find("stream", at)) != std::string::npos; at += 6) {
+    if (at >= 3 && pdf.compare(at - 3, 3, "end") == 0) continue;
+    std::size_t start = at + 6;
+    if (pdf.compare(start, 2, "\r\n") == 0)
+      start += 2;
+    else if (start < pdf.size() && pdf[start] == '\n')
+      start += 1;
+    else
+      continue;
+    const std::size_t end = pdf.find("endstream", start);
+    if (end == std::string::npos) return -1;
+    const std::size_t obj = pdf.rfind(" obj", at);
+    if (obj == std::string::npos ||
+        pdf.substr(obj, at - obj).find("/FlateDecode") == std::string::npos)
+      continue;
+    z_stream z{};
+    inflateInit(&z);
+    std::string out(1 << 20, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(pdf.data() + start));
+    z.avail_in = static_cast<uInt>(end - start);
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    const int rc = inflate(&z, Z_FINISH);
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END) return -1;
+    ++n;
+  }
+  return n;
+}
+
+crypto::RecipientKey key_from(const std::string& file, std::string_view password) {
+  std::string p12 = slurp(openrms::test::shared_dir() / "corpus/pdf/keys" / file);
+  return crypto::RecipientKey::from_pkcs12(
+      ByteView(reinterpret_cast<const std::uint8_t*>(p12.data()), p12.size()), password);
+}
+
+TEST(PdfPubSec, CorpusFilesOpenWithTheirRecipientKey) {
+  const crypto::RecipientKey k4421 = key_from("PDFBOX-4421-keystore.pfx", "w!z%C*F-JaNdRgUk");
+  const crypto::RecipientKey k5249 = key_from("PDFBOX-5249.p12", "");
+  EXPECT_EQ(k4421.certificate().subject(), "CN=testnutzer");
+  EXPECT_EQ(error_of([] { key_from("PDFBOX-4421-keystore.pfx", "wrong"); }), Errc::wrong_password);
+  struct Case {
+    const char* file;
+    const crypto::RecipientKey* key;
+    const crypto::RecipientKey* other;
+    unsigned bits;
+    bool encrypt_metadata;
+  } cases[] = {{"pdfbox__AESkeylength128.pdf", &k4421, &k5249, 128, true},
+               {"pdfbox__AESkeylength256.pdf", &k4421, &k5249, 256, true},
+               {"pdfbox__AES128ExposedMeta.pdf", &k5249, &k4421, 128, false}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.file);
+    const std::string data = slurp(openrms::test::shared_dir() / "corpus/pdf" / c.file);
+    Description d = describe(src_of(data), std::nullopt, c.key);
+    EXPECT_EQ(d.filter, "Adobe.PubSec");
+    EXPECT_EQ(d.sub_filter, "adbe.pkcs7.s5");
+    EXPECT_EQ(d.key_bits, c.bits);
+    EXPECT_EQ(d.encrypt_metadata, c.encrypt_metadata);
+    EXPECT_EQ(d.matched, PasswordMatch::recipient);
+    ASSERT_EQ(d.recipients.size(), 1u);
+    EXPECT_EQ(d.recipients[0].kind, "key-transport");
+    EXPECT_EQ(d.recipients[0].serial_hex, c.key->certificate().serial_hex());
+    DecryptOptions opt;
+    opt.key = c.key;
+    DecryptResult res;
+    const std::string plain = decrypt_str(data, std::nullopt, &res, opt);
+    EXPECT_EQ(res.matched, PasswordMatch::recipient);
+    Description pd = describe(src_of(plain));
+    EXPECT_FALSE(pd.encrypted);
+    EXPECT_GT(pd.objects, 5u);
+    // Every stream inflates: the file key is right (a wrong key gives noise that AES padding
+    // or the inflater rejects).
+    EXPECT_GE(inflatable_streams(plain), 2);
+    opt.key = c.other;
+    Errc e = Errc::internal;
+    std::string message;
+    try {
+      decrypt_str(data, std::nullopt, nullptr, opt);
+    } catch (const Error& err) {
+      e = err.code();
+      message = err.what();
+    }
+    EXPECT_EQ(e, Errc::wrong_password);
+    EXPECT_NE(message.find(c.other->certificate().subject()), std::string::npos) << message;
+    EXPECT_EQ(describe(src_of(data), std::nullopt, c.other).matched, PasswordMatch::none);
+  }
 }
 
 TEST(PdfCorpus, PasswordTruncationAt32BytesForRevision3) {
@@ -202,7 +301,7 @@ TEST(PdfKat, QpdfFileKeys) {
       std::string id0 =
           doc.resolve(*doc.trailer().get("ID")).as_array()->front().as_string()->bytes;
       for (const char* pw : {c.user, c.owner}) {
-        StandardSecurity s(*enc.as_dict(), id0, *be);
+        DocumentSecurity s(*enc.as_dict(), id0, *be);
         EXPECT_NE(s.authenticate(pw, true), PasswordKind::none);
         EXPECT_EQ(crypto::to_hex(s.file_key()), c.key);
       }
@@ -342,7 +441,7 @@ TEST(PdfRoundTrip, ChunkedStreamPathMatchesTheWholePath) {
     Document doc(src);
     Object ev = doc.resolve(*doc.trailer().get("Encrypt"));
     std::string id0 = doc.resolve(*doc.trailer().get("ID")).as_array()->front().as_string()->bytes;
-    StandardSecurity sec(*ev.as_dict(), id0, crypto::default_backend());
+    DocumentSecurity sec(*ev.as_dict(), id0, crypto::default_backend());
     ASSERT_EQ(sec.authenticate("x", true), PasswordKind::user);
     std::string whole, chunked;
     for (std::size_t threshold : {std::size_t(64) << 20, std::size_t(100)}) {
@@ -363,11 +462,11 @@ TEST(PdfRoundTrip, ChunkedStreamPathMatchesTheWholePath) {
     o2.revision = rev;
     MemorySource plain_src = src_of(plain);
     Document d3(plain_src);
-    StandardSecurity::Create c;
+    DocumentSecurity::Create c;
     c.revision = rev;
     c.user_password = "";
     c.owner_password = "own";
-    StandardSecurity enc2(c, id0, crypto::default_backend());
+    DocumentSecurity enc2(c, id0, crypto::default_backend());
     RewriteOptions ro;
     ro.encrypt = &enc2;
     ro.id0 = id0;

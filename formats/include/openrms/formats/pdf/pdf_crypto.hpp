@@ -7,6 +7,10 @@
 // Identity, StmF/StrF/EFF, EncryptMetadata false), 5 and 6 (AESV3, Algorithm 2.B; R6 passwords
 // SASLprep'd with a raw-UTF-8 fallback, 127-byte limit), with the user or the owner password.
 // Encryption: R6/AESV3 (default) or R4/AESV2.
+// Public-key security (Adobe.PubSec, ISO 32000-2 §7.6.5): documents encrypted to certificates
+// (adbe.pkcs7.s3/s4 with RC4, s5 with RC4, AESV2 or AESV3 crypt filters, EncryptMetadata false)
+// decrypt with one recipient's certificate and private key (crypto::RecipientKey: PKCS#12 or
+// PEM); the permissions come from that recipient's envelope.
 //
 // Output: decrypt() and encrypt() rewrite the whole file with a fresh cross-reference section;
 // stream data is copied through without decoding and in bounded chunks. Objects keep their
@@ -15,9 +19,11 @@
 // stream when EncryptMetadata is false. Streams inside object streams are carried whole.
 //
 // Errors (openrms::Error): bad_format (not a PDF, damaged beyond repair, malformed encryption
-// dictionary), unsupported (another security handler such as Adobe.PubSec, an unknown revision
-// or crypt method), wrong_password (neither the user nor the owner password), integrity (R5/R6
-// /Perms does not match /P: the permissions were tampered with), invalid_argument (bad options).
+// dictionary), unsupported (another security handler, an unknown revision, sub-filter or crypt
+// method), wrong_password (neither the user nor the owner password; for PubSec: no key given, or
+// no recipient is the key's certificate — the message names the certificate), integrity (R5/R6
+// /Perms does not match /P: the permissions were tampered with; PubSec: a recipient names the
+// certificate but the key does not open it), invalid_argument (bad options).
 // Passwords are UTF-8; they are never copied into messages.
 //
 // If encrypt()/decrypt() throw, the sink holds partial output: use AtomicFileSink or the *_file
@@ -30,7 +36,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "openrms/crypto/cms.hpp"
 #include "openrms/formats/io.hpp"
 
 namespace openrms::formats::pdf {
@@ -59,18 +67,22 @@ std::int32_t parse_permissions(std::string_view spec);
 /// permission bits (the document opens and displays). Unknown names are ignored.
 std::int32_t permissions_for_rights(std::span<const std::string_view> rights);
 
-enum class PasswordMatch { not_encrypted, none, user, owner };
+/// What opened the document: `recipient` is a public-key recipient's private key.
+enum class PasswordMatch { not_encrypted, none, user, owner, recipient };
 std::string_view to_string(PasswordMatch m) noexcept;
 
 struct Description {
   std::string version;  ///< header version, e.g. "1.7"
   bool encrypted = false;
-  std::string filter;     ///< "Standard", or another handler's name (e.g. "Adobe.PubSec")
-  int v = 0, r = 0;       ///< /V and /R
-  unsigned key_bits = 0;  ///< file key length
+  std::string filter;      ///< "Standard", "Adobe.PubSec", or another handler's name
+  std::string sub_filter;  ///< PubSec: "adbe.pkcs7.s3", "adbe.pkcs7.s4" or "adbe.pkcs7.s5"
+  /// PubSec: who each /Recipients envelope is for (one entry per recipient info).
+  std::vector<crypto::EnvelopeRecipient> recipients;
+  int v = 0, r = 0;                                                ///< /V and /R
+  unsigned key_bits = 0;                                           ///< file key length
   std::string string_method, stream_method, embedded_file_method;  ///< "RC4", "AESV2", ...
   bool encrypt_metadata = true;
-  std::int32_t permissions = -4;
+  std::int32_t permissions = -4;  ///< PubSec: known only once a recipient key opened it
   PermissionFlags flags;
   /// Which password opened it: the one given, or the empty user password when none was given.
   PasswordMatch matched = PasswordMatch::not_encrypted;
@@ -80,14 +92,18 @@ struct Description {
 };
 
 /// Describes `pdf`. Without a password the empty user password is tried (documents that open
-/// without a prompt); `matched` says whether it or the given password fitted. Never throws
-/// wrong_password: a mismatch is reported as PasswordMatch::none.
-Description describe(const ByteSource& pdf, std::optional<std::string_view> password = {});
+/// without a prompt); `matched` says whether it or the given password fitted. A PubSec document
+/// is tried with `key` when given. Never throws wrong_password: a mismatch is reported as
+/// PasswordMatch::none.
+Description describe(const ByteSource& pdf, std::optional<std::string_view> password = {},
+                     const crypto::RecipientKey* key = nullptr);
 
 struct DecryptOptions {
   /// R5/R6: refuse files whose /Perms does not match /P (Errc::integrity). Acrobat does;
   /// lenient readers do not.
   bool verify_perms = true;
+  /// For a document encrypted to certificates: a recipient's certificate and private key.
+  const crypto::RecipientKey* key = nullptr;
   Progress progress;
   bool durable = true;  ///< decrypt_file(): fsync before the rename (see AtomicFileSink)
 };
@@ -109,8 +125,10 @@ struct EncryptOptions {
   std::string_view owner_password;
   std::int32_t permissions = -4;  ///< /P (all permitted by default)
   bool encrypt_metadata = true;
-  /// For an input that is already encrypted: its current password (user or owner).
+  /// For an input that is already encrypted: its current password (user or owner), or for one
+  /// encrypted to certificates, a recipient's key.
   std::optional<std::string_view> current_password;
+  const crypto::RecipientKey* current_key = nullptr;
   Progress progress;
   bool durable = true;
 };
