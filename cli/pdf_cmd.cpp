@@ -26,6 +26,7 @@ struct Common {
 
 struct EncryptArgs : Common {
   PasswordSource user, owner, current;
+  std::vector<std::string> recipients;  // CERT[=PERMISSIONS]
   bool no_user_password = false, clear_metadata = false;
   int revision = 6;
   std::string permissions = "all";
@@ -128,10 +129,49 @@ std::string describe_flags(const pdf::PermissionFlags& f) {
   return s.empty() ? "none" : s;
 }
 
+// --recipient CERT[=PERMISSIONS]: a PEM or DER certificate; permissions as for --permissions.
+pdf::Recipient recipient_of(const std::string& spec, std::int32_t default_permissions) {
+  std::string file = spec;
+  std::int32_t perms = default_permissions;
+  if (const std::size_t eq = spec.rfind('='); eq != std::string::npos && !fs::exists(spec)) {
+    file = spec.substr(0, eq);
+    perms = pdf::parse_permissions(spec.substr(eq + 1));
+  }
+  if (!fs::exists(file)) fail(Errc::invalid_argument, "--recipient: no file " + file);
+  const std::string cert = read_text(file);
+  return pdf::Recipient{crypto::Certificate::parse(crypto::ByteView(
+                            reinterpret_cast<const std::uint8_t*>(cert.data()), cert.size())),
+                        perms};
+}
+
+void run_encrypt_to_recipients(const EncryptArgs& a) {
+  if (a.user.given() || a.owner.given() || a.no_user_password)
+    fail(Errc::invalid_argument,
+         "--recipient encrypts to certificates: no user or owner password goes with it");
+  pdf::EncryptOptions o;
+  o.revision = a.revision;
+  o.encrypt_metadata = !a.clear_metadata;
+  o.durable = !a.no_fsync;
+  const std::int32_t perms = pdf::parse_permissions(a.permissions);
+  for (const std::string& spec : a.recipients) o.recipients.push_back(recipient_of(spec, perms));
+  auto current = read_password(a.current);
+  if (current) o.current_password = std::string_view(*current);
+  ProgressLine progress("encrypting", a.progress || ProgressLine::stderr_is_terminal());
+  if (fs::file_size(a.in) >= (64u << 20) || a.progress) o.progress = std::ref(progress);
+  pdf::encrypt_file(a.in, a.out, o);
+  if (a.quiet) return;
+  std::printf("encrypted %s -> %s (public-key, adbe.pkcs7.s5, %s) for:\n", a.in.c_str(),
+              a.out.c_str(), a.revision == 6 ? "AES-256" : "AES-128");
+  for (const pdf::Recipient& r : o.recipients)
+    std::printf("  %s (permissions %s)\n", r.certificate.subject().c_str(),
+                describe_flags(pdf::decode_permissions(r.permissions)).c_str());
+}
+
 void run_encrypt(const EncryptArgs& a) {
   check_output(a.in, a.out, a.force);
   if (a.revision != 4 && a.revision != 6)
     fail(Errc::invalid_argument, "--revision must be 6 (AES-256) or 4 (AES-128)");
+  if (!a.recipients.empty()) return run_encrypt_to_recipients(a);
   pdf::EncryptOptions o;
   o.revision = a.revision;
   o.permissions = pdf::parse_permissions(a.permissions);
@@ -289,7 +329,8 @@ void add_pdf_command(CLI::App& app) {
       "lifts them.");
 
   auto enc = std::make_shared<EncryptArgs>();
-  auto* e = pdfc->add_subcommand("encrypt", "Encrypt a PDF with user/owner passwords (AES)");
+  auto* e = pdfc->add_subcommand(
+      "encrypt", "Encrypt a PDF with user/owner passwords, or to certificates (AES)");
   add_common(e, *enc);
   add_pw(e, enc->user, "user-password", "The password that opens the document");
   add_pw(e, enc->owner, "owner-password",
@@ -304,6 +345,12 @@ void add_pdf_command(CLI::App& app) {
                 "Comma-separated permissions granted to the user (default all)");
   e->add_flag("--clear-metadata", enc->clear_metadata,
               "Leave the XMP metadata unencrypted (EncryptMetadata false) so indexers can read it");
+  e->add_option("--recipient", enc->recipients,
+                "Encrypt to this certificate (PEM or DER) instead of a password; repeat for more "
+                "readers. CERT=PERMISSIONS gives that reader its own permissions");
+  e->footer(
+      "To certificates (each reader opens it with their own private key, no password):\n"
+      "  openrms pdf encrypt in.pdf out.pdf --recipient alice.pem --recipient bob.pem=print");
   e->callback([enc] { run_encrypt(*enc); });
 
   auto dec = std::make_shared<DecryptArgs>();

@@ -277,23 +277,32 @@ DecryptResult encrypt(const ByteSource& pdf, ByteSink& out, const EncryptOptions
     id0.assign(r.begin(), r.end());
     id1 = id0;
   }
-  crypto::SecureString random_owner;
-  DocumentSecurity::Create c;
-  c.revision = opt.revision;
-  c.user_password = opt.user_password;
-  c.owner_password = opt.owner_password;
-  if (opt.owner_password.empty()) {
-    Bytes r = be.random_bytes(24);
-    crypto::SecureString hex(crypto::to_hex(r).c_str());
-    random_owner = hex;
-    c.owner_password = std::string_view(random_owner.data(), random_owner.size());
+  std::optional<DocumentSecurity> enc;
+  if (!opt.recipients.empty()) {
+    if (!opt.user_password.empty() || !opt.owner_password.empty() || opt.permissions != -4)
+      fail(Errc::invalid_argument,
+           "a PDF encrypted to certificates has no passwords, and each recipient carries its "
+           "own permissions");
+    enc.emplace(opt.revision, std::span<const Recipient>(opt.recipients), opt.encrypt_metadata, be);
+  } else {
+    crypto::SecureString random_owner;
+    DocumentSecurity::Create c;
+    c.revision = opt.revision;
+    c.user_password = opt.user_password;
+    c.owner_password = opt.owner_password;
+    if (opt.owner_password.empty()) {
+      Bytes r = be.random_bytes(24);
+      crypto::SecureString hex(crypto::to_hex(r).c_str());
+      random_owner = hex;
+      c.owner_password = std::string_view(random_owner.data(), random_owner.size());
+    }
+    c.permissions = opt.permissions;
+    c.encrypt_metadata = opt.encrypt_metadata;
+    enc.emplace(c, id0, be);
   }
-  c.permissions = opt.permissions;
-  c.encrypt_metadata = opt.encrypt_metadata;
-  DocumentSecurity enc(c, id0, be);
   RewriteOptions ro;
   ro.decrypt = o->sec ? &*o->sec : nullptr;
-  ro.encrypt = &enc;
+  ro.encrypt = &*enc;
   ro.id0 = id0;
   ro.id1 = id1;
   ro.progress = opt.progress;

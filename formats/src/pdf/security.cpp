@@ -270,6 +270,52 @@ void DocumentSecurity::read_pubsec(const Dict& enc) {
   if (n_ < 5 || n_ > 32) bad("/Length must be 40..256 bits");
 }
 
+// The file key: a digest of the seed, every recipient as stored, and four 0xFF bytes when the
+// metadata stays in the clear; SHA-256 for AES-256, SHA-1 otherwise; cut to the key length.
+SecureBytes DocumentSecurity::pubsec_key(ByteView seed) const {
+  auto h = be_->hash(v_ == 5 ? HashAlg::sha256 : HashAlg::sha1);
+  h->update(seed);
+  for (const std::string& each : recipients_) h->update(bv(each));
+  if (v_ >= 4 && !encrypt_metadata_) {
+    const std::uint8_t ff[4] = {0xff, 0xff, 0xff, 0xff};
+    h->update(ByteView(ff, 4));
+  }
+  SecureBytes k(v_ == 5 ? 32 : 20);
+  h->finish(k);
+  k.resize(n_);
+  return k;
+}
+
+DocumentSecurity::DocumentSecurity(int revision, std::span<const Recipient> recipients,
+                                   bool encrypt_metadata, const crypto::Backend& be)
+    : be_(&be) {
+  if (revision != 4 && revision != 6)
+    fail(Errc::invalid_argument, "PDF encryption revision must be 4 (AES-128) or 6 (AES-256)");
+  if (recipients.empty()) fail(Errc::invalid_argument, "no recipients to encrypt to");
+  pubsec_ = true;
+  sub_filter_ = "adbe.pkcs7.s5";
+  v_ = revision == 6 ? 5 : 4;
+  n_ = revision == 6 ? 32 : 16;
+  encrypt_metadata_ = encrypt_metadata;
+  CryptFilter f;
+  f.method = revision == 6 ? CryptMethod::aesv3 : CryptMethod::aesv2;
+  cf_["DefaultCryptFilter"] = f;
+  stm_ = str_ = eff_ = f;
+  std::map<std::uint32_t, std::vector<crypto::Certificate>> groups;
+  for (const Recipient& r : recipients)
+    groups[(static_cast<std::uint32_t>(r.permissions) | 0xfffff0c0u) & ~3u].push_back(
+        r.certificate);
+  SecureBytes content(24);
+  be.random(MutableByteView(content.data(), 20));
+  for (const auto& [p, certs] : groups) {
+    for (int i = 0; i < 4; ++i) content[20 + i] = static_cast<std::uint8_t>(p >> (24 - 8 * i));
+    Bytes env = crypto::seal_enveloped(content, certs);
+    recipients_.emplace_back(env.begin(), env.end());
+  }
+  p_ = static_cast<std::int32_t>(groups.begin()->first);
+  key_ = pubsec_key(ByteView(content.data(), 20));
+}
+
 bool DocumentSecurity::unlock(const crypto::RecipientKey& key) {
   for (const std::string& r : recipients_) {
     std::optional<SecureBytes> content;
@@ -285,19 +331,7 @@ bool DocumentSecurity::unlock(const crypto::RecipientKey& key) {
     p_ = static_cast<std::int32_t>((std::uint32_t{(*content)[20]} << 24) |
                                    (std::uint32_t{(*content)[21]} << 16) |
                                    (std::uint32_t{(*content)[22]} << 8) | (*content)[23]);
-    // The file key: a digest of the seed, every recipient as stored, and four 0xFF bytes
-    // when the metadata stays in the clear; SHA-256 for AES-256, SHA-1 otherwise.
-    auto h = be_->hash(v_ == 5 ? HashAlg::sha256 : HashAlg::sha1);
-    h->update(ByteView(content->data(), 20));
-    for (const std::string& each : recipients_) h->update(bv(each));
-    if (v_ >= 4 && !encrypt_metadata_) {
-      const std::uint8_t ff[4] = {0xff, 0xff, 0xff, 0xff};
-      h->update(ByteView(ff, 4));
-    }
-    SecureBytes k(v_ == 5 ? 32 : 20);
-    h->finish(k);
-    k.resize(n_);
-    key_ = std::move(k);
+    key_ = pubsec_key(ByteView(content->data(), 20));
     return true;
   }
   return false;
@@ -611,7 +645,29 @@ PasswordKind DocumentSecurity::authenticate(std::string_view password, bool chec
   return PasswordKind::none;
 }
 
+Dict DocumentSecurity::pubsec_dict() const {
+  Dict d;
+  d.set("Filter", make_name("Adobe.PubSec"));
+  d.set("SubFilter", make_name(sub_filter_));
+  d.set("V", make_int(v_));
+  d.set("Length", make_int(static_cast<std::int64_t>(n_ * 8)));
+  Dict fd;
+  fd.set("CFM", make_name(std::string(to_string(stm_.method))));
+  fd.set("Length", make_int(static_cast<std::int64_t>(n_ * 8)));
+  Array rs;
+  for (const std::string& r : recipients_) rs.push_back(make_string(r, true));
+  fd.set("Recipients", Object{std::move(rs)});
+  if (!encrypt_metadata_) fd.set("EncryptMetadata", Object{false});
+  Dict cf;
+  cf.set("DefaultCryptFilter", Object{std::move(fd)});
+  d.set("CF", Object{std::move(cf)});
+  d.set("StmF", make_name("DefaultCryptFilter"));
+  d.set("StrF", make_name("DefaultCryptFilter"));
+  return d;
+}
+
 Dict DocumentSecurity::to_dict() const {
+  if (pubsec_) return pubsec_dict();
   Dict d;
   d.set("Filter", make_name("Standard"));
   d.set("V", make_int(v_));

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "object.hpp"
 #include "openrms/crypto/backend.hpp"
 #include "openrms/crypto/cms.hpp"
+#include "openrms/formats/pdf/pdf_crypto.hpp"
 
 namespace openrms::formats::pdf {
 
@@ -97,6 +99,11 @@ class DocumentSecurity final : public SecurityHandler {
   /// A new handler with a fresh random file key, for writing.
   DocumentSecurity(const Create& c, std::string id0, const crypto::Backend& be);
 
+  /// A new public-key handler (adbe.pkcs7.s5) with a fresh random seed, for writing: revision 6
+  /// gives AESV3 (V5), 4 gives AESV2 (V4). One envelope per distinct permission value.
+  DocumentSecurity(int revision, std::span<const Recipient> recipients, bool encrypt_metadata,
+                   const crypto::Backend& be);
+
   /// Tries `password` (UTF-8) as owner then user password; on success the file key is set.
   /// PasswordKind::none if it fits neither. For R5/R6 with check_perms, a /Perms block that does
   /// not decrypt to the expected value gives Errc::integrity (the dictionary was tampered with).
@@ -111,7 +118,9 @@ class DocumentSecurity final : public SecurityHandler {
   const std::vector<std::string>& recipients() const noexcept { return recipients_; }
 
   Dict to_dict() const override;
-  std::string min_version() const override { return r_ >= 5 ? "1.7" : r_ == 4 ? "1.6" : "1.4"; }
+  std::string min_version() const override {
+    return r_ >= 5 || v_ == 5 ? "1.7" : r_ == 4 || v_ == 4 ? "1.6" : "1.4";
+  }
 
   int v() const noexcept { return v_; }
   int r() const noexcept { return r_; }
@@ -137,6 +146,8 @@ class DocumentSecurity final : public SecurityHandler {
   CryptFilter filter_named(const std::string& name) const;
   void read_crypt_filters(const Dict& encrypt);
   void read_pubsec(const Dict& encrypt);
+  crypto::SecureBytes pubsec_key(ByteView seed) const;
+  Dict pubsec_dict() const;
   bool try_r4(const std::string& pw, PasswordKind& kind);
   bool try_r6(const std::string& pw, PasswordKind& kind, bool check_perms);
   crypto::SecureBytes key_r4(std::string_view padded_pw, std::size_t n) const;

@@ -11,7 +11,8 @@
 #  4. public-key security (Adobe.PubSec) against Apache PDFBox 2 (the only peer here that has it):
 #     the corpus's PubSec files decrypt with their keys to the text PDFBox extracts; files PDFBox
 #     encrypts to three certificates (s4 RC4-40/128, s5 AES-256; one recipient without
-#     permissions) decrypt with each recipient's key, as PEM and as PKCS#12.
+#     permissions) decrypt with each recipient's key, as PEM and as PKCS#12; files openrms
+#     encrypts to one and three certificates open in PDFBox with each key and its permissions.
 # usage: interop_test.sh OPENRMS SHARED_DIR WORK_DIR
 set -euo pipefail
 OPENRMS=$1 SHARED=$2 WORK=$3
@@ -206,6 +207,24 @@ for bits in 40 128 256; do
   alice=$("$OPENRMS" pdf info pdfbox-$bits.pdf --key-file alice.p12 --key-password pw-alice --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["permits"])')
   [ "$permits" = none ] && [[ "$alice" == print,*copy* ]] && ok "pubsec PDFBox $bits-bit: bob's envelope carries no permissions, alice's all" ||
     bad "pubsec PDFBox $bits-bit permissions: bob '$permits', alice '$alice'"
+done
+# openrms encrypts to one and to three certificates (bob: print only); PDFBox opens each with
+# that recipient's PKCS#12 key, extracts the source's text and sees that recipient's permissions.
+for rev in 6 4; do
+  "$OPENRMS" pdf encrypt source.pdf ours-1-$rev.pdf --recipient alice.pem --revision $rev -q
+  "$OPENRMS" pdf encrypt source.pdf ours-3-$rev.pdf --recipient alice.pem --recipient bob.pem=print \
+    --recipient carol.pem --revision $rev --clear-metadata -q
+  for spec in 1:alice 3:alice 3:bob 3:carol; do
+    count=${spec%%:*} n=${spec#*:}
+    want="print=true modify=true extract=true"
+    [ "$n" = bob ] && want="print=true modify=false extract=false"
+    if PDFBOX text ours-$count-$rev.pdf $n.p12 pw-$n > b.txt && cmp -s source.txt b.txt &&
+       [ "$(PDFBOX perms ours-$count-$rev.pdf $n.p12 pw-$n)" = "$want" ]; then
+      ok "pubsec openrms R$rev, $count recipient(s) -> PDFBox opens it with $n's key ($want)"
+    else
+      bad "pubsec openrms R$rev, $count recipient(s) -> PDFBox with $n's key"
+    fi
+  done
 done
 openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=mallory" -days 2 -keyout mallory.key -out mallory.pem 2>/dev/null
 cat mallory.pem mallory.key > mallory.both.pem

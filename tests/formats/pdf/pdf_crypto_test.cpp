@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -225,6 +226,70 @@ TEST(PdfPubSec, CorpusFilesOpenWithTheirRecipientKey) {
     EXPECT_NE(message.find(c.other->certificate().subject()), std::string::npos) << message;
     EXPECT_EQ(describe(src_of(data), std::nullopt, c.other).matched, PasswordMatch::none);
   }
+}
+
+// Encrypting to certificates: each recipient's key opens the document to the same objects, with
+// the permissions of its own envelope; keys of non-recipients and passwords do not.
+// tests/formats/pdf/interop_test.sh has PDFBox open what this writes.
+TEST(PdfPubSec, EncryptToRecipientsRoundTrips) {
+  const fs::path dir = fs::temp_directory_path() / ("openrms-pubsec-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::map<std::string, crypto::RecipientKey> keys;
+  std::map<std::string, crypto::Certificate> certs;
+  for (const char* n : {"alice", "bob", "mallory"}) {
+    const std::string d = (dir / n).string();
+    ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=" + std::string(n) +
+                           " -days 2 -keyout " + d + ".key -out " + d + ".pem >/dev/null 2>&1")
+                              .c_str()),
+              0);
+    const std::string pem = slurp(d + ".pem");
+    keys.emplace(n, crypto::RecipientKey::from_pem(pem + slurp(d + ".key")));
+    certs.emplace(n, crypto::Certificate::parse(
+                         ByteView(reinterpret_cast<const std::uint8_t*>(pem.data()), pem.size())));
+  }
+  fs::remove_all(dir);
+  const std::string plain = test::sample_document().build();
+  const auto original = test::object_map(plain);
+  for (int rev : {4, 6}) {
+    for (bool meta : {true, false}) {
+      SCOPED_TRACE(std::to_string(rev) + (meta ? " meta" : " clear-meta"));
+      EncryptOptions o;
+      o.revision = rev;
+      o.encrypt_metadata = meta;
+      o.recipients = {{certs.at("alice"), -4}, {certs.at("bob"), parse_permissions("print")}};
+      const std::string enc = encrypt_str(plain, o);
+      EXPECT_EQ(enc.find("Hello, openrms"), std::string::npos);
+      EXPECT_EQ(enc.find("xpacket begin") != std::string::npos, !meta);
+      for (const char* n : {"alice", "bob"}) {
+        SCOPED_TRACE(n);
+        Description d = describe(src_of(enc), std::nullopt, &keys.at(n));
+        EXPECT_EQ(d.sub_filter, "adbe.pkcs7.s5");
+        EXPECT_EQ(d.key_bits, rev == 6 ? 256u : 128u);
+        EXPECT_EQ(d.recipients.size(), 2u);  // two envelopes, one recipient each
+        EXPECT_EQ(d.matched, PasswordMatch::recipient);
+        EXPECT_EQ(d.flags.modify, std::string(n) == "alice");
+        EXPECT_TRUE(d.flags.print);
+        DecryptOptions opt;
+        opt.key = &keys.at(n);
+        EXPECT_EQ(test::object_map(decrypt_str(enc, std::nullopt, nullptr, opt)), original);
+      }
+      DecryptOptions other;
+      other.key = &keys.at("mallory");
+      EXPECT_EQ(error_of([&] { decrypt_str(enc, std::nullopt, nullptr, other); }),
+                Errc::wrong_password);
+      EXPECT_EQ(error_of([&] { decrypt_str(enc, std::string_view("")); }), Errc::wrong_password);
+    }
+  }
+  // Recipients with equal permissions share one envelope, which opens for each of them;
+  // passwords do not go with recipients.
+  EncryptOptions same;
+  same.recipients = {{certs.at("alice"), -4}, {certs.at("bob"), -4}};
+  const std::string shared = encrypt_str(plain, same);
+  for (const char* n : {"alice", "bob"})
+    EXPECT_EQ(describe(src_of(shared), std::nullopt, &keys.at(n)).matched,
+              PasswordMatch::recipient);
+  same.user_password = "pw";
+  EXPECT_EQ(error_of([&] { encrypt_str(plain, same); }), Errc::invalid_argument);
 }
 
 TEST(PdfCorpus, PasswordTruncationAt32BytesForRevision3) {

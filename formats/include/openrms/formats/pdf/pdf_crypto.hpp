@@ -6,7 +6,8 @@
 // scanning the file. Decryption: revisions 2, 3, 4 (RC4 40–128 and AESV2 crypt filters,
 // Identity, StmF/StrF/EFF, EncryptMetadata false), 5 and 6 (AESV3, Algorithm 2.B; R6 passwords
 // SASLprep'd with a raw-UTF-8 fallback, 127-byte limit), with the user or the owner password.
-// Encryption: R6/AESV3 (default) or R4/AESV2.
+// Encryption: R6/AESV3 (default) or R4/AESV2 with passwords, or to certificates (PubSec
+// adbe.pkcs7.s5 with AESV3, or AESV2 with revision 4; RSA recipients, permissions per recipient).
 // Public-key security (Adobe.PubSec, ISO 32000-2 §7.6.5): documents encrypted to certificates
 // (adbe.pkcs7.s3/s4 with RC4, s5 with RC4, AESV2 or AESV3 crypt filters, EncryptMetadata false)
 // decrypt with one recipient's certificate and private key (crypto::RecipientKey: PKCS#12 or
@@ -118,6 +119,13 @@ struct DecryptResult {
 DecryptResult decrypt(const ByteSource& pdf, ByteSink& out,
                       std::optional<std::string_view> password, const DecryptOptions& opt = {});
 
+/// A recipient of a document encrypted to certificates, with the permissions (/P bits) its
+/// envelope grants.
+struct Recipient {
+  crypto::Certificate certificate;
+  std::int32_t permissions = -4;
+};
+
 struct EncryptOptions {
   int revision = 6;                ///< 6 (AES-256, PDF 2.0) or 4 (AES-128, PDF 1.6)
   std::string_view user_password;  ///< may be empty: the document opens without a prompt
@@ -125,6 +133,10 @@ struct EncryptOptions {
   std::string_view owner_password;
   std::int32_t permissions = -4;  ///< /P (all permitted by default)
   bool encrypt_metadata = true;
+  /// Encrypt to these certificates instead (Adobe.PubSec, adbe.pkcs7.s5): each opens with its
+  /// holder's private key. Recipients with equal permissions share one envelope. The passwords
+  /// and `permissions` must then be left unset.
+  std::vector<Recipient> recipients;
   /// For an input that is already encrypted: its current password (user or owner), or for one
   /// encrypted to certificates, a recipient's key.
   std::optional<std::string_view> current_password;
@@ -133,9 +145,10 @@ struct EncryptOptions {
   bool durable = true;
 };
 
-/// Writes an encrypted copy of `pdf` (re-encrypting an encrypted one with new passwords).
-/// invalid_argument: revision not 4/6, an R4 password outside Latin-1, an R6 password SASLprep
-/// rejects. The R6 /ID is kept from the input or freshly generated.
+/// Writes an encrypted copy of `pdf` (re-encrypting an encrypted one with new passwords or
+/// recipients). invalid_argument: revision not 4/6, an R4 password outside Latin-1, an R6
+/// password SASLprep rejects, passwords together with recipients, a recipient without an RSA
+/// key. The /ID is kept from the input or freshly generated.
 DecryptResult encrypt(const ByteSource& pdf, ByteSink& out, const EncryptOptions& opt);
 
 DecryptResult decrypt_file(const std::filesystem::path& in, const std::filesystem::path& out,
