@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every command block of the README's "in one minute" sections runs as written, in order, in one
 # folder (with the files the blocks name: a .docx and a .xlsx from the shared corpus, PDFs from
-# make_pdf.py, a message written by Python's email package, password files). A block is run as a
+# make_pdf.py, a message written by Python's email package, password files, certificates and a
+# PKCS#12 key made by the openssl command). A block is run as a
 # bash script with -e: any failing command fails the test and prints the block.
 # Usage: readme_blocks_test.sh OPENRMS_BINARY SHARED_DIR WORK_DIR
 set -uo pipefail
@@ -24,6 +25,11 @@ printf 'meeting notes\n' >notes.txt
 $PY "$here/../formats/pdf/make_pdf.py" text in.pdf 2 || exit 2
 cp in.pdf slides.pdf
 mkdir -p share/sub && printf 'a\n' >share/a.txt && printf 'b\n' >share/sub/b.txt
+printf 'key-pw\n' >kp.txt
+for n in alice bob; do
+  openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=$n" -days 2 -keyout $n.key -out $n.pem 2>/dev/null || exit 2
+done
+openssl pkcs12 -export -in alice.pem -inkey alice.key -passout pass:key-pw -out alice.p12 || exit 2
 $PY - <<'PYEOF' || exit 2
 from email.message import EmailMessage
 m = EmailMessage()

@@ -419,6 +419,25 @@ IndirectObject Document::load(std::uint32_t num) {
   return load_depth(num, 0);
 }
 
+std::vector<Ref> Document::find_dicts(const std::function<bool(const Dict&)>& pred) {
+  validate_offsets();
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> by_offset;
+  for (const auto& [num, e] : xref_)
+    if (e.type == 1) by_offset.emplace_back(e.offset, num);
+  std::sort(by_offset.begin(), by_offset.end());
+  std::vector<Ref> out;
+  for (auto it = by_offset.rbegin(); it != by_offset.rend(); ++it) {
+    try {
+      const std::uint64_t end = it == by_offset.rbegin() ? UINT64_MAX : std::prev(it)->first;
+      IndirectObject io = parse_at(it->first, std::nullopt, 0, end);
+      if (const Dict* d = io.value.as_dict(); d && pred(*d)) out.push_back(io.ref);
+    } catch (const Error& err) {
+      if (err.code() != Errc::bad_format) throw;
+    }
+  }
+  return out;
+}
+
 IndirectObject Document::load_depth(std::uint32_t num, int depth) {
   if (depth > kMaxRefDepth) bad("references nested too deeply");
   for (int attempt = 0; attempt < 2; ++attempt) {

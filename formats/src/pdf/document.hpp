@@ -58,6 +58,10 @@ class Document {
   const ByteSource& source() const noexcept { return src_; }
   /// The merged trailer of the newest revision (or of the repair scan).
   const Dict& trailer() const noexcept { return trailer_; }
+  /// Replaces a trailer entry (an /Encrypt reference recovered from a damaged file).
+  void set_trailer_entry(std::string key, Object value) {
+    trailer_.set(std::move(key), std::move(value));
+  }
   /// "1.7" etc. from the header (empty if there is none); the catalog /Version may override it.
   const std::string& header_version() const noexcept { return version_; }
   bool repaired() const noexcept { return repaired_; }
@@ -66,6 +70,11 @@ class Document {
   /// Object numbers in use (type 1 or 2), ascending.
   std::vector<std::uint32_t> object_numbers() const;
 
+  /// The objects stored directly in the file (not in object streams) whose value is a dictionary
+  /// `pred` accepts, last in the file first: for finding what a damaged file's references no
+  /// longer point at (the encryption dictionary, crypt filters). Checks the table first
+  /// (validate_offsets). Objects that do not parse are skipped.
+  std::vector<Ref> find_dicts(const std::function<bool(const Dict&)>& pred);
   /// Loads an object by number. For an unknown or free number, a null object (§7.3.10).
   IndirectObject load(std::uint32_t num);
   /// Follows references (bounded) until a direct object; null for dangling references.

@@ -21,7 +21,58 @@ struct Opened {
   std::string filter;
   PasswordMatch matched = PasswordMatch::not_encrypted;
   std::string id0, id1;
+  bool recovered = false;  ///< the encryption dictionary or a crypt filter was found by search
 };
+
+bool is_encryption_dict(const Dict& d) {
+  const Object* f = d.get("Filter");
+  return f && f->as_name() &&
+         (d.get("O") || d.get("Recipients") || d.get("CF") || d.get("SubFilter"));
+}
+
+bool is_crypt_filter(const Dict& d) {
+  return d.get("CFM") != nullptr;
+}
+
+// A damaged file may hold the right object behind the wrong reference. When `entry` does not
+// lead to what `looks_right` accepts, the file's only such object is taken instead (the newest,
+// for encryption dictionaries, of which incremental updates may leave several); pdf.js recovers
+// the same way. nullopt when there is none.
+std::optional<Object> found_instead(Document& doc, const Object& entry,
+                                    bool (*looks_right)(const Dict&), bool newest_wins,
+                                    bool& recovered, std::optional<Ref>* where = nullptr) {
+  Object v;
+  try {
+    v = doc.resolve(entry);
+  } catch (const Error& e) {
+    if (e.code() != Errc::bad_format) throw;
+  }
+  if (v.as_dict() && looks_right(*v.as_dict())) return v;
+  std::vector<Ref> found = doc.find_dicts(looks_right);
+  if (found.empty() || (!newest_wins && found.size() > 1)) return std::nullopt;
+  recovered = true;
+  if (where) *where = found.front();
+  return doc.resolve(make_ref(found.front()));
+}
+
+// The writer leaves out the object /Encrypt names, so a recovered reference replaces the
+// damaged one in the trailer.
+Object encryption_dict(Document& doc, const Object& entry, bool& recovered) {
+  std::optional<Ref> where;
+  std::optional<Object> v = found_instead(doc, entry, is_encryption_dict, true, recovered, &where);
+  if (!v || !v->as_dict())
+    fail(Errc::bad_format,
+         "PDF: the /Encrypt entry does not lead to an encryption dictionary, and the file holds "
+         "none");
+  if (where) doc.set_trailer_entry("Encrypt", make_ref(*where));
+  return *v;
+}
+
+Object crypt_filter(Document& doc, const Object& entry, bool& recovered) {
+  if (!entry.as_ref()) return entry;
+  std::optional<Object> v = found_instead(doc, entry, is_crypt_filter, false, recovered);
+  return v ? *v : doc.resolve(entry);
+}
 
 void read_ids(Opened& o) {
   const Object* id = o.doc.trailer().get("ID");
@@ -44,14 +95,13 @@ std::unique_ptr<Opened> open(const ByteSource& src, std::optional<std::string_vi
     o->doc.index_object_streams();
     return o;
   }
-  Object ev = o->doc.resolve(*e);
+  Object ev = encryption_dict(o->doc, *e, o->recovered);
   Dict* ed = ev.as_dict();
-  if (!ed) fail(Errc::bad_format, "PDF: the /Encrypt entry is not a dictionary");
   // Values (and crypt filters) may be indirect references.
   for (auto& [k, v] : ed->entries()) v = o->doc.resolve(v);
   if (Dict* cf = ed->get("CF") ? ed->get("CF")->as_dict() : nullptr)
     for (auto& [k, v] : cf->entries()) {
-      v = o->doc.resolve(v);
+      v = crypt_filter(o->doc, v, o->recovered);
       if (Dict* fd = v.as_dict())
         for (auto& [k2, v2] : fd->entries()) v2 = o->doc.resolve(v2);
     }
@@ -218,7 +268,7 @@ Description describe(const ByteSource& pdf, std::optional<std::string_view> pass
   auto o = open(pdf, password, false, key);
   Description d;
   d.version = o->doc.header_version();
-  d.repaired = o->doc.repaired();
+  d.repaired = o->doc.repaired() || o->recovered;
   d.xref_stream = o->doc.has_xref_streams();
   d.objects = o->doc.object_numbers().size();
   d.matched = o->matched;

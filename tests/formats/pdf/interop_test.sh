@@ -8,6 +8,8 @@
 #     `pdfinfo -upw/-opw` and `mutool info -p`, and their pdftotext equals the original's.
 #  3. files encrypted by `qpdf --encrypt` and `mutool clean -E` decrypt with openrms to the same
 #     objects as `qpdf --decrypt` gives.
+#  3b. an encrypted file whose xref offsets and /Encrypt reference are damaged decrypts to the
+#     undamaged file's text.
 #  4. public-key security (Adobe.PubSec) against Apache PDFBox 2 (the only peer here that has it):
 #     the corpus's PubSec files decrypt with their keys to the text PDFBox extracts; files PDFBox
 #     encrypts to three certificates (s4 RC4-40/128, s5 AES-256; one recipient without
@@ -156,6 +158,24 @@ rm -f big*.pdf
 # Wrong password → exit 1 with the wrong_password code, no output file.
 if "$OPENRMS" pdf decrypt qpdf-256-plain.pdf nope.pdf --password wrong 2>err.txt; then bad "wrong password accepted"; else
   grep -q "wrong_password" err.txt && [ ! -e nope.pdf ] && ok "wrong password -> wrong_password, no output" || bad "wrong password error"
+fi
+
+# --- 3b. a damaged encrypted file: every xref offset and the /Encrypt reference wrong ----------------
+# (qpdf's AES-128 test file with an xref table; it opens without a password): openrms rebuilds
+# the table, finds the encryption dictionary by what it is, and decrypts to the text pdftotext
+# reads from the undamaged file.
+$PY - "$SHARED/corpus/pdf/qpdf__V4-aes.pdf" damaged.pdf <<'PYEOF'
+import re, sys
+d = open(sys.argv[1], 'rb').read()
+d = re.sub(rb'(\d{10}) 00000 n', lambda m: b'%010d 00000 n' % (int(m.group(1)) + 7), d)
+d = re.sub(rb'/Encrypt (\d+) 0 R', lambda m: b'/Encrypt ' + str(int(m.group(1)) - 1).encode() + b' 0 R', d)
+open(sys.argv[2], 'wb').write(d)
+PYEOF
+if "$OPENRMS" pdf decrypt damaged.pdf undamaged-ours.pdf -q </dev/null &&
+   "$OPENRMS" pdf info damaged.pdf --json | grep -q '"repaired": true'; then
+  same_text "damaged xref + /Encrypt reference: decrypts to the undamaged text" undamaged-ours.pdf "" "$SHARED/corpus/pdf/qpdf__V4-aes.pdf" ""
+else
+  bad "damaged xref + /Encrypt reference"
 fi
 
 # --- 4. public-key security: PDFBox ----------------------------------------------------------------

@@ -292,6 +292,43 @@ TEST(PdfPubSec, EncryptToRecipientsRoundTrips) {
   EXPECT_EQ(error_of([&] { encrypt_str(plain, same); }), Errc::invalid_argument);
 }
 
+// A damaged encrypted file whose cross-reference data is unusable (startxref points nowhere)
+// and whose /Encrypt reference names the wrong object: the repair scan rebuilds the table and
+// the encryption dictionary is found by what it is, as pdf.js does; the file decrypts to the same
+// objects as the undamaged one. Without a dictionary anywhere, bad_format.
+TEST(PdfRecovery, EncryptionDictionaryBehindADamagedReference) {
+  const std::string plain = test::sample_document().build();
+  for (int rev : {4, 6}) {
+    SCOPED_TRACE(rev);
+    EncryptOptions o;
+    o.revision = rev;
+    o.user_password = "u";
+    const std::string good = encrypt_str(plain, o);
+    const std::string want = decrypt_str(good, std::string_view("u"));
+    std::string bad = good;
+    const std::size_t at = bad.rfind("/Encrypt ");
+    ASSERT_NE(at, std::string::npos);
+    const std::size_t num = at + 9, end = bad.find(' ', num);
+    const std::string real = bad.substr(num, end - num);
+    std::string wrong = real == "1" ? "2" : "1";
+    wrong.insert(0, real.size() - wrong.size(), '1');  // same width: no offset moves
+    bad.replace(num, real.size(), wrong);
+    const std::size_t sx = bad.rfind("startxref");
+    ASSERT_NE(sx, std::string::npos);
+    bad.replace(sx + 10, bad.find('\n', sx + 10) - (sx + 10), "7");
+    EXPECT_EQ(test::object_map(decrypt_str(bad, std::string_view("u"))), test::object_map(want));
+    EXPECT_TRUE(describe(src_of(bad), std::string_view("u")).repaired);
+    EXPECT_EQ(error_of([&] { decrypt_str(bad, std::string_view("not it")); }),
+              Errc::wrong_password);
+    // With the dictionary itself unrecognisable, nothing is guessed.
+    std::string gone = bad;
+    const std::size_t filter = gone.find("/Filter /Standard");
+    ASSERT_NE(filter, std::string::npos);
+    gone.replace(filter, 17, "/Fxxxxx /Standard");
+    EXPECT_EQ(error_of([&] { decrypt_str(gone, std::string_view("u")); }), Errc::bad_format);
+  }
+}
+
 TEST(PdfCorpus, PasswordTruncationAt32BytesForRevision3) {
   std::string data = slurp(openrms::test::shared_dir() / "corpus/pdf/qpdf__enc-long-password.pdf");
   DecryptResult r;

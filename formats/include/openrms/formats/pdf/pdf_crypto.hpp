@@ -88,7 +88,8 @@ struct Description {
   /// Which password opened it: the one given, or the empty user password when none was given.
   PasswordMatch matched = PasswordMatch::not_encrypted;
   bool xref_stream = false;  ///< the newest revision uses cross-reference streams
-  bool repaired = false;     ///< the xref was damaged and rebuilt by scanning
+  bool repaired = false;     ///< the xref was rebuilt by scanning, or the encryption dictionary
+                             ///< or a crypt filter was found by search (damaged references)
   std::uint64_t objects = 0;
 };
 
