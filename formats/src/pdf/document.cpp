@@ -419,22 +419,27 @@ IndirectObject Document::load(std::uint32_t num) {
   return load_depth(num, 0);
 }
 
-std::vector<Ref> Document::find_dicts(const std::function<bool(const Dict&)>& pred) {
-  validate_offsets();
+void Document::each_direct_dict(const std::function<void(const Ref&, const Dict&)>& fn) {
   std::vector<std::pair<std::uint64_t, std::uint32_t>> by_offset;
   for (const auto& [num, e] : xref_)
     if (e.type == 1) by_offset.emplace_back(e.offset, num);
   std::sort(by_offset.begin(), by_offset.end());
-  std::vector<Ref> out;
   for (auto it = by_offset.rbegin(); it != by_offset.rend(); ++it) {
     try {
       const std::uint64_t end = it == by_offset.rbegin() ? UINT64_MAX : std::prev(it)->first;
       IndirectObject io = parse_at(it->first, std::nullopt, 0, end);
-      if (const Dict* d = io.value.as_dict(); d && pred(*d)) out.push_back(io.ref);
-    } catch (const Error& err) {
-      if (err.code() != Errc::bad_format) throw;
+      if (const Dict* d = io.value.as_dict()) fn(io.ref, *d);
+    } catch (const Error&) {  // damaged: the object is not there to find
     }
   }
+}
+
+std::vector<Ref> Document::find_dicts(const std::function<bool(const Dict&)>& pred) {
+  validate_offsets();
+  std::vector<Ref> out;
+  each_direct_dict([&](const Ref& r, const Dict& d) {
+    if (pred(d)) out.push_back(r);
+  });
   return out;
 }
 
@@ -631,25 +636,15 @@ void Document::repair() {
   if (!trailer_.get("Root") || !trailer_.get("Encrypt")) {
     // Look at the objects themselves: xref-stream dictionaries carry the trailer keys, and the
     // catalog can be recognised by its /Type.
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> by_offset;
-    for (const auto& [num, e] : xref_) by_offset.emplace_back(e.offset, num);
-    std::sort(by_offset.begin(), by_offset.end());
     std::optional<Ref> catalog;
-    for (auto it = by_offset.rbegin(); it != by_offset.rend(); ++it) {
-      try {
-        const std::uint64_t end = it == by_offset.rbegin() ? UINT64_MAX : std::prev(it)->first;
-        IndirectObject io = parse_at(it->first, std::nullopt, 0, end);
-        const Dict* d = io.value.as_dict();
-        if (!d) continue;
-        const Object* t = d->get("Type");
-        if (t && t->is_name("XRef")) {
-          has_xref_streams_ = true;
-          merge_trailer(*d);
-        }
-        if (t && t->is_name("Catalog") && !catalog) catalog = io.ref;
-      } catch (const Error&) {
+    each_direct_dict([&](const Ref& r, const Dict& d) {
+      const Object* t = d.get("Type");
+      if (t && t->is_name("XRef")) {
+        has_xref_streams_ = true;
+        merge_trailer(d);
       }
-    }
+      if (t && t->is_name("Catalog") && !catalog) catalog = r;
+    });
     if (!trailer_.get("Root") && catalog) trailer_.set("Root", make_ref(*catalog));
   }
   for (const auto& [k, v] : old_trailer.entries())

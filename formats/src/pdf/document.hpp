@@ -114,6 +114,9 @@ class Document {
   void read_xref_stream_entries(IndirectObject& xs);
   void merge_trailer(const Dict& d);
   void repair();
+  /// Calls `fn` for each object stored directly in the file whose value is a dictionary, last
+  /// in the file first; objects that do not parse are skipped.
+  void each_direct_dict(const std::function<void(const Ref&, const Dict&)>& fn);
   const ObjStm& object_stream(std::uint32_t num, int depth);
   Object resolve_depth(const Object& o, int depth);
   IndirectObject load_depth(std::uint32_t num, int depth);
