@@ -1,5 +1,7 @@
 #include "thread_pool.hpp"
 
+#include "openrms/crypto/parallel.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <exception>
@@ -95,6 +97,15 @@ void ThreadPool::parallel_for(std::size_t n, unsigned max_threads,
     if (it != queue_.end()) queue_.erase(it);
   }
   if (job->error) std::rethrow_exception(job->error);
+}
+
+void parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn, unsigned max_threads) {
+  ThreadPool& pool = ThreadPool::global();
+  pool.parallel_for(n, max_threads ? max_threads : pool.concurrency(), fn);
+}
+
+unsigned parallelism() noexcept {
+  return ThreadPool::global().concurrency();
 }
 
 }  // namespace openrms::crypto

@@ -82,6 +82,9 @@ class SecurityHandler {
   virtual Dict to_dict() const = 0;
   /// The lowest PDF version the output needs ("1.6", "1.7", "2.0").
   virtual std::string min_version() const = 0;
+  /// Adobe's extension level (ISO 32000-1 §7.12) a 1.7 file needs for this handler: 8 for
+  /// AES-256 with R6 (and public-key V5), 3 for R5; 0 for none. Written as /Extensions /ADBE.
+  virtual int adbe_extension_level() const { return 0; }
 };
 
 class DocumentSecurity final : public SecurityHandler {
@@ -118,6 +121,9 @@ class DocumentSecurity final : public SecurityHandler {
   const std::vector<std::string>& recipients() const noexcept { return recipients_; }
 
   Dict to_dict() const override;
+  int adbe_extension_level() const override {
+    return r_ == 6 || (pubsec_ && v_ == 5) ? 8 : r_ == 5 ? 3 : 0;
+  }
   std::string min_version() const override {
     return r_ >= 5 || v_ == 5 ? "1.7" : r_ == 4 || v_ == 4 ? "1.6" : "1.4";
   }

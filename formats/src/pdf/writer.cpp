@@ -4,8 +4,11 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <optional>
+#include <vector>
 
 #include "filters.hpp"
+#include "openrms/crypto/parallel.hpp"
 #include "openrms/error.hpp"
 
 namespace openrms::formats::pdf {
@@ -107,10 +110,13 @@ std::uint64_t aes_plain_length(Document& doc, const IndirectObject& s,
   return body - (ok ? pad : 0);
 }
 
-/// Streams one stream's data from the source through decryption and encryption to `out`.
-void pipe_stream(Document& doc, const IndirectObject& s, CryptMethod dm,
+/// Streams one stream's data from the source through decryption and encryption to `out` (the
+/// file, or a buffer when run on a worker thread: it touches only thread-safe state — the
+/// source's read_at, fresh cipher instances).
+template <class Sink>
+void pipe_stream(const Document& doc, const IndirectObject& s, CryptMethod dm,
                  const crypto::SecureBytes& dkey, CryptMethod em, const crypto::SecureBytes& ekey,
-                 std::uint64_t mid_len, const crypto::Backend& be, Out& out,
+                 std::uint64_t mid_len, const crypto::Backend& be, Sink& out,
                  const std::function<void(std::uint64_t)>& tick, std::string& buf,
                  std::string& carry) {
   const std::uint64_t len = s.stream.data_length;
@@ -205,217 +211,314 @@ std::size_t bytes_for(std::uint64_t v) {
 
 }  // namespace
 
-RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
-  const crypto::Backend& be = crypto::default_backend();
-  RewriteStats st;
-  Out out(sink);
-  const Dict& trailer = doc.trailer();
-  std::optional<Ref> encrypt_ref;
-  if (const Object* e = trailer.get("Encrypt"); e && e->as_ref()) encrypt_ref = *e->as_ref();
+namespace {
 
-  std::vector<std::uint32_t> nums = doc.object_numbers();
-  bool has_objstm = false;
-  for (std::uint32_t n : nums)
-    if (doc.xref().find(n)->second.type == 2) has_objstm = true;
+/// Streams at most this large (and at most this much together) are transformed in memory on the
+/// thread pool, a batch at a time, and written in order; larger ones flow through in chunks.
+constexpr std::uint64_t kBatchBytes = 64u << 20;
+constexpr std::size_t kBatchObjects = 4096;
 
-  // Header: keep the input's version unless a feature we write needs a later one.
-  std::string version = doc.header_version();
-  auto need = [&](const char* v) {
-    if (version.empty() || version < v) version = v;
-  };
-  if (version.empty()) version = "1.4";
-  if (has_objstm) need("1.5");
-  std::string enc_version = opt.encrypt ? opt.encrypt->min_version() : std::string();
-  if (!enc_version.empty()) need(enc_version.c_str());
-  out.write("%PDF-" + version + "\n%\xe2\xe3\xcf\xd3\n");
+/// Collects bytes written by a worker thread.
+struct StringOut {
+  std::string s;
+  void write(std::string_view v) { s.append(v); }
+};
 
-  std::map<std::uint32_t, XrefEntry> written;
-  std::uint32_t max_num = 0;
-  std::uint64_t done_bytes = 0, last_tick = 0;
-  const std::uint64_t total = doc.source().size();
-  auto tick = [&](std::uint64_t n) {
-    done_bytes += n;
-    if (opt.progress && done_bytes - last_tick >= (8u << 20)) {
-      last_tick = done_bytes;
-      opt.progress(std::min(done_bytes, total), total);
+/// The rewrite as a pipeline: each object is loaded and its strings transformed in order on the
+/// calling thread (the security handlers' string paths keep per-document caches), its stream data
+/// is read and transformed on the thread pool, and the objects are written in order with their
+/// offsets; then the new /Encrypt dictionary, and the cross-reference section and trailer.
+class Rewriter {
+ public:
+  Rewriter(Document& doc, ByteSink& sink, const RewriteOptions& opt)
+      : doc_(doc), opt_(opt), out_(sink), be_(crypto::default_backend()) {
+    if (const Object* e = doc.trailer().get("Encrypt"); e && e->as_ref())
+      encrypt_ref_ = *e->as_ref();
+    if (const Object* r = doc.trailer().get("Root"); r && r->as_ref()) root_ = *r->as_ref();
+  }
+
+  RewriteStats run() {
+    const std::vector<std::uint32_t> nums = doc_.object_numbers();
+    for (std::uint32_t n : nums)
+      if (doc_.xref().find(n)->second.type == 2) has_objstm_ = true;
+    header();
+    for (std::uint32_t num : nums) object(num);
+    flush();
+    const std::optional<Ref> encrypt = encryption_dict();
+    Dict trailer = new_trailer(encrypt);
+    if (has_objstm_) {
+      xref_stream(std::move(trailer));
+    } else {
+      xref_table(std::move(trailer));
     }
+    out_.flush();
+    st_.bytes = out_.offset();
+    if (opt_.progress) opt_.progress(doc_.source().size(), doc_.source().size());
+    return st_;
+  }
+
+ private:
+  /// One object waiting to be written: its text up to the stream data (or all of it), and for a
+  /// stream the transform that yields the data.
+  struct Pending {
+    Pending(std::uint32_t n, std::uint16_t g)
+        : num(n), gen(g), text(std::to_string(n) + " " + std::to_string(g) + " obj\n") {}
+    std::uint32_t num;
+    std::uint16_t gen;
+    std::string text;
+    std::optional<IndirectObject> stream;
+    CryptMethod dm = CryptMethod::identity, em = CryptMethod::identity;
+    crypto::SecureBytes dkey, ekey;
+    std::uint64_t mid_len = 0, out_len = 0;
+    std::string data;
   };
 
-  std::string text, scratch, carry;  // reused: no fresh (page-faulting) buffers per stream
-  for (std::uint32_t num : nums) {
+  // Keep the input's version unless a feature written needs a later one.
+  void header() {
+    std::string version = doc_.header_version();
+    auto need = [&](const std::string& v) {
+      if (version.empty() || version < v) version = v;
+    };
+    if (version.empty()) version = "1.4";
+    if (has_objstm_) need("1.5");
+    if (opt_.encrypt) need(opt_.encrypt->min_version());
+    version_ = version;
+    out_.write("%PDF-" + version + "\n%\xe2\xe3\xcf\xd3\n");
+  }
+
+  void tick(std::uint64_t n) {
+    done_bytes_ += n;
+    if (opt_.progress && done_bytes_ - last_tick_ >= (8u << 20)) {
+      last_tick_ = done_bytes_;
+      opt_.progress(std::min(done_bytes_, doc_.source().size()), doc_.source().size());
+    }
+  }
+
+  void object(std::uint32_t num) {
     // Loading an object may repair the document's table (a damaged file): then an object
     // listed before may be gone, and the rewrite cannot go on consistently.
-    auto found = doc.xref().find(num);
-    if (found == doc.xref().end())
+    auto found = doc_.xref().find(num);
+    if (found == doc_.xref().end())
       fail(Errc::bad_format, "PDF: object " + std::to_string(num) +
                                  " vanished when the damaged cross-reference table was rebuilt");
     const XrefEntry xe = found->second;
     if (xe.type == 2) {
-      written[num] = xe;
-      max_num = std::max(max_num, num);
-      continue;
+      written_[num] = xe;
+      max_num_ = std::max(max_num_, num);
+      return;
     }
-    if (encrypt_ref && encrypt_ref->num == num) continue;
-    IndirectObject io = doc.load(num);
+    if (encrypt_ref_ && encrypt_ref_->num == num) return;
+    IndirectObject io = doc_.load(num);
     Dict* d = io.value.as_dict();
-    if (d && io.is_stream) {
-      const Object* t = d->get("Type");
-      if (t && t->is_name("XRef")) continue;
-    }
-    if (d && !io.is_stream && d->get("Linearized")) continue;
-    ++st.objects;
-    XrefEntry e;
-    e.type = 1;
-    e.gen = io.ref.gen;
-    e.offset = out.offset();
-    written[num] = e;
-    max_num = std::max(max_num, num);  // dropped objects (old /Encrypt, xref streams) don't count
+    if (d && io.is_stream && d->get("Type") && d->get("Type")->is_name("XRef")) return;
+    if (d && !io.is_stream && d->get("Linearized")) return;
+    ++st_.objects;
+    max_num_ = std::max(max_num_, num);  // dropped objects (old /Encrypt, xref streams) don't count
+    if (d && !io.is_stream && root_ && root_->num == num) declare_extension(*d);
 
-    text.clear();
-    text += std::to_string(num);
-    text.push_back(' ');
-    text += std::to_string(io.ref.gen);
-    text += " obj\n";
+    Pending p(num, io.ref.gen);
+    StringCrypt{opt_, io.ref}.apply(io.value, 0);  // stream dictionaries' strings too
     if (!io.is_stream) {
-      StringCrypt{opt, io.ref}.apply(io.value, 0);
-      serialize(io.value, text);
-      text += "\nendobj\n";
-      out.write(text);
-      continue;
+      serialize(io.value, p.text);
+      p.text += "\nendobj\n";
+      return queue(std::move(p));
     }
-    ++st.streams;
-    // Strings inside the stream dictionary are encrypted like any others.
-    StringCrypt{opt, io.ref}.apply(io.value, 0);
-    CryptMethod dm = opt.decrypt ? opt.decrypt->method_for_stream(*d) : CryptMethod::identity;
-    if (opt.decrypt) drop_crypt_filter(*d);
-    CryptMethod em = opt.encrypt ? opt.encrypt->method_for_stream(*d) : CryptMethod::identity;
-    crypto::SecureBytes dkey, ekey;
-    if (dm != CryptMethod::identity) dkey = opt.decrypt->object_key(io.ref, dm);
-    if (em != CryptMethod::identity) ekey = opt.encrypt->object_key(io.ref, em);
+    ++st_.streams;
+    p.dm = opt_.decrypt ? opt_.decrypt->method_for_stream(*d) : CryptMethod::identity;
+    if (opt_.decrypt) drop_crypt_filter(*d);
+    p.em = opt_.encrypt ? opt_.encrypt->method_for_stream(*d) : CryptMethod::identity;
+    if (p.dm != CryptMethod::identity) p.dkey = opt_.decrypt->object_key(io.ref, p.dm);
+    if (p.em != CryptMethod::identity) p.ekey = opt_.encrypt->object_key(io.ref, p.em);
+    if (p.dm == CryptMethod::cbc4k || p.em == CryptMethod::cbc4k) {
+      flush();
+      return framed_stream(std::move(p), io);
+    }
+    p.mid_len = io.stream.data_length;
+    if (p.dm == CryptMethod::aesv2 || p.dm == CryptMethod::aesv3)
+      p.mid_len = aes_plain_length(doc_, io, p.dkey, be_);
+    p.out_len = p.mid_len;
+    if (p.em == CryptMethod::aesv2 || p.em == CryptMethod::aesv3)
+      p.out_len = 16 + (p.mid_len / 16 + 1) * 16;
+    d->set("Length", make_int(static_cast<std::int64_t>(p.out_len)));
+    serialize(io.value, p.text);
+    p.text += "\nstream\n";
     const std::uint64_t in_len = io.stream.data_length;
-    if (dm == CryptMethod::cbc4k || em == CryptMethod::cbc4k) {
-      // The license handler frames each stream with its length. One-way transforms of large
-      // streams go through its streaming form; anything else is transformed whole, in memory.
-      auto emit = [&out](ByteView b) {
-        out.write(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-      };
-      std::unique_ptr<SecurityHandler::StreamTransform> t;
-      const bool large = in_len > std::max<std::size_t>(opt.chunk_threshold, kMinStreamed);
-      if (large && dm == CryptMethod::identity) {
-        t = opt.encrypt->stream_encryptor(em, io.ref, in_len, emit);
-      } else if (large && em == CryptMethod::identity) {
-        std::uint8_t head[4096];
-        const std::size_t hn = static_cast<std::size_t>(std::min<std::uint64_t>(in_len, 4096));
-        doc.read_raw(io.stream.data_offset, MutableByteView(head, hn));
-        t = opt.decrypt->stream_decryptor(dm, io.ref, ByteView(head, hn), in_len, emit);
+    p.stream = std::move(io);
+    if (in_len > opt_.chunk_threshold || in_len > kBatchBytes) {
+      flush();
+      return chunked_stream(std::move(p));
+    }
+    queued_bytes_ += in_len;
+    queue(std::move(p));
+  }
+
+  // Acrobat's /Extensions entry for AES-256 in a 1.7 file (qpdf writes it too); a higher level
+  // already declared is kept, and an indirect /Extensions is left alone.
+  void declare_extension(Dict& catalog) const {
+    const int level = opt_.encrypt ? opt_.encrypt->adbe_extension_level() : 0;
+    if (level == 0 || version_ >= "2.0") return;
+    Object* ext = catalog.get("Extensions");
+    if (ext && !ext->as_dict()) return;
+    if (!ext) {
+      catalog.set("Extensions", Object{Dict{}});
+      ext = catalog.get("Extensions");
+    }
+    const Object* adbe = ext->as_dict()->get("ADBE");
+    const Object* have = adbe && adbe->as_dict() ? adbe->as_dict()->get("ExtensionLevel") : nullptr;
+    if (have && have->as_int() && *have->as_int() >= level) return;
+    Dict a;
+    a.set("BaseVersion", make_name("1.7"));
+    a.set("ExtensionLevel", make_int(level));
+    ext->as_dict()->set("ADBE", Object{std::move(a)});
+  }
+
+  void queue(Pending p) {
+    batch_.push_back(std::move(p));
+    if (batch_.size() >= kBatchObjects || queued_bytes_ >= kBatchBytes) flush();
+  }
+
+  // Transforms the batch's streams on the pool, then writes the batch in order.
+  void flush() {
+    std::vector<Pending*> jobs;
+    for (Pending& p : batch_)
+      if (p.stream) jobs.push_back(&p);
+    crypto::parallel_for(jobs.size(), [&](std::size_t i) {
+      Pending& p = *jobs[i];
+      StringOut o;
+      o.s.reserve(static_cast<std::size_t>(p.out_len));
+      std::string buf, carry;
+      pipe_stream(
+          doc_, *p.stream, p.dm, p.dkey, p.em, p.ekey, p.mid_len, be_, o, [](std::uint64_t) {}, buf,
+          carry);
+      p.data = std::move(o.s);
+    });
+    for (Pending& p : batch_) {
+      begin_object(p);
+      if (!p.stream) continue;
+      if (p.data.size() != p.out_len) fail(Errc::internal, "PDF writer: stream length mismatch");
+      out_.write(p.data);
+      crypto::secure_wipe(p.data.data(), p.data.size());
+      out_.write("\nendstream\nendobj\n");
+      tick(p.stream->stream.data_length);
+    }
+    batch_.clear();
+    queued_bytes_ = 0;
+  }
+
+  void begin_object(const Pending& p) {
+    written_[p.num] = XrefEntry{1, p.gen, out_.offset(), 0};
+    out_.write(p.text);
+  }
+
+  // A stream too large for a batch, in chunks through reused buffers.
+  void chunked_stream(Pending p) {
+    begin_object(p);
+    pipe_stream(
+        doc_, *p.stream, p.dm, p.dkey, p.em, p.ekey, p.mid_len, be_, out_,
+        [this](std::uint64_t n) { tick(n); }, scratch_, carry_);
+    out_.write("\nendstream\nendobj\n");
+  }
+
+  // The license handler frames each stream with its length. One-way transforms of large
+  // streams go through its streaming form; anything else is transformed whole, in memory.
+  void framed_stream(Pending p, IndirectObject& io) {
+    Dict* d = io.value.as_dict();
+    const std::uint64_t in_len = io.stream.data_length;
+    auto emit = [this](ByteView b) {
+      out_.write(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+    };
+    std::unique_ptr<SecurityHandler::StreamTransform> t;
+    const bool large = in_len > std::max<std::size_t>(opt_.chunk_threshold, kMinStreamed);
+    if (large && p.dm == CryptMethod::identity) {
+      t = opt_.encrypt->stream_encryptor(p.em, io.ref, in_len, emit);
+    } else if (large && p.em == CryptMethod::identity) {
+      std::uint8_t head[4096];
+      const std::size_t hn = static_cast<std::size_t>(std::min<std::uint64_t>(in_len, 4096));
+      doc_.read_raw(io.stream.data_offset, MutableByteView(head, hn));
+      t = opt_.decrypt->stream_decryptor(p.dm, io.ref, ByteView(head, hn), in_len, emit);
+    }
+    if (t) {
+      d->set("Length", make_int(static_cast<std::int64_t>(t->output_size())));
+      serialize(io.value, p.text);
+      p.text += "\nstream\n";
+      begin_object(p);
+      const std::uint64_t before = out_.offset();
+      scratch_.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, in_len)));
+      for (std::uint64_t pos = 0; pos < in_len;) {
+        const std::size_t n =
+            static_cast<std::size_t>(std::min<std::uint64_t>(scratch_.size(), in_len - pos));
+        auto* b = reinterpret_cast<std::uint8_t*>(scratch_.data());
+        doc_.read_raw(io.stream.data_offset + pos, MutableByteView(b, n));
+        t->update(ByteView(b, n));
+        pos += n;
+        tick(n);
       }
-      if (t) {
-        d->set("Length", make_int(static_cast<std::int64_t>(t->output_size())));
-        serialize(io.value, text);
-        text += "\nstream\n";
-        out.write(text);
-        const std::uint64_t before = out.offset();
-        scratch.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, in_len)));
-        for (std::uint64_t pos = 0; pos < in_len;) {
-          const std::size_t n =
-              static_cast<std::size_t>(std::min<std::uint64_t>(scratch.size(), in_len - pos));
-          auto* b = reinterpret_cast<std::uint8_t*>(scratch.data());
-          doc.read_raw(io.stream.data_offset + pos, MutableByteView(b, n));
-          t->update(ByteView(b, n));
-          pos += n;
-          tick(n);
-        }
-        t->finish();
-        crypto::secure_wipe(scratch.data(), scratch.size());
-        if (out.offset() - before != t->output_size())
-          fail(Errc::internal, "PDF writer: stream length mismatch");
-        out.write("\nendstream\nendobj\n");
-        continue;
-      }
-      std::string data = doc.read_stream_raw(io, kMaxWholeStream);
-      if (dm != CryptMethod::identity) data = opt.decrypt->decrypt(dm, io.ref, std::move(data));
-      if (em != CryptMethod::identity) data = opt.encrypt->encrypt(em, io.ref, data);
+      t->finish();
+      crypto::secure_wipe(scratch_.data(), scratch_.size());
+      if (out_.offset() - before != t->output_size())
+        fail(Errc::internal, "PDF writer: stream length mismatch");
+    } else {
+      std::string data = doc_.read_stream_raw(io, kMaxWholeStream);
+      if (p.dm != CryptMethod::identity)
+        data = opt_.decrypt->decrypt(p.dm, io.ref, std::move(data));
+      if (p.em != CryptMethod::identity) data = opt_.encrypt->encrypt(p.em, io.ref, data);
       d->set("Length", make_int(static_cast<std::int64_t>(data.size())));
-      serialize(io.value, text);
-      text += "\nstream\n";
-      out.write(text);
-      out.write(data);
+      serialize(io.value, p.text);
+      p.text += "\nstream\n";
+      begin_object(p);
+      out_.write(data);
       crypto::secure_wipe(data.data(), data.size());
       tick(in_len);
-      out.write("\nendstream\nendobj\n");
-      continue;
     }
-    std::uint64_t mid_len = in_len;
-    if (dm == CryptMethod::aesv2 || dm == CryptMethod::aesv3)
-      mid_len = aes_plain_length(doc, io, dkey, be);
-    std::uint64_t out_len = mid_len;
-    if (em == CryptMethod::aesv2 || em == CryptMethod::aesv3)
-      out_len = 16 + (mid_len / 16 + 1) * 16;
-    d->set("Length", make_int(static_cast<std::int64_t>(out_len)));
-    serialize(io.value, text);
-    text += "\nstream\n";
-    out.write(text);
-    if (in_len <= opt.chunk_threshold && opt.chunk_threshold > 0) {
-      std::string data = doc.read_stream_raw(io, opt.chunk_threshold);
-      if (dm != CryptMethod::identity) data = opt.decrypt->decrypt(dm, io.ref, std::move(data));
-      if (em != CryptMethod::identity) data = opt.encrypt->encrypt(em, io.ref, data);
-      if (data.size() != out_len) fail(Errc::internal, "PDF writer: stream length mismatch");
-      out.write(data);
-      tick(in_len);
-    } else {
-      pipe_stream(doc, io, dm, dkey, em, ekey, mid_len, be, out, tick, scratch, carry);
+    out_.write("\nendstream\nendobj\n");
+  }
+
+  std::optional<Ref> encryption_dict() {
+    if (!opt_.encrypt) return std::nullopt;
+    const Ref r{++max_num_, 0};
+    Pending p(r.num, 0);
+    serialize(Object{opt_.encrypt->to_dict()}, p.text);
+    p.text += "\nendobj\n";
+    begin_object(p);
+    return r;
+  }
+
+  Dict new_trailer(const std::optional<Ref>& encrypt) const {
+    const Dict& trailer = doc_.trailer();
+    Dict nt;
+    if (const Object* r = trailer.get("Root")) nt.set("Root", *r);
+    if (const Object* i = trailer.get("Info"); i && i->as_ref()) nt.set("Info", *i);
+    if (!opt_.id0.empty() || !opt_.id1.empty()) {
+      Array id;
+      id.push_back(make_string(opt_.id0, true));
+      id.push_back(make_string(opt_.id1.empty() ? opt_.id0 : opt_.id1, true));
+      nt.set("ID", Object{std::move(id)});
     }
-    out.write("\nendstream\nendobj\n");
+    if (encrypt) nt.set("Encrypt", make_ref(*encrypt));
+    // Other trailer keys (private data some producers keep there) are carried over, as qpdf
+    // does; trailer strings are never encrypted.
+    for (const auto& [k, v] : trailer.entries()) {
+      static const char* const kDrop[] = {
+          "Size",  "Prev",   "XRefStm",     "Encrypt", "ID", "Root", "Info",    "Type",        "W",
+          "Index", "Filter", "DecodeParms", "Length",  "DL", "F",    "FFilter", "FDecodeParms"};
+      if (std::find(std::begin(kDrop), std::end(kDrop), k) != std::end(kDrop)) continue;
+      if (v.as_ref()) continue;  // an indirect value might be an object we dropped
+      nt.set(k, v);
+    }
+    return nt;
   }
 
-  // The new /Encrypt dictionary.
-  std::optional<Ref> new_encrypt;
-  if (opt.encrypt) {
-    new_encrypt = Ref{max_num + 1, 0};
-    max_num += 1;
-    XrefEntry e;
-    e.type = 1;
-    e.offset = out.offset();
-    written[new_encrypt->num] = e;
-    text = std::to_string(new_encrypt->num) + " 0 obj\n";
-    serialize(Object{opt.encrypt->to_dict()}, text);
-    text += "\nendobj\n";
-    out.write(text);
-  }
-
-  Dict nt;
-  if (const Object* r = trailer.get("Root")) nt.set("Root", *r);
-  if (const Object* i = trailer.get("Info"); i && i->as_ref()) nt.set("Info", *i);
-  if (!opt.id0.empty() || !opt.id1.empty()) {
-    Array id;
-    id.push_back(make_string(opt.id0, true));
-    id.push_back(make_string(opt.id1.empty() ? opt.id0 : opt.id1, true));
-    nt.set("ID", Object{std::move(id)});
-  }
-  if (new_encrypt) nt.set("Encrypt", make_ref(*new_encrypt));
-  // Other trailer keys (private data some producers keep there) are carried over, as qpdf does;
-  // trailer strings are never encrypted.
-  for (const auto& [k, v] : trailer.entries()) {
-    static const char* const kDrop[] = {
-        "Size",  "Prev",   "XRefStm",     "Encrypt", "ID", "Root", "Info",    "Type",        "W",
-        "Index", "Filter", "DecodeParms", "Length",  "DL", "F",    "FFilter", "FDecodeParms"};
-    if (std::find(std::begin(kDrop), std::end(kDrop), k) != std::end(kDrop)) continue;
-    if (v.as_ref()) continue;  // an indirect value might be an object we dropped
-    nt.set(k, v);
-  }
-
-  if (!has_objstm) {
-    const std::uint64_t xref_at = out.offset();
-    const std::uint32_t size = max_num + 1;
-    out.write("xref\n");
+  void xref_table(Dict nt) {
+    const std::uint64_t xref_at = out_.offset();
+    out_.write("xref\n");
     std::string table;
     table.reserve(20 * 4096);
     char line[24];
-    for (auto [first, count] : xref_runs(written)) {
+    for (auto [first, count] : xref_runs(written_)) {
       table += std::to_string(first) + " " + std::to_string(count) + "\n";
       for (std::uint32_t n = first; n < first + count; ++n) {
-        auto it = written.find(n);
-        if (it != written.end()) {
+        auto it = written_.find(n);
+        if (it != written_.end()) {
           std::snprintf(line, sizeof line, "%010llu %05u n\r\n",
                         static_cast<unsigned long long>(it->second.offset), it->second.gen);
         } else {
@@ -423,30 +526,31 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
         }
         table.append(line, 20);
         if (table.size() >= 20 * 4096) {
-          out.write(table);
+          out_.write(table);
           table.clear();
         }
       }
     }
-    out.write(table);
-    nt.set("Size", make_int(size));
-    text = "trailer\n";
+    out_.write(table);
+    nt.set("Size", make_int(max_num_ + 1));
+    std::string text = "trailer\n";
     serialize(Object{std::move(nt)}, text);
     text += "\nstartxref\n" + std::to_string(xref_at) + "\n%%EOF\n";
-    out.write(text);
-  } else {
-    const std::uint32_t xnum = max_num + 1;
-    const std::uint32_t size = xnum + 1;
-    const std::uint64_t xref_at = out.offset();
-    written[xnum] = XrefEntry{1, 0, xref_at, 0};
+    out_.write(text);
+  }
+
+  void xref_stream(Dict nt) {
+    const std::uint32_t xnum = max_num_ + 1;
+    const std::uint64_t xref_at = out_.offset();
+    written_[xnum] = XrefEntry{1, 0, xref_at, 0};
     std::uint64_t max1 = 0, max2 = 65535;
-    for (const auto& [n, e] : written) {
+    for (const auto& [n, e] : written_) {
       max1 = std::max(max1, e.offset);
       max2 = std::max<std::uint64_t>(max2, e.type == 2 ? e.index : e.gen);
     }
     const std::size_t w1 = bytes_for(max1), w2 = bytes_for(max2);
     std::string rows;
-    const auto runs = xref_runs(written);
+    const auto runs = xref_runs(written_);
     Array index;
     for (auto [first, count] : runs) {
       index.push_back(make_int(first));
@@ -457,24 +561,15 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
     };
     for (auto [first, count] : runs)
       for (std::uint32_t n = first; n < first + count; ++n) {
-        auto it = written.find(n);
-        if (it == written.end()) {
-          put(0, 1);
-          put(0, w1);
-          put(n == 0 ? 65535 : 0, w2);
-        } else if (it->second.type == 2) {
-          put(2, 1);
-          put(it->second.offset, w1);
-          put(it->second.index, w2);
-        } else {
-          put(1, 1);
-          put(it->second.offset, w1);
-          put(it->second.gen, w2);
-        }
+        auto it = written_.find(n);
+        const XrefEntry e = it == written_.end() ? XrefEntry{0, 0, 0, 0} : it->second;
+        put(e.type, 1);
+        put(e.type == 0 ? 0 : e.offset, w1);
+        put(e.type == 0 ? (n == 0 ? 65535 : 0) : e.type == 2 ? e.index : e.gen, w2);
       }
     std::string z = flate_encode(rows);
     nt.set("Type", make_name("XRef"));
-    nt.set("Size", make_int(size));
+    nt.set("Size", make_int(xnum + 1));
     nt.set("Index", Object{std::move(index)});
     Array w;
     w.push_back(make_int(1));
@@ -483,17 +578,33 @@ RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
     nt.set("W", Object{std::move(w)});
     nt.set("Filter", make_name("FlateDecode"));
     nt.set("Length", make_int(static_cast<std::int64_t>(z.size())));
-    text = std::to_string(xnum) + " 0 obj\n";
+    std::string text = std::to_string(xnum) + " 0 obj\n";
     serialize(Object{std::move(nt)}, text);
     text += "\nstream\n";
-    out.write(text);
-    out.write(z);
-    out.write("\nendstream\nendobj\nstartxref\n" + std::to_string(xref_at) + "\n%%EOF\n");
+    out_.write(text);
+    out_.write(z);
+    out_.write("\nendstream\nendobj\nstartxref\n" + std::to_string(xref_at) + "\n%%EOF\n");
   }
-  out.flush();
-  st.bytes = out.offset();
-  if (opt.progress) opt.progress(total, total);
-  return st;
+
+  Document& doc_;
+  const RewriteOptions& opt_;
+  Out out_;
+  const crypto::Backend& be_;
+  std::optional<Ref> encrypt_ref_, root_;
+  std::string version_;  // of the output
+  bool has_objstm_ = false;
+  RewriteStats st_;
+  std::map<std::uint32_t, XrefEntry> written_;
+  std::uint32_t max_num_ = 0;
+  std::uint64_t done_bytes_ = 0, last_tick_ = 0, queued_bytes_ = 0;
+  std::vector<Pending> batch_;
+  std::string scratch_, carry_;  // reused: no fresh (page-faulting) buffers per chunked stream
+};
+
+}  // namespace
+
+RewriteStats rewrite(Document& doc, ByteSink& sink, const RewriteOptions& opt) {
+  return Rewriter(doc, sink, opt).run();
 }
 
 }  // namespace openrms::formats::pdf

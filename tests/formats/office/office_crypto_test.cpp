@@ -279,8 +279,9 @@ TEST(OfficeLegacy, PowerPointSummaryAndDamage) {
       {with_stream(file, "PowerPoint Document", overlap), "hello"},
       {with_stream(file, "Current User", past), "hello"},
       {with_stream(pics_file, "Pictures", pics), "password"}};
-  for (const auto& [damaged, password] : cases) {
-    MemorySource d(damaged);
+  for (const auto& c : cases) {
+    const std::string_view password = c.second;  // (clang 14 cannot capture a binding)
+    MemorySource d(c.first);
     Bytes o;
     MemorySink os(o);
     EXPECT_EQ(error_of([&] { decrypt(d, os, password); }), Errc::bad_format);

@@ -174,7 +174,9 @@ TEST(PdfDocument, XrefStreamWithPredictorAndObjectStream) {
   MemorySource dsrc = src_of(decs);
   Document back(dsrc);
   EXPECT_EQ(ser(back.load(3).value), ser(doc.load(3).value));
-  EXPECT_EQ(ser(back.load(1).value), ser(doc.load(1).value));
+  std::string catalog = ser(back.load(1).value);
+  catalog.erase(catalog.find(test::kAes256Extension), test::kAes256Extension.size());
+  EXPECT_EQ(catalog, ser(doc.load(1).value));
 }
 
 TEST(PdfDocument, HybridFileReadsTheXRefStmEntries) {

@@ -78,6 +78,11 @@ inline void clear_hex_flags(Object& o) {
     for (auto& kv : d->entries()) clear_hex_flags(kv.second);
 }
 
+/// What openrms's AES-256 encryption (R6, public-key V5) adds to a 1.7 file's catalog: Acrobat's
+/// extension level 8 (PdfWriter.Aes256DeclaresAdobesExtension checks that it is there).
+inline constexpr std::string_view kAes256Extension =
+    " /Extensions <</ADBE <</BaseVersion /1.7 /ExtensionLevel 8>>>>";
+
 /// Every in-use object of `pdf`, serialised, with stream data (decoded only of encryption —
 /// i.e. the raw stored bytes of an unencrypted file), keyed by object number. Xref streams and
 /// the /Encrypt dictionary are left out; /Length entries are removed so layout does not matter.
@@ -100,6 +105,15 @@ inline std::map<std::uint32_t, std::string> object_map(const std::string& pdf) {
     out[n] = s;
   }
   return out;
+}
+
+/// object_map without the catalog's kAes256Extension: a decrypted round trip against its original.
+inline std::map<std::uint32_t, std::string> round_trip_map(const std::string& pdf) {
+  auto m = object_map(pdf);
+  for (auto& [n, s] : m)
+    if (auto at = s.find(kAes256Extension); at != std::string::npos)
+      s.erase(at, kAes256Extension.size());
+  return m;
 }
 
 }  // namespace openrms::formats::pdf::test
