@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <map>
 #include <optional>
 #include <vector>
@@ -25,8 +26,8 @@ class Out {
  public:
   explicit Out(ByteSink& sink) : sink_(sink) { buf_.reserve(1u << 20); }
   void write(std::string_view s) {
-    if (buf_.size() + s.size() > (1u << 20)) flush();
-    if (s.size() >= (1u << 20)) {
+    if (buf_.size() + s.size() > (1u << 20) || s.size() >= (64u << 10)) flush();
+    if (s.size() >= (64u << 10)) {
       sink_.write(ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
     } else {
       buf_.append(s);
@@ -110,13 +111,10 @@ std::uint64_t aes_plain_length(Document& doc, const IndirectObject& s,
   return body - (ok ? pad : 0);
 }
 
-/// Streams one stream's data from the source through decryption and encryption to `out` (the
-/// file, or a buffer when run on a worker thread: it touches only thread-safe state — the
-/// source's read_at, fresh cipher instances).
-template <class Sink>
+/// Streams one stream's data from the source through decryption and encryption to `out`.
 void pipe_stream(const Document& doc, const IndirectObject& s, CryptMethod dm,
                  const crypto::SecureBytes& dkey, CryptMethod em, const crypto::SecureBytes& ekey,
-                 std::uint64_t mid_len, const crypto::Backend& be, Sink& out,
+                 std::uint64_t mid_len, const crypto::Backend& be, Out& out,
                  const std::function<void(std::uint64_t)>& tick, std::string& buf,
                  std::string& carry) {
   const std::uint64_t len = s.stream.data_length;
@@ -213,16 +211,71 @@ std::size_t bytes_for(std::uint64_t v) {
 
 namespace {
 
-/// Streams at most this large (and at most this much together) are transformed in memory on the
-/// thread pool, a batch at a time, and written in order; larger ones flow through in chunks.
-constexpr std::uint64_t kBatchBytes = 64u << 20;
+/// Streams up to kMaxBatchedStream are transformed in memory on the thread pool, in batches of
+/// about kBatchBytes (small: every buffer is touched once per process) written in order while
+/// the next batch is transformed; larger ones flow through in chunks.
+constexpr std::uint64_t kBatchBytes = 4u << 20;
+constexpr std::uint64_t kMaxBatchedStream = 8u << 20;
 constexpr std::size_t kBatchObjects = 4096;
 
-/// Collects bytes written by a worker thread.
-struct StringOut {
-  std::string s;
-  void write(std::string_view v) { s.append(v); }
+bool is_aes(CryptMethod m) {
+  return m == CryptMethod::aesv2 || m == CryptMethod::aesv3;
+}
+
+/// A buffer that grows but is never zero-filled (the stream bytes overwrite it at once).
+class Slot {
+ public:
+  std::uint8_t* reserve(std::size_t n) {
+    if (n > cap_) {
+      p_.reset(new std::uint8_t[n]);
+      cap_ = n;
+    }
+    return p_.get();
+  }
+  void wipe(std::size_t n) { crypto::secure_wipe(p_.get(), std::min(n, cap_)); }
+
+ private:
+  std::unique_ptr<std::uint8_t[]> p_;
+  std::size_t cap_ = 0;
 };
+
+/// One stream's data read, decrypted and encrypted in place in `slot` (reused from stream to
+/// stream: fresh buffers would cost a page fault per 4 KiB, more than the encryption); returns
+/// the output bytes inside it. Touches only thread-safe state (the source's read_at, fresh
+/// cipher instances), so it runs on the pool. The plaintext starts at p0 with 16 bytes free
+/// before it for an output IV and 16 after it for the padding.
+std::string_view transform_whole(const Document& doc, const IndirectObject& s, CryptMethod dm,
+                                 const crypto::SecureBytes& dkey, CryptMethod em,
+                                 const crypto::SecureBytes& ekey, std::uint64_t mid_len,
+                                 const crypto::Backend& be, Slot& slot) {
+  const std::size_t in_len = static_cast<std::size_t>(s.stream.data_length);
+  std::uint8_t* base = slot.reserve(in_len + 32);
+  doc.read_raw(s.stream.data_offset, MutableByteView(base + 16, in_len));
+  std::size_t p0 = 16;
+  if (dm == CryptMethod::rc4) {
+    be.rc4(dkey)->apply(ByteView(base + 16, in_len), MutableByteView(base + 16, in_len));
+  } else if (is_aes(dm)) {
+    p0 = 32;  // after the input's IV
+    const std::size_t body = in_len < 32 ? 0 : (in_len - 16) / 16 * 16;
+    if (body)
+      be.aes(dkey)->cbc_decrypt(ByteView(base + 16, 16), ByteView(base + 32, body),
+                                MutableByteView(base + 32, body));
+  }
+  const std::size_t n = static_cast<std::size_t>(mid_len);
+  std::uint8_t* plain = base + p0;
+  if (em == CryptMethod::rc4) {
+    be.rc4(ekey)->apply(ByteView(plain, n), MutableByteView(plain, n));
+  } else if (is_aes(em)) {
+    const std::size_t pad = 16 - n % 16;
+    std::memset(plain + n, static_cast<int>(pad), pad);
+    std::uint8_t* iv = plain - 16;
+    be.random(MutableByteView(iv, 16));
+    be.aes(ekey)->cbc_encrypt(ByteView(iv, 16), ByteView(plain, n + pad),
+                              MutableByteView(plain, n + pad));
+    return std::string_view(reinterpret_cast<const char*>(plain - 16), 16 + n + pad);
+  }
+  return std::string_view(reinterpret_cast<const char*>(plain), n);
+}
 
 /// The rewrite as a pipeline: each object is loaded and its strings transformed in order on the
 /// calling thread (the security handlers' string paths keep per-document caches), its stream data
@@ -243,7 +296,7 @@ class Rewriter {
       if (doc_.xref().find(n)->second.type == 2) has_objstm_ = true;
     header();
     for (std::uint32_t num : nums) object(num);
-    flush();
+    drain();
     const std::optional<Ref> encrypt = encryption_dict();
     Dict trailer = new_trailer(encrypt);
     if (has_objstm_) {
@@ -270,7 +323,6 @@ class Rewriter {
     CryptMethod dm = CryptMethod::identity, em = CryptMethod::identity;
     crypto::SecureBytes dkey, ekey;
     std::uint64_t mid_len = 0, out_len = 0;
-    std::string data;
   };
 
   // Keep the input's version unless a feature written needs a later one.
@@ -330,7 +382,7 @@ class Rewriter {
     if (p.dm != CryptMethod::identity) p.dkey = opt_.decrypt->object_key(io.ref, p.dm);
     if (p.em != CryptMethod::identity) p.ekey = opt_.encrypt->object_key(io.ref, p.em);
     if (p.dm == CryptMethod::cbc4k || p.em == CryptMethod::cbc4k) {
-      flush();
+      drain();
       return framed_stream(std::move(p), io);
     }
     p.mid_len = io.stream.data_length;
@@ -344,8 +396,8 @@ class Rewriter {
     p.text += "\nstream\n";
     const std::uint64_t in_len = io.stream.data_length;
     p.stream = std::move(io);
-    if (in_len > opt_.chunk_threshold || in_len > kBatchBytes) {
-      flush();
+    if (in_len > opt_.chunk_threshold || in_len > kMaxBatchedStream) {
+      drain();
       return chunked_stream(std::move(p));
     }
     queued_bytes_ += in_len;
@@ -377,32 +429,71 @@ class Rewriter {
     if (batch_.size() >= kBatchObjects || queued_bytes_ >= kBatchBytes) flush();
   }
 
-  // Transforms the batch's streams on the pool, then writes the batch in order.
+  // A batch whose stream data has been transformed, waiting to be written; its bytes live in
+  // one of two slot sets, so the next batch can be transformed while it is written.
+  struct Ready {
+    std::vector<Pending> objects;
+    std::vector<std::string_view> data;  // of its streams, in order
+    std::vector<Slot>* slots = nullptr;
+  };
+
+  // Transforms the queued batch on the pool while the calling thread writes the previous one
+  // (the sink, the offsets and the progress callback stay on the calling thread).
   void flush() {
     std::vector<Pending*> jobs;
     for (Pending& p : batch_)
       if (p.stream) jobs.push_back(&p);
-    crypto::parallel_for(jobs.size(), [&](std::size_t i) {
-      Pending& p = *jobs[i];
-      StringOut o;
-      o.s.reserve(static_cast<std::size_t>(p.out_len));
-      std::string buf, carry;
-      pipe_stream(
-          doc_, *p.stream, p.dm, p.dkey, p.em, p.ekey, p.mid_len, be_, o, [](std::uint64_t) {}, buf,
-          carry);
-      p.data = std::move(o.s);
-    });
-    for (Pending& p : batch_) {
+    std::vector<Slot>& slots = slot_sets_[next_set_];
+    next_set_ ^= 1;
+    if (slots.size() < jobs.size()) slots.resize(jobs.size());
+    Ready now{std::move(batch_), std::vector<std::string_view>(jobs.size()), &slots};
+    batch_.clear();
+    queued_bytes_ = 0;
+    auto transform = [&] {
+      crypto::parallel_for(jobs.size(), [&](std::size_t i) {
+        const Pending& p = *jobs[i];
+        now.data[i] =
+            transform_whole(doc_, *p.stream, p.dm, p.dkey, p.em, p.ekey, p.mid_len, be_, slots[i]);
+      });
+    };
+    if (ready_.objects.empty() || jobs.empty()) {
+      write_ready();
+      transform();
+    } else {
+      auto helper = std::async(std::launch::async, transform);
+      try {
+        write_ready();
+      } catch (...) {
+        helper.wait();
+        throw;
+      }
+      helper.get();
+    }
+    ready_ = std::move(now);
+  }
+
+  // Everything queued, transformed and written: before anything is written directly.
+  void drain() {
+    flush();
+    write_ready();
+  }
+
+  void write_ready() {
+    std::size_t next = 0;
+    for (const Pending& p : ready_.objects) {
       begin_object(p);
       if (!p.stream) continue;
-      if (p.data.size() != p.out_len) fail(Errc::internal, "PDF writer: stream length mismatch");
-      out_.write(p.data);
-      crypto::secure_wipe(p.data.data(), p.data.size());
+      Slot& slot = (*ready_.slots)[next];
+      const std::string_view bytes = ready_.data[next++];
+      if (bytes.size() != p.out_len) fail(Errc::internal, "PDF writer: stream length mismatch");
+      out_.write(bytes);
+      // Decrypted output stays plaintext in the buffer; encryption overwrote it in place.
+      if (p.em == CryptMethod::identity && p.dm != CryptMethod::identity)
+        slot.wipe(static_cast<std::size_t>(p.stream->stream.data_length) + 32);
       out_.write("\nendstream\nendobj\n");
       tick(p.stream->stream.data_length);
     }
-    batch_.clear();
-    queued_bytes_ = 0;
+    ready_ = Ready{};
   }
 
   void begin_object(const Pending& p) {
@@ -598,6 +689,10 @@ class Rewriter {
   std::uint32_t max_num_ = 0;
   std::uint64_t done_bytes_ = 0, last_tick_ = 0, queued_bytes_ = 0;
   std::vector<Pending> batch_;
+  Ready ready_;
+  // Stream buffers by job, two sets used in turn, kept between batches.
+  std::vector<Slot> slot_sets_[2];
+  int next_set_ = 0;
   std::string scratch_, carry_;  // reused: no fresh (page-faulting) buffers per chunked stream
 };
 
