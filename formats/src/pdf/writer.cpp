@@ -373,6 +373,8 @@ class Rewriter {
     if (!io.is_stream) {
       serialize(io.value, p.text);
       p.text += "\nendobj\n";
+      // With no stream in flight there is nothing to keep in order behind: write it now.
+      if (batch_.empty() && ready_.objects.empty()) return begin_object(p);
       return queue(std::move(p));
     }
     ++st_.streams;
