@@ -28,6 +28,18 @@ class KeyCustody {
   virtual crypto::PrivateKey key(std::string_view reference) const = 0;
 };
 
+/// An RFC 7512 PKCS#11 URI naming a key in a token, the form key references take in the store:
+/// "pkcs11:token=<label>;object=<key label>", each value percent-encoded outside RFC 3986's
+/// unreserved characters (§2.3). Plain data; no token is needed to parse or format one.
+struct Pkcs11KeyRef {
+  std::string token, object;
+  std::string to_uri() const;
+  /// Other path attributes and the query (pin-source, ...) are ignored. Errc::invalid_argument
+  /// for another scheme, a broken %-escape, or no object.
+  static Pkcs11KeyRef parse(std::string_view uri);
+  bool operator==(const Pkcs11KeyRef&) const = default;
+};
+
 /// Keys in one PKCS#11 token, referenced as "pkcs11:token=<label>;object=<key label>".
 class Pkcs11Custody final : public KeyCustody {
  public:
