@@ -77,10 +77,13 @@ PersistDirectory read_directory(const Bytes& doc, std::uint64_t user_edit,
     at = last;
   }
   PersistDirectory pd;
+  std::uint64_t read = 0;  // edits that share one large directory must not multiply its cost
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
     const RecordHeader rh = header_at(doc, *it);
     if (rh.type != kPersistDirectoryAtom || doc.size() - *it - 8 < rh.len)
       bad("no PersistDirectoryAtom where a UserEditAtom points");
+    read += rh.len;
+    if (read > doc.size()) bad("the persist directories overlap");
     const std::uint64_t end = *it + 8 + rh.len;
     for (std::uint64_t p = *it + 8; p + 4 <= end;) {
       const std::uint32_t word = le32(doc.data() + p);

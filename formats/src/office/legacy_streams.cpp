@@ -41,6 +41,7 @@ void decrypt_summary(const LegacyRc4& key, const cfb::Reader& r, std::string_vie
   constexpr std::size_t kFixed = 16;  // a descriptor without its name
   if (count > (desc.size() - 4) / kFixed) bad("more descriptors than fit");
   std::size_t p = 4;
+  std::uint64_t claimed = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
     if (desc.size() - p < kFixed) bad("a descriptor is truncated");
     const std::uint8_t* q = desc.data() + p;
@@ -60,6 +61,10 @@ void decrypt_summary(const LegacyRc4& key, const cfb::Reader& r, std::string_vie
     if (stream_name.empty() || stream_name.find('/') != std::string::npos)
       bad("a stream name is empty or has a '/'");
     if (offset > s.size() || s.size() - offset < size) bad("a stream lies past the end");
+    // The streams sit side by side in the summary stream; descriptors that claim more than it
+    // holds overlap, and would cost their count times its size to copy.
+    claimed += size;
+    if (claimed > s.size()) bad("the streams overlap");
     Bytes data(s.begin() + offset, s.begin() + offset + size);
     key.cipher(block)->apply(data, data);
     d.streams[stream_name] = std::move(data);

@@ -37,10 +37,12 @@ bool is_crypt_filter(const Dict& d) {
 // A damaged file may hold the right object behind the wrong reference. When `entry` does not
 // lead to what `looks_right` accepts, the file's only such object is taken instead (the newest,
 // for encryption dictionaries, of which incremental updates may leave several); pdf.js recovers
-// the same way. nullopt when there is none.
+// the same way. nullopt when there is none. The file is searched once per kind (`found`): a
+// dictionary of many broken references must not cost a scan each.
 std::optional<Object> found_instead(Document& doc, const Object& entry,
                                     bool (*looks_right)(const Dict&), bool newest_wins,
-                                    bool& recovered, std::optional<Ref>* where = nullptr) {
+                                    bool& recovered, std::optional<std::vector<Ref>>& found,
+                                    std::optional<Ref>* where = nullptr) {
   Object v;
   try {
     v = doc.resolve(entry);
@@ -48,18 +50,20 @@ std::optional<Object> found_instead(Document& doc, const Object& entry,
     if (e.code() != Errc::bad_format) throw;
   }
   if (v.as_dict() && looks_right(*v.as_dict())) return v;
-  std::vector<Ref> found = doc.find_dicts(looks_right);
-  if (found.empty() || (!newest_wins && found.size() > 1)) return std::nullopt;
+  if (!found) found = doc.find_dicts(looks_right);
+  if (found->empty() || (!newest_wins && found->size() > 1)) return std::nullopt;
   recovered = true;
-  if (where) *where = found.front();
-  return doc.resolve(make_ref(found.front()));
+  if (where) *where = found->front();
+  return doc.resolve(make_ref(found->front()));
 }
 
 // The writer leaves out the object /Encrypt names, so a recovered reference replaces the
 // damaged one in the trailer.
 Object encryption_dict(Document& doc, const Object& entry, bool& recovered) {
   std::optional<Ref> where;
-  std::optional<Object> v = found_instead(doc, entry, is_encryption_dict, true, recovered, &where);
+  std::optional<std::vector<Ref>> found;
+  std::optional<Object> v =
+      found_instead(doc, entry, is_encryption_dict, true, recovered, found, &where);
   if (!v || !v->as_dict())
     fail(Errc::bad_format,
          "PDF: the /Encrypt entry does not lead to an encryption dictionary, and the file holds "
@@ -68,9 +72,10 @@ Object encryption_dict(Document& doc, const Object& entry, bool& recovered) {
   return *v;
 }
 
-Object crypt_filter(Document& doc, const Object& entry, bool& recovered) {
+Object crypt_filter(Document& doc, const Object& entry, bool& recovered,
+                    std::optional<std::vector<Ref>>& found) {
   if (!entry.as_ref()) return entry;
-  std::optional<Object> v = found_instead(doc, entry, is_crypt_filter, false, recovered);
+  std::optional<Object> v = found_instead(doc, entry, is_crypt_filter, false, recovered, found);
   return v ? *v : doc.resolve(entry);
 }
 
@@ -99,9 +104,10 @@ std::unique_ptr<Opened> open(const ByteSource& src, std::optional<std::string_vi
   Dict* ed = ev.as_dict();
   // Values (and crypt filters) may be indirect references.
   for (auto& [k, v] : ed->entries()) v = o->doc.resolve(v);
+  std::optional<std::vector<Ref>> crypt_filters_found;
   if (Dict* cf = ed->get("CF") ? ed->get("CF")->as_dict() : nullptr)
     for (auto& [k, v] : cf->entries()) {
-      v = crypt_filter(o->doc, v, o->recovered);
+      v = crypt_filter(o->doc, v, o->recovered, crypt_filters_found);
       if (Dict* fd = v.as_dict())
         for (auto& [k2, v2] : fd->entries()) v2 = o->doc.resolve(v2);
     }

@@ -259,6 +259,33 @@ TEST(OfficeLegacy, PowerPointSummaryAndDamage) {
   EXPECT_EQ(error_of([&] { decrypt(src, js, std::string_view("Hello")); }), Errc::wrong_password);
   EXPECT_TRUE(junk.empty());
 
+  // An encrypted summary whose descriptors claim more bytes than the stream holds (overlapping
+  // streams, which would cost their count times its size to copy). RC4 is a stream cipher, so
+  // the first descriptor's StreamSize (316, at 816 + 4 + 4: the array follows the 8-byte header
+  // and the two streams of 316 and 492 bytes) becomes 900 by XORing the ciphertext.
+  {
+    MemorySource in(file);
+    Bytes summary = cfb::Reader(in).read_stream("EncryptedSummary");
+    ASSERT_EQ(streams["\x05SummaryInformation"].size(), 316u);
+    ASSERT_EQ(streams["\x05"
+                      "DocumentSummaryInformation"]
+                  .size(),
+              492u);
+    const std::uint32_t diff = 316u ^ 900u;
+    for (int i = 0; i < 4; ++i) summary[816 + 8 + i] ^= static_cast<std::uint8_t>(diff >> (8 * i));
+    MemorySource d(with_stream(file, "EncryptedSummary", summary));
+    Bytes o;
+    MemorySink os(o);
+    std::string message;
+    try {
+      decrypt(d, os, std::string_view("hello"));
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Errc::bad_format);
+      message = e.what();
+    }
+    EXPECT_NE(message.find("overlap"), std::string::npos) << message;
+  }
+
   // Damage, each a typed error: two persist ids at one offset, a UserEditAtom offset past the
   // end, a picture that runs past its stream.
   MemorySource orig(file);
