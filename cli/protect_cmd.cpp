@@ -276,13 +276,26 @@ void add_revoke_track(CLI::App& app) {
     print(j, a->json);
   });
 
-  auto t = std::make_shared<Args>();
+  struct TrackArgs : UserArgs {
+    std::string target;
+    std::int64_t after = 0;
+    std::size_t limit = 0;
+  };
+  auto t = std::make_shared<TrackArgs>();
   c = app.add_subcommand("track", "Show who acquired licenses for protected content (issuer only)");
   c->add_option("target", t->target, "Protected file or content id")->required();
+  c->add_option("--after", t->after,
+                "Only entries after this sequence number (the 'seq' of the last one you have)")
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--limit", t->limit, "At most this many entries (default: all)");
+  c->footer(
+      "A long log in pages:\n"
+      "  openrms track report.docx --as alice@contoso.com --limit 100\n"
+      "  openrms track report.docx --as alice@contoso.com --limit 100 --after SEQ");
   add_user_options(c, *t);
   c->callback([t] {
     auto s = session(*t, "track");
-    auto log = s->client->track(content_id_of(*s, t->target));
+    auto log = s->client->track(content_id_of(*s, t->target), t->after, t->limit);
     json arr = json::array();
     for (const auto& e : log) {
       json j;
@@ -293,20 +306,24 @@ void add_revoke_track(CLI::App& app) {
       j["issuer"] = e.issuer;
       j["owner"] = e.owner;
       j["license_id"] = e.license_id;
+      j["seq"] = e.seq;
       arr.push_back(j);
     }
+    const bool more = t->limit > 0 && log.size() == t->limit;
     if (t->json) {
       std::cout << arr.dump(2) << "\n";
       return;
     }
-    if (arr.empty()) std::cout << "no license requests yet\n";
+    if (arr.empty())
+      std::cout << (t->after ? "no entries after that\n" : "no license requests yet\n");
     if (!arr.empty())
       std::cout << "issuer " << arr[0]["issuer"].get<std::string>() << ", owner "
                 << arr[0]["owner"].get<std::string>() << "\n";
     for (const auto& j : arr)
-      std::cout << j["time"].get<std::string>() << "  " << j["user"].get<std::string>() << "  "
-                << j["outcome"].get<std::string>() << "  " << j["rights"].get<std::string>()
-                << "\n";
+      std::cout << j["seq"].get<std::int64_t>() << "  " << j["time"].get<std::string>() << "  "
+                << j["user"].get<std::string>() << "  " << j["outcome"].get<std::string>() << "  "
+                << j["rights"].get<std::string>() << "\n";
+    if (more) std::cout << "more: --after " << log.back().seq << "\n";
   });
 }
 

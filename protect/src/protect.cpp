@@ -577,8 +577,9 @@ void Client::revoke(std::string_view content_id) {
   impl_->source.revoke(impl_->user.identity, content_id);
 }
 
-std::vector<licensing::TrackingEntry> Client::track(std::string_view content_id) {
-  return impl_->source.track(impl_->user.identity, content_id);
+std::vector<licensing::TrackingEntry> Client::track(std::string_view content_id,
+                                                    std::int64_t after_seq, std::size_t limit) {
+  return impl_->source.track(impl_->user.identity, content_id, after_seq, limit);
 }
 
 BulkResult Client::protect_tree(const fs::path& in_dir, const fs::path& out_dir,

@@ -137,12 +137,16 @@ void RemoteLicenseSource::revoke(const licensing::Identity&, std::string_view co
 }
 
 std::vector<licensing::TrackingEntry> RemoteLicenseSource::track(const licensing::Identity&,
-                                                                 std::string_view content_id) {
+                                                                 std::string_view content_id,
+                                                                 std::int64_t after_seq,
+                                                                 std::size_t limit) {
   for (char c : content_id)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-'))
       fail(Errc::invalid_argument, "a content id is a UUID");
-  json r = impl_->call("GET", "/v1/track/" + std::string(content_id), json(), Retry::always_safe,
-                       "reading the tracking log");
+  std::string path = "/v1/track/" + std::string(content_id);
+  if (after_seq > 0 || limit > 0)
+    path += "?after=" + std::to_string(after_seq) + "&limit=" + std::to_string(limit);
+  json r = impl_->call("GET", path, json(), Retry::always_safe, "reading the tracking log");
   std::vector<licensing::TrackingEntry> out;
   if (!r.is_array()) fail(Errc::bad_format, "the tracking log is not a list");
   for (const auto& e : r) {
@@ -158,6 +162,7 @@ std::vector<licensing::TrackingEntry> RemoteLicenseSource::track(const licensing
     t.issuer = text_field(e, "issuer");
     t.owner = text_field(e, "owner");
     if (e.contains("license_id")) t.license_id = text_field(e, "license_id");
+    if (e.contains("seq") && e["seq"].is_number_integer()) t.seq = e["seq"].get<std::int64_t>();
     if (auto s = e.find("seq"); s != e.end() && s->is_number_integer())
       t.seq = s->get<std::int64_t>();
     out.push_back(std::move(t));

@@ -144,6 +144,21 @@ run open prot.docx --as alice@contoso.com
 check "issuer still opens" rc 0
 run track prot.docx --as alice@contoso.com
 check "track shows grants and refusals" bash -c 'grep -q "bob@contoso.com.*granted" out.txt && grep -q "refused: revoked" out.txt && grep -q "carol@fabrikam.com.*refused" out.txt'
+# The log in pages: --limit, then --after the last seq, gives the rest and nothing twice.
+run track prot.docx --as alice@contoso.com --json
+cp out.txt track-all.json
+run track prot.docx --as alice@contoso.com --json --limit 2
+cp out.txt track-page1.json
+seq=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[-1]["seq"])' track-page1.json)
+run track prot.docx --as alice@contoso.com --json --after "$seq"
+check "track pages: --limit 2 then --after gives the whole log once, in order" /usr/bin/python3 -c '
+import json
+whole, one, two = (json.load(open(f)) for f in ("track-all.json", "track-page1.json", "out.txt"))
+assert len(whole) >= 3 and len(one) == 2, (len(whole), len(one))
+assert one + two == whole, "pages differ from the whole log"
+assert all(a["seq"] < b["seq"] for a, b in zip(whole, whole[1:]))'
+run track prot.docx --as alice@contoso.com --limit 2
+check "track text output says how to get the next page" has "more: --after $seq"
 
 # --- bulk ---
 mkdir -p tree/sub && cp report.docx tree/ && cp plain.pdf tree/sub/ && cp data.bin tree/sub/ && cp notes.ptxt tree/

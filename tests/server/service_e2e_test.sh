@@ -185,6 +185,15 @@ check "eve cannot open it" has "no_right" err.txt
 as alice track alice/notes.ptxt --json
 check "the tracking log shows bob's acquisition" has "bob@contoso.com"
 check "and eve's refusal" has "eve@fabrikam.com"
+cp out.txt track-all.json
+as alice track alice/notes.ptxt --json --limit 1
+cp out.txt track-page1.json
+seq=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["seq"])' track-page1.json)
+as alice track alice/notes.ptxt --json --after "$seq"
+check "the service pages the log: --limit 1, then --after its seq, is the whole log" python3 -c '
+import json
+whole, one, rest = (json.load(open(f)) for f in ("track-all.json", "track-page1.json", "out.txt"))
+assert len(one) == 1 and len(whole) >= 2 and one + rest == whole, (len(whole), len(one), len(rest))'
 as bob track alice/notes.ptxt
 check "bob cannot read the tracking log" has "no_right" err.txt
 as bob revoke alice/notes.ptxt

@@ -32,8 +32,11 @@ class LicenseSource {
   virtual licensing::Policy view_policy(const licensing::Identity& who,
                                         std::string_view pl_xml) = 0;
   virtual void revoke(const licensing::Identity& who, std::string_view content_id) = 0;
+  /// The tracking log after entry `after_seq`, at most `limit` entries (0: all).
   virtual std::vector<licensing::TrackingEntry> track(const licensing::Identity& who,
-                                                      std::string_view content_id) = 0;
+                                                      std::string_view content_id,
+                                                      std::int64_t after_seq = 0,
+                                                      std::size_t limit = 0) = 0;
 };
 
 /// A LicenseSource over an embedded LicenseServer (which must outlive it and be activated).
@@ -57,8 +60,9 @@ class LocalLicenseSource final : public LicenseSource {
     server_.revoke(who, content_id);
   }
   std::vector<licensing::TrackingEntry> track(const licensing::Identity& who,
-                                              std::string_view content_id) override {
-    return server_.track(who, content_id);
+                                              std::string_view content_id, std::int64_t after_seq,
+                                              std::size_t limit) override {
+    return server_.track(who, content_id, after_seq, limit);
   }
 
  private:

@@ -207,7 +207,10 @@ class Client {
   Inspection inspect(const std::filesystem::path& in, bool with_policy = false);
   /// Revokes the content of a protected file (issuer only).
   void revoke(std::string_view content_id);
-  std::vector<licensing::TrackingEntry> track(std::string_view content_id);
+  /// The tracking log (issuer only): entries after `after_seq`, at most `limit` (0: all); each
+  /// entry's seq is the cursor for the next page.
+  std::vector<licensing::TrackingEntry> track(std::string_view content_id,
+                                              std::int64_t after_seq = 0, std::size_t limit = 0);
 
   /// Protects every regular file under `in_dir` into the same tree under `out_dir` (which must
   /// not lie inside `in_dir`), in parallel; failures are reported per file and leave nothing.

@@ -53,7 +53,8 @@ class RemoteLicenseSource final : public LicenseSource {
   licensing::Policy view_policy(const licensing::Identity& who, std::string_view pl_xml) override;
   void revoke(const licensing::Identity& who, std::string_view content_id) override;
   std::vector<licensing::TrackingEntry> track(const licensing::Identity& who,
-                                              std::string_view content_id) override;
+                                              std::string_view content_id, std::int64_t after_seq,
+                                              std::size_t limit) override;
 
   /// A RAC for the token's user and this public key (PEM); the private key stays here.
   std::string enroll(std::string_view public_key_pem);
