@@ -273,7 +273,8 @@ TEST(OfficeLegacy, PowerPointSummaryAndDamage) {
               492u);
     const std::uint32_t diff = 316u ^ 900u;
     for (int i = 0; i < 4; ++i) summary[816 + 8 + i] ^= static_cast<std::uint8_t>(diff >> (8 * i));
-    MemorySource d(with_stream(file, "EncryptedSummary", summary));
+    const Bytes damaged = with_stream(file, "EncryptedSummary", summary);  // outlives the source
+    MemorySource d(damaged);
     Bytes o;
     MemorySink os(o);
     std::string message;
