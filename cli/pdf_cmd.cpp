@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "cli_common.hpp"
@@ -51,10 +50,12 @@ struct InfoArgs {
   bool json = false;
 };
 
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) fail(Errc::io, "cannot read " + path);
-  return std::string(std::istreambuf_iterator<char>(f), {});
+// A certificate or key file (1 MiB at most), in a wiping buffer: it may hold a private key.
+crypto::SecureString key_file_text(const std::string& path) {
+  formats::Bytes b = formats::read_file(path, 1u << 20);
+  crypto::SecureString s(b.begin(), b.end());
+  crypto::secure_wipe(b.data(), b.size());
+  return s;
 }
 
 // PKCS#12 (.p12/.pfx), or PEM with the certificate and the key (the certificate may come from
@@ -64,11 +65,12 @@ std::optional<crypto::RecipientKey> load_key(const KeyArgs& k) {
     if (!k.cert.empty()) fail(Errc::invalid_argument, "--cert needs --key-file");
     return std::nullopt;
   }
-  const std::string data = read_text(k.file);
+  const crypto::SecureString data = key_file_text(k.file);
   const bool pem = data.find("-----BEGIN") != std::string::npos;
   if (!pem && !k.cert.empty())
     fail(Errc::invalid_argument, "--cert goes with a PEM key file, not a PKCS#12 one");
-  const std::string text = pem && !k.cert.empty() ? read_text(k.cert) + "\n" + data : data;
+  const crypto::SecureString text =
+      pem && !k.cert.empty() ? key_file_text(k.cert) + "\n" + data : data;
   return with_password(k.pw, "Key file password: ", [&](std::optional<std::string_view> pw) {
     const std::string_view p = pw.value_or("");
     return pem ? crypto::RecipientKey::from_pem(text, p)
@@ -138,7 +140,7 @@ pdf::Recipient recipient_of(const std::string& spec, std::int32_t default_permis
     perms = pdf::parse_permissions(spec.substr(eq + 1));
   }
   if (!fs::exists(file)) fail(Errc::invalid_argument, "--recipient: no file " + file);
-  const std::string cert = read_text(file);
+  const crypto::SecureString cert = key_file_text(file);
   return pdf::Recipient{crypto::Certificate::parse(crypto::ByteView(
                             reinterpret_cast<const std::uint8_t*>(cert.data()), cert.size())),
                         perms};

@@ -19,6 +19,12 @@ import org.apache.poi.poifs.crypt.*;
 import org.apache.poi.poifs.filesystem.POIFSFileSystem;
 
 public class PoiOracle {
+  /// The password POI's binary (HSSF/HSLF) readers use; "-" for none.
+  static void usePassword(String pw) {
+    org.apache.poi.hssf.record.crypto.Biff8EncryptionKey.setCurrentUserPassword(
+        pw.equals("-") ? null : pw);
+  }
+
   public static void main(String[] a) throws Exception {
     if (a[0].equals("xls-write")) {
       if (!a[2].equals("-"))
@@ -50,8 +56,7 @@ public class PoiOracle {
       return;
     }
     if (a[0].equals("xls-dump")) {
-      org.apache.poi.hssf.record.crypto.Biff8EncryptionKey.setCurrentUserPassword(
-          a[2].equals("-") ? null : a[2]);
+      usePassword(a[2]);
       try (org.apache.poi.hssf.usermodel.HSSFWorkbook wb =
                new org.apache.poi.hssf.usermodel.HSSFWorkbook(new FileInputStream(a[1]))) {
         org.apache.poi.ss.usermodel.DataFormatter fmt = new org.apache.poi.ss.usermodel.DataFormatter();
@@ -67,8 +72,7 @@ public class PoiOracle {
       return;
     }
     if (a[0].equals("ppt-dump")) {
-      org.apache.poi.hssf.record.crypto.Biff8EncryptionKey.setCurrentUserPassword(
-          a[2].equals("-") ? null : a[2]);
+      usePassword(a[2]);
       try (org.apache.poi.hslf.usermodel.HSLFSlideShow show =
                new org.apache.poi.hslf.usermodel.HSLFSlideShow(new FileInputStream(a[1]))) {
         org.apache.poi.hpsf.SummaryInformation si = show.getSlideShowImpl().getSummaryInformation();
