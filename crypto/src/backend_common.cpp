@@ -141,6 +141,17 @@ void check_gcm_params(ByteView key, ByteView nonce, std::size_t tag_len) {
     fail(Errc::invalid_argument, "GCM tag length must be 12..16 bytes");
 }
 
+void check_gcm_message(ByteView nonce, ByteView in, MutableByteView out, std::size_t tag_len) {
+  if (nonce.size() != 12) fail(Errc::invalid_argument, "the GCM nonce must be 12 bytes");
+  if (tag_len != 16) fail(Errc::invalid_argument, "the GCM tag must be 16 bytes");
+  if (out.size() != in.size()) fail(Errc::invalid_argument, "GCM output and input sizes differ");
+  if (in.size() > (std::uint64_t{1} << 36) - 32)
+    fail(Errc::invalid_argument, "a GCM message is limited to 64 GiB (SP 800-38D)");
+  if (!in.empty() && in.data() != out.data() && in.data() < out.data() + out.size() &&
+      out.data() < in.data() + in.size())
+    fail(Errc::invalid_argument, "GCM input and output overlap");
+}
+
 void check_sig_params(KeyType t, const SigParams& p) {
   bool ok = false;
   switch (p.scheme) {

@@ -159,6 +159,56 @@ class BotanAes final : public Aes {
   std::unique_ptr<Botan::StreamCipher> ctr_;
 };
 
+class BotanGcm final : public AesGcm {
+ public:
+  explicit BotanGcm(ByteView key) : key_(key.begin(), key.end()) { check_aes_key(key); }
+  void seal(ByteView nonce, ByteView aad, ByteView in, MutableByteView out,
+            MutableByteView tag) override {
+    check_gcm_message(nonce, in, out, tag.size());
+    Botan::AEAD_Mode& m = start(enc_, Botan::ENCRYPTION, nonce, aad);
+    if (out.data() != in.data()) std::copy(in.begin(), in.end(), out.begin());
+    const std::size_t bulk = in.size() - in.size() % m.update_granularity();
+    if (bulk) m.process(out.data(), bulk);
+    Botan::secure_vector<std::uint8_t> rest(out.begin() + static_cast<std::ptrdiff_t>(bulk),
+                                            out.end());
+    m.finish(rest);  // the tail's ciphertext, then the tag
+    std::copy(rest.begin(), rest.end() - 16, out.begin() + static_cast<std::ptrdiff_t>(bulk));
+    std::copy(rest.end() - 16, rest.end(), tag.begin());
+  }
+  bool open(ByteView nonce, ByteView aad, ByteView in, MutableByteView out, ByteView tag) override {
+    check_gcm_message(nonce, in, out, tag.size());
+    Botan::AEAD_Mode& m = start(dec_, Botan::DECRYPTION, nonce, aad);
+    if (out.data() != in.data()) std::copy(in.begin(), in.end(), out.begin());
+    const std::size_t bulk = in.size() - in.size() % m.update_granularity();
+    if (bulk) m.process(out.data(), bulk);
+    Botan::secure_vector<std::uint8_t> rest(out.begin() + static_cast<std::ptrdiff_t>(bulk),
+                                            out.end());
+    rest.insert(rest.end(), tag.begin(), tag.end());
+    try {
+      m.finish(rest);  // checks the tag (constant time)
+    } catch (const Botan::Invalid_Authentication_Tag&) {
+      std::fill(out.begin(), out.end(), std::uint8_t{0});
+      return false;
+    }
+    std::copy(rest.begin(), rest.end(), out.begin() + static_cast<std::ptrdiff_t>(bulk));
+    return true;
+  }
+
+ private:
+  Botan::AEAD_Mode& start(std::unique_ptr<Botan::AEAD_Mode>& m, Botan::Cipher_Dir dir,
+                          ByteView nonce, ByteView aad) {
+    if (!m) {
+      m = Botan::AEAD_Mode::create_or_throw(aes_name(key_.size()) + "/GCM(16)", dir);
+      m->set_key(key_.data(), key_.size());
+    }
+    m->set_associated_data(aad.data(), aad.size());
+    m->start(nonce.data(), nonce.size());
+    return *m;
+  }
+  Botan::secure_vector<std::uint8_t> key_;
+  std::unique_ptr<Botan::AEAD_Mode> enc_, dec_;
+};
+
 class BotanRc4 final : public Rc4 {
  public:
   explicit BotanRc4(ByteView key) : s_(Botan::StreamCipher::create_or_throw("RC4")) {
@@ -271,6 +321,10 @@ class BotanBackend final : public Backend {
   std::unique_ptr<Aes> aes(ByteView key) const override {
     check_aes_key(key);
     return std::make_unique<BotanAes>(key);
+  }
+  std::unique_ptr<AesGcm> aes_gcm(ByteView key) const override {
+    check_aes_key(key);
+    return std::make_unique<BotanGcm>(key);
   }
   Bytes gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView pt,
                  std::size_t tag_len) const override {

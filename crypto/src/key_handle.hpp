@@ -30,6 +30,9 @@ SecureBytes pem_to_der(ByteView in, std::string_view label);
 void check_aes_key(ByteView key);
 void check_hkdf_len(HashAlg h, std::size_t len);
 void check_gcm_params(ByteView key, ByteView nonce, std::size_t tag_len);
+/// AesGcm::seal/open arguments: 12-byte nonce, 16-byte tag, out.size() == in.size(), in and out
+/// the same buffer or disjoint.
+void check_gcm_message(ByteView nonce, ByteView in, MutableByteView out, std::size_t tag_len);
 /// The signature scheme must fit the key type; MD5 signatures are refused.
 void check_sig_params(KeyType t, const SigParams& p);
 /// Structural signature checks both backends apply before verifying (see Backend::verify).

@@ -206,6 +206,56 @@ class OsslAes final : public Aes {
   CipherCtxPtr ecb_enc_, ecb_dec_, cbc_enc_, cbc_dec_, ctr_;
 };
 
+class OsslGcm final : public AesGcm {
+ public:
+  explicit OsslGcm(ByteView key) : key_(to_secure(key)) { check_aes_key(key); }
+  void seal(ByteView nonce, ByteView aad, ByteView in, MutableByteView out,
+            MutableByteView tag) override {
+    check_gcm_message(nonce, in, out, tag.size());
+    EVP_CIPHER_CTX* c = start(enc_, true, nonce, aad);
+    int n = 0;
+    if (!in.empty())
+      ok_or(EVP_EncryptUpdate(c, out.data(), &n, in.data(), to_int(in.size())), "GCM encrypt");
+    ok_or(EVP_EncryptFinal_ex(c, out.data() + in.size(), &n), "GCM final");
+    ok_or(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag.data()), "GCM tag");
+  }
+  bool open(ByteView nonce, ByteView aad, ByteView in, MutableByteView out, ByteView tag) override {
+    check_gcm_message(nonce, in, out, tag.size());
+    EVP_CIPHER_CTX* c = start(dec_, false, nonce, aad);
+    int n = 0;
+    if (!in.empty())
+      ok_or(EVP_DecryptUpdate(c, out.data(), &n, in.data(), to_int(in.size())), "GCM decrypt");
+    std::uint8_t t[16];
+    std::memcpy(t, tag.data(), 16);
+    ok_or(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, t), "GCM tag");
+    if (EVP_DecryptFinal_ex(c, out.data() + in.size(), &n) > 0) return true;
+    ERR_clear_error();
+    if (!out.empty()) OPENSSL_cleanse(out.data(), out.size());
+    return false;
+  }
+
+ private:
+  // Encryption and decryption keep a context each: the key is set once, each message only
+  // sets its nonce.
+  EVP_CIPHER_CTX* start(CipherCtxPtr& ctx, bool enc, ByteView nonce, ByteView aad) {
+    if (!ctx) {
+      ctx.reset(EVP_CIPHER_CTX_new());
+      if (!ctx) throw std::bad_alloc();
+      ok_or(EVP_CipherInit_ex(ctx.get(), aes_cipher("GCM", key_.size()), nullptr, key_.data(),
+                              nullptr, enc ? 1 : 0),
+            "GCM init failed");
+    }
+    ok_or(EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, nullptr, nonce.data(), -1),
+          "GCM nonce failed");
+    int n = 0;
+    if (!aad.empty())
+      ok_or(EVP_CipherUpdate(ctx.get(), nullptr, &n, aad.data(), to_int(aad.size())), "GCM AAD");
+    return ctx.get();
+  }
+  SecureBytes key_;
+  CipherCtxPtr enc_, dec_;
+};
+
 class OsslRc4 final : public Rc4 {
  public:
   explicit OsslRc4(ByteView key) {
@@ -472,6 +522,9 @@ class OpensslBackend final : public Backend {
   }
 
   std::unique_ptr<Aes> aes(ByteView key) const override { return std::make_unique<OsslAes>(key); }
+  std::unique_ptr<AesGcm> aes_gcm(ByteView key) const override {
+    return std::make_unique<OsslGcm>(key);
+  }
 
   Bytes gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView pt,
                  std::size_t tag_len) const override {

@@ -5,6 +5,7 @@
 // be few of them.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -115,6 +116,34 @@ TEST_P(Wycheproof, AesGcm) {
       // openrms (like OpenSSL) takes GCM nonces of 1..128 bytes; longer ones are refused with
       // invalid_argument, checked in the test below. Empty nonces stay in: they must be rejected.
       [](const json& g) { return g["ivSize"].get<int>() <= 1024; });
+}
+
+// The keyed interface the streaming containers use: one context per key, many messages, in place
+// and out of place (12-byte nonces and 16-byte tags only; other groups are skipped).
+TEST_P(Wycheproof, AesGcmKeyed) {
+  run(
+      "aes_gcm_test.json",
+      [&](const json&, const json& t) {
+        Bytes key = hx(t["key"]), iv = hx(t["iv"]), aad = hx(t["aad"]), msg = hx(t["msg"]);
+        Bytes ct = hx(t["ct"]), tag = hx(t["tag"]);
+        auto gcm = be().aes_gcm(key);
+        Bytes out(ct.size(), 0xAA);
+        const bool opened = gcm->open(iv, aad, ct, out, tag);
+        if (!opened) {  // a refused message leaves zeros, never unauthenticated plaintext
+          EXPECT_TRUE(std::all_of(out.begin(), out.end(), [](std::uint8_t b) { return b == 0; }));
+        }
+        Bytes inplace = ct;
+        const bool opened_in_place = gcm->open(iv, aad, inplace, inplace, tag);
+        EXPECT_EQ(opened, opened_in_place);
+        bool ok = opened && out == msg && inplace == msg;
+        if (t["result"] == "valid") {
+          Bytes c2(msg.size()), t2(16);
+          gcm->seal(iv, aad, msg, c2, t2);
+          ok = ok && c2 == ct && t2 == tag;
+        }
+        return ok;
+      },
+      [](const json& g) { return g["ivSize"].get<int>() == 96 && g["tagSize"].get<int>() == 128; });
 }
 
 TEST_P(Wycheproof, AesGcmRefusesNoncesOver128Bytes) {

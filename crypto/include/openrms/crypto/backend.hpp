@@ -137,6 +137,22 @@ class Aes {
   virtual void ctr_xor(ByteView iv, ByteView in, MutableByteView out) = 0;
 };
 
+/// AES-GCM (NIST SP 800-38D) keyed once for many messages: the key schedule and the GHASH key
+/// are computed once, each message costs only its nonce set-up. 12-byte nonces, 16-byte tags.
+/// `out.size()` must equal `in.size()`; `in` and `out` may be the same buffer (exactly), else
+/// they must not overlap (invalid_argument for wrong sizes).
+class AesGcm {
+ public:
+  virtual ~AesGcm() = default;
+  /// Encrypts `in` into `out` and writes the 16-byte tag into `tag`.
+  virtual void seal(ByteView nonce, ByteView aad, ByteView in, MutableByteView out,
+                    MutableByteView tag) = 0;
+  /// Decrypts `in` into `out` and checks `tag`; false (and `out` zeroed) if it does not verify.
+  /// The comparison is constant-time.
+  [[nodiscard]] virtual bool open(ByteView nonce, ByteView aad, ByteView in, MutableByteView out,
+                                  ByteView tag) = 0;
+};
+
 /// RC4 keystream (legacy Office/PDF formats only). Stateful: successive calls continue the stream.
 class Rc4 {
  public:
@@ -180,6 +196,8 @@ class Backend {
   /// Inverse of gcm_seal; Errc::integrity if the tag does not verify.
   virtual SecureBytes gcm_open(ByteView key, ByteView nonce, ByteView aad, ByteView sealed,
                                std::size_t tag_len = 16) const = 0;
+  /// Keyed AES-GCM for many messages (see AesGcm); key 16, 24 or 32 bytes.
+  virtual std::unique_ptr<AesGcm> aes_gcm(ByteView key) const = 0;
   /// AES key wrap, RFC 3394 (padded = false; key data a multiple of 8, >= 16 bytes) or
   /// RFC 5649 (padded = true; any non-empty length).
   virtual Bytes key_wrap(ByteView kek, ByteView key_data, bool padded) const = 0;
