@@ -1,6 +1,7 @@
-// PFile reader target: read_header() and decrypt() (with the key the seed corpus was written with,
-// so mutations reach the cipher and MAC paths) must succeed or throw openrms::Error, in bounded
-// time and memory.
+// PFile reader target: read_header(), decrypt() and the random-access Reader (with the key the
+// seed corpus was written with, so mutations reach the cipher, MAC and segment paths) must
+// succeed or throw openrms::Error, in bounded time and memory. A Reader that opens must serve
+// read_at() anywhere consistently with its size.
 #include "openrms/error.hpp"
 #include "openrms/formats/pfile/pfile.hpp"
 
@@ -23,6 +24,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)pfile::decrypt(src, sink, key, o);
     } catch (const openrms::Error&) {
     }
+  }
+  try {
+    pfile::ReadOptions o;
+    o.segments.threads = 1;
+    pfile::Reader r(src, key, o);
+    openrms::crypto::Bytes buf(4099);
+    for (std::uint64_t off : {std::uint64_t{0}, r.size() / 2, r.size() - 1, r.size() + 1}) {
+      const std::size_t n = r.read_at(off, buf);
+      if (n > buf.size() || (off >= r.size() && n != 0)) __builtin_trap();
+    }
+  } catch (const openrms::Error&) {
   }
   return 0;
 }

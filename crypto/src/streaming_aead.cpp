@@ -56,19 +56,20 @@ StreamingAead::StreamingAead(const Backend& be, ByteView ikm, const Params& para
 
 StreamingAead::~StreamingAead() = default;
 
-std::uint64_t StreamingAead::segments_for(std::uint64_t n) const noexcept {
-  const std::uint64_t s = params_.segment_size;
-  return n == 0 ? 1 : (n + s - 1) / s;
+std::uint64_t StreamingAead::segments_for(std::uint32_t s, std::uint64_t n) noexcept {
+  return n == 0 ? 1 : n / s + (n % s != 0);
 }
 
-std::uint64_t StreamingAead::ciphertext_size(std::uint64_t n) const noexcept {
-  return n + kTagSize * segments_for(n);
+std::uint64_t StreamingAead::ciphertext_size(std::uint32_t s, std::uint64_t n) noexcept {
+  return n + kTagSize * segments_for(s, n);
 }
 
-std::optional<std::uint64_t> StreamingAead::plaintext_size(std::uint64_t c) const noexcept {
-  const std::uint64_t seg = sealed_segment_size();
+std::optional<std::uint64_t> StreamingAead::plaintext_size(std::uint32_t s,
+                                                           std::uint64_t c) noexcept {
+  if (s == 0) return std::nullopt;
+  const std::uint64_t seg = std::uint64_t{s} + kTagSize;
   if (c < kTagSize) return std::nullopt;
-  const std::uint64_t k = (c + seg - 1) / seg;
+  const std::uint64_t k = c / seg + (c % seg != 0);
   const std::uint64_t last = c - (k - 1) * seg;
   if (k > kMaxSegments || (last == kTagSize && k > 1)) return std::nullopt;
   return c - k * kTagSize;

@@ -334,6 +334,7 @@ struct Document::Impl {
   Loaded loaded;
   licensing::Decision decision;
   bool from_cache = false;
+  mutable std::optional<formats::pfile::Reader> reader;  // made by the first read_at()
 };
 
 Document::Document(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -354,6 +355,21 @@ bool Document::from_cache() const noexcept {
 std::uint64_t Document::read(ByteSink& out) const {
   if (!can(Right::view)) fail(Errc::no_right, "you do not have the VIEW right on this content");
   return impl_->client->decrypt(impl_->loaded, impl_->decision.content_key, out);
+}
+
+std::size_t Document::read_at(std::uint64_t offset, crypto::MutableByteView out) const {
+  if (!can(Right::view)) fail(Errc::no_right, "you do not have the VIEW right on this content");
+  const Loaded& l = impl_->loaded;
+  if (l.container != Container::pfile)
+    fail(Errc::unsupported, std::string("random access is not available for ") +
+                                std::string(to_string(l.container)) +
+                                " containers yet: read the whole content with read()");
+  if (!impl_->reader) {
+    formats::pfile::ReadOptions ro;
+    ro.segments = impl_->client->opt.segments;
+    impl_->reader.emplace(*l.src, impl_->decision.content_key, ro);
+  }
+  return impl_->reader->read_at(offset, out);
 }
 
 crypto::SecureBytes Document::read_all(std::uint64_t max_bytes) const {

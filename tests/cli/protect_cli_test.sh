@@ -35,8 +35,8 @@ h=18+r
 size,eo,el,po,pl,co,orig,mo,ml=struct.unpack_from("<IIIIIIQII",d,h)
 assert size==40 and d[eo:eo+el]==b".txt" and orig==39
 assert d[po:po+3]==b"\xef\xbb\xbf" and b"PublishingLicense" in d[po:po+pl]
-assert (len(d)-co)==48, len(d)-co
-assert d[mo:mo+21]==b"openrms-integrity-v1:"
+assert (len(d)-co)==39+16, len(d)-co  # one AES-GCM segment: the text and its tag
+assert ml==58 and d[mo:mo+18]==b"openrms-stream-v2:" and d[mo+18]==20  # 1 MiB segments
 '
 check "plaintext not in PFile" bash -c '! grep -q launch notes.ptxt'
 run open notes.ptxt --as bob@contoso.com --print

@@ -332,6 +332,37 @@ TEST_F(ProtectTest, BinaryOfficeDocumentsGetIrmWithTheirStreamsInside) {
             Errc::invalid_argument);
 }
 
+TEST_F(ProtectTest, DocumentReadsAnyRangeOfAPFile) {
+  Client alice = client("alice@contoso.com");
+  Client bob = client("bob@contoso.com");
+  Client carol = client("carol@fabrikam.com");
+  std::mt19937 rng(3);
+  crypto::Bytes big(3u << 20);
+  for (auto& b : big) b = static_cast<std::uint8_t>(rng());
+  spit(dir / "big.bin", big);
+  fs::path out = dir / "big.bin.pfile";
+  alice.protect(dir / "big.bin", out, Protection::with_policy(policy_for("bob@contoso.com:VIEW")));
+  Document d = bob.open(out);
+  crypto::Bytes buf(64 << 10);
+  for (std::uint64_t off : {std::uint64_t{0}, std::uint64_t{(1u << 20) - 100},
+                            std::uint64_t{2500000}, std::uint64_t{big.size() - 10}}) {
+    const std::size_t n = d.read_at(off, buf);
+    ASSERT_EQ(n, std::min<std::size_t>(buf.size(), big.size() - off));
+    EXPECT_TRUE(std::equal(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n),
+                           big.begin() + static_cast<std::ptrdiff_t>(off)));
+  }
+  EXPECT_EQ(d.read_at(big.size(), buf), 0u);
+  // no VIEW, no bytes; a container without per-segment integrity says so
+  fs::path docx = dir / "r.docx";
+  alice.protect(dir / "in.docx", docx, Protection::with_policy(policy_for("bob@contoso.com:VIEW")));
+  EXPECT_EQ(code([&] { bob.open(docx).read_at(0, buf); }), Errc::unsupported);
+  fs::path none = dir / "none.ptxt";
+  licensing::Policy p = policy_for("bob@contoso.com:PRINT");
+  alice.protect(dir / "in.txt", none, Protection::with_policy(p));
+  EXPECT_EQ(code([&] { bob.open(none).read_at(0, buf); }), Errc::no_right);
+  EXPECT_EQ(code([&] { carol.open(none); }), Errc::no_right);
+}
+
 TEST_F(ProtectTest, NoCachePolicyNeverStoresAUseLicense) {
   MemoryUseLicenseCache cache;
   Client alice = client("alice@contoso.com");

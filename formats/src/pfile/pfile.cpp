@@ -2,14 +2,17 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 #include <optional>
 #include <thread>
 
 #include "../async_sink.hpp"
+#include "../batch_pipeline.hpp"
 #include "../cfb/cfb_constants.hpp"
 #include "../integrity.hpp"
 #include "../private_copy.hpp"
+#include "openrms/crypto/parallel.hpp"
 #include "openrms/error.hpp"
 #include "openrms/text.hpp"
 
@@ -24,6 +27,13 @@ namespace {
 
 constexpr std::uint8_t kMagic[6] = {'.', 'p', 'f', 'i', 'l', 'e'};
 constexpr std::string_view kMacTag = "openrms-integrity-v1:";
+constexpr std::string_view kStreamTag = "openrms-stream-v2:";
+constexpr std::size_t kStreamMetaSize =
+    kStreamTag.size() + 1 + crypto::StreamingAead::kSaltSize + crypto::StreamingAead::kPrefixSize;
+constexpr std::string_view kStreamContext = "openrms-stream-v2|pfile|";
+// Everything before the content (notice, header, extension, license, metadata) is read into
+// memory once; the limits above keep it near 5 MiB, gaps between the pieces included.
+constexpr std::uint64_t kMaxHeaderArea = 8u << 20;
 constexpr std::uint8_t kBom[3] = {0xEF, 0xBB, 0xBF};
 constexpr std::uint64_t kUnknownSize = ~0ull;
 constexpr std::size_t kChunk = 4u << 20;
@@ -82,7 +92,40 @@ std::string default_notice() {
          "Ask the person who sent it to you if you do not have access.";
 }
 
-Header read_header(const ByteSource& src, const Limits& limits) {
+namespace {
+
+// The bytes before the content, served from memory; a read past them means the file changed
+// between the read that found the content offset and the read of the header area.
+class HeadSource final : public ByteSource {
+ public:
+  HeadSource(ByteView head, std::uint64_t size) : head_(head), size_(size) {}
+  std::uint64_t size() const noexcept override { return size_; }
+  void read_at(std::uint64_t off, MutableByteView out) const override {
+    if (off > head_.size() || out.size() > head_.size() - off)
+      bad("the file changed while it was being read");
+    std::memcpy(out.data(), head_.data() + off, out.size());
+  }
+
+ private:
+  ByteView head_;
+  std::uint64_t size_;
+};
+
+std::optional<crypto::StreamingAead::Params> stream_params(const ByteSource& src,
+                                                           std::uint64_t at) {
+  std::uint8_t m[kStreamMetaSize];
+  src.read_at(at, m);
+  if (std::memcmp(m, kStreamTag.data(), kStreamTag.size()) != 0) return std::nullopt;
+  crypto::StreamingAead::Params p;
+  const std::uint8_t log2 = m[kStreamTag.size()];
+  if (log2 < 12 || log2 > 24) bad("the stream segment size is out of range");
+  p.segment_size = std::uint32_t{1} << log2;
+  std::memcpy(p.salt, m + kStreamTag.size() + 1, sizeof p.salt);
+  std::memcpy(p.nonce_prefix, m + kStreamTag.size() + 1 + sizeof p.salt, sizeof p.nonce_prefix);
+  return p;
+}
+
+Header parse_header(const ByteSource& src, const Limits& limits) {
   const std::uint64_t size = src.size();
   std::uint8_t fixed[18];
   if (size < sizeof fixed) bad("the file is too short");
@@ -140,6 +183,7 @@ Header read_header(const ByteSource& src, const Limits& limits) {
   src.read_at(pl_off, pl);
   std::size_t skip = (pl.size() >= 3 && std::memcmp(pl.data(), kBom, 3) == 0) ? 3 : 0;
   h.license.assign(reinterpret_cast<const char*>(pl.data()) + skip, pl.size() - skip);
+  if (meta_len == kStreamMetaSize) h.stream = stream_params(src, meta_off);
   if (meta_len == kMacTag.size() + detail::kMacSize) {
     crypto::Bytes tag(kMacTag.size());
     src.read_at(meta_off, tag);
@@ -149,6 +193,12 @@ Header read_header(const ByteSource& src, const Limits& limits) {
     }
   }
   h.content_size = size - h.content_offset;
+  if (h.stream) {
+    auto n = crypto::StreamingAead::plaintext_size(h.stream->segment_size, h.content_size);
+    if (!n) bad("the encrypted content's size fits no segment layout (truncated or extended)");
+    if (h.original_size != n) bad("the original size does not match the encrypted content size");
+    return h;
+  }
   if (h.content_size < 16 || h.content_size % 16)
     bad("the encrypted content is " + std::to_string(h.content_size) +
         " bytes, not a positive multiple of 16");
@@ -157,10 +207,45 @@ Header read_header(const ByteSource& src, const Limits& limits) {
   return h;
 }
 
-void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
-           ByteView content_key, const WriteOptions& opt) {
-  const crypto::Backend& be =
-      opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
+// The header parsed from one in-memory copy of the header area, and that copy (which the
+// stream's key is bound to): what was parsed is what was hashed.
+struct HeadRead {
+  Header header;
+  crypto::Bytes head;
+};
+
+HeadRead read_head(const ByteSource& src, const Limits& limits) {
+  HeadRead r;
+  const Header first = parse_header(src, limits);
+  if (first.content_offset > kMaxHeaderArea) bad("the header area is implausibly large");
+  r.head.resize(static_cast<std::size_t>(first.content_offset));
+  src.read_at(0, r.head);
+  r.header = parse_header(HeadSource(r.head, src.size()), limits);
+  return r;
+}
+
+crypto::Bytes stream_context(const crypto::Backend& be, ByteView head) {
+  crypto::Bytes c(kStreamContext.begin(), kStreamContext.end());
+  crypto::Bytes d = be.digest(crypto::HashAlg::sha256, head);
+  c.insert(c.end(), d.begin(), d.end());
+  return c;
+}
+
+// Segments per batch: enough for every thread, about 4 MiB.
+std::uint64_t batch_segments(std::uint32_t segment_size, unsigned threads) {
+  const unsigned t = threads ? threads : crypto::parallelism();
+  return std::max<std::uint64_t>({1, t, (4u << 20) / segment_size});
+}
+
+}  // namespace
+
+Header read_header(const ByteSource& src, const Limits& limits) {
+  return parse_header(src, limits);
+}
+
+namespace {
+
+void check_write_options(std::string_view license, const WriteOptions& opt) {
   for (char c : opt.extension)
     if (static_cast<unsigned char>(c) < 0x20 || c == '/' || c == '\\')
       fail(Errc::invalid_argument, "the extension contains a control character or separator");
@@ -171,25 +256,23 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   for (char c : opt.notice)
     if (static_cast<unsigned char>(c) >= 0x80)
       fail(Errc::invalid_argument, "the notice must be ASCII");
-  // Large inputs pipeline the MAC and the output onto a thread of their own (below); the
-  // cipher then leaves a core to it.
-  const bool pipelined = plaintext.size() > kChunk;
-  crypto::SegmentOptions so = opt.segments;
-  if (pipelined && so.threads == 0)
-    so.threads = std::max(2u, std::thread::hardware_concurrency()) - 1;
-  crypto::SegmentCipher cipher = crypto::SegmentCipher::cbc4k(content_key, so);
+  if (opt.integrity_version != 1 && opt.integrity_version != 2)
+    fail(Errc::invalid_argument, "the PFile integrity version must be 1 or 2");
+}
 
-  // Header: fixed part, notice, 40-byte v3 header, extension, metadata (MAC), license.
+// The header area: fixed part, notice, 40-byte v3 header, extension, metadata, license.
+// Returns the offset of the metadata within it.
+std::uint64_t build_head(crypto::Bytes& head, std::string_view license, const WriteOptions& opt,
+                         ByteView metadata, std::uint64_t plaintext_size) {
   const std::uint32_t r = static_cast<std::uint32_t>(opt.notice.size());
   const std::uint64_t hdr = 18 + std::uint64_t{r};
   const std::uint64_t ext_off = hdr + 40;
   const std::uint64_t meta_off = ext_off + opt.extension.size();
-  const std::uint64_t meta_len = kMacTag.size() + detail::kMacSize;
-  const std::uint64_t pl_off = meta_off + meta_len;
+  const std::uint64_t pl_off = meta_off + metadata.size();
   const std::uint64_t pl_len = 3 + license.size();
   const std::uint64_t content_off = pl_off + pl_len;
-  if (content_off > 0xFFFFFFFFull) fail(Errc::invalid_argument, "header too large");
-  crypto::Bytes head;
+  if (content_off > kMaxHeaderArea) fail(Errc::invalid_argument, "header too large");
+  head.clear();
   head.reserve(content_off);
   head.insert(head.end(), kMagic, kMagic + 6);
   std::uint8_t b8[8];
@@ -207,17 +290,32 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   u32(pl_off);
   u32(pl_len);
   u32(content_off);
-  put64(b8, plaintext.size());
+  put64(b8, plaintext_size);
   head.insert(head.end(), b8, b8 + 8);
   u32(meta_off);
-  u32(meta_len);
+  u32(metadata.size());
   head.insert(head.end(), opt.extension.begin(), opt.extension.end());
-  head.insert(head.end(), kMacTag.begin(), kMacTag.end());
-  head.insert(head.end(), detail::kMacSize, 0);
+  head.insert(head.end(), metadata.begin(), metadata.end());
   head.insert(head.end(), kBom, kBom + 3);
   head.insert(head.end(), license.begin(), license.end());
+  return meta_off;
+}
 
-  const std::uint64_t mac_at = meta_off + kMacTag.size();
+// Integrity version 1: CBC4K and one HMAC over the whole file, patched in last.
+void write_v1(const ByteSource& plaintext, ByteSink& out, std::string_view license,
+              ByteView content_key, const WriteOptions& opt, const crypto::Backend& be) {
+  // Large inputs pipeline the MAC and the output onto a thread of their own (below); the
+  // cipher then leaves a core to it.
+  const bool pipelined = plaintext.size() > kChunk;
+  crypto::SegmentOptions so = opt.segments;
+  if (pipelined && so.threads == 0)
+    so.threads = std::max(2u, std::thread::hardware_concurrency()) - 1;
+  crypto::SegmentCipher cipher = crypto::SegmentCipher::cbc4k(content_key, so);
+  crypto::Bytes meta(kMacTag.begin(), kMacTag.end());
+  meta.resize(meta.size() + detail::kMacSize, 0);
+  crypto::Bytes head;
+  const std::uint64_t mac_at =
+      build_head(head, license, opt, meta, plaintext.size()) + kMacTag.size();
   crypto::SecureBytes mkey = detail::integrity_key(be, content_key, "pfile");
   detail::HoleMac mac(be, mkey, mac_at);
   out.write(head);
@@ -250,10 +348,116 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   if (opt.progress && total == 0) opt.progress(0, 0);
 }
 
-ReadResult decrypt(const ByteSource& file, ByteSink& out, ByteView content_key,
-                   const ReadOptions& opt) {
+// Integrity version 2: segments sealed in parallel batches while the I/O thread reads the next
+// batch and writes the last one. Nothing is patched afterwards.
+void write_v2(const ByteSource& plaintext, ByteSink& out, std::string_view license,
+              ByteView content_key, const WriteOptions& opt, const crypto::Backend& be) {
+  const auto params = crypto::StreamingAead::Params::fresh(be, opt.segment_size);
+  crypto::Bytes meta(kStreamTag.begin(), kStreamTag.end());
+  meta.push_back(static_cast<std::uint8_t>(std::countr_zero(params.segment_size)));
+  meta.insert(meta.end(), params.salt, params.salt + sizeof params.salt);
+  meta.insert(meta.end(), params.nonce_prefix, params.nonce_prefix + sizeof params.nonce_prefix);
+  crypto::Bytes head;
+  const std::uint64_t total = plaintext.size();
+  build_head(head, license, opt, meta, total);
+  const crypto::StreamingAead sa(be, content_key, params, stream_context(be, head));
+  out.write(head);
+  const std::uint64_t seg = params.segment_size;
+  const std::uint64_t per_batch = batch_segments(params.segment_size, opt.segments.threads);
+  const std::uint64_t segments = sa.segments_for(total);
+  const std::uint64_t batches = (segments + per_batch - 1) / per_batch;
+  const ByteView whole = plaintext.memory();
+  detail::BatchStages st;
+  st.read = [&](std::uint64_t k, crypto::SecureBytes& buf) -> ByteView {
+    const std::uint64_t at = k * per_batch * seg;
+    const std::size_t n = static_cast<std::size_t>(std::min(per_batch * seg, total - at));
+    if (whole.size() == total) return whole.subspan(at, n);
+    buf.resize(n);
+    plaintext.read_at(at, buf);
+    return buf;
+  };
+  st.transform = [&](std::uint64_t k, ByteView in, crypto::SecureBytes& buf) -> ByteView {
+    const bool final = k + 1 == batches;
+    buf.resize(in.size() + crypto::StreamingAead::kTagSize * sa.segments_for(in.size()));
+    sa.seal(k * per_batch, final, in, buf, opt.segments.threads);
+    if (opt.progress) opt.progress(std::min(total, (k + 1) * per_batch * seg), total);
+    return buf;
+  };
+  st.write = [&](std::uint64_t, ByteView bytes) { out.write(bytes); };
+  detail::run_batches(batches, st);
+}
+
+}  // namespace
+
+void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
+           ByteView content_key, const WriteOptions& opt) {
   const crypto::Backend& be =
       opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
+  check_write_options(license, opt);
+  if (opt.integrity_version == 1)
+    write_v1(plaintext, out, license, content_key, opt, be);
+  else
+    write_v2(plaintext, out, license, content_key, opt, be);
+}
+
+namespace {
+
+const crypto::Backend& backend_of(const ReadOptions& opt) {
+  return opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
+}
+
+crypto::StreamingAead stream_for(const HeadRead& r, ByteView key, const crypto::Backend& be) {
+  return crypto::StreamingAead(be, key, *r.header.stream, stream_context(be, r.head));
+}
+
+// Integrity version 2: each batch of segments is read once, verified and decrypted from those
+// bytes (on the pool), and only then written.
+ReadResult decrypt_v2(const ByteSource& src, HeadRead r, ByteSink& out, ByteView key,
+                      const ReadOptions& opt) {
+  ReadResult res;
+  res.header = std::move(r.header);
+  const Header& h = res.header;
+  const crypto::StreamingAead sa = stream_for(r, key, backend_of(opt));
+  const std::uint64_t sealed = sa.sealed_segment_size();
+  const std::uint64_t per_batch = batch_segments(sa.segment_size(), opt.segments.threads);
+  const std::uint64_t segments = (h.content_size + sealed - 1) / sealed;
+  const std::uint64_t batches = (segments + per_batch - 1) / per_batch;
+  detail::BatchStages st;
+  st.read = [&](std::uint64_t k, crypto::SecureBytes& buf) -> ByteView {
+    const std::uint64_t at = k * per_batch * sealed;
+    buf.resize(static_cast<std::size_t>(std::min(per_batch * sealed, h.content_size - at)));
+    src.read_at(h.content_offset + at, buf);
+    return buf;
+  };
+  st.transform = [&](std::uint64_t k, ByteView in, crypto::SecureBytes& buf) -> ByteView {
+    const bool final = k + 1 == batches;
+    const std::uint64_t n =
+        final ? in.size() - crypto::StreamingAead::kTagSize * ((in.size() + sealed - 1) / sealed)
+              : in.size() / sealed * sa.segment_size();
+    buf.resize(static_cast<std::size_t>(n));
+    if (!sa.open(k * per_batch, final, in, buf, opt.segments.threads)) altered();
+    if (opt.progress)
+      opt.progress(std::min(h.content_size, (k + 1) * per_batch * sealed), h.content_size);
+    return buf;
+  };
+  st.write = [&](std::uint64_t, ByteView bytes) {
+    out.write(bytes);
+    res.size += bytes.size();
+  };
+  detail::run_batches(batches, st);
+  res.integrity_verified = true;
+  return res;
+}
+
+}  // namespace
+
+ReadResult decrypt(const ByteSource& file, ByteSink& out, ByteView content_key,
+                   const ReadOptions& opt) {
+  {
+    HeadRead r = read_head(file, opt.limits);
+    if (r.header.stream) return decrypt_v2(file, std::move(r), out, content_key, opt);
+  }
+  const crypto::Backend& be = backend_of(opt);
   // Everything below reads one private copy: the bytes verified are the bytes decrypted.
   detail::PrivateCopy src(file);
   ReadResult res;
@@ -307,6 +511,134 @@ ReadResult decrypt(const ByteSource& file, ByteSink& out, ByteView content_key,
   }
   if (h.original_size && *h.original_size != res.size) altered();
   return res;
+}
+
+// ---- random access ---------------------------------------------------------------------------
+
+struct Reader::Impl {
+  const ByteSource* src = nullptr;
+  Header h;
+  std::uint64_t size = 0;
+  unsigned threads = 0;
+  std::optional<crypto::StreamingAead> sa;  // integrity v2
+  // v1 and unauthenticated files: a verified private copy, CBC4K segments
+  std::unique_ptr<detail::PrivateCopy> copy;
+  std::optional<crypto::SegmentCipher> cbc;
+
+  std::size_t read_v2(std::uint64_t offset, MutableByteView out) const;
+  std::size_t read_cbc(std::uint64_t offset, MutableByteView out) const;
+};
+
+Reader::Reader(const ByteSource& src, ByteView content_key, const ReadOptions& opt)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.src = &src;
+  m.threads = opt.segments.threads;
+  HeadRead r = read_head(src, opt.limits);
+  if (r.header.stream) {
+    m.sa.emplace(stream_for(r, content_key, backend_of(opt)));
+    m.h = std::move(r.header);
+    m.size = *m.h.original_size;
+    return;
+  }
+  // Version 1: one check of the whole file, over a copy that cannot change after it.
+  m.copy = std::make_unique<detail::PrivateCopy>(src);
+  m.h = read_header(*m.copy, opt.limits);
+  if (!m.h.has_mac && opt.require_integrity) altered();
+  const crypto::Backend& be = backend_of(opt);
+  if (m.h.has_mac) {
+    crypto::SecureBytes mkey = detail::integrity_key(be, content_key, "pfile");
+    detail::HoleMac mac(be, mkey, m.h.mac_offset);
+    detail::mac_range(mac, *m.copy, 0, m.copy->size());
+    crypto::Bytes got(detail::kMacSize);
+    m.copy->read_at(m.h.mac_offset, got);
+    if (!crypto::ct_equal(mac.finish(), got)) altered();
+  }
+  m.cbc.emplace(crypto::SegmentCipher::cbc4k(content_key, opt.segments));
+  // The final segment gives the exact size (and checks the padding) even where the header
+  // does not record it.
+  const std::uint64_t c = m.h.content_size, f = (c - 1) / 4096;
+  crypto::SecureBytes last(static_cast<std::size_t>(c - f * 4096));
+  m.copy->read_at(m.h.content_offset + f * 4096, last);
+  try {
+    m.size = f * 4096 + m.cbc->decrypt_final(f, last, last);
+  } catch (const Error& e) {
+    if (e.code() == Errc::integrity) altered();
+    throw;
+  }
+  if (m.h.original_size && *m.h.original_size != m.size) altered();
+}
+
+Reader::Reader(Reader&&) noexcept = default;
+Reader::~Reader() = default;
+
+const Header& Reader::header() const noexcept {
+  return impl_->h;
+}
+std::uint64_t Reader::size() const noexcept {
+  return impl_->size;
+}
+
+std::size_t Reader::read_at(std::uint64_t offset, MutableByteView out) const {
+  if (offset >= impl_->size || out.empty()) return 0;
+  const std::size_t n =
+      static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), impl_->size - offset));
+  out = out.first(n);
+  try {
+    return impl_->sa ? impl_->read_v2(offset, out) : impl_->read_cbc(offset, out);
+  } catch (...) {
+    std::fill(out.begin(), out.end(), std::uint8_t{0});
+    throw;
+  }
+}
+
+// Opens the segments [offset, offset + out.size()) touches, a batch at a time.
+std::size_t Reader::Impl::read_v2(std::uint64_t offset, MutableByteView out) const {
+  const std::uint64_t seg = sa->segment_size(), sealed = sa->sealed_segment_size();
+  const std::uint64_t last_segment = (h.content_size - 1) / sealed;
+  const std::uint64_t per_batch = batch_segments(sa->segment_size(), threads);
+  crypto::SecureBytes in, plain;
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const std::uint64_t pos = offset + done;
+    const std::uint64_t a = pos / seg;
+    const std::uint64_t b =
+        std::min({(offset + out.size() - 1) / seg, a + per_batch - 1, last_segment});
+    const bool final = b == last_segment;
+    const std::uint64_t c_from = a * sealed, c_to = final ? h.content_size : (b + 1) * sealed;
+    in.resize(static_cast<std::size_t>(c_to - c_from));
+    src->read_at(h.content_offset + c_from, in);
+    plain.resize(in.size() - crypto::StreamingAead::kTagSize * static_cast<std::size_t>(b - a + 1));
+    if (!sa->open(a, final, in, plain, threads)) altered();
+    const std::size_t skip = static_cast<std::size_t>(pos - a * seg);
+    const std::size_t take = std::min(plain.size() - skip, out.size() - done);
+    std::memcpy(out.data() + done, plain.data() + skip, take);
+    done += take;
+  }
+  return done;
+}
+
+std::size_t Reader::Impl::read_cbc(std::uint64_t offset, MutableByteView out) const {
+  const std::uint64_t c = h.content_size, f = (c - 1) / 4096;
+  crypto::SecureBytes buf;
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const std::uint64_t pos = offset + done, i = pos / 4096;
+    const std::uint64_t at = i * 4096, len = i == f ? c - at : 4096;
+    buf.resize(static_cast<std::size_t>(len));
+    copy->read_at(h.content_offset + at, buf);
+    std::size_t plain = buf.size();
+    if (i == f)
+      plain = cbc->decrypt_final(i, buf, buf);
+    else
+      cbc->decrypt_segments(i, buf, buf);
+    const std::size_t skip = static_cast<std::size_t>(pos - at);
+    if (skip >= plain) altered();
+    const std::size_t take = std::min(plain - skip, out.size() - done);
+    std::memcpy(out.data() + done, buf.data() + skip, take);
+    done += take;
+  }
+  return done;
 }
 
 std::string protected_name(std::string_view name) {

@@ -62,13 +62,23 @@ class StreamingAead {
   /// Ciphertext bytes of segment `i` when sealed whole: S + 16.
   std::uint64_t sealed_segment_size() const noexcept { return params_.segment_size + kTagSize; }
 
-  /// Segments a plaintext of `n` bytes takes (at least one).
-  std::uint64_t segments_for(std::uint64_t plaintext_size) const noexcept;
+  /// Segments a plaintext of `n` bytes takes (at least one) with segments of `segment_size`.
+  static std::uint64_t segments_for(std::uint32_t segment_size, std::uint64_t n) noexcept;
   /// Ciphertext size for a plaintext of `n` bytes.
-  std::uint64_t ciphertext_size(std::uint64_t plaintext_size) const noexcept;
+  static std::uint64_t ciphertext_size(std::uint32_t segment_size, std::uint64_t n) noexcept;
   /// The plaintext size of a ciphertext of `n` bytes; nullopt if no stream has that size
   /// (fewer than 16 bytes, an empty segment after a full one, …).
-  std::optional<std::uint64_t> plaintext_size(std::uint64_t ciphertext_size) const noexcept;
+  static std::optional<std::uint64_t> plaintext_size(std::uint32_t segment_size,
+                                                     std::uint64_t n) noexcept;
+  std::uint64_t segments_for(std::uint64_t n) const noexcept {
+    return segments_for(params_.segment_size, n);
+  }
+  std::uint64_t ciphertext_size(std::uint64_t n) const noexcept {
+    return ciphertext_size(params_.segment_size, n);
+  }
+  std::optional<std::uint64_t> plaintext_size(std::uint64_t n) const noexcept {
+    return plaintext_size(params_.segment_size, n);
+  }
 
   /// Seals the run of consecutive segments starting at index `first`. `in` holds whole segments
   /// (a positive multiple of S), except that with `final` its last segment may be short and ends

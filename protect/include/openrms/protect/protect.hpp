@@ -128,6 +128,13 @@ class Document {
   /// Decrypts the content to `out`, verifying integrity first: nothing of an altered file
   /// reaches `out` (Errc::integrity). Needs VIEW (no_right otherwise).
   std::uint64_t read(ByteSink& out) const;
+  /// Plaintext bytes from `offset` into `out`, up to the end; returns the bytes read (0 at or
+  /// past the end). Needs VIEW. A PFile with per-segment integrity reads and verifies only the
+  /// segments the range touches (a 64 KiB read costs one or two 1 MiB segments, whatever the
+  /// file size); an older PFile is checked once, on the first call, then served. Errc::integrity
+  /// if a touched segment was altered (`out` zeroed); unsupported for Office IRM and PDF
+  /// containers, whose integrity is still whole-file.
+  std::size_t read_at(std::uint64_t offset, crypto::MutableByteView out) const;
   /// Decrypts into memory (at most max_bytes, else invalid_argument). Needs VIEW. The integrity
   /// check overlaps the decryption; on any failure the buffer is wiped and nothing is returned.
   crypto::SecureBytes read_all(std::uint64_t max_bytes = 256u << 20) const;
