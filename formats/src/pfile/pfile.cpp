@@ -231,10 +231,11 @@ crypto::Bytes stream_context(const crypto::Backend& be, ByteView head) {
   return c;
 }
 
-// Segments per batch: enough for every thread, about 4 MiB.
+// Segments per batch: enough for every thread, about 8 MiB (fewer hand-offs per byte; four
+// batches in flight stay within 32 MiB).
 std::uint64_t batch_segments(std::uint32_t segment_size, unsigned threads) {
   const unsigned t = threads ? threads : crypto::parallelism();
-  return std::max<std::uint64_t>({1, t, (4u << 20) / segment_size});
+  return std::max<std::uint64_t>({1, t, (8u << 20) / segment_size});
 }
 
 }  // namespace
@@ -422,10 +423,13 @@ ReadResult decrypt_v2(const ByteSource& src, HeadRead r, ByteSink& out, ByteView
   const std::uint64_t per_batch = batch_segments(sa.segment_size(), opt.segments.threads);
   const std::uint64_t segments = (h.content_size + sealed - 1) / sealed;
   const std::uint64_t batches = (segments + per_batch - 1) / per_batch;
+  const ByteView whole = src.memory();
   detail::BatchStages st;
   st.read = [&](std::uint64_t k, crypto::SecureBytes& buf) -> ByteView {
     const std::uint64_t at = k * per_batch * sealed;
-    buf.resize(static_cast<std::size_t>(std::min(per_batch * sealed, h.content_size - at)));
+    const auto n = static_cast<std::size_t>(std::min(per_batch * sealed, h.content_size - at));
+    if (whole.size() == src.size()) return whole.subspan(h.content_offset + at, n);
+    buf.resize(n);
     src.read_at(h.content_offset + at, buf);
     return buf;
   };

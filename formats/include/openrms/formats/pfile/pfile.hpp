@@ -94,8 +94,9 @@ struct WriteOptions {
   Progress progress;
 };
 
-/// Encrypts `plaintext` into a PFile v3 on `out` with `license` embedded. `out` must support
-/// patch() (the MAC is written last): AtomicFileSink, MemorySink and TempFile do.
+/// Encrypts `plaintext` into a PFile v3 on `out` with `license` embedded. Integrity version 2
+/// writes strictly in order; version 1 needs an `out` that supports patch() (the MAC is written
+/// last): AtomicFileSink, MemorySink and TempFile do.
 void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
            ByteView content_key, const WriteOptions& opt = {});
 
