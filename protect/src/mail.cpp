@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "openrms/error.hpp"
+#include "openrms/formats/container.hpp"
 #include "openrms/formats/mail/rpmsg.hpp"
 #include "openrms/formats/pfile/pfile.hpp"
 #include "openrms/text.hpp"
@@ -29,12 +30,9 @@ constexpr std::string_view kRpmsgName = "message.rpmsg";
 constexpr std::string_view kRpmsgType = "application/x-microsoft-rpmsg-message";
 constexpr std::string_view kLogoCid = "logo@openrms";
 
-// The rpmsg content uses IRM's AES-128 (FORMATS.md B5); the key is derived from the license's
-// 256-bit content key so that no two containers share raw key material.
+// The rpmsg content uses IRM's AES-128 (FORMATS.md B5), derived from the license's key.
 crypto::SecureBytes rpmsg_key(const crypto::Backend& be, ByteView content_key) {
-  crypto::SecureBytes k(16);
-  be.hkdf(crypto::HashAlg::sha256, content_key, {}, crypto::as_bytes("openrms-rpmsg-aes128-v1"), k);
-  return k;
+  return formats::ContentKey(content_key).derive(formats::ContentKey::Purpose::rpmsg_aes128, be);
 }
 
 const mime::Attachment* rpmsg_part(const mime::Message& m) {

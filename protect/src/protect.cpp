@@ -7,11 +7,6 @@
 #include <thread>
 
 #include "openrms/error.hpp"
-#include "openrms/formats/cfb/compound_file.hpp"
-#include "openrms/formats/office/irm.hpp"
-#include "openrms/formats/office/office_crypto.hpp"
-#include "openrms/formats/pdf/rights_pdf.hpp"
-#include "openrms/formats/pfile/pfile.hpp"
 #include "openrms/text.hpp"
 
 namespace openrms::protect {
@@ -20,87 +15,6 @@ namespace fs = std::filesystem;
 using crypto::ByteView;
 using crypto::MutableByteView;
 using licensing::Right;
-
-namespace {
-
-// Office IRM is AES-128 (FORMATS.md B3); the license carries a 256-bit content key, from which
-// the container key is derived so that no two containers share raw key material.
-crypto::SecureBytes irm_key(const crypto::Backend& be, ByteView content_key) {
-  crypto::SecureBytes k(16);
-  be.hkdf(crypto::HashAlg::sha256, content_key, {},
-          crypto::as_bytes("openrms-office-irm-aes128-v1"), k);
-  return k;
-}
-
-bool looks_like_pdf(const ByteSource& src) {
-  std::uint8_t head[1024] = {};
-  std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof head, src.size()));
-  src.read_at(0, MutableByteView(head, n));
-  std::string_view s(reinterpret_cast<const char*>(head), n);
-  return s.find("%PDF-") != std::string_view::npos;
-}
-
-}  // namespace
-
-std::string_view to_string(Container c) noexcept {
-  switch (c) {
-    case Container::none:
-      return "none";
-    case Container::pfile:
-      return "pfile";
-    case Container::office_irm:
-      return "office-irm";
-    case Container::pdf:
-      return "pdf";
-  }
-  return "?";
-}
-
-Container detect(const ByteSource& src) {
-  try {
-    std::uint8_t head[8] = {};
-    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(8, src.size()));
-    src.read_at(0, MutableByteView(head, n));
-    if (formats::pfile::has_signature(ByteView(head, n))) return Container::pfile;
-    if (formats::cfb::Reader::has_signature(ByteView(head, n))) {
-      auto d = formats::office::detect(src);
-      return d.scheme == formats::office::Scheme::irm ? Container::office_irm : Container::none;
-    }
-    if (formats::pdf::rights::is_protected(src)) return Container::pdf;
-  } catch (const Error&) {
-  }
-  return Container::none;
-}
-
-Container container_for(const ByteSource& src) {
-  std::uint8_t head[8] = {};
-  std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(8, src.size()));
-  src.read_at(0, MutableByteView(head, n));
-  if (n >= 4 && (formats::cfb::Reader::has_signature(ByteView(head, n)) ||
-                 (head[0] == 'P' && head[1] == 'K'))) {
-    formats::office::Detection d;
-    try {
-      d = formats::office::detect(src);
-    } catch (const Error&) {
-      return Container::pfile;  // a broken compound file or ZIP: protect the bytes as they are
-    }
-    if (d.container == formats::office::Container::ooxml) return Container::office_irm;
-    if (d.container == formats::office::Container::legacy_binary) {
-      if (d.scheme == formats::office::Scheme::none) return Container::office_irm;
-      if (d.scheme != formats::office::Scheme::irm)
-        fail(Errc::invalid_argument,
-             "this binary Office document is password-protected: remove the password in its "
-             "application (openrms cannot decrypt .doc/.xls/.ppt passwords), then protect it");
-    }
-    if (d.container == formats::office::Container::ooxml_encrypted &&
-        d.scheme != formats::office::Scheme::irm)
-      fail(Errc::invalid_argument,
-           "this Office document is password-encrypted: decrypt it first (openrms office "
-           "decrypt), then protect it");
-  }
-  if (looks_like_pdf(src)) return Container::pdf;
-  return Container::pfile;
-}
 
 // Never the input; an existing file only when the caller says so.
 void check_output_path(const fs::path& in, const fs::path& out, bool overwrite) {
@@ -113,12 +27,9 @@ void check_output_path(const fs::path& in, const fs::path& out, bool overwrite) 
 }
 
 fs::path default_output_name(const fs::path& in, Container c) {
-  if (c == Container::pfile) {
-    fs::path out = in;
-    out.replace_filename(formats::pfile::protected_name(in.filename().string()));
-    return out;
-  }
-  return in;
+  fs::path out = in;
+  out.replace_filename(formats::writer_for(c)->output_name(in.filename().string()));
+  return out;
 }
 
 // ---- Protection ----------------------------------------------------------------------------
@@ -180,42 +91,23 @@ namespace {
 struct Loaded {
   Container container = Container::none;
   std::unique_ptr<ByteSource> src;
+  std::unique_ptr<formats::ContainerReader> reader;  // parsed once, from src
   licensing::PublishingLicense pl;
   Inspection info;
 };
 
-Loaded load_file(const fs::path& in, LicenseSource& source, const crypto::Backend& be) {
+// `src` must not be null. Opens the container once and verifies its license.
+Loaded load_source(std::unique_ptr<ByteSource> src, LicenseSource& source,
+                   const formats::ContainerOptions& copt) {
   Loaded l;
-  l.src = std::make_unique<formats::FileSource>(in);
-  l.container = detect(*l.src);
-  std::string license;
-  switch (l.container) {
-    case Container::none:
-      fail(Errc::bad_format, in.string() +
-                                 " is not a protected file (PFile, Office IRM or "
-                                 "rights-managed PDF)");
-    case Container::pfile: {
-      auto h = formats::pfile::read_header(*l.src);
-      license = std::move(h.license);
-      l.info.original_extension = h.extension;
-      l.info.size = h.original_size;
-      break;
-    }
-    case Container::office_irm: {
-      auto i = formats::office::irm::read_info(*l.src);
-      license = std::move(i.license);
-      l.info.size = i.size;
-      break;
-    }
-    case Container::pdf: {
-      auto i = formats::pdf::rights::read_info(*l.src);
-      license = std::move(i.license);
-      break;
-    }
-  }
-  l.pl = licensing::parse_publishing_license(license, source.anchors(), be);
+  l.src = std::move(src);
+  l.reader = formats::open_container(*l.src, copt);
+  l.container = l.reader->kind();
+  l.pl = licensing::parse_publishing_license(l.reader->license(), source.anchors(), copt.backend());
   Inspection& x = l.info;
   x.container = l.container;
+  x.original_extension = l.reader->original_extension();
+  x.size = l.reader->size();
   x.content_id = l.pl.content_id;
   x.issuer = l.pl.issuer;
   x.owner = l.pl.owner;
@@ -228,10 +120,22 @@ Loaded load_file(const fs::path& in, LicenseSource& source, const crypto::Backen
   return l;
 }
 
+Loaded load_file(const fs::path& in, LicenseSource& source, const formats::ContainerOptions& copt) {
+  auto src = std::make_unique<formats::FileSource>(in);
+  try {
+    return load_source(std::move(src), source, copt);
+  } catch (const Error& e) {
+    if (e.code() != Errc::bad_format) throw;
+    fail(Errc::bad_format, in.string() + ": " + e.what());
+  }
+}
+
 }  // namespace
 
 Inspection inspect_file(const fs::path& in, LicenseSource& source, const crypto::Backend& be) {
-  return load_file(in, source, be).info;
+  formats::ContainerOptions copt;
+  copt.segments.backend = &be;
+  return load_file(in, source, copt).info;
 }
 
 struct Client::Impl {
@@ -256,7 +160,14 @@ struct Client::Impl {
            "the RAC belongs to " + rac.subject + ", not to " + user.identity.email);
   }
 
-  Loaded load(const fs::path& in) const { return load_file(in, source, be); }
+  formats::ContainerOptions container_options() const {
+    formats::ContainerOptions c;
+    c.segments = opt.segments;
+    c.segments.backend = &be;
+    c.progress = opt.progress;
+    return c;
+  }
+  Loaded load(const fs::path& in) const { return load_file(in, source, container_options()); }
 
   // Where the rights come from: owner license (issuer, offline), cached use license, or a new
   // one from the source.
@@ -295,37 +206,10 @@ struct Client::Impl {
   }
 
   // `discarded_on_failure`: the output is thrown away unless this returns (a temp file renamed
-  // afterwards, a wiped buffer), so the integrity check may overlap the decryption.
+  // afterwards, a wiped buffer), so a whole-file integrity check may overlap the decryption.
   std::uint64_t decrypt(const Loaded& l, ByteView key, ByteSink& out,
                         bool discarded_on_failure = false) const {
-    switch (l.container) {
-      case Container::pfile: {
-        formats::pfile::ReadOptions ro;
-        ro.segments = opt.segments;
-        ro.progress = opt.progress;
-        ro.overlap_verification = discarded_on_failure;
-        return formats::pfile::decrypt(*l.src, out, key, ro).size;
-      }
-      case Container::office_irm: {
-        formats::office::irm::ReadOptions ro;
-        ro.backend = &be;
-        ro.progress = opt.progress;
-        ro.overlap_verification = discarded_on_failure;
-        namespace irm = formats::office::irm;
-        if (irm::read_info(*l.src).flavour == irm::Flavour::binary)
-          return irm::decrypt_binary_document(*l.src, out, irm_key(be, key), ro).size;
-        return irm::decrypt(*l.src, out, irm_key(be, key), ro).size;
-      }
-      case Container::pdf: {
-        formats::pdf::rights::ReadOptions ro;
-        ro.segments = opt.segments;
-        ro.progress = opt.progress;
-        return formats::pdf::rights::decrypt(*l.src, out, key, ro).size;
-      }
-      case Container::none:
-        break;
-    }
-    fail(Errc::internal, "no container to decrypt");
+    return l.reader->decrypt(out, formats::ContentKey(key), discarded_on_failure);
   }
 };
 
@@ -334,7 +218,7 @@ struct Document::Impl {
   Loaded loaded;
   licensing::Decision decision;
   bool from_cache = false;
-  mutable std::optional<formats::pfile::Reader> reader;  // made by the first read_at()
+  mutable std::unique_ptr<formats::RandomAccess> random;  // made by the first read_at()
 };
 
 Document::Document(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -359,17 +243,10 @@ std::uint64_t Document::read(ByteSink& out) const {
 
 std::size_t Document::read_at(std::uint64_t offset, crypto::MutableByteView out) const {
   if (!can(Right::view)) fail(Errc::no_right, "you do not have the VIEW right on this content");
-  const Loaded& l = impl_->loaded;
-  if (l.container != Container::pfile)
-    fail(Errc::unsupported, std::string("random access is not available for ") +
-                                std::string(to_string(l.container)) +
-                                " containers yet: read the whole content with read()");
-  if (!impl_->reader) {
-    formats::pfile::ReadOptions ro;
-    ro.segments = impl_->client->opt.segments;
-    impl_->reader.emplace(*l.src, impl_->decision.content_key, ro);
-  }
-  return impl_->reader->read_at(offset, out);
+  if (!impl_->random)
+    impl_->random =
+        impl_->loaded.reader->random_access(formats::ContentKey(impl_->decision.content_key));
+  return impl_->random->read_at(offset, out);
 }
 
 crypto::SecureBytes Document::read_all(std::uint64_t max_bytes) const {
@@ -430,14 +307,8 @@ Inspection Client::inspect(const fs::path& in, bool with_policy) {
 fs::path Client::unprotect(const fs::path& in, fs::path out, bool overwrite) {
   Document d = open(in);
   if (out.empty()) {
-    const Inspection& x = d.info();
     out = in;
-    if (x.container == Container::pfile) {
-      out.replace_filename(
-          formats::pfile::original_name(in.filename().string(), x.original_extension));
-    } else {
-      out.replace_filename(in.stem().string() + "-unprotected" + in.extension().string());
-    }
+    out.replace_filename(d.impl_->loaded.reader->original_name(in.filename().string()));
   }
   check_output_path(in, out, overwrite);
   d.export_to(out);
@@ -452,6 +323,7 @@ ProtectResult Client::protect(const fs::path& in, fs::path out, const Protection
   const ByteSource* input = &src;
   std::unique_ptr<formats::TempFile> plain;
   Container existing = detect(src);
+  std::string plain_name = in.filename().string();  // the name of the plaintext
   if (existing != Container::none) {
     if (!reprotect)
       fail(Errc::invalid_argument,
@@ -468,14 +340,12 @@ ProtectResult Client::protect(const fs::path& in, fs::path out, const Protection
     m.decrypt(d.impl_->loaded, d.decision().content_key, *plain);
     input = plain.get();
     res.reprotected = true;
+    plain_name = d.impl_->loaded.reader->original_name(plain_name);
   }
   res.container = container_for(*input);
   if (out.empty()) {
     fs::path base = in;
-    if (existing == Container::pfile) {
-      auto h = formats::pfile::read_header(src);
-      base.replace_filename(formats::pfile::original_name(in.filename().string(), h.extension));
-    }
+    if (existing == Container::pfile) base.replace_filename(plain_name);
     out = existing != Container::none && existing == res.container
               ? in.parent_path() / (in.stem().string() + "-reprotected" + in.extension().string())
               : default_output_name(base, res.container);
@@ -484,10 +354,7 @@ ProtectResult Client::protect(const fs::path& in, fs::path out, const Protection
 
   licensing::Published pub = publish(protection);
   formats::AtomicFileSink sink(out, m.opt.durable);
-  std::string name = in.filename().string();
-  if (existing == Container::pfile)
-    name = "x" + formats::pfile::read_header(src).extension;  // only the extension matters
-  write_container(res.container, *input, sink, pub, name);
+  write_container(res.container, *input, sink, pub, plain_name);
   res.bytes_out = sink.bytes_written();
   sink.commit();
   res.bytes_in = input->size();
@@ -525,61 +392,21 @@ licensing::Decision Client::rights_for(std::string_view pl_xml, bool* from_cache
 void Client::write_container(Container c, const ByteSource& input, ByteSink& sink,
                              const licensing::Published& pub, std::string_view name) {
   Impl& m = *impl_;
-  switch (c) {
-    case Container::pfile: {
-      formats::pfile::WriteOptions wo;
-      wo.extension = fs::path(std::string(name)).extension().string();
-      wo.segments = m.opt.segments;
-      wo.progress = m.opt.progress;
-      formats::pfile::write(input, sink, pub.license_xml, pub.content_key, wo);
-      return;
-    }
-    case Container::office_irm: {
-      formats::office::irm::WriteOptions wo;
-      wo.backend = &m.be;
-      wo.progress = m.opt.progress;
-      std::uint8_t sig[8] = {};
-      if (input.size() >= 8) input.read_at(0, sig);
-      if (formats::cfb::Reader::has_signature(sig))
-        formats::office::irm::write_binary_document(input, sink, pub.license_xml,
-                                                    irm_key(m.be, pub.content_key), wo);
-      else
-        formats::office::irm::write(input, sink, pub.license_xml, irm_key(m.be, pub.content_key),
-                                    wo);
-      return;
-    }
-    case Container::pdf: {
-      formats::pdf::rights::WriteOptions wo;
-      wo.segments = m.opt.segments;
-      wo.progress = m.opt.progress;
-      wo.cover_text = "Protected by " + m.rac.subject + ".";
-      if (const auto* slc = m.source.anchors().current())
-        wo.cover_text += "\nLicense server: " + slc->license_url;
-      formats::pdf::rights::write(input, sink, pub.license_xml, pub.content_key, wo);
-      return;
-    }
-    case Container::none:
-      break;
-  }
-  fail(Errc::internal, "no container chosen");
+  formats::WriteContext ctx;
+  ctx.name = std::string(name);
+  ctx.cover_text = "Protected by " + m.rac.subject + ".";
+  if (const auto* slc = m.source.anchors().current())
+    ctx.cover_text += "\nLicense server: " + slc->license_url;
+  formats::writer_for(c, m.container_options())
+      ->write(input, sink, pub.license_xml, formats::ContentKey(pub.content_key), ctx);
 }
 
 std::uint64_t Client::read_container(const ByteSource& src, const licensing::Decision& decision,
                                      ByteSink& out) {
   if (!decision.can(Right::view))
     fail(Errc::no_right, "you do not have the VIEW right on this content");
-  Loaded l;
-  l.container = detect(src);
-  if (l.container == Container::none) fail(Errc::bad_format, "not a protected container");
-  struct View final : ByteSource {
-    const ByteSource& s;
-    explicit View(const ByteSource& x) : s(x) {}
-    std::uint64_t size() const noexcept override { return s.size(); }
-    void read_at(std::uint64_t o, MutableByteView b) const override { s.read_at(o, b); }
-    ByteView memory() const noexcept override { return s.memory(); }
-  };
-  l.src = std::make_unique<View>(src);
-  return impl_->decrypt(l, decision.content_key, out);
+  return formats::open_container(src, impl_->container_options())
+      ->decrypt(out, formats::ContentKey(decision.content_key));
 }
 
 LicenseSource& Client::source() const noexcept {

@@ -8,6 +8,7 @@
 #include "../integrity.hpp"
 #include "../private_copy.hpp"
 #include "data_spaces.hpp"
+#include "irm_opened.hpp"
 #include "openrms/error.hpp"
 #include "openrms/formats/cfb/compound_file.hpp"
 
@@ -117,12 +118,9 @@ std::string parse_primary(ByteView p) {
   return std::string(reinterpret_cast<const char*>(lic.data()) + skip, n - skip);
 }
 
-struct Opened {
-  cfb::Reader r;
-  Info info;
-  const cfb::Entry* package = nullptr;
-  const cfb::Entry* mac = nullptr;
-};
+}  // namespace
+
+namespace internal {
 
 Opened open(const ByteSource& src) {
   Opened o{cfb::Reader(src), {}, nullptr, nullptr};
@@ -154,10 +152,10 @@ Opened open(const ByteSource& src) {
   return o;
 }
 
-}  // namespace
+}  // namespace internal
 
 Info read_info(const ByteSource& src) {
-  return open(src).info;
+  return internal::open(src).info;
 }
 
 std::optional<Bytes> read_stream(const ByteSource& src, std::string_view name,
@@ -284,15 +282,11 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   out.patch(mac_at, mac.finish());
 }
 
-namespace {
-
-// `src` is private (a PrivateCopy): the bytes verified are the bytes decrypted.
-ReadResult decrypt_private(const ByteSource& src, ByteSink& out, ByteView content_key,
-                           const ReadOptions& opt) {
+ReadResult internal::decrypt(const Opened& o, const ByteSource& src, ByteSink& out,
+                             ByteView content_key, const ReadOptions& opt) {
   const crypto::Backend& be = opt.backend ? *opt.backend : crypto::default_backend();
   if (content_key.size() != 16 && content_key.size() != 24 && content_key.size() != 32)
     fail(Errc::invalid_argument, "the IRM content key must be 16, 24 or 32 bytes");
-  Opened o = open(src);
   ReadResult res;
   res.info = o.info;
   if (!o.info.has_mac && opt.require_integrity) altered();
@@ -336,12 +330,10 @@ ReadResult decrypt_private(const ByteSource& src, ByteSink& out, ByteView conten
   return res;
 }
 
-}  // namespace
-
 ReadResult decrypt(const ByteSource& file, ByteSink& out, ByteView content_key,
                    const ReadOptions& opt) {
   formats::detail::PrivateCopy src(file);
-  return decrypt_private(src, out, content_key, opt);
+  return internal::decrypt(internal::open(src), src, out, content_key, opt);
 }
 
 namespace {
@@ -410,13 +402,19 @@ void write_binary_document(const ByteSource& document, ByteSink& out, std::strin
 ReadResult decrypt_binary_document(const ByteSource& file, ByteSink& out, ByteView content_key,
                                    const ReadOptions& opt) {
   formats::detail::PrivateCopy src(file);  // the summary streams too come from what was verified
-  if (read_info(src).flavour != Flavour::binary)
+  return internal::decrypt_binary(internal::open(src), src, out, content_key, opt);
+}
+
+ReadResult internal::decrypt_binary(const Opened& o, const ByteSource& src, ByteSink& out,
+                                    ByteView content_key, const ReadOptions& opt) {
+  if (o.info.flavour != Flavour::binary)
     bad("it is not a binary Office document (no \\011DRMContent)");
   TempFile plain;  // discarded on failure: the integrity check may overlap the decryption
   ReadOptions inner_opt = opt;
   inner_opt.overlap_verification = true;
-  ReadResult res = decrypt_private(src, plain, content_key, inner_opt);
-  cfb::Reader inner(plain), outer(src);
+  ReadResult res = decrypt(o, src, plain, content_key, inner_opt);
+  cfb::Reader inner(plain);
+  const cfb::Reader& outer = o.r;
   cfb::Writer w(cfb::WriterOptions{version_for(plain.size())});
   copy_entries(inner, w, [](const cfb::Entry&) { return true; });
   for (const cfb::Entry& e : outer.entries())

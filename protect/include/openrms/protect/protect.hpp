@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "openrms/crypto/segment_cipher.hpp"
+#include "openrms/formats/container.hpp"
 #include "openrms/formats/io.hpp"
 #include "openrms/licensing/clock.hpp"
 #include "openrms/protect/license_source.hpp"
@@ -42,17 +43,15 @@ using formats::ByteSink;
 using formats::ByteSource;
 using formats::Progress;
 
-enum class Container {
-  none,        ///< not a protected file
-  pfile,       ///< PFile (FORMATS.md B2)
-  office_irm,  ///< Office IRM data spaces: OOXML, or binary .doc/.xls/.ppt (FORMATS.md B3)
-  pdf          ///< rights-managed PDF wrapper (FORMATS.md B4)
-};
-std::string_view to_string(Container c) noexcept;
+/// The containers (formats/container.hpp): none, pfile, office_irm, pdf.
+using Container = formats::ContainerKind;
+using formats::to_string;
 
 /// Which protected container `src` is (Container::none for anything else). Never throws on
 /// malformed input: a broken file that looks like a container still reports that container.
-Container detect(const ByteSource& src);
+inline Container detect(const ByteSource& src) {
+  return formats::detect_container(src);
+}
 
 /// How to protect.
 struct Protection {
@@ -238,7 +237,7 @@ Inspection inspect_file(const std::filesystem::path& in, LicenseSource& source,
 
 /// The output name protect() uses for `in` and the container it will pick.
 std::filesystem::path default_output_name(const std::filesystem::path& in, Container c);
-/// The container protect() picks for this (unprotected) input.
-Container container_for(const ByteSource& src);
+/// The container protect() picks for this (unprotected) input (formats::container_for).
+using formats::container_for;
 
 }  // namespace openrms::protect

@@ -1,0 +1,199 @@
+// The container interface: one detection and one parse per open (counted on the source), typed
+// key derivation checked against HKDF computed here, every kind through the same reader and
+// writer calls, and the backend choice reaching the formats.
+#include "openrms/formats/container.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <random>
+
+#include "openrms/error.hpp"
+#include "openrms/formats/cfb/compound_file.hpp"
+#include "openrms/formats/office/irm.hpp"
+
+namespace openrms::formats {
+namespace {
+
+using crypto::Bytes;
+
+const Bytes kKey(32, 0x42);
+const std::string kLicense = "<PublishingLicense>placeholder</PublishingLicense>";
+
+std::vector<const crypto::Backend*> backends() {
+  std::vector<const crypto::Backend*> v{&crypto::openssl_backend()};
+  if (crypto::has_botan()) v.push_back(&crypto::botan_backend());
+  return v;
+}
+
+std::string shared(const std::string& rel) {
+  return std::string(OPENRMS_SHARED_DIR) + "/" + rel;
+}
+
+// Counts how often the 512-byte compound-file header at offset 0 is read: one per parse.
+class CountingSource final : public ByteSource {
+ public:
+  explicit CountingSource(ByteView b) : inner_(b) {}
+  std::uint64_t size() const noexcept override { return inner_.size(); }
+  void read_at(std::uint64_t off, MutableByteView out) const override {
+    if (off == 0 && out.size() == 512) ++header_reads;  // the header alone, not a MAC pass
+    inner_.read_at(off, out);
+  }
+  ByteView memory() const noexcept override { return inner_.memory(); }
+  mutable std::atomic<int> header_reads{0};
+
+ private:
+  MemorySource inner_;
+};
+
+Bytes protect(ContainerKind kind, ByteView plain, const std::string& name,
+              const crypto::Backend* be = nullptr) {
+  Bytes out;
+  MemorySink sink(out);
+  ContainerOptions o;
+  o.segments.backend = be;
+  WriteContext ctx;
+  ctx.name = name;
+  writer_for(kind, o)->write(MemorySource(plain), sink, kLicense, ContentKey(kKey), ctx);
+  return out;
+}
+
+Bytes unprotect(ByteView file, const crypto::Backend* be = nullptr) {
+  ContainerOptions o;
+  o.segments.backend = be;
+  MemorySource src(file);
+  auto r = open_container(src, o);
+  Bytes out;
+  MemorySink sink(out);
+  r->decrypt(sink, ContentKey(kKey));
+  return out;
+}
+
+TEST(Container, BinaryOfficeIrmIsParsedOnceToOpenInspectAndDecrypt) {
+  const Bytes xls = read_file(shared("corpus/office/msoffcrypto__plain.xls"));
+  const Bytes prot = protect(ContainerKind::office_irm, xls, "plain.xls");
+  CountingSource src(prot);
+  EXPECT_EQ(detect_container(src), ContainerKind::office_irm);
+  src.header_reads = 0;
+  auto r = open_container(src);
+  EXPECT_EQ(r->kind(), ContainerKind::office_irm);
+  EXPECT_EQ(r->license(), kLicense);
+  EXPECT_TRUE(r->size().has_value());
+  Bytes doc;
+  MemorySink sink(doc);
+  EXPECT_GT(r->decrypt(sink, ContentKey(kKey)), 0u);
+  EXPECT_EQ(src.header_reads.load(), 1) << "the outer compound file was parsed more than once";
+  // the counter sees parses: the per-call functions the reader replaces parse on every call
+  src.header_reads = 0;
+  (void)office::irm::read_info(src);
+  Bytes again;
+  MemorySink again_sink(again);
+  office::irm::decrypt_binary_document(
+      src, again_sink,
+      ContentKey(kKey).derive(ContentKey::Purpose::office_irm_aes128, crypto::default_backend()));
+  EXPECT_GE(src.header_reads.load(), 2);
+  EXPECT_EQ(again, doc);
+  // the document that comes back is a compound file with the original's workbook stream
+  MemorySource back(doc), orig(xls);
+  cfb::Reader a(back), b(orig);
+  ASSERT_TRUE(a.find("Workbook") && b.find("Workbook"));
+  EXPECT_EQ(a.read_stream(*a.find("Workbook")), b.read_stream(*b.find("Workbook")));
+}
+
+TEST(Container, EveryKindThroughTheSameCalls) {
+  const Bytes docx = read_file(shared("corpus/office/expected/msoffcrypto__example.docx"));
+  Bytes text(70000);
+  std::mt19937 rng(5);
+  for (auto& c : text) c = static_cast<std::uint8_t>(rng());
+  struct Case {
+    ContainerKind kind;
+    const Bytes* plain;
+    std::string name, output;
+  };
+  for (const Case& c : {Case{ContainerKind::pfile, &text, "notes.txt", "notes.ptxt"},
+                        Case{ContainerKind::office_irm, &docx, "r.docx", "r.docx"}}) {
+    EXPECT_EQ(writer_for(c.kind)->output_name(c.name), c.output);
+    const Bytes prot = protect(c.kind, *c.plain, c.name);
+    MemorySource src(prot);
+    EXPECT_EQ(detect_container(src), c.kind);
+    auto r = open_container(src);
+    EXPECT_EQ(r->kind(), c.kind);
+    EXPECT_EQ(r->license(), kLicense);
+    EXPECT_EQ(r->size(), c.plain->size());
+    EXPECT_EQ(unprotect(prot), *c.plain);
+    // the backends open each other's containers
+    for (const crypto::Backend* be : backends())
+      EXPECT_EQ(unprotect(protect(c.kind, *c.plain, c.name, be)), *c.plain) << be->name();
+    if (c.kind == ContainerKind::pfile) {
+      EXPECT_EQ(r->original_extension(), ".txt");
+      EXPECT_EQ(r->original_name("notes.ptxt"), "notes.txt");
+      auto ra = r->random_access(ContentKey(kKey));
+      Bytes part(1000);
+      EXPECT_EQ(ra->read_at(65000, part), 1000u);
+      EXPECT_TRUE(std::equal(part.begin(), part.end(), text.begin() + 65000));
+    } else {
+      EXPECT_EQ(r->original_name("r.docx"), "r-unprotected.docx");
+      try {
+        r->random_access(ContentKey(kKey));
+        ADD_FAILURE() << "random access on a whole-file container";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::unsupported);
+      }
+    }
+  }
+}
+
+TEST(Container, WhatIsNoContainerIsSaidSo) {
+  const Bytes text(1000, 'a');
+  MemorySource src(text);
+  EXPECT_EQ(detect_container(src), ContainerKind::none);
+  EXPECT_EQ(container_for(src), ContainerKind::pfile);
+  try {
+    open_container(src);
+    ADD_FAILURE() << "plain text opened as a container";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::bad_format);
+  }
+  // a compound file that is not IRM (a plain .xls): bad_format naming what it is not
+  const Bytes xls = read_file(shared("corpus/office/msoffcrypto__plain.xls"));
+  MemorySource x(xls);
+  EXPECT_EQ(container_for(x), ContainerKind::office_irm);
+  try {
+    open_container(x);
+    ADD_FAILURE() << "a plain .xls opened as a container";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::bad_format);
+    EXPECT_NE(std::string(e.what()).find("not a protected file"), std::string::npos) << e.what();
+  }
+  // password-encrypted Office documents are not protected over their password
+  const Bytes enc = read_file(shared("corpus/office/msoffcrypto__example_password.docx"));
+  MemorySource e(enc);
+  try {
+    (void)container_for(e);
+    ADD_FAILURE() << "a password-encrypted document was accepted";
+  } catch (const Error& err) {
+    EXPECT_EQ(err.code(), Errc::invalid_argument);
+  }
+  EXPECT_THROW(writer_for(ContainerKind::none), Error);
+}
+
+TEST(Container, KeysAreDerivedPerPurpose) {
+  const ContentKey k(kKey);
+  for (const crypto::Backend* be : backends()) {
+    for (auto [purpose, label] :
+         {std::pair{ContentKey::Purpose::office_irm_aes128, "openrms-office-irm-aes128-v1"},
+          std::pair{ContentKey::Purpose::rpmsg_aes128, "openrms-rpmsg-aes128-v1"}}) {
+      Bytes want(16);
+      be->hkdf(crypto::HashAlg::sha256, kKey, {}, crypto::as_bytes(label), want);
+      auto got = k.derive(purpose, *be);
+      EXPECT_EQ(Bytes(got.begin(), got.end()), want) << label;
+    }
+  }
+  auto a = k.derive(ContentKey::Purpose::office_irm_aes128, crypto::default_backend());
+  auto b = k.derive(ContentKey::Purpose::rpmsg_aes128, crypto::default_backend());
+  EXPECT_NE(a, b);
+  EXPECT_THROW(ContentKey(Bytes(8)), Error);
+}
+
+}  // namespace
+}  // namespace openrms::formats
