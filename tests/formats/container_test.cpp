@@ -8,6 +8,7 @@
 #include <atomic>
 #include <random>
 
+#include "crypto/test_support.hpp"
 #include "openrms/error.hpp"
 #include "openrms/formats/cfb/compound_file.hpp"
 #include "openrms/formats/office/irm.hpp"
@@ -19,12 +20,6 @@ using crypto::Bytes;
 
 const Bytes kKey(32, 0x42);
 const std::string kLicense = "<PublishingLicense>placeholder</PublishingLicense>";
-
-std::vector<const crypto::Backend*> backends() {
-  std::vector<const crypto::Backend*> v{&crypto::openssl_backend()};
-  if (crypto::has_botan()) v.push_back(&crypto::botan_backend());
-  return v;
-}
 
 std::string shared(const std::string& rel) {
   return std::string(OPENRMS_SHARED_DIR) + "/" + rel;
@@ -122,7 +117,7 @@ TEST(Container, EveryKindThroughTheSameCalls) {
     EXPECT_EQ(r->size(), c.plain->size());
     EXPECT_EQ(unprotect(prot), *c.plain);
     // the backends open each other's containers
-    for (const crypto::Backend* be : backends())
+    for (const crypto::Backend* be : test::all_backends())
       EXPECT_EQ(unprotect(protect(c.kind, *c.plain, c.name, be)), *c.plain) << be->name();
     if (c.kind == ContainerKind::pfile) {
       EXPECT_EQ(r->original_extension(), ".txt");
@@ -179,7 +174,7 @@ TEST(Container, WhatIsNoContainerIsSaidSo) {
 
 TEST(Container, KeysAreDerivedPerPurpose) {
   const ContentKey k(kKey);
-  for (const crypto::Backend* be : backends()) {
+  for (const crypto::Backend* be : test::all_backends()) {
     for (auto [purpose, label] :
          {std::pair{ContentKey::Purpose::office_irm_aes128, "openrms-office-irm-aes128-v1"},
           std::pair{ContentKey::Purpose::rpmsg_aes128, "openrms-rpmsg-aes128-v1"}}) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <random>
 
+#include "crypto/test_support.hpp"
 #include "openrms/error.hpp"
 
 namespace openrms::formats::pfile {
@@ -21,12 +22,6 @@ using crypto::Bytes;
 constexpr std::uint32_t S = 4096;
 const Bytes kKey(32, 0x42);
 const std::string kLicense = "<PublishingLicense>placeholder</PublishingLicense>";
-
-std::vector<const crypto::Backend*> backends() {
-  std::vector<const crypto::Backend*> v{&crypto::openssl_backend()};
-  if (crypto::has_botan()) v.push_back(&crypto::botan_backend());
-  return v;
-}
 
 Bytes pattern(std::size_t n, unsigned seed = 1) {
   Bytes b(n);
@@ -91,7 +86,7 @@ std::uint64_t content_offset(ByteView f) {
 }
 
 TEST(PFileStream, RoundTripsAroundSegmentBoundariesOnBothBackends) {
-  for (const auto* be : backends())
+  for (const auto* be : test::all_backends())
     for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{S - 1}, std::size_t{S},
                           std::size_t{S + 1}, std::size_t{3 * S}, std::size_t{40 * S + 17}}) {
       Bytes plain = pattern(n, static_cast<unsigned>(n));
@@ -102,7 +97,8 @@ TEST(PFileStream, RoundTripsAroundSegmentBoundariesOnBothBackends) {
       EXPECT_EQ(h.original_size, n);
       EXPECT_EQ(h.content_size, n + 16 * (n == 0 ? 1 : (n + S - 1) / S));
       EXPECT_EQ(open(f, be), plain) << be->name() << " " << n;
-      for (const auto* other : backends()) EXPECT_EQ(open(f, other), plain) << other->name();
+      for (const auto* other : test::all_backends())
+        EXPECT_EQ(open(f, other), plain) << other->name();
     }
 }
 
