@@ -169,7 +169,7 @@ void Protect(benchmark::State& st) {
   fs::path in = input_for(c, mib);
   fs::path out = w.dir / ("out-" + std::to_string(c) + "-" + std::to_string(mib));
   auto prot = w.protection();
-  for (auto _ : st) benchmark::DoNotOptimize(w.alice->protect(in, out, prot));
+  for (auto _ : st) benchmark::DoNotOptimize(w.alice->protect(in, out, prot, false, true));
   report(st, c, mib);
 }
 
