@@ -124,6 +124,7 @@ sa=sorted(a.listdir()); sb=sorted(b.listdir())
 assert sa==sb, (sa, sb)
 for s in sa: assert a.openstream(s).read()==b.openstream(s).read(), s
 '
+check "unprotect gives back the original file byte for byte" cmp -s book.xls back.xls
 
 # --- tamper: a flipped byte is an integrity error, and no output appears ---
 cp notes.ptxt bad.ptxt

@@ -95,6 +95,49 @@ TEST(Container, BinaryOfficeIrmIsParsedOnceToOpenInspectAndDecrypt) {
   EXPECT_EQ(a.read_stream(*a.find("Workbook")), b.read_stream(*b.find("Workbook")));
 }
 
+// Files written before the inner compound file was the document itself hold its streams without
+// the summary streams (those only at the root); they open as a rebuilt document with every stream.
+TEST(Container, OlderBinaryIrmLayoutStillOpens) {
+  const Bytes xls = read_file(shared("corpus/office/msoffcrypto__plain.xls"));
+  MemorySource orig_src(xls);
+  cfb::Reader orig(orig_src);
+  auto is_summary = [](const cfb::Entry& e) {
+    return e.parent == 0 && e.type == cfb::EntryType::stream && e.name[0] == '\x05';
+  };
+  cfb::Writer inner;
+  for (const cfb::Entry& e : orig.entries()) {
+    if (e.type == cfb::EntryType::root || is_summary(e)) continue;
+    if (e.type == cfb::EntryType::storage) {
+      inner.add_storage(e.path);
+    } else {
+      inner.add_stream(e.path, orig.read_stream(e));
+    }
+  }
+  Bytes plain, prot;
+  MemorySink ps(plain), out(prot);
+  inner.write(ps);
+  office::irm::WriteOptions wo;
+  wo.flavour = office::irm::Flavour::binary;
+  wo.require_ooxml = false;
+  for (const cfb::Entry& e : orig.entries())
+    if (is_summary(e)) wo.extra_streams.emplace_back(e.name, orig.read_stream(e));
+  ASSERT_FALSE(wo.extra_streams.empty());
+  const auto key =
+      ContentKey(kKey).derive(ContentKey::Purpose::office_irm_aes128, crypto::default_backend());
+  office::irm::write(MemorySource(plain), out, kLicense, key, wo);
+  const Bytes back = unprotect(prot);
+  MemorySource bsrc(back);
+  cfb::Reader restored(bsrc);
+  for (const cfb::Entry& e : orig.entries()) {
+    if (e.type != cfb::EntryType::stream) continue;
+    const cfb::Entry* f = restored.find(e.path);
+    ASSERT_TRUE(f) << e.path;
+    EXPECT_EQ(restored.read_stream(*f), orig.read_stream(e)) << e.path;
+  }
+  // what openrms writes now comes back as the original bytes
+  EXPECT_EQ(unprotect(protect(ContainerKind::office_irm, xls, "plain.xls")), xls);
+}
+
 TEST(Container, EveryKindThroughTheSameCalls) {
   const Bytes docx = read_file(shared("corpus/office/expected/msoffcrypto__example.docx"));
   Bytes text(70000);

@@ -387,16 +387,15 @@ void write_binary_document(const ByteSource& document, ByteSink& out, std::strin
              "DataSpaces"))
     fail(Errc::invalid_argument,
          "this document already uses data spaces (IRM or password encryption)");
-  cfb::Writer inner(cfb::WriterOptions{version_for(document.size())});
-  copy_entries(r, inner, [](const cfb::Entry& e) { return !is_summary_stream(e); });
-  TempFile plain;
-  inner.write(plain);
+  // The inner compound file is the document itself, byte for byte, so that unprotecting gives
+  // back exactly the file that was protected; its summary streams are also copied to the root,
+  // where Office and search indexers read them without the key.
   WriteOptions o = opt;
   o.flavour = Flavour::binary;
   o.require_ooxml = false;
   for (const cfb::Entry& e : r.entries())
     if (is_summary_stream(e)) o.extra_streams.emplace_back(e.name, r.read_stream(e, 16u << 20));
-  write(plain, out, license, content_key, o);
+  write(document, out, license, content_key, o);
 }
 
 ReadResult decrypt_binary_document(const ByteSource& file, ByteSink& out, ByteView content_key,
@@ -415,6 +414,24 @@ ReadResult internal::decrypt_binary(const Opened& o, const ByteSource& src, Byte
   ReadResult res = decrypt(o, src, plain, content_key, inner_opt);
   cfb::Reader inner(plain);
   const cfb::Reader& outer = o.r;
+  // Written since the inner file is the whole document: every summary stream at the root is
+  // also inside. Then the inner file is the original, returned byte for byte.
+  const bool whole = std::all_of(
+      outer.entries().begin(), outer.entries().end(),
+      [&](const cfb::Entry& e) { return !is_summary_stream(e) || inner.find(e.path) != nullptr; });
+  if (whole) {
+    Bytes buf(static_cast<std::size_t>(std::min<std::uint64_t>(plain.size(), kChunk)));
+    for (std::uint64_t at = 0; at < plain.size();) {
+      const auto n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), plain.size() - at));
+      plain.read_at(at, MutableByteView(buf.data(), n));
+      out.write(ByteView(buf.data(), n));
+      at += n;
+    }
+    res.size = plain.size();
+    return res;
+  }
+  // Older files hold the document's streams without the summary streams: rebuild it.
   cfb::Writer w(cfb::WriterOptions{version_for(plain.size())});
   copy_entries(inner, w, [](const cfb::Entry&) { return true; });
   for (const cfb::Entry& e : outer.entries())

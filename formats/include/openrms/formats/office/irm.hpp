@@ -16,9 +16,9 @@
 // The binary flavour (Flavour::binary, FORMATS.md B3/B5) is the same container with the content in
 // \011DRMContent, the data space \011DRMDataSpace and the transform \011DRMTransform — the layout
 // of rights-managed mail (message.rpmsg) and binary Office documents. For .doc/.xls/.ppt,
-// write_binary_document() moves every stream and storage of the document into an inner compound
-// file (the \011DRMContent plaintext) and keeps the summary-information streams beside it, as
-// Office does; no placeholder document is written (an application unaware of IRM reports the
+// write_binary_document() makes the document itself, byte for byte, the inner compound file (the
+// \011DRMContent plaintext) and copies its summary-information streams beside it, as Office
+// keeps them; no placeholder document is written (an application unaware of IRM reports the
 // file as damaged instead of showing a notice — a documented limit).
 // Extra streams given to write() are stored at the root and covered by the MAC.
 // Streaming and bounded memory; a throw leaves partial output in the sink (use AtomicFileSink).
@@ -88,10 +88,11 @@ struct ReadResult {
 void write_binary_document(const ByteSource& document, ByteSink& out, std::string_view license,
                            ByteView content_key, const WriteOptions& opt = {});
 
-/// The inverse: verifies the MAC, decrypts the inner compound file and writes the document as
-/// one compound file again (its streams and storages, the root summary streams, CLSIDs). The
-/// streams are byte-identical to the original's; the compound-file layout is openrms's.
-/// ReadResult::size is the size of the document written.
+/// The inverse: verifies the MAC and writes the inner compound file, which is the original
+/// document byte for byte. Files whose inner compound file lacks the root summary streams (as
+/// openrms wrote them before, and as Office writes them) are rebuilt as one compound file (its
+/// streams and storages, the root summary streams, CLSIDs): streams byte-identical, the layout
+/// openrms's. ReadResult::size is the size of the document written.
 ReadResult decrypt_binary_document(const ByteSource& src, ByteSink& out, ByteView content_key,
                                    const ReadOptions& opt = {});
 
