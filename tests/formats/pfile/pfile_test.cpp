@@ -55,9 +55,9 @@ Bytes open(ByteView file, const crypto::Backend* be = nullptr, ByteView key = kK
   return out;
 }
 
-Errc refusal(ByteView file) {
+Errc refusal(ByteView file, const crypto::Backend* be = nullptr) {
   try {
-    (void)open(file);
+    (void)open(file, be);
   } catch (const Error& e) {
     return e.code();
   }
@@ -144,7 +144,12 @@ TEST(PFileStream, IndependentImplementationReadsAndWritesTheLayout) {
   fs::remove_all(dir);
 }
 
-TEST(PFileStream, EveryTamperingIsRefused) {
+class PFileTamper : public ::testing::TestWithParam<const crypto::Backend*> {};
+
+TEST_P(PFileTamper, EveryTamperingIsRefused) {
+  const crypto::Backend* be = GetParam();
+  auto protect = [be](ByteView plain) { return pfile::protect(plain, 2, be); };
+  auto refusal = [be](ByteView file) { return pfile::refusal(file, be); };
   const Bytes plain = pattern(6 * S + 300, 5);
   const Bytes f = protect(plain);
   const std::uint64_t co = content_offset(f), seg = S + 16;
@@ -190,12 +195,15 @@ TEST(PFileStream, EveryTamperingIsRefused) {
   // the wrong key
   Errc wrong_key{};
   try {
-    (void)open(f, nullptr, Bytes(32, 0x43));
+    (void)open(f, be, Bytes(32, 0x43));
   } catch (const Error& e) {
     wrong_key = e.code();
   }
   EXPECT_EQ(wrong_key, Errc::integrity);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, PFileTamper, ::testing::ValuesIn(test::all_backends()),
+                         test::backend_name);
 
 // A streaming reader releases segments as they verify, and only those: a damaged segment deep in
 // a large file stops the output at a batch boundary before it, never after.
