@@ -42,9 +42,8 @@ const mime::Attachment* rpmsg_part(const mime::Message& m) {
 }
 
 Container container_named(std::string_view s) {
-  if (s == "office-irm") return Container::office_irm;
-  if (s == "pdf") return Container::pdf;
-  if (s == "pfile") return Container::pfile;
+  for (Container c : {Container::pfile, Container::office_irm, Container::pdf})
+    if (s == formats::to_string(c)) return c;
   fail(Errc::bad_format, "the protected message names an unknown attachment container");
 }
 
@@ -394,9 +393,9 @@ Wrapper read_wrapper(ByteView wrapper, const mime::ParseLimits& lim = {}) {
   return Wrapper{m.subject, std::make_unique<rpmsg::Reader>(a->data, cfb_max)};
 }
 
-MessageInfo info_of(const Wrapper& w, LicenseSource& source, const crypto::Backend& be) {
+// The message's license, verified once, and what it says.
+MessageInfo info_of(const Wrapper& w, const licensing::PublishingLicense& pl) {
   const rpmsg::Reader& r = *w.reader;
-  auto pl = licensing::parse_publishing_license(r.info().license, source.anchors(), be);
   MessageInfo i;
   i.content_id = pl.content_id;
   i.issuer = pl.issuer;
@@ -412,12 +411,19 @@ MessageInfo info_of(const Wrapper& w, LicenseSource& source, const crypto::Backe
 
 }  // namespace
 
+static licensing::PublishingLicense license_of(const Wrapper& w, LicenseSource& source,
+                                               const crypto::Backend& be) {
+  return licensing::parse_publishing_license(w.reader->info().license, source.anchors(), be);
+}
+
 MessageInfo MailClient::inspect(ByteView wrapper) {
-  return info_of(read_wrapper(wrapper, limits_of(irm_)), client_.source(), client_.backend());
+  Wrapper w = read_wrapper(wrapper, limits_of(irm_));
+  return info_of(w, license_of(w, client_.source(), client_.backend()));
 }
 
 MessageInfo inspect_message(ByteView wrapper, LicenseSource& source, const crypto::Backend& be) {
-  return info_of(read_wrapper(wrapper), source, be);
+  Wrapper w = read_wrapper(wrapper);
+  return info_of(w, license_of(w, source, be));
 }
 
 OpenedMessage MailClient::open(ByteView wrapper) {
@@ -425,8 +431,9 @@ OpenedMessage MailClient::open(ByteView wrapper) {
   Wrapper w = read_wrapper(wrapper, limits_of(irm_));
   const rpmsg::Reader& r = *w.reader;
   OpenedMessage o;
-  o.info_ = info_of(w, client_.source(), be);
-  o.decision_ = client_.rights_for(r.info().license);
+  const licensing::PublishingLicense pl = license_of(w, client_.source(), be);
+  o.info_ = info_of(w, pl);
+  o.decision_ = client_.rights_for(pl);
   if (!o.can(Right::view)) fail(Errc::no_right, "you do not have the VIEW right on this message");
   o.original_ = r.decrypt(rpmsg_key(be, o.decision_.content_key), &be);
   o.message_ = mime::parse(o.original_, limits_of(irm_));
@@ -461,7 +468,8 @@ OpenedMessage MailClient::open(ByteView wrapper) {
       d.data = std::move(protected_bytes);
       d.protection = c;
       if (c == Container::pfile)
-        d.filename = formats::pfile::protected_name(a.filename.empty() ? "attachment" : a.filename);
+        d.filename =
+            formats::writer_for(c)->output_name(a.filename.empty() ? "attachment" : a.filename);
       ++t;
     }
     o.attachments_.push_back(std::move(d));
@@ -496,7 +504,7 @@ void MailClient::revoke(ByteView wrapper) {
   auto pl = licensing::parse_publishing_license(r.info().license, anchors, be);
   // The attachment table is trusted only once the message's MAC verified (decrypting checks it):
   // a crafted wrapper could otherwise list any of the issuer's other content for revocation.
-  auto decision = client_.rights_for(r.info().license);
+  auto decision = client_.rights_for(pl);
   (void)r.decrypt(rpmsg_key(be, decision.content_key), &be);
   std::vector<std::string> ids{pl.content_id};
   for (const auto& a : r.info().attachments) {

@@ -382,7 +382,11 @@ licensing::Published Client::publish(const Protection& protection) {
 }
 
 licensing::Decision Client::rights_for(std::string_view pl_xml, bool* from_cache) {
-  auto pl = licensing::parse_publishing_license(pl_xml, impl_->source.anchors(), impl_->be);
+  return rights_for(licensing::parse_publishing_license(pl_xml, impl_->source.anchors(), impl_->be),
+                    from_cache);
+}
+
+licensing::Decision Client::rights_for(const licensing::PublishingLicense& pl, bool* from_cache) {
   bool cached = false;
   auto d = impl_->decide(pl, cached);
   if (from_cache) *from_cache = cached;

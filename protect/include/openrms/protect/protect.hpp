@@ -185,6 +185,10 @@ class Client {
   /// source's anchors), from the same places as open(): the owner license, the cache, the
   /// source. Fails as open() does.
   licensing::Decision rights_for(std::string_view pl_xml, bool* from_cache = nullptr);
+  /// The same for a publishing license already parsed and verified against this client's
+  /// source (no second verification).
+  licensing::Decision rights_for(const licensing::PublishingLicense& pl,
+                                 bool* from_cache = nullptr);
   /// Writes `in` into container `c` under an already published license (`pub.license_xml` and
   /// `pub.content_key`). `name` is the plaintext's file name (PFile records its extension).
   /// `out` must support patch() (AtomicFileSink, MemorySink, TempFile do).
