@@ -12,6 +12,7 @@
 #include "openrms/error.hpp"
 #include "openrms/formats/cfb/compound_file.hpp"
 #include "openrms/formats/office/irm.hpp"
+#include "pdf/pdf_test_util.hpp"
 
 namespace openrms::formats {
 namespace {
@@ -148,8 +149,11 @@ TEST(Container, EveryKindThroughTheSameCalls) {
     const Bytes* plain;
     std::string name, output;
   };
+  const std::string pdf_text = pdf::test::sample_document("Quarterly numbers").build();
+  const Bytes pdf(pdf_text.begin(), pdf_text.end());
   for (const Case& c : {Case{ContainerKind::pfile, &text, "notes.txt", "notes.ptxt"},
-                        Case{ContainerKind::office_irm, &docx, "r.docx", "r.docx"}}) {
+                        Case{ContainerKind::office_irm, &docx, "r.docx", "r.docx"},
+                        Case{ContainerKind::pdf, &pdf, "q.pdf", "q.pdf"}}) {
     EXPECT_EQ(writer_for(c.kind)->output_name(c.name), c.output);
     const Bytes prot = protect(c.kind, *c.plain, c.name);
     MemorySource src(prot);
@@ -157,11 +161,21 @@ TEST(Container, EveryKindThroughTheSameCalls) {
     auto r = open_container(src);
     EXPECT_EQ(r->kind(), c.kind);
     EXPECT_EQ(r->license(), kLicense);
-    EXPECT_EQ(r->size(), c.plain->size());
-    EXPECT_EQ(unprotect(prot), *c.plain);
+    // the rights-managed PDF gives back the same objects, not yet the same bytes
+    auto same = [&](const Bytes& back) {
+      if (c.kind != ContainerKind::pdf) return back == *c.plain;
+      return pdf::test::round_trip_map(std::string(back.begin(), back.end())) ==
+             pdf::test::round_trip_map(pdf_text);
+    };
+    if (c.kind != ContainerKind::pdf) {
+      EXPECT_EQ(r->size(), c.plain->size());
+    }
+    EXPECT_TRUE(same(unprotect(prot)));
     // the backends open each other's containers
-    for (const crypto::Backend* be : test::all_backends())
-      EXPECT_EQ(unprotect(protect(c.kind, *c.plain, c.name, be)), *c.plain) << be->name();
+    for (const crypto::Backend* w : test::all_backends())
+      for (const crypto::Backend* rd : test::all_backends())
+        EXPECT_TRUE(same(unprotect(protect(c.kind, *c.plain, c.name, w), rd)))
+            << w->name() << " -> " << rd->name();
     if (c.kind == ContainerKind::pfile) {
       EXPECT_EQ(r->original_extension(), ".txt");
       EXPECT_EQ(r->original_name("notes.ptxt"), "notes.txt");

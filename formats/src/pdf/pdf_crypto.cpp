@@ -91,7 +91,8 @@ void read_ids(Opened& o) {
 /// Loads the document and its security handler and authenticates `password` (the empty
 /// password when none is given). Does not throw for a password mismatch: `matched` says.
 std::unique_ptr<Opened> open(const ByteSource& src, std::optional<std::string_view> password,
-                             bool verify_perms, const crypto::RecipientKey* key = nullptr) {
+                             bool verify_perms, const crypto::RecipientKey* key = nullptr,
+                             const crypto::Backend& be = crypto::default_backend()) {
   auto o = std::make_unique<Opened>(src);
   read_ids(*o);
   const Object* e = o->doc.trailer().get("Encrypt");
@@ -117,7 +118,7 @@ std::unique_ptr<Opened> open(const ByteSource& src, std::optional<std::string_vi
     o->matched = PasswordMatch::none;
     return o;  // caller reports unsupported where it matters
   }
-  o->sec.emplace(*ed, o->id0, crypto::default_backend());
+  o->sec.emplace(*ed, o->id0, be);
   if (o->sec->pubsec()) {
     o->matched = key && o->sec->unlock(*key) ? PasswordMatch::recipient : PasswordMatch::none;
   } else {
@@ -310,9 +311,11 @@ Description describe(const ByteSource& pdf, std::optional<std::string_view> pass
 
 DecryptResult decrypt(const ByteSource& pdf, ByteSink& out,
                       std::optional<std::string_view> password, const DecryptOptions& opt) {
-  auto o = open(pdf, password, opt.verify_perms, opt.key);
+  const crypto::Backend& be = opt.backend ? *opt.backend : crypto::default_backend();
+  auto o = open(pdf, password, opt.verify_perms, opt.key, be);
   require_key(*o, password.has_value(), opt.key);
   RewriteOptions ro;
+  ro.backend = &be;
   ro.decrypt = o->sec ? &*o->sec : nullptr;
   ro.id0 = o->id0;
   ro.id1 = o->id1;
@@ -324,9 +327,9 @@ DecryptResult decrypt(const ByteSource& pdf, ByteSink& out,
 DecryptResult encrypt(const ByteSource& pdf, ByteSink& out, const EncryptOptions& opt) {
   if (opt.revision != 4 && opt.revision != 6)
     fail(Errc::invalid_argument, "PDF encryption revision must be 4 (AES-128) or 6 (AES-256)");
-  auto o = open(pdf, opt.current_password, true, opt.current_key);
+  const crypto::Backend& be = opt.backend ? *opt.backend : crypto::default_backend();
+  auto o = open(pdf, opt.current_password, true, opt.current_key, be);
   require_key(*o, opt.current_password.has_value(), opt.current_key);
-  const crypto::Backend& be = crypto::default_backend();
   std::string id0 = o->id0, id1 = o->id1;
   if (id0.empty()) {
     Bytes r = be.random_bytes(16);
@@ -362,6 +365,7 @@ DecryptResult encrypt(const ByteSource& pdf, ByteSink& out, const EncryptOptions
   ro.id0 = id0;
   ro.id1 = id1;
   ro.progress = opt.progress;
+  ro.backend = &be;
   RewriteStats st = rewrite(o->doc, out, ro);
   return DecryptResult{o->matched, st.objects, st.bytes};
 }

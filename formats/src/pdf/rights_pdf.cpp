@@ -370,6 +370,7 @@ void write(const ByteSource& pdf, ByteSink& out, std::string_view license, ByteV
   crypto::Bytes id = be.random_bytes(16);
   ro.id0 = ro.id1 = std::string(reinterpret_cast<const char*>(id.data()), id.size());
   ro.progress = opt.progress;
+  ro.backend = &be;
   rewrite(*doc, payload, ro);
 
   // 2. The wrapper (ISO 32000-2 §7.6.7), MAC'd as it is written.
@@ -483,6 +484,7 @@ ReadResult decrypt(const ByteSource& file, ByteSink& out, ByteView content_key,
   RewriteOptions ro;
   ro.decrypt = &sec;
   ro.progress = opt.progress;
+  ro.backend = &be;
   // Keep the payload's /ID (a fresh one would do; this keeps the output deterministic).
   if (const Object* id = payload.trailer().get("ID")) {
     Object idv = payload.resolve(*id);

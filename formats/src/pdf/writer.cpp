@@ -284,7 +284,10 @@ std::string_view transform_whole(const Document& doc, const IndirectObject& s, C
 class Rewriter {
  public:
   Rewriter(Document& doc, ByteSink& sink, const RewriteOptions& opt)
-      : doc_(doc), opt_(opt), out_(sink), be_(crypto::default_backend()) {
+      : doc_(doc),
+        opt_(opt),
+        out_(sink),
+        be_(opt.backend ? *opt.backend : crypto::default_backend()) {
     if (const Object* e = doc.trailer().get("Encrypt"); e && e->as_ref())
       encrypt_ref_ = *e->as_ref();
     if (const Object* r = doc.trailer().get("Root"); r && r->as_ref()) root_ = *r->as_ref();

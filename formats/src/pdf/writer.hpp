@@ -26,6 +26,7 @@ struct RewriteOptions {
   /// 0 = always chunk (one core; tests compare both paths).
   std::size_t chunk_threshold = 8u << 20;
   Progress progress;
+  const crypto::Backend* backend = nullptr;  ///< AES of the stream transforms; null = default
 };
 
 struct RewriteStats {

@@ -39,6 +39,7 @@
 #include <string_view>
 #include <vector>
 
+#include "openrms/crypto/backend.hpp"
 #include "openrms/crypto/cms.hpp"
 #include "openrms/formats/io.hpp"
 
@@ -108,6 +109,7 @@ struct DecryptOptions {
   const crypto::RecipientKey* key = nullptr;
   Progress progress;
   bool durable = true;  ///< decrypt_file(): fsync before the rename (see AtomicFileSink)
+  const crypto::Backend* backend = nullptr;  ///< null = the process default
 };
 
 struct DecryptResult {
@@ -144,6 +146,7 @@ struct EncryptOptions {
   const crypto::RecipientKey* current_key = nullptr;
   Progress progress;
   bool durable = true;
+  const crypto::Backend* backend = nullptr;  ///< null = the process default
 };
 
 /// Writes an encrypted copy of `pdf` (re-encrypting an encrypted one with new passwords or
