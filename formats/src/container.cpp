@@ -62,6 +62,9 @@ std::unique_ptr<RandomAccess> ContainerReader::random_access(const ContentKey&) 
 
 namespace {
 
+constexpr std::string_view kWholeFileMac = "whole-file HMAC-SHA256";
+constexpr std::string_view kNoIntegrity = "none (written by other software)";
+
 bool starts_with_pdf(const ByteSource& src) {
   std::uint8_t head[1024] = {};
   const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof head, src.size()));
@@ -102,6 +105,12 @@ class PFileReader final : public ContainerReader {
   std::string original_name(std::string_view protected_name) const override {
     return pfile::original_name(protected_name, h_.extension);
   }
+  std::string integrity() const override {
+    if (h_.stream)
+      return "per-segment AES-256-GCM (" + std::to_string(h_.stream->segment_size >> 10) +
+             " KiB segments)";
+    return std::string(h_.has_mac ? kWholeFileMac : kNoIntegrity);
+  }
   std::uint64_t decrypt(ByteSink& out, const ContentKey& key,
                         bool discarded_on_failure) const override {
     pfile::ReadOptions ro = read_options();
@@ -134,6 +143,9 @@ class IrmReader final : public ContainerReader {
   ContainerKind kind() const noexcept override { return ContainerKind::office_irm; }
   const std::string& license() const noexcept override { return opened_.info.license; }
   std::optional<std::uint64_t> size() const noexcept override { return opened_.info.size; }
+  std::string integrity() const override {
+    return std::string(opened_.info.has_mac ? kWholeFileMac : kNoIntegrity);
+  }
   std::uint64_t decrypt(ByteSink& out, const ContentKey& key,
                         bool discarded_on_failure) const override {
     namespace irm = office::irm;
@@ -163,6 +175,9 @@ class PdfReader final : public ContainerReader {
   ContainerKind kind() const noexcept override { return ContainerKind::pdf; }
   const std::string& license() const noexcept override { return info_.license; }
   std::optional<std::uint64_t> size() const noexcept override { return std::nullopt; }
+  std::string integrity() const override {
+    return std::string(info_.has_mac ? kWholeFileMac : kNoIntegrity);
+  }
   std::uint64_t decrypt(ByteSink& out, const ContentKey& key, bool) const override {
     pdf::rights::ReadOptions ro;
     ro.require_integrity = opt_.require_integrity;

@@ -108,6 +108,7 @@ Loaded load_source(std::unique_ptr<ByteSource> src, LicenseSource& source,
   x.container = l.container;
   x.original_extension = l.reader->original_extension();
   x.size = l.reader->size();
+  x.integrity = l.reader->integrity();
   x.content_id = l.pl.content_id;
   x.issuer = l.pl.issuer;
   x.owner = l.pl.owner;

@@ -56,6 +56,24 @@ run protect data.bin --as alice@contoso.com --encrypt-only
 check "other extensions: NAME.EXT.pfile" [ -s data.bin.pfile ]
 run protect notes.ptxt --as alice@contoso.com --encrypt-only
 check "already protected is refused" has "already protected" err.txt
+# random access: only the segments a range lies in are read and verified
+head -c 3000000 /dev/urandom >big.dat
+run protect big.dat --as alice@contoso.com -g bob@contoso.com:VIEW
+run inspect big.dat.pfile --json
+check "inspect names per-segment integrity" has '"integrity": "per-segment AES-256-GCM (1024 KiB segments)"'
+run open big.dat.pfile --as bob@contoso.com --range 1048000:100000
+check "open --range: exit 0" rc 0
+check "open --range gives those bytes" $PY -c '
+import sys
+d=open("big.dat","rb").read()
+assert open("out.txt","rb").read()==d[1048000:1148000]
+'
+run open big.dat.pfile --as bob@contoso.com --range 2999990:100
+check "open --range stops at the end" $PY -c '
+assert open("out.txt","rb").read()==open("big.dat","rb").read()[2999990:]
+'
+run open big.dat.pfile --as bob@contoso.com --range 12-40
+check "open --range: a malformed range is invalid_argument" has "invalid_argument" err.txt
 
 # --- PDF wrapper ---
 run protect plain.pdf -o prot.pdf --as alice@contoso.com --do-not-forward bob@contoso.com

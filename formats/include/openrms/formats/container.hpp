@@ -86,6 +86,9 @@ class ContainerReader {
   virtual std::optional<std::uint64_t> size() const noexcept = 0;
   /// The original file extension where the container records it (PFile), else empty.
   virtual std::string original_extension() const { return {}; }
+  /// How the content is authenticated, for people: "per-segment AES-256-GCM (1 MiB segments)",
+  /// "whole-file HMAC-SHA256", or "none (written by other software)".
+  virtual std::string integrity() const = 0;
   /// The name for the unprotected content of a file named `protected_name` (no directory part):
   /// a.ptxt → a.txt, a.zip.pfile → a.zip; containers that keep the name: a.docx →
   /// a-unprotected.docx.

@@ -97,6 +97,7 @@ struct Inspection {
   bool published_offline = false;
   std::string original_extension;           ///< PFile only
   std::optional<std::uint64_t> size;        ///< plaintext size, where the container records it
+  std::string integrity;                    ///< how the content is authenticated (for people)
   std::optional<licensing::Policy> policy;  ///< with_policy: the full policy (VIEWRIGHTSDATA)
 };
 
