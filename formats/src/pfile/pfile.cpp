@@ -231,11 +231,13 @@ crypto::Bytes stream_context(const crypto::Backend& be, ByteView head) {
   return c;
 }
 
-// Segments per batch: enough for every thread, about 8 MiB (fewer hand-offs per byte; four
-// batches in flight stay within 32 MiB).
+// Segments per batch: about 8 MiB (fewer hand-offs per byte; the four batch buffers in flight
+// stay within 32 MiB), and one per thread (up to 16) where segments are 1 MiB or less. A
+// file's segments are at most 16 MiB, so a batch is never over 16 MiB.
 std::uint64_t batch_segments(std::uint32_t segment_size, unsigned threads) {
-  const unsigned t = threads ? threads : crypto::parallelism();
-  return std::max<std::uint64_t>({1, t, (8u << 20) / segment_size});
+  const std::uint64_t t = std::min<std::uint64_t>(16, threads ? threads : crypto::parallelism());
+  const std::uint64_t per_thread = segment_size <= (1u << 20) ? t : 1;
+  return std::max<std::uint64_t>({1, per_thread, (8u << 20) / segment_size});
 }
 
 }  // namespace
