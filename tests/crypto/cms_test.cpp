@@ -113,6 +113,27 @@ TEST_F(Cms, OpensWhatOpensslSeals) {
   }
 }
 
+// Key agreement recipients (an EC certificate: ECDH, RFC 5753) are opened, not written: what
+// `openssl cms -encrypt` makes for an EC certificate opens with its key and is listed as such.
+TEST_F(Cms, OpensKeyAgreementRecipients) {
+  spit(at("ka.txt"), "seed for an EC holder");
+  ASSERT_EQ(sh("openssl cms -encrypt -binary -aes256 -outform DER -in " + at("ka.txt").string() +
+               " -out " + at("ka.der").string() + " " + at("eve.pem").string() + " " +
+               at("bob.pem").string()),
+            0);
+  const std::string der = slurp(at("ka.der"));
+  auto opened = key("eve").open_enveloped(bv(der));
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(std::string(opened->begin(), opened->end()), "seed for an EC holder");
+  auto bob = key("bob").open_enveloped(bv(der));  // the RSA recipient beside it
+  ASSERT_TRUE(bob);
+  EXPECT_EQ(std::string(bob->begin(), bob->end()), "seed for an EC holder");
+  EXPECT_FALSE(key("alice").open_enveloped(bv(der)));
+  std::set<std::string> kinds;
+  for (const auto& w : enveloped_recipients(bv(der))) kinds.insert(w.kind + " " + w.issuer);
+  EXPECT_EQ(kinds, (std::set<std::string>{"key-agreement CN=eve", "key-transport CN=bob"}));
+}
+
 TEST_F(Cms, TypedErrors) {
   const Certificate alice[] = {cert("alice")};
   Bytes env = seal_enveloped(bv(std::string("x")), alice);
