@@ -144,6 +144,8 @@ class IrmReader final : public ContainerReader {
   const std::string& license() const noexcept override { return opened_.info.license; }
   std::optional<std::uint64_t> size() const noexcept override { return opened_.info.size; }
   std::string integrity() const override {
+    if (opened_.info.integrity_version == 2)
+      return "per-chunk HMAC-SHA256 (1024 KiB chunks) and a header MAC";
     return std::string(opened_.info.has_mac ? kWholeFileMac : kNoIntegrity);
   }
   std::uint64_t decrypt(ByteSink& out, const ContentKey& key,

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "crypto/test_support.hpp"
+#include "irm_opened.hpp"
 #include "openrms/error.hpp"
 #include "openrms/formats/cfb/compound_file.hpp"
 #include "openrms/formats/office/irm.hpp"
@@ -138,6 +139,131 @@ TEST(Container, OlderBinaryIrmLayoutStillOpens) {
   // what openrms writes now comes back as the original bytes
   EXPECT_EQ(unprotect(protect(ContainerKind::office_irm, xls, "plain.xls")), xls);
 }
+
+// Office IRM integrity version 2: per-chunk tags over the package's ciphertext and a header MAC
+// over everything else.
+class IrmChunks : public ::testing::TestWithParam<const crypto::Backend*> {
+ protected:
+  static Bytes package(std::size_t n) {
+    Bytes b(n);
+    std::mt19937 rng(static_cast<unsigned>(n));
+    for (auto& c : b) c = static_cast<std::uint8_t>(rng());
+    b[0] = 'P', b[1] = 'K', b[2] = 3, b[3] = 4;
+    return b;
+  }
+  Bytes write(ByteView plain, int version = 2) const {
+    Bytes out;
+    MemorySink sink(out);
+    office::irm::WriteOptions wo;
+    wo.backend = GetParam();
+    wo.integrity_version = version;
+    office::irm::write(MemorySource(plain), sink, kLicense, key(), wo);
+    return out;
+  }
+  Errc refusal(ByteView file, Bytes* got = nullptr) const {
+    Bytes out;
+    MemorySink sink(out);
+    office::irm::ReadOptions ro;
+    ro.backend = GetParam();
+    try {
+      office::irm::decrypt(MemorySource(file), sink, key(), ro);
+    } catch (const Error& e) {
+      if (got) *got = out;
+      return e.code();
+    }
+    if (got) *got = out;
+    return Errc{};
+  }
+  static Bytes key() { return Bytes(16, 0x42); }
+};
+
+TEST_P(IrmChunks, RoundTripsAndRefusesEveryChange) {
+  const Bytes plain = package((3u << 20) + 12345);  // four chunks, the last one short
+  const Bytes f = write(plain);
+  MemorySource src(f);
+  const auto o = office::irm::internal::open(src);
+  EXPECT_EQ(o.info.integrity_version, 2);
+  ASSERT_EQ(o.chunks, 4u);
+  Bytes back;
+  EXPECT_EQ(refusal(f, &back), Errc{});
+  EXPECT_EQ(back, plain);
+  for (const auto* other : test::all_backends()) {  // the other backend reads it too
+    Bytes out;
+    MemorySink sink(out);
+    office::irm::ReadOptions ro;
+    ro.backend = other;
+    office::irm::decrypt(src, sink, key(), ro);
+    EXPECT_EQ(out, plain) << other->name();
+  }
+  const std::uint64_t ct = o.ct_offset, chunk = 1u << 20;
+  ASSERT_GT(ct, 0u);
+  // a byte in each chunk, the first 4 KiB of the file (header, integrity stream), the directory
+  // and FAT after the package, and the last byte
+  std::vector<std::uint64_t> at;
+  for (std::uint64_t i = 0; i < 4; ++i) at.push_back(ct + i * chunk + 77);
+  for (std::uint64_t p = 0; p < 4096; p += 61) at.push_back(p);
+  for (std::uint64_t p = ct + o.ct_len; p < f.size(); p += 97) at.push_back(p);
+  at.push_back(f.size() - 1);
+  for (std::uint64_t p : at) {
+    Bytes t = f;
+    t[p] ^= 0x08;
+    const Errc c = refusal(t);
+    EXPECT_TRUE(c == Errc::integrity || c == Errc::bad_format) << "flip at " << p;
+  }
+  {  // two chunks swapped
+    Bytes t = f;
+    std::swap_ranges(t.begin() + static_cast<std::ptrdiff_t>(ct),
+                     t.begin() + static_cast<std::ptrdiff_t>(ct + chunk),
+                     t.begin() + static_cast<std::ptrdiff_t>(ct + chunk));
+    EXPECT_EQ(refusal(t), Errc::integrity);
+  }
+  {  // a chunk from another file (another content key would differ anyway: same key here)
+    const Bytes g = write(plain);
+    Bytes t = f;
+    std::copy(g.begin() + static_cast<std::ptrdiff_t>(ct + chunk),
+              g.begin() + static_cast<std::ptrdiff_t>(ct + 2 * chunk),
+              t.begin() + static_cast<std::ptrdiff_t>(ct + chunk));
+    // ECB under the same key gives the same chunk: only a different plaintext can differ
+    EXPECT_EQ(refusal(t), Errc{});
+    const Bytes h = write(package((3u << 20) + 12346));
+    std::copy(h.begin() + static_cast<std::ptrdiff_t>(ct + chunk),
+              h.begin() + static_cast<std::ptrdiff_t>(ct + 2 * chunk),
+              t.begin() + static_cast<std::ptrdiff_t>(ct + chunk));
+    EXPECT_EQ(refusal(t), Errc::integrity);
+  }
+}
+
+TEST_P(IrmChunks, OnlyVerifiedChunksReachAStreamingSink) {
+  const Bytes plain = package((9u << 20) + 100);
+  Bytes f = write(plain);
+  MemorySource src(f);
+  const auto o = office::irm::internal::open(src);
+  f[o.ct_offset + (8u << 20) + 3] ^= 1;  // chunk 8: the third 4 MiB batch
+  Bytes got;
+  EXPECT_EQ(refusal(f, &got), Errc::integrity);
+  EXPECT_EQ(got.size(), 8u << 20);  // the two batches before it, each verified
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), plain.begin()));
+}
+
+TEST_P(IrmChunks, VersionOneFilesStillOpenAndSmallPackagesWork) {
+  for (std::size_t n : {std::size_t{4}, std::size_t{3000}, std::size_t{5000}}) {
+    const Bytes plain = package(n);
+    for (int version : {1, 2}) {
+      const Bytes f = write(plain, version);
+      MemorySource src(f);
+      EXPECT_EQ(office::irm::internal::open(src).info.integrity_version, version);
+      Bytes back;
+      EXPECT_EQ(refusal(f, &back), Errc{}) << n << " v" << version;
+      EXPECT_EQ(back, plain);
+      Bytes t = f;
+      t[t.size() / 2] ^= 2;
+      EXPECT_NE(refusal(t), Errc{}) << n << " v" << version;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, IrmChunks, ::testing::ValuesIn(test::all_backends()),
+                         test::backend_name);
 
 TEST(Container, EveryKindThroughTheSameCalls) {
   const Bytes docx = read_file(shared("corpus/office/expected/msoffcrypto__example.docx"));

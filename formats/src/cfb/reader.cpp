@@ -466,6 +466,18 @@ std::unique_ptr<StreamReader> Reader::open(const Entry& e) const {
   return std::make_unique<MiniStream>(r, std::move(minis), e.size);
 }
 
+std::optional<std::uint64_t> Reader::contiguous_offset(const Entry& e) const {
+  const Impl& r = *impl_;
+  if (e.type != EntryType::stream || e.size < r.cutoff || e.size == 0) return std::nullopt;
+  const std::uint64_t count = (e.size + r.ss - 1) / r.ss;
+  std::uint32_t s = e.start;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (s >= r.fat.size() || s != std::uint64_t{e.start} + i) return std::nullopt;
+    s = r.fat[s];
+  }
+  return (std::uint64_t{e.start} + 1) * r.ss;
+}
+
 Bytes Reader::read_stream(const Entry& e, std::uint64_t max_bytes) const {
   if (e.size > max_bytes)
     fail(Errc::bad_format,

@@ -1,6 +1,7 @@
 #include "openrms/formats/office/irm.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "../async_sink.hpp"
@@ -9,6 +10,7 @@
 #include "../private_copy.hpp"
 #include "data_spaces.hpp"
 #include "irm_opened.hpp"
+#include "openrms/crypto/parallel.hpp"
 #include "openrms/error.hpp"
 #include "openrms/formats/cfb/compound_file.hpp"
 
@@ -35,6 +37,81 @@ constexpr std::string_view kBinaryContent =
 constexpr std::string_view kMacStream = "OpenRMS.Integrity";
 constexpr std::string_view kMacTag = "openrms-integrity-v1:";
 constexpr std::size_t kMacStreamSize = 4096;  // >= the mini-stream cutoff: regular sectors
+constexpr std::string_view kMacTagV2 = "openrms-integrity-v2:";
+constexpr std::uint32_t kTagChunkLog2 = 20;
+constexpr std::uint64_t kTagChunk = std::uint64_t{1} << kTagChunkLog2;  // ciphertext per tag
+constexpr std::size_t kV2Head = 21 + 1 + 8;  // tag text, log2 chunk, chunk count
+constexpr std::size_t kTag = 32;
+
+std::uint64_t v2_stream_size(std::uint64_t chunks) {
+  return std::max<std::uint64_t>(kMacStreamSize, kV2Head + kTag + kTag * chunks);
+}
+std::uint64_t padded_size(std::uint64_t size) {
+  return (size + 15) / 16 * 16;
+}
+std::uint64_t chunks_for(std::uint64_t size) {
+  return (padded_size(size) + kTagChunk - 1) / kTagChunk;
+}
+
+// tag_i = HMAC(Kc, LE64 i ‖ LE64 N ‖ LE64 size ‖ chunk i)
+void chunk_tag(const crypto::Backend& be, ByteView kc, std::uint64_t i, std::uint64_t n,
+               std::uint64_t size, ByteView chunk, MutableByteView out) {
+  auto mac = be.hmac(crypto::HashAlg::sha256, kc);
+  std::uint8_t b[24];
+  cfb::detail::put64(b, i);
+  cfb::detail::put64(b + 8, n);
+  cfb::detail::put64(b + 16, size);
+  mac->update(ByteView(b, 24));
+  mac->update(chunk);
+  mac->finish(out);
+}
+
+// The header MAC over a byte stream fed in file order: bytes in [skip_from, skip_to) (the
+// ciphertext) are left out, bytes in [zero_from, zero_to) (header MAC and tags) count as zeros.
+class HeaderMac {
+ public:
+  HeaderMac(const crypto::Backend& be, ByteView kh, std::uint64_t skip_from, std::uint64_t skip_to,
+            std::uint64_t zero_from, std::uint64_t zero_to)
+      : mac_(be.hmac(crypto::HashAlg::sha256, kh)),
+        skip_from_(skip_from),
+        skip_to_(skip_to),
+        zero_from_(zero_from),
+        zero_to_(zero_to) {}
+  void update(ByteView d) {
+    static const std::uint8_t zeros[256] = {};
+    while (!d.empty()) {
+      std::uint64_t n = d.size();
+      auto cut = [&](std::uint64_t at) {
+        if (at > pos_ && at - pos_ < n) n = at - pos_;
+      };
+      cut(skip_from_);
+      cut(skip_to_);
+      cut(zero_from_);
+      cut(zero_to_);
+      if (n > sizeof zeros && pos_ >= zero_from_ && pos_ < zero_to_) n = sizeof zeros;
+      const auto k = static_cast<std::size_t>(n);
+      if (pos_ >= skip_from_ && pos_ < skip_to_) {
+        // the ciphertext: covered by the chunk tags
+      } else if (pos_ >= zero_from_ && pos_ < zero_to_) {
+        mac_->update(ByteView(zeros, k));
+      } else {
+        mac_->update(d.first(k));
+      }
+      pos_ += k;
+      d = d.subspan(k);
+    }
+  }
+  /// Moves past `n` bytes of the skipped range without reading them.
+  void advance(std::uint64_t n) { pos_ += n; }
+  crypto::Bytes finish(ByteView tags) {
+    mac_->update(tags);
+    return mac_->finish();
+  }
+
+ private:
+  std::unique_ptr<crypto::MacCtx> mac_;
+  std::uint64_t skip_from_, skip_to_, zero_from_, zero_to_, pos_ = 0;
+};
 constexpr std::u16string_view kDrmTransformId = u"{C73DFACD-061F-43B0-8B64-0C620D2A8B50}";
 constexpr std::u16string_view kDrmTransformName = u"Microsoft.Metadata.DRMTransform";
 constexpr std::size_t kChunk = 4u << 20;
@@ -123,7 +200,7 @@ std::string parse_primary(ByteView p) {
 namespace internal {
 
 Opened open(const ByteSource& src) {
-  Opened o{cfb::Reader(src), {}, nullptr, nullptr};
+  Opened o{cfb::Reader(src), {}, nullptr, nullptr, 0, 0, 0, 0, {}};
   const cfb::Entry* primary = o.r.find(kPrimary);
   o.package = o.r.find("EncryptedPackage");
   if (!primary || !o.package) {
@@ -145,9 +222,31 @@ Opened open(const ByteSource& src) {
   if (o.info.size > avail || avail - o.info.size < (16 - o.info.size % 16) % 16)
     bad("EncryptedPackage declares " + std::to_string(o.info.size) + " bytes but holds fewer");
   o.mac = o.r.find(kMacStream);
-  if (o.mac && o.mac->size == kMacStreamSize) {
-    Bytes head = o.r.read_stream(*o.mac);
-    o.info.has_mac = std::memcmp(head.data(), kMacTag.data(), kMacTag.size()) == 0;
+  if (o.mac && o.mac->type == cfb::EntryType::stream && o.mac->size >= kMacStreamSize) {
+    std::uint8_t head[kV2Head];
+    o.r.open(*o.mac)->read_exact(head);
+    if (o.mac->size == kMacStreamSize && std::memcmp(head, kMacTag.data(), kMacTag.size()) == 0) {
+      o.info.has_mac = true;
+      o.info.integrity_version = 1;
+    } else if (std::memcmp(head, kMacTagV2.data(), kMacTagV2.size()) == 0) {
+      o.chunks = le64(head + 22);
+      if (head[21] != kTagChunkLog2 || o.chunks != chunks_for(o.info.size) ||
+          o.mac->size != v2_stream_size(o.chunks))
+        bad("its integrity stream does not match the encrypted package");
+      auto mac_at = o.r.contiguous_offset(*o.mac);
+      auto pkg_at = o.r.contiguous_offset(*o.package);
+      const bool mini = o.package->size < 4096;
+      if (!mac_at || (!pkg_at && !mini))
+        bad("its integrity stream or package is not laid out in consecutive sectors");
+      o.mac_offset = *mac_at;
+      o.ct_offset = mini ? 0 : *pkg_at + 8;
+      o.ct_len = mini ? 0 : padded_size(o.info.size);
+      Bytes all = o.r.read_stream(*o.mac, o.mac->size);
+      o.v2_area.assign(all.begin() + kV2Head,
+                       all.begin() + static_cast<std::ptrdiff_t>(kV2Head + kTag + kTag * o.chunks));
+      o.info.has_mac = true;
+      o.info.integrity_version = 2;
+    }
   }
   return o;
 }
@@ -188,15 +287,32 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   const std::uint16_t cfbv = size >= (256ull << 20) ? 4 : 3;
   const std::uint64_t sector = cfbv == 4 ? 4096 : 512;
   cfb::Writer w(cfb::WriterOptions{cfbv});
+  if (opt.integrity_version != 1 && opt.integrity_version != 2)
+    fail(Errc::invalid_argument, "the IRM integrity version must be 1 or 2");
+  const bool v2 = opt.integrity_version == 2;
+  const std::uint64_t chunks = chunks_for(size);
+  const std::uint64_t istream = v2 ? v2_stream_size(chunks) : kMacStreamSize;
   // Declared first: the writer lays large streams out in declaration order right after the
-  // header, so the MAC sits at a known offset.
-  w.add_stream(kMacStream, kMacStreamSize, [](ByteSink& s) {
-    crypto::Bytes b(kMacStreamSize, 0);
-    std::memcpy(b.data(), kMacTag.data(), kMacTag.size());
+  // header, so the integrity stream sits at a known offset and the package right after it.
+  w.add_stream(kMacStream, istream, [&](ByteSink& s) {
+    crypto::Bytes b(static_cast<std::size_t>(istream), 0);
+    if (v2) {
+      std::memcpy(b.data(), kMacTagV2.data(), kMacTagV2.size());
+      b[21] = kTagChunkLog2;
+      put64(b.data() + 22, chunks);
+    } else {
+      std::memcpy(b.data(), kMacTag.data(), kMacTag.size());
+    }
     s.write(b);
   });
   std::shared_ptr<crypto::Aes> aes(be.aes(content_key));
   const std::uint64_t pkg_stream = 8 + (size + 15) / 16 * 16;
+  crypto::SecureBytes kc, kh;
+  if (v2) {
+    kc = formats::detail::integrity_key(be, content_key, "office-irm-v2-chunks");
+    kh = formats::detail::integrity_key(be, content_key, "office-irm-v2-header");
+  }
+  crypto::Bytes tags(static_cast<std::size_t>(kTag * chunks));
   w.add_stream(
       binary ? kBinaryContent : std::string_view("EncryptedPackage"), pkg_stream,
       [&, aes](ByteSink& s) {
@@ -212,6 +328,16 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
           std::size_t padded = (len + 15) / 16 * 16;
           std::memset(in.data() + len, 0, padded - len);
           aes->ecb_encrypt(ByteView(in.data(), padded), MutableByteView(ct.data(), padded));
+          if (v2) {  // kChunk is a whole number of tag chunks: their tags in parallel
+            const std::uint64_t first = off / kTagChunk;
+            const auto parts = static_cast<std::size_t>((padded + kTagChunk - 1) / kTagChunk);
+            crypto::parallel_for(parts, [&](std::size_t j) {
+              const std::size_t at = j * kTagChunk;
+              const std::size_t part = std::min<std::size_t>(kTagChunk, padded - at);
+              chunk_tag(be, kc, first + j, chunks, size, ByteView(ct.data() + at, part),
+                        MutableByteView(tags.data() + (first + j) * kTag, kTag));
+            });
+          }
           s.write(ByteView(ct.data(), padded));
           off += len;
           if (opt.progress) opt.progress(off, size);
@@ -249,6 +375,29 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   }
   for (const auto& [name, data] : opt.extra_streams) w.add_stream(name, data);
 
+  if (v2) {
+    // The header MAC sees every byte but the ciphertext (the tags cover that), in write order;
+    // header MAC and tags are patched in at the end.
+    const std::uint64_t area_at = sector + kV2Head;
+    const std::uint64_t pkg_at = sector + (istream + sector - 1) / sector * sector;
+    const bool mini = pkg_stream < 4096;
+    const std::uint64_t ct_from = mini ? 0 : pkg_at + 8;
+    const std::uint64_t ct_to = mini ? 0 : pkg_at + 8 + padded_size(size);
+    HeaderMac hm(be, kh, ct_from, ct_to, area_at, area_at + kTag + tags.size());
+    struct HeaderSink final : ByteSink {
+      ByteSink& out;
+      HeaderMac& mac;
+      HeaderSink(ByteSink& o, HeaderMac& m) : out(o), mac(m) {}
+      void write(ByteView d) override {
+        out.write(d);
+        mac.update(d);
+      }
+    } hs(out, hm);
+    w.write(hs);
+    out.patch(area_at, hm.finish(tags));
+    if (!tags.empty()) out.patch(area_at + kTag, tags);
+    return;
+  }
   // Everything goes through a MAC-computing sink; the MAC is patched in at the end.
   const std::uint64_t mac_at = sector + kMacTag.size();
   crypto::SecureBytes mkey = formats::detail::integrity_key(be, content_key, "office-irm");
@@ -282,6 +431,74 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   out.patch(mac_at, mac.finish());
 }
 
+namespace {
+
+// Integrity version 2: the header MAC first (every byte outside the ciphertext: a few KB), then
+// each 4 MiB of ciphertext read once, its tags checked in parallel, and only then decrypted and
+// released.
+ReadResult decrypt_v2(const internal::Opened& o, const ByteSource& src, ByteSink& out,
+                      ByteView content_key, const ReadOptions& opt) {
+  const crypto::Backend& be = opt.backend ? *opt.backend : crypto::default_backend();
+  ReadResult res;
+  res.info = o.info;
+  const crypto::SecureBytes kc =
+      formats::detail::integrity_key(be, content_key, "office-irm-v2-chunks");
+  const crypto::SecureBytes kh =
+      formats::detail::integrity_key(be, content_key, "office-irm-v2-header");
+  const ByteView area(o.v2_area);
+  const ByteView tags = area.subspan(kTag);
+  {
+    const std::uint64_t area_at = o.mac_offset + kV2Head;
+    HeaderMac hm(be, kh, o.ct_offset, o.ct_offset + o.ct_len, area_at, area_at + area.size());
+    crypto::Bytes buf(1u << 20);
+    auto feed = [&](std::uint64_t from, std::uint64_t to) {
+      for (std::uint64_t at = from; at < to;) {
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), to - at));
+        src.read_at(at, MutableByteView(buf.data(), n));
+        hm.update(ByteView(buf.data(), n));
+        at += n;
+      }
+    };
+    if (o.ct_offset + o.ct_len > src.size()) altered();
+    feed(0, o.ct_offset);
+    hm.advance(o.ct_len);
+    feed(o.ct_offset + o.ct_len, src.size());
+    if (!crypto::ct_equal(hm.finish(tags), area.first(kTag))) altered();
+  }
+  auto aes = be.aes(content_key);
+  auto s = o.r.open(*o.package);
+  std::uint8_t n8[8];
+  s->read_exact(n8);
+  const std::uint64_t size = o.info.size;
+  crypto::SecureBytes buf(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size + 16)));
+  for (std::uint64_t off = 0; off < size;) {
+    const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - off));
+    const std::size_t padded = (len + 15) / 16 * 16;
+    s->read_exact(MutableByteView(buf.data(), padded));
+    const std::uint64_t first = off / kTagChunk;
+    const std::size_t n = static_cast<std::size_t>((padded + kTagChunk - 1) / kTagChunk);
+    std::atomic<bool> ok{true};
+    crypto::parallel_for(n, [&](std::size_t j) {
+      const std::size_t at = j * kTagChunk;
+      std::uint8_t t[kTag];
+      chunk_tag(be, kc, first + j, o.chunks, size,
+                ByteView(buf.data() + at, std::min<std::size_t>(kTagChunk, padded - at)),
+                MutableByteView(t, kTag));
+      if (!crypto::ct_equal(ByteView(t, kTag), tags.subspan((first + j) * kTag, kTag))) ok = false;
+    });
+    if (!ok) altered();
+    aes->ecb_decrypt(ByteView(buf.data(), padded), MutableByteView(buf.data(), padded));
+    out.write(ByteView(buf.data(), len));
+    off += len;
+    res.size = off;
+    if (opt.progress) opt.progress(off, size);
+  }
+  res.integrity_verified = true;
+  return res;
+}
+
+}  // namespace
+
 ReadResult internal::decrypt(const Opened& o, const ByteSource& src, ByteSink& out,
                              ByteView content_key, const ReadOptions& opt) {
   const crypto::Backend& be = opt.backend ? *opt.backend : crypto::default_backend();
@@ -290,6 +507,7 @@ ReadResult internal::decrypt(const Opened& o, const ByteSource& src, ByteSink& o
   ReadResult res;
   res.info = o.info;
   if (!o.info.has_mac && opt.require_integrity) altered();
+  if (o.info.integrity_version == 2) return decrypt_v2(o, src, out, content_key, opt);
   auto verify = [&] {
     const std::uint64_t mac_at =
         (std::uint64_t{o.mac->start} + 1) * o.r.sector_size() + kMacTag.size();

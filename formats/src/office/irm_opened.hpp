@@ -12,6 +12,11 @@ struct Opened {
   Info info;
   const cfb::Entry* package = nullptr;
   const cfb::Entry* mac = nullptr;
+  // integrity version 2: where the integrity stream and the package's ciphertext sit in the file,
+  // the chunk count, and the stored header MAC ‖ tags
+  // (ct_len 0: a package in the mini stream, whose bytes the header MAC covers as well)
+  std::uint64_t mac_offset = 0, ct_offset = 0, ct_len = 0, chunks = 0;
+  Bytes v2_area;
 };
 
 /// Parses `src` (which must outlive the result). Errc::bad_format if it is no IRM container.

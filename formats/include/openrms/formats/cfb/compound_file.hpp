@@ -79,6 +79,10 @@ class Reader {
   std::unique_ptr<StreamReader> open(const Entry& e) const;
   /// Reads a whole stream; Errc::bad_format if it is larger than `max_bytes`.
   Bytes read_stream(const Entry& e, std::uint64_t max_bytes = 64u << 20) const;
+  /// The file offset of stream `e` if it lives in regular sectors that follow each other in the
+  /// file (as openrms's writer lays out large streams), else nullopt (mini stream, empty,
+  /// fragmented, or a chain shorter than the size).
+  std::optional<std::uint64_t> contiguous_offset(const Entry& e) const;
   /// Reads the stream at `path`; Errc::not_found if there is none.
   Bytes read_stream(std::string_view path, std::uint64_t max_bytes = 64u << 20) const;
 

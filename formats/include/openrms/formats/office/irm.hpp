@@ -6,9 +6,18 @@
 // publishing license at byte 176) and EncryptedPackage = uint64 LE plaintext size ||
 // AES-ECB(key, package zero-padded to 16) — ECB because the specification demands it; the
 // license-agnostic key is given by the caller (16, 24 or 32 bytes; Office uses AES-128).
-// openrms adds the stream "OpenRMS.Integrity" (4096 bytes, laid out first so it sits at a
-// fixed place): "openrms-integrity-v1:" || HMAC-SHA256 over the whole compound file with the MAC
-// read as zeros, under a key derived from the content key (DESIGN.md §4). Office ignores it.
+// openrms adds the stream "OpenRMS.Integrity" (laid out first, at a fixed place; Office ignores
+// it), under keys derived from the content key (DESIGN.md §4):
+//   version 2 (written by default): "openrms-integrity-v2:" ‖ u8 log2(C) (20) ‖ LE64 N ‖
+//     header MAC (32) ‖ N chunk tags (32 each), at least 4096 bytes. The package's ciphertext
+//     (EncryptedPackage after its 8-byte size, laid out in consecutive sectors) is cut into N
+//     chunks of C = 1 MiB; tag_i = HMAC-SHA256(Kc, LE64 i ‖ LE64 N ‖ LE64 plaintext size ‖
+//     chunk i); header MAC = HMAC-SHA256(Kh, every file byte outside the ciphertext with the
+//     header MAC and tags read as zeros ‖ the N tags). Readers check the header MAC (a few KB
+//     of reading), then release each chunk as its tag verifies; any changed byte anywhere is
+//     still refused, and tags are computed and checked in parallel.
+//   version 1: "openrms-integrity-v1:" ‖ HMAC-SHA256 over the whole compound file with the MAC
+//     read as zeros (4096 bytes); verified before any plaintext is released.
 //
 // Errors (openrms::Error): bad_format (not an IRM-protected OOXML file, a malformed \006Primary,
 // a truncated EncryptedPackage), integrity (MAC missing or wrong: altered, or the wrong key),
@@ -44,9 +53,10 @@ enum class Flavour {
 
 struct Info {
   Flavour flavour = Flavour::ooxml;
-  std::string license;     ///< the publishing license from \006Primary (BOM removed)
-  std::uint64_t size = 0;  ///< plaintext size declared by EncryptedPackage
-  bool has_mac = false;    ///< the OpenRMS.Integrity stream is present and well formed
+  std::string license;        ///< the publishing license from \006Primary (BOM removed)
+  std::uint64_t size = 0;     ///< plaintext size declared by EncryptedPackage
+  bool has_mac = false;       ///< the OpenRMS.Integrity stream is present and well formed
+  int integrity_version = 0;  ///< 0 none, 1 whole-file MAC, 2 per-chunk tags
   std::uint16_t cfb_version = 3;
 };
 
@@ -55,6 +65,8 @@ Info read_info(const ByteSource& src);
 
 struct WriteOptions {
   Flavour flavour = Flavour::ooxml;
+  /// 2 (default): per-chunk tags (see the header comment); 1: one MAC over the whole file.
+  int integrity_version = 2;
   bool require_ooxml = true;  ///< refuse a plaintext that is not a ZIP package (ooxml flavour)
   /// Root streams written beside the content (names must not clash), covered by the MAC.
   std::vector<std::pair<std::string, Bytes>> extra_streams;
