@@ -246,7 +246,8 @@ TEST_P(IrmChunks, OnlyVerifiedChunksReachAStreamingSink) {
 }
 
 TEST_P(IrmChunks, VersionOneFilesStillOpenAndSmallPackagesWork) {
-  for (std::size_t n : {std::size_t{4}, std::size_t{3000}, std::size_t{5000}}) {
+  for (std::size_t n :
+       {std::size_t{4}, std::size_t{3000}, std::size_t{5000}, std::size_t{5u << 20}}) {
     const Bytes plain = package(n);
     for (int version : {1, 2}) {
       const Bytes f = write(plain, version);

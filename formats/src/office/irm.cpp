@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <type_traits>
 
 #include "../async_sink.hpp"
 #include "../cfb/cfb_constants.hpp"
@@ -65,6 +66,22 @@ void chunk_tag(const crypto::Backend& be, ByteView kc, std::uint64_t i, std::uin
   mac->update(chunk);
   mac->finish(out);
 }
+
+// Writes to `out` and feeds a MAC (or the sink that feeds one on its own thread) the same
+// bytes, in order.
+template <class Mac>
+struct MacTee final : ByteSink {
+  ByteSink& out;
+  Mac& mac;
+  MacTee(ByteSink& o, Mac& m) : out(o), mac(m) {}
+  void write(ByteView d) override {
+    out.write(d);
+    if constexpr (std::is_base_of_v<ByteSink, Mac>)
+      mac.write(d);
+    else
+      mac.update(d);
+  }
+};
 
 // The header MAC over a byte stream fed in file order: bytes in [skip_from, skip_to) (the
 // ciphertext) are left out, bytes in [zero_from, zero_to) (header MAC and tags) count as zeros.
@@ -384,15 +401,7 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
     const std::uint64_t ct_from = mini ? 0 : pkg_at + 8;
     const std::uint64_t ct_to = mini ? 0 : pkg_at + 8 + padded_size(size);
     HeaderMac hm(be, kh, ct_from, ct_to, area_at, area_at + kTag + tags.size());
-    struct HeaderSink final : ByteSink {
-      ByteSink& out;
-      HeaderMac& mac;
-      HeaderSink(ByteSink& o, HeaderMac& m) : out(o), mac(m) {}
-      void write(ByteView d) override {
-        out.write(d);
-        mac.update(d);
-      }
-    } hs(out, hm);
+    MacTee<HeaderMac> hs(out, hm);
     w.write(hs);
     out.patch(area_at, hm.finish(tags));
     if (!tags.empty()) out.patch(area_at + kTag, tags);
@@ -401,28 +410,11 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
   // Everything goes through a MAC-computing sink; the MAC is patched in at the end.
   const std::uint64_t mac_at = sector + kMacTag.size();
   crypto::SecureBytes mkey = formats::detail::integrity_key(be, content_key, "office-irm");
-  struct MacSink final : ByteSink {
-    ByteSink& out;
-    formats::detail::HoleMac& mac;
-    MacSink(ByteSink& o, formats::detail::HoleMac& m) : out(o), mac(m) {}
-    void write(ByteView d) override {
-      out.write(d);
-      mac.update(d);
-    }
-  };
   formats::detail::HoleMac mac(be, mkey, mac_at);
-  MacSink ms(out, mac);
+  MacTee<formats::detail::HoleMac> ms(out, mac);
   if (size > kChunk) {  // the MAC on its own thread, overlapped with the cipher and the output
     formats::detail::AsyncSink pipe([&mac](ByteView d) { mac.update(d); });
-    struct TeeSink final : ByteSink {
-      ByteSink& out;
-      ByteSink& mac;
-      TeeSink(ByteSink& o, ByteSink& m) : out(o), mac(m) {}
-      void write(ByteView d) override {
-        out.write(d);
-        mac.write(d);
-      }
-    } tee(out, pipe);
+    MacTee<formats::detail::AsyncSink> tee(out, pipe);
     w.write(tee);
     pipe.finish();
   } else {
