@@ -161,6 +161,20 @@ class IrmReader final : public ContainerReader {
       return irm::internal::decrypt_binary(opened_, copy_, out, k, ro).size;
     return irm::internal::decrypt(opened_, copy_, out, k, ro).size;
   }
+  std::unique_ptr<RandomAccess> random_access(const ContentKey& key) const override {
+    struct Chunks final : RandomAccess {
+      office::irm::internal::ChunkReader r;
+      Chunks(const office::irm::internal::Opened& o, const ByteSource& s, ByteView k,
+             const crypto::Backend& be)
+          : r(o, s, k, be) {}
+      std::uint64_t size() const noexcept override { return r.size(); }
+      std::size_t read_at(std::uint64_t off, MutableByteView out) const override {
+        return r.read_at(off, out);
+      }
+    };
+    const auto k = key.derive(ContentKey::Purpose::office_irm_aes128, opt_.backend());
+    return std::make_unique<Chunks>(opened_, copy_, k, opt_.backend());
+  }
 
  private:
   ContainerOptions opt_;

@@ -233,6 +233,49 @@ TEST_P(IrmChunks, RoundTripsAndRefusesEveryChange) {
   }
 }
 
+TEST_P(IrmChunks, RandomAccessVerifiesTheChunksItTouches) {
+  const Bytes plain = package((5u << 20) + 777);
+  Bytes f = write(plain);
+  MemorySource src(f);
+  const auto o = office::irm::internal::open(src);
+  {
+    office::irm::internal::ChunkReader r(o, src, key(), *GetParam());
+    ASSERT_EQ(r.size(), plain.size());
+    std::mt19937_64 rng(3);
+    for (int i = 0; i < 60; ++i) {
+      const std::uint64_t off = rng() % (plain.size() + 100);
+      Bytes buf(rng() % (3u << 20) + 1);
+      const std::size_t n = r.read_at(off, buf);
+      ASSERT_EQ(n, off >= plain.size() ? 0 : std::min<std::size_t>(buf.size(), plain.size() - off));
+      EXPECT_TRUE(std::equal(
+          buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n),
+          plain.begin() + static_cast<std::ptrdiff_t>(std::min<std::uint64_t>(off, plain.size()))))
+          << off;
+    }
+  }
+  Bytes damaged = f;
+  damaged[o.ct_offset + (2u << 20) + 9] ^= 1;  // chunk 2
+  MemorySource dsrc(damaged);
+  const auto od = office::irm::internal::open(dsrc);
+  office::irm::internal::ChunkReader r(od, dsrc, key(), *GetParam());
+  Bytes buf(1000);
+  EXPECT_EQ(r.read_at(100, buf), 1000u);                  // chunk 0: fine
+  EXPECT_EQ(r.read_at((4u << 20) + 5, buf), 1000u);       // chunk 4: fine
+  EXPECT_THROW(r.read_at((2u << 20) + 500, buf), Error);  // chunk 2: refused, zeroed
+  EXPECT_TRUE(std::all_of(buf.begin(), buf.end(), [](std::uint8_t b) { return b == 0; }));
+  // a damaged header is refused when the reader is made
+  Bytes bad_header = f;
+  bad_header[700] ^= 1;
+  MemorySource hsrc(bad_header);
+  try {
+    const auto oh = office::irm::internal::open(hsrc);
+    office::irm::internal::ChunkReader rh(oh, hsrc, key(), *GetParam());
+    ADD_FAILURE() << "a damaged header was accepted";
+  } catch (const Error& e) {
+    EXPECT_TRUE(e.code() == Errc::integrity || e.code() == Errc::bad_format);
+  }
+}
+
 TEST_P(IrmChunks, OnlyVerifiedChunksReachAStreamingSink) {
   const Bytes plain = package((9u << 20) + 100);
   Bytes f = write(plain);
@@ -310,8 +353,13 @@ TEST(Container, EveryKindThroughTheSameCalls) {
       Bytes part(1000);
       EXPECT_EQ(ra->read_at(65000, part), 1000u);
       EXPECT_TRUE(std::equal(part.begin(), part.end(), text.begin() + 65000));
-    } else {
+    } else if (c.kind == ContainerKind::office_irm) {
       EXPECT_EQ(r->original_name("r.docx"), "r-unprotected.docx");
+      auto ra = r->random_access(ContentKey(kKey));
+      Bytes part(300);
+      ASSERT_EQ(ra->read_at(1000, part), 300u);
+      EXPECT_TRUE(std::equal(part.begin(), part.end(), c.plain->begin() + 1000));
+    } else {
       try {
         r->random_access(ContentKey(kKey));
         ADD_FAILURE() << "random access on a whole-file container";

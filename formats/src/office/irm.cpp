@@ -425,6 +425,29 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
 
 namespace {
 
+// Checks version 2's header MAC: every file byte outside the ciphertext, then the tags.
+void verify_header(const internal::Opened& o, const ByteSource& src, ByteView kh,
+                   const crypto::Backend& be) {
+  const ByteView area(o.v2_area);
+  const ByteView tags = area.subspan(kTag);
+  const std::uint64_t area_at = o.mac_offset + kV2Head;
+  HeaderMac hm(be, kh, o.ct_offset, o.ct_offset + o.ct_len, area_at, area_at + area.size());
+  crypto::Bytes buf(1u << 20);
+  auto feed = [&](std::uint64_t from, std::uint64_t to) {
+    for (std::uint64_t at = from; at < to;) {
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), to - at));
+      src.read_at(at, MutableByteView(buf.data(), n));
+      hm.update(ByteView(buf.data(), n));
+      at += n;
+    }
+  };
+  if (o.ct_offset + o.ct_len > src.size()) altered();
+  feed(0, o.ct_offset);
+  hm.advance(o.ct_len);
+  feed(o.ct_offset + o.ct_len, src.size());
+  if (!crypto::ct_equal(hm.finish(tags), area.first(kTag))) altered();
+}
+
 // Integrity version 2: the header MAC first (every byte outside the ciphertext: a few KB), then
 // each 4 MiB of ciphertext read once, its tags checked in parallel, and only then decrypted and
 // released.
@@ -437,26 +460,8 @@ ReadResult decrypt_v2(const internal::Opened& o, const ByteSource& src, ByteSink
       formats::detail::integrity_key(be, content_key, "office-irm-v2-chunks");
   const crypto::SecureBytes kh =
       formats::detail::integrity_key(be, content_key, "office-irm-v2-header");
-  const ByteView area(o.v2_area);
-  const ByteView tags = area.subspan(kTag);
-  {
-    const std::uint64_t area_at = o.mac_offset + kV2Head;
-    HeaderMac hm(be, kh, o.ct_offset, o.ct_offset + o.ct_len, area_at, area_at + area.size());
-    crypto::Bytes buf(1u << 20);
-    auto feed = [&](std::uint64_t from, std::uint64_t to) {
-      for (std::uint64_t at = from; at < to;) {
-        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), to - at));
-        src.read_at(at, MutableByteView(buf.data(), n));
-        hm.update(ByteView(buf.data(), n));
-        at += n;
-      }
-    };
-    if (o.ct_offset + o.ct_len > src.size()) altered();
-    feed(0, o.ct_offset);
-    hm.advance(o.ct_len);
-    feed(o.ct_offset + o.ct_len, src.size());
-    if (!crypto::ct_equal(hm.finish(tags), area.first(kTag))) altered();
-  }
+  const ByteView tags = ByteView(o.v2_area).subspan(kTag);
+  verify_header(o, src, kh, be);
   auto aes = be.aes(content_key);
   auto s = o.r.open(*o.package);
   std::uint8_t n8[8];
@@ -490,6 +495,60 @@ ReadResult decrypt_v2(const internal::Opened& o, const ByteSource& src, ByteSink
 }
 
 }  // namespace
+
+internal::ChunkReader::ChunkReader(const Opened& o, const ByteSource& src, ByteView content_key,
+                                   const crypto::Backend& be)
+    : o_(o), src_(src), be_(be), key_(content_key.begin(), content_key.end()) {
+  if (o.info.integrity_version != 2 || o.info.flavour != Flavour::ooxml)
+    fail(Errc::unsupported,
+         "random access needs an Office IRM document with per-chunk integrity (written by "
+         "openrms since its integrity version 2)");
+  kc_ = formats::detail::integrity_key(be, content_key, "office-irm-v2-chunks");
+  verify_header(o, src, formats::detail::integrity_key(be, content_key, "office-irm-v2-header"),
+                be);
+}
+
+std::size_t internal::ChunkReader::chunk(std::uint64_t i, crypto::SecureBytes& buf) const {
+  const std::uint64_t padded = padded_size(o_.info.size);
+  const auto len = static_cast<std::size_t>(std::min(kTagChunk, padded - i * kTagChunk));
+  buf.resize(len);
+  if (o_.ct_len == 0) {  // a package in the mini stream: one small chunk, read through the CFB
+    auto s = o_.r.open(*o_.package);
+    std::uint8_t n8[8];
+    s->read_exact(n8);
+    s->read_exact(buf);
+  } else {
+    src_.read_at(o_.ct_offset + i * kTagChunk, buf);
+  }
+  std::uint8_t t[kTag];
+  chunk_tag(be_, kc_, i, o_.chunks, o_.info.size, buf, MutableByteView(t, kTag));
+  if (!crypto::ct_equal(ByteView(t, kTag), ByteView(o_.v2_area).subspan(kTag + i * kTag, kTag)))
+    altered();
+  be_.aes(key_)->ecb_decrypt(buf, buf);
+  return static_cast<std::size_t>(std::min<std::uint64_t>(len, o_.info.size - i * kTagChunk));
+}
+
+std::size_t internal::ChunkReader::read_at(std::uint64_t offset, MutableByteView out) const {
+  if (offset >= o_.info.size || out.empty()) return 0;
+  const auto n =
+      static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), o_.info.size - offset));
+  crypto::SecureBytes buf;
+  std::size_t done = 0;
+  try {
+    while (done < n) {
+      const std::uint64_t pos = offset + done, i = pos / kTagChunk;
+      const std::size_t plain = chunk(i, buf);
+      const auto skip = static_cast<std::size_t>(pos - i * kTagChunk);
+      const std::size_t take = std::min(plain - skip, n - done);
+      std::memcpy(out.data() + done, buf.data() + skip, take);
+      done += take;
+    }
+  } catch (...) {
+    std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), std::uint8_t{0});
+    throw;
+  }
+  return done;
+}
 
 ReadResult internal::decrypt(const Opened& o, const ByteSource& src, ByteSink& out,
                              ByteView content_key, const ReadOptions& opt) {

@@ -2,6 +2,7 @@
 // compound file is read once however many questions are asked of it).
 #pragma once
 
+#include "openrms/crypto/backend.hpp"
 #include "openrms/formats/cfb/compound_file.hpp"
 #include "openrms/formats/office/irm.hpp"
 
@@ -29,5 +30,25 @@ ReadResult decrypt(const Opened& o, const ByteSource& src, ByteSink& out, ByteVi
 /// decrypt_binary_document() over an Opened of `src` (private, as above).
 ReadResult decrypt_binary(const Opened& o, const ByteSource& src, ByteSink& out,
                           ByteView content_key, const ReadOptions& opt);
+
+/// Random access to the package of an OOXML-flavour container with integrity version 2: the
+/// header MAC is checked when it is made, then each read verifies the chunks it touches.
+/// Errc::unsupported for other integrity versions and for the binary flavour. `o` and `src`
+/// must outlive it. read_at() may run from several threads at once.
+class ChunkReader {
+ public:
+  ChunkReader(const Opened& o, const ByteSource& src, ByteView content_key,
+              const crypto::Backend& be);
+  std::uint64_t size() const noexcept { return o_.info.size; }
+  std::size_t read_at(std::uint64_t offset, MutableByteView out) const;
+
+ private:
+  /// Chunk i's plaintext (verified) into `buf`; returns its length.
+  std::size_t chunk(std::uint64_t i, crypto::SecureBytes& buf) const;
+  const Opened& o_;
+  const ByteSource& src_;
+  const crypto::Backend& be_;
+  crypto::SecureBytes key_, kc_;
+};
 
 }  // namespace openrms::formats::office::irm::internal

@@ -98,8 +98,10 @@ class ContainerReader {
   /// buffer), which lets a whole-file check overlap the decryption. Returns plaintext bytes.
   virtual std::uint64_t decrypt(ByteSink& out, const ContentKey& key,
                                 bool discarded_on_failure = false) const = 0;
-  /// Random access to the plaintext. Errc::unsupported where the container's integrity is
-  /// whole-file (Office IRM, PDF) and reading a range would mean checking everything.
+  /// Random access to the plaintext, verifying only the segments or chunks a read touches (PFile;
+  /// Office IRM documents with per-chunk integrity, OOXML flavour). Errc::unsupported where the
+  /// integrity is whole-file (the PDF wrapper, older files) and reading a range would mean
+  /// checking everything, and for binary Office IRM documents.
   virtual std::unique_ptr<RandomAccess> random_access(const ContentKey& key) const;
 };
 
