@@ -39,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto n = sa.plaintext_size(whole.size());
   if (!n || *n != pt.size()) std::abort();
   Bytes out(*n);
-  if (!sa.open(0, true, whole, out) || !std::equal(out.begin(), out.end(), pt.begin())) std::abort();
+  if (!sa.open(0, true, whole, out) || !std::equal(out.begin(), out.end(), pt.begin()))
+    std::abort();
 
   Bytes bad = whole;
   if (damage & 1) {
