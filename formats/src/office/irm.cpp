@@ -425,6 +425,31 @@ void write(const ByteSource& plaintext, ByteSink& out, std::string_view license,
 
 namespace {
 
+// Reads the package's ciphertext once, kChunk at a time; `check(offset, ciphertext)` runs on
+// each piece before it is decrypted and written (and throws to stop).
+template <class Check>
+void decrypt_package(const internal::Opened& o, const crypto::Backend& be, ByteView key,
+                     ByteSink& out, const ReadOptions& opt, ReadResult& res, Check&& check) {
+  auto aes = be.aes(key);
+  auto s = o.r.open(*o.package);
+  std::uint8_t n8[8];
+  s->read_exact(n8);
+  const std::uint64_t size = o.info.size;
+  crypto::SecureBytes buf(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size + 16)));
+  for (std::uint64_t off = 0; off < size;) {
+    const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - off));
+    const std::size_t padded = (len + 15) / 16 * 16;
+    const MutableByteView piece(buf.data(), padded);
+    s->read_exact(piece);
+    check(off, ByteView(piece));
+    aes->ecb_decrypt(piece, piece);
+    out.write(ByteView(buf.data(), len));
+    off += len;
+    res.size = off;
+    if (opt.progress) opt.progress(off, size);
+  }
+}
+
 // Checks version 2's header MAC: every file byte outside the ciphertext, then the tags.
 void verify_header(const internal::Opened& o, const ByteSource& src, ByteView kh,
                    const crypto::Backend& be) {
@@ -462,34 +487,23 @@ ReadResult decrypt_v2(const internal::Opened& o, const ByteSource& src, ByteSink
       formats::detail::integrity_key(be, content_key, "office-irm-v2-header");
   const ByteView tags = ByteView(o.v2_area).subspan(kTag);
   verify_header(o, src, kh, be);
-  auto aes = be.aes(content_key);
-  auto s = o.r.open(*o.package);
-  std::uint8_t n8[8];
-  s->read_exact(n8);
-  const std::uint64_t size = o.info.size;
-  crypto::SecureBytes buf(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size + 16)));
-  for (std::uint64_t off = 0; off < size;) {
-    const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - off));
-    const std::size_t padded = (len + 15) / 16 * 16;
-    s->read_exact(MutableByteView(buf.data(), padded));
-    const std::uint64_t first = off / kTagChunk;
-    const std::size_t n = static_cast<std::size_t>((padded + kTagChunk - 1) / kTagChunk);
-    std::atomic<bool> ok{true};
-    crypto::parallel_for(n, [&](std::size_t j) {
-      const std::size_t at = j * kTagChunk;
-      std::uint8_t t[kTag];
-      chunk_tag(be, kc, first + j, o.chunks, size,
-                ByteView(buf.data() + at, std::min<std::size_t>(kTagChunk, padded - at)),
-                MutableByteView(t, kTag));
-      if (!crypto::ct_equal(ByteView(t, kTag), tags.subspan((first + j) * kTag, kTag))) ok = false;
-    });
-    if (!ok) altered();
-    aes->ecb_decrypt(ByteView(buf.data(), padded), MutableByteView(buf.data(), padded));
-    out.write(ByteView(buf.data(), len));
-    off += len;
-    res.size = off;
-    if (opt.progress) opt.progress(off, size);
-  }
+  decrypt_package(
+      o, be, content_key, out, opt, res,
+      [&](std::uint64_t off, ByteView ct) {  // ct: a whole number of tag chunks
+        const std::uint64_t first = off / kTagChunk;
+        const auto n = static_cast<std::size_t>((ct.size() + kTagChunk - 1) / kTagChunk);
+        std::atomic<bool> ok{true};
+        crypto::parallel_for(n, [&](std::size_t j) {
+          const std::size_t at = j * kTagChunk;
+          std::uint8_t t[kTag];
+          chunk_tag(be, kc, first + j, o.chunks, o.info.size,
+                    ct.subspan(at, std::min<std::size_t>(kTagChunk, ct.size() - at)),
+                    MutableByteView(t, kTag));
+          if (!crypto::ct_equal(ByteView(t, kTag), tags.subspan((first + j) * kTag, kTag)))
+            ok = false;
+        });
+        if (!ok) altered();
+      });
   res.integrity_verified = true;
   return res;
 }
@@ -571,22 +585,7 @@ ReadResult internal::decrypt(const Opened& o, const ByteSource& src, ByteSink& o
     return crypto::ct_equal(mac.finish(), got);
   };
   auto produce = [&] {
-    auto aes = be.aes(content_key);
-    auto s = o.r.open(*o.package);
-    std::uint8_t n[8];
-    s->read_exact(n);
-    const std::uint64_t size = o.info.size;
-    crypto::SecureBytes buf(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size + 16)));
-    for (std::uint64_t off = 0; off < size;) {
-      std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - off));
-      std::size_t padded = (len + 15) / 16 * 16;
-      s->read_exact(MutableByteView(buf.data(), padded));
-      aes->ecb_decrypt(ByteView(buf.data(), padded), MutableByteView(buf.data(), padded));
-      out.write(ByteView(buf.data(), len));
-      off += len;
-      res.size = off;
-      if (opt.progress) opt.progress(off, size);
-    }
+    decrypt_package(o, be, content_key, out, opt, res, [](std::uint64_t, ByteView) {});
   };
   if (o.info.has_mac) {
     // Verify first, or at once when the caller discards the output on failure.
