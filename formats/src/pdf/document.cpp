@@ -553,7 +553,7 @@ std::string Document::read_stream_raw(const IndirectObject& s, std::size_t max) 
 
 std::string Document::decode_budgeted(const IndirectObject& s, bool decrypt) {
   const std::uint64_t budget =
-      limits_.max_decoded_total + 16 * static_cast<std::uint64_t>(src_.size());
+      limits_.max_decoded_total + 32 * static_cast<std::uint64_t>(src_.size());
   if (decoded_total_ >= budget)
     fail(Errc::bad_format, "PDF: the object and cross-reference streams decode to more than " +
                                std::to_string(budget >> 20) +
@@ -564,9 +564,9 @@ std::string Document::decode_budgeted(const IndirectObject& s, bool decrypt) {
   const Dict& d = *s.value.as_dict();
   if (decrypt && decryptor_) raw = decryptor_(s.ref, d, std::move(raw));
   decoded_total_ += raw.size();
-  std::string out = decode_stream(std::move(raw), d, max);
-  decoded_total_ += out.size();
-  return out;
+  // Every stage's output counts, a failed one's too: a stream that expands to the per-stream
+  // limit and then fails has cost that much, and a damaged file can hold many of them.
+  return decode_stream(std::move(raw), d, max, &decoded_total_);
 }
 
 std::string Document::read_stream_decoded(const IndirectObject& s) {

@@ -40,8 +40,10 @@ struct XrefEntry {
 struct DocumentLimits {
   std::size_t max_decoded_stream = 64u << 20;  ///< one object/xref stream, decoded
   /// All object/xref stream decoding of one document together (re-decodes included), on top
-  /// of 16 bytes per byte of file: no access pattern makes a small file decode gigabytes.
-  std::size_t max_decoded_total = 256u << 20;
+  /// of 32 bytes per byte of file: no access pattern makes a small file decode gigabytes, and a
+  /// few-kilobyte file stops after one maximal stream (its page faults alone took seconds on a
+  /// busy machine when four were allowed).
+  std::size_t max_decoded_total = 64u << 20;
   std::size_t max_cached_objstm_bytes = 96u << 20;  ///< decoded object streams kept
   std::size_t max_xref_sections = 4096;
   std::size_t max_objects = 16u << 20;
@@ -65,6 +67,9 @@ class Document {
   /// "1.7" etc. from the header (empty if there is none); the catalog /Version may override it.
   const std::string& header_version() const noexcept { return version_; }
   bool repaired() const noexcept { return repaired_; }
+  /// Bytes produced by object/xref stream decoding so far, failed decodes included: what the
+  /// document has cost against DocumentLimits::max_decoded_total.
+  std::uint64_t decoded_bytes() const noexcept { return decoded_total_; }
   bool has_xref_streams() const noexcept { return has_xref_streams_; }
   const std::unordered_map<std::uint32_t, XrefEntry>& xref() const noexcept { return xref_; }
   /// Object numbers in use (type 1 or 2), ascending.

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "openrms/error.hpp"
 
@@ -11,38 +13,53 @@ namespace openrms::formats::pdf {
 
 namespace {
 
-std::string inflate_bounded(std::string_view in, std::size_t max_out) {
+// Inflates into chunks that are neither zero-filled nor copied while growing, then joins them
+// once: a bomb that reaches max_out has cost max_out bytes of memory, not the 1.5× (and the
+// page faults) of a doubling string.
+std::string inflate_bounded(std::string_view in, std::size_t max_out, std::uint64_t& produced) {
+  constexpr std::size_t kMaxChunk = 16u << 20;
   z_stream z{};
   if (inflateInit(&z) != Z_OK) fail(Errc::internal, "zlib initialisation failed");
-  std::string out;
-  out.resize(std::min<std::size_t>(max_out, std::max<std::size_t>(in.size() * 4, 4096)));
+  struct Chunk {
+    std::unique_ptr<char[]> data;
+    std::size_t size = 0, used = 0;
+  };
+  std::vector<Chunk> chunks;
+  std::size_t total = 0;  // bytes written into all chunks
+  std::size_t next = std::min(max_out, std::max<std::size_t>(in.size() * 4, 4096));
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   z.avail_in = static_cast<uInt>(in.size());
-  std::size_t have = 0;
-  int rc = Z_OK;
+  auto give_up = [&](const std::string& why) {
+    inflateEnd(&z);
+    produced += total;
+    fail(Errc::bad_format, why);
+  };
   while (true) {
-    if (have == out.size()) {
-      if (out.size() >= max_out) {
-        inflateEnd(&z);
-        fail(Errc::bad_format,
-             "compressed stream expands beyond the limit of " + std::to_string(max_out) + " bytes");
-      }
-      out.resize(std::min(max_out, out.size() * 2));
+    if (chunks.empty() || chunks.back().used == chunks.back().size) {
+      if (total >= max_out)
+        give_up("compressed stream expands beyond the limit of " + std::to_string(max_out) +
+                " bytes");
+      const std::size_t n = std::min(next, max_out - total);
+      chunks.push_back({std::make_unique_for_overwrite<char[]>(n), n, 0});
+      next = std::min(kMaxChunk, n * 2);
     }
-    z.next_out = reinterpret_cast<Bytef*>(out.data() + have);
-    z.avail_out = static_cast<uInt>(out.size() - have);
-    rc = inflate(&z, Z_NO_FLUSH);
-    have = out.size() - z.avail_out;
+    Chunk& c = chunks.back();
+    z.next_out = reinterpret_cast<Bytef*>(c.data.get() + c.used);
+    z.avail_out = static_cast<uInt>(c.size - c.used);
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    const std::size_t wrote = c.size - c.used - z.avail_out;
+    c.used += wrote;
+    total += wrote;
     if (rc == Z_STREAM_END) break;
     if (rc == Z_BUF_ERROR && z.avail_in == 0) break;  // truncated input: keep what we have
-    if (rc == Z_DATA_ERROR && have > 0) break;        // corrupt tail: readers keep the prefix
-    if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      inflateEnd(&z);
-      fail(Errc::bad_format, "corrupt FlateDecode stream");
-    }
+    if (rc == Z_DATA_ERROR && total > 0) break;       // corrupt tail: readers keep the prefix
+    if (rc != Z_OK && rc != Z_BUF_ERROR) give_up("corrupt FlateDecode stream");
   }
   inflateEnd(&z);
-  out.resize(have);
+  produced += total;
+  std::string out;
+  out.reserve(total);
+  for (const Chunk& c : chunks) out.append(c.data.get(), c.used);
   return out;
 }
 
@@ -144,7 +161,10 @@ std::string ascii_hex_decode(std::string_view in) {
 
 }  // namespace
 
-std::string decode_stream(std::string raw, const Dict& dict, std::size_t max_out) {
+std::string decode_stream(std::string raw, const Dict& dict, std::size_t max_out,
+                          std::uint64_t* produced) {
+  std::uint64_t ignored = 0;
+  std::uint64_t& meter = produced ? *produced : ignored;
   const Object* f = dict.get("Filter");
   if (!f) f = dict.get("F");  // inline-image abbreviation, also seen in broken writers
   if (!f || f->is_null()) return raw;
@@ -169,9 +189,10 @@ std::string decode_stream(std::string raw, const Dict& dict, std::size_t max_out
   for (std::size_t i = 0; i < filters.size(); ++i) {
     const std::string& name = filters[i]->bytes;
     if (name == "FlateDecode" || name == "Fl") {
-      raw = apply_predictor(inflate_bounded(raw, max_out), parms[i]);
+      raw = apply_predictor(inflate_bounded(raw, max_out, meter), parms[i]);
     } else if (name == "ASCIIHexDecode" || name == "AHx") {
       raw = ascii_hex_decode(raw);
+      meter += raw.size();
     } else if (name == "Crypt") {
       continue;
     } else {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "object.hpp"
@@ -16,7 +17,10 @@ namespace openrms::formats::pdf {
 
 /// Decodes `raw` through the /Filter chain of `dict` (with /DecodeParms). A /Crypt filter must
 /// have been handled by the caller (it is skipped here). Errc::unsupported for other filters.
-std::string decode_stream(std::string raw, const Dict& dict, std::size_t max_out);
+/// `produced` (if given) grows by every byte each stage wrote, also when a stage fails: the
+/// caller charges a bomb that hit `max_out` for the work it cost, not only for what succeeded.
+std::string decode_stream(std::string raw, const Dict& dict, std::size_t max_out,
+                          std::uint64_t* produced = nullptr);
 
 /// zlib (RFC 1950) compression at the given level, for streams openrms writes.
 std::string flate_encode(std::string_view in, int level = 6);

@@ -179,6 +179,34 @@ TEST(PdfDocument, XrefStreamWithPredictorAndObjectStream) {
   EXPECT_EQ(catalog, ser(doc.load(1).value));
 }
 
+TEST(PdfDocument, FailedDecodesCountAgainstTheDocumentBudget) {
+  // A damaged file (no usable xref) with ten object streams, each inflating past the
+  // per-stream limit. Indexing them after the repair tries each once; the failed attempts must
+  // use up the document's decoding budget, or N such streams cost N full decodes.
+  constexpr int kStreams = 10;
+  const std::string z = zlib("2 0 " + std::string(3u << 20, ' '));
+  PdfBuilder b;
+  b.add(1, "<</Type /Catalog /Pages 2 0 R>>");
+  for (int i = 0; i < kStreams; ++i)
+    b.add(10 + i, "<</Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length " +
+                      std::to_string(z.size()) + ">>\nstream\n" + z + "\nendstream");
+  std::string pdf = b.build(1);
+  const std::size_t sx = pdf.rfind("startxref\n") + 10;
+  pdf.replace(sx, pdf.find('\n', sx) - sx, "1");  // point startxref at nothing
+  DocumentLimits lim;
+  lim.max_decoded_stream = 1u << 20;
+  lim.max_decoded_total = 2u << 20;
+  MemorySource src = src_of(pdf);
+  Document doc(src, lim);
+  doc.index_object_streams();
+  ASSERT_TRUE(doc.repaired());
+  const std::uint64_t budget = lim.max_decoded_total + 32 * static_cast<std::uint64_t>(pdf.size());
+  ASSERT_LT(budget, kStreams * lim.max_decoded_stream);
+  // The last attempt may start just under the budget and run to the per-stream limit.
+  EXPECT_GE(doc.decoded_bytes(), budget);
+  EXPECT_LE(doc.decoded_bytes(), budget + lim.max_decoded_stream);
+}
+
 TEST(PdfDocument, HybridFileReadsTheXRefStmEntries) {
   // A classic table for the ordinary objects; its trailer's /XRefStm points at an xref stream
   // that lists objects 2 and 3, which live in object stream 5 (§7.5.8.4). Readers that ignore
