@@ -8,6 +8,7 @@
 
 #include "key_wrap.hpp"
 #include "openrms/error.hpp"
+#include "portal_schema.hpp"
 
 namespace openrms::licensing {
 
@@ -44,6 +45,7 @@ const char* const kMigrations[] = {
      // Pages of one content id's log by seq, without a sort.
      "CREATE INDEX tracking_content_seq ON tracking(content_id, seq);"
      "DROP INDEX tracking_content;"),
+    OPENRMS_PORTAL_SCHEMA("BIGINT", "BYTEA"),
 };
 static_assert(std::size(kMigrations) == PostgresStore::kSchemaVersion);
 
@@ -86,6 +88,36 @@ const std::pair<const char*, const char*> kStatements[] = {
     {"setting", "SELECT value FROM setting WHERE key = $1"},
     {"set_setting",
      "INSERT INTO setting VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2"},
+    {"put_portal_message",
+     "INSERT INTO portal_message VALUES ($1, $2, $3, $4, $5) ON CONFLICT (content_id) DO UPDATE "
+     "SET sender = $2, recipients = $3, wrapper = $4, stored_at = $5"},
+    {"portal_message",
+     "SELECT content_id, sender, recipients, wrapper, stored_at FROM portal_message "
+     "WHERE content_id = $1"},
+    {"portal_access",
+     "SELECT content_id, address, code_hash, code_expires, failures, locked_until, session_hash, "
+     "session_expires FROM portal_access WHERE content_id = $1 AND address = $2"},
+    {"set_passcode",
+     "INSERT INTO portal_access (content_id, address, code_hash, code_expires) "
+     "VALUES ($1, $2, $3, $4) ON CONFLICT (content_id, address) DO UPDATE "
+     "SET code_hash = $3, code_expires = $4"},
+    // Every CASE sees the row as it was: the limit-th failure locks, burns the code, resets.
+    {"passcode_failed",
+     "UPDATE portal_access SET "
+     "locked_until = CASE WHEN failures + 1 >= $3 THEN $4 ELSE locked_until END, "
+     "code_hash = CASE WHEN failures + 1 >= $3 THEN '' ELSE code_hash END, "
+     "failures = CASE WHEN failures + 1 >= $3 THEN 0 ELSE failures + 1 END "
+     "WHERE content_id = $1 AND address = $2 RETURNING failures"},
+    {"open_portal_session",
+     "UPDATE portal_access SET code_hash = '', failures = 0, session_hash = $5, "
+     "session_expires = $6 WHERE content_id = $1 AND address = $2 AND code_hash = $3 "
+     "AND code_hash <> '' AND code_expires > $4 AND (locked_until IS NULL OR locked_until <= $4)"},
+    {"portal_session",
+     "SELECT content_id, address, code_hash, code_expires, failures, locked_until, session_hash, "
+     "session_expires FROM portal_access WHERE session_hash = $1 AND session_hash <> ''"},
+    {"end_portal_session",
+     "UPDATE portal_access SET session_hash = '', session_expires = 0 WHERE session_hash = $1 "
+     "AND session_hash <> ''"},
 };
 
 // The first line of a PostgreSQL message (the rest repeats the statement).
@@ -110,6 +142,19 @@ Template read_template(const pqxx::row& r) {
 crypto::Bytes bytes_of(const pqxx::field& f) {
   pqxx::binarystring b(f);
   return crypto::Bytes(b.data(), b.data() + b.size());
+}
+
+PortalAccess read_access(const pqxx::row& r) {
+  PortalAccess a;
+  a.content_id = r[0].as<std::string>();
+  a.address = r[1].as<std::string>();
+  a.code_hash = r[2].as<std::string>();
+  a.code_expires = from_secs(r[3].as<long long>());
+  a.failures = r[4].as<int>();
+  if (!r[5].is_null()) a.locked_until = from_secs(r[5].as<long long>());
+  a.session_hash = r[6].as<std::string>();
+  a.session_expires = from_secs(r[7].as<long long>());
+  return a;
 }
 
 }  // namespace
@@ -416,6 +461,59 @@ std::optional<std::string> PostgresStore::setting(const std::string& key) {
 
 void PostgresStore::set_setting(const std::string& key, const std::string& value) {
   impl_->exec("set_setting", key, value);
+}
+
+void PostgresStore::put_portal_message(const PortalMessage& m) {
+  const crypto::ByteView w = crypto::as_bytes(m.wrapper);
+  impl_->exec("put_portal_message", m.content_id, m.sender, detail::join_lines(m.recipients),
+              pqxx::binarystring(w.data(), w.size()), secs(m.stored_at));
+}
+
+std::optional<PortalMessage> PostgresStore::portal_message(const std::string& content_id) {
+  auto r = impl_->exec("portal_message", content_id);
+  if (r.empty()) return std::nullopt;
+  crypto::Bytes w = bytes_of(r[0][3]);
+  return PortalMessage{r[0][0].as<std::string>(), r[0][1].as<std::string>(),
+                       detail::split_lines(r[0][2].as<std::string>()),
+                       std::string(w.begin(), w.end()), from_secs(r[0][4].as<long long>())};
+}
+
+std::optional<PortalAccess> PostgresStore::portal_access(const std::string& content_id,
+                                                         const std::string& address) {
+  auto r = impl_->exec("portal_access", content_id, address);
+  if (r.empty()) return std::nullopt;
+  return read_access(r[0]);
+}
+
+void PostgresStore::set_passcode(const std::string& content_id, const std::string& address,
+                                 const std::string& code_hash, Time expires) {
+  impl_->exec("set_passcode", content_id, address, code_hash, secs(expires));
+}
+
+int PostgresStore::passcode_failed(const std::string& content_id, const std::string& address,
+                                   int limit, Time lock_until) {
+  auto r = impl_->exec("passcode_failed", content_id, address, limit, secs(lock_until));
+  if (r.empty()) return 0;
+  const int f = r[0][0].as<int>();
+  return f == 0 ? limit : f;
+}
+
+bool PostgresStore::open_portal_session(const std::string& content_id, const std::string& address,
+                                        const std::string& code_hash, Time now,
+                                        const std::string& session_hash, Time session_expires) {
+  auto r = impl_->exec("open_portal_session", content_id, address, code_hash, secs(now),
+                       session_hash, secs(session_expires));
+  return r.affected_rows() == 1;
+}
+
+std::optional<PortalAccess> PostgresStore::portal_session(const std::string& session_hash) {
+  auto r = impl_->exec("portal_session", session_hash);
+  if (r.empty()) return std::nullopt;
+  return read_access(r[0]);
+}
+
+void PostgresStore::end_portal_session(const std::string& session_hash) {
+  impl_->exec("end_portal_session", session_hash);
 }
 
 }  // namespace openrms::licensing

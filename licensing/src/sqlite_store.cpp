@@ -18,6 +18,7 @@
 #include "openrms/crypto/backend.hpp"
 #include "openrms/error.hpp"
 #include "openrms/licensing/store.hpp"
+#include "portal_schema.hpp"
 
 namespace openrms::licensing {
 namespace {
@@ -28,6 +29,8 @@ long long secs(Time t) {
 Time from_secs(long long s) {
   return Time(Seconds(s));
 }
+
+constexpr const char* kPortalSchema = OPENRMS_PORTAL_SCHEMA("INTEGER", "BLOB");
 
 // Schema history: each entry migrates from version i to i+1.
 const char* const kMigrations[] = {
@@ -62,6 +65,8 @@ const char* const kMigrations[] = {
     // 2 -> 3: server keys held in a PKCS#11 token are named, not stored.
     ("ALTER TABLE server_generation ADD COLUMN signing_key_ref TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE server_generation ADD COLUMN sealing_key_ref TEXT NOT NULL DEFAULT '';"),
+    // 3 -> 4: the external-recipient portal's messages, passcodes and sessions.
+    kPortalSchema,
 };
 
 [[noreturn]] void db_fail(sqlite3* db, const std::string& what) {
@@ -572,6 +577,121 @@ void SqliteStore::set_setting(const std::string& key, const std::string& value) 
   std::lock_guard lock(mu_);
   Stmt s(impl_->stmts, impl_->db, "INSERT OR REPLACE INTO setting VALUES (?,?)");
   s.bind(1, key).bind(2, value);
+  s.step();
+}
+
+namespace {
+
+constexpr const char* kAccessColumns =
+    "content_id, address, code_hash, code_expires, failures, locked_until, session_hash, "
+    "session_expires";
+
+PortalAccess read_access(Stmt& s) {
+  PortalAccess a;
+  a.content_id = s.text(0);
+  a.address = s.text(1);
+  a.code_hash = s.text(2);
+  a.code_expires = from_secs(s.integer(3));
+  a.failures = static_cast<int>(s.integer(4));
+  if (!s.is_null(5)) a.locked_until = from_secs(s.integer(5));
+  a.session_hash = s.text(6);
+  a.session_expires = from_secs(s.integer(7));
+  return a;
+}
+
+}  // namespace
+
+void SqliteStore::put_portal_message(const PortalMessage& m) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->stmts, impl_->db, "INSERT OR REPLACE INTO portal_message VALUES (?,?,?,?,?)");
+  s.bind(1, m.content_id).bind(2, m.sender).bind(3, detail::join_lines(m.recipients));
+  s.bind_blob(4, crypto::as_bytes(m.wrapper)).bind(5, secs(m.stored_at));
+  s.step();
+}
+
+std::optional<PortalMessage> SqliteStore::portal_message(const std::string& content_id) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->stmts, impl_->db,
+         "SELECT content_id, sender, recipients, wrapper, stored_at FROM portal_message "
+         "WHERE content_id=?");
+  s.bind(1, content_id);
+  if (!s.step()) return std::nullopt;
+  crypto::Bytes w = s.blob(3);
+  return PortalMessage{s.text(0), s.text(1), detail::split_lines(s.text(2)),
+                       std::string(w.begin(), w.end()), from_secs(s.integer(4))};
+}
+
+std::optional<PortalAccess> SqliteStore::portal_access(const std::string& content_id,
+                                                       const std::string& address) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->stmts, impl_->db,
+         std::string("SELECT ") + kAccessColumns +
+             " FROM portal_access WHERE content_id=? AND address=?");
+  s.bind(1, content_id).bind(2, address);
+  if (!s.step()) return std::nullopt;
+  return read_access(s);
+}
+
+void SqliteStore::set_passcode(const std::string& content_id, const std::string& address,
+                               const std::string& code_hash, Time expires) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->stmts, impl_->db,
+         "INSERT INTO portal_access (content_id, address, code_hash, code_expires) "
+         "VALUES (?1,?2,?3,?4) ON CONFLICT (content_id, address) DO UPDATE "
+         "SET code_hash=?3, code_expires=?4");
+  s.bind(1, content_id).bind(2, address).bind(3, code_hash).bind(4, secs(expires));
+  s.step();
+}
+
+int SqliteStore::passcode_failed(const std::string& content_id, const std::string& address,
+                                 int limit, Time lock_until) {
+  std::lock_guard lock(mu_);
+  // Every CASE sees the row as it was: the limit-th failure locks, burns the code, resets.
+  Stmt s(impl_->stmts, impl_->db,
+         "UPDATE portal_access SET "
+         "locked_until = CASE WHEN failures + 1 >= ?3 THEN ?4 ELSE locked_until END, "
+         "code_hash = CASE WHEN failures + 1 >= ?3 THEN '' ELSE code_hash END, "
+         "failures = CASE WHEN failures + 1 >= ?3 THEN 0 ELSE failures + 1 END "
+         "WHERE content_id=?1 AND address=?2 RETURNING failures");
+  s.bind(1, content_id).bind(2, address).bind(3, static_cast<long long>(limit));
+  s.bind(4, secs(lock_until));
+  if (!s.step()) return 0;
+  const int f = static_cast<int>(s.integer(0));
+  while (s.step()) {
+  }
+  return f == 0 ? limit : f;
+}
+
+bool SqliteStore::open_portal_session(const std::string& content_id, const std::string& address,
+                                      const std::string& code_hash, Time now,
+                                      const std::string& session_hash, Time session_expires) {
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->stmts, impl_->db,
+         "UPDATE portal_access SET code_hash='', failures=0, session_hash=?5, session_expires=?6 "
+         "WHERE content_id=?1 AND address=?2 AND code_hash=?3 AND code_hash<>'' "
+         "AND code_expires>?4 AND (locked_until IS NULL OR locked_until<=?4)");
+  s.bind(1, content_id).bind(2, address).bind(3, code_hash).bind(4, secs(now));
+  s.bind(5, session_hash).bind(6, secs(session_expires));
+  s.step();
+  return sqlite3_changes(impl_->db) == 1;
+}
+
+std::optional<PortalAccess> SqliteStore::portal_session(const std::string& session_hash) {
+  if (session_hash.empty()) return std::nullopt;
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->stmts, impl_->db,
+         std::string("SELECT ") + kAccessColumns + " FROM portal_access WHERE session_hash=?");
+  s.bind(1, session_hash);
+  if (!s.step()) return std::nullopt;
+  return read_access(s);
+}
+
+void SqliteStore::end_portal_session(const std::string& session_hash) {
+  if (session_hash.empty()) return;
+  std::lock_guard lock(mu_);
+  Stmt s(impl_->stmts, impl_->db,
+         "UPDATE portal_access SET session_hash='', session_expires=0 WHERE session_hash=?");
+  s.bind(1, session_hash);
   s.step();
 }
 

@@ -91,6 +91,67 @@ TEST(StoreContract, RecordsBehaveTheSameOnEveryStore) {
   EXPECT_EQ(*store->setting("k"), "v2");
 }
 
+TEST(StoreContract, PortalPasscodesAreSingleUseAndLockAfterTheLimit) {
+  auto store = make_test_store(crypto::SecureBytes(32, 5));
+  // Messages: bytes (NULs included) and recipients survive; a deposit replaces.
+  PortalMessage m{"c1",
+                  "alice@x.com",
+                  {"bob@y.com", "carol@z.com"},
+                  std::string("a\0b\r\n", 5),
+                  at("2026-11-23T09:00:00Z")};
+  store->put_portal_message(m);
+  auto got = store->portal_message("c1");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->wrapper, m.wrapper);
+  EXPECT_EQ(got->recipients, m.recipients);
+  EXPECT_EQ(got->stored_at, m.stored_at);
+  m.recipients = {"dave@y.com"};
+  store->put_portal_message(m);
+  EXPECT_EQ(store->portal_message("c1")->recipients, m.recipients);
+  EXPECT_FALSE(store->portal_message("c2").has_value());
+
+  const Time t0 = at("2026-11-23T10:00:00Z");
+  const Time t15 = at("2026-11-23T10:15:00Z");
+  EXPECT_EQ(store->passcode_failed("c1", "bob@y.com", 5, t15), 0);  // no row yet
+  store->set_passcode("c1", "bob@y.com", "h1", t15);
+  // Wrong tries count; a new code keeps the count.
+  EXPECT_EQ(store->passcode_failed("c1", "bob@y.com", 5, t15), 1);
+  EXPECT_EQ(store->passcode_failed("c1", "bob@y.com", 5, t15), 2);
+  store->set_passcode("c1", "bob@y.com", "h2", t15);
+  EXPECT_EQ(store->portal_access("c1", "bob@y.com")->failures, 2);
+  // The old code is gone, the expired one does not open, the right one opens once.
+  EXPECT_FALSE(store->open_portal_session("c1", "bob@y.com", "h1", t0, "s1", t15));
+  EXPECT_FALSE(store->open_portal_session("c1", "bob@y.com", "h2", t15, "s1", t15));
+  EXPECT_FALSE(store->open_portal_session("c1", "carol@z.com", "h2", t0, "s1", t15));
+  EXPECT_TRUE(store->open_portal_session("c1", "bob@y.com", "h2", t0, "s1", t15));
+  EXPECT_FALSE(store->open_portal_session("c1", "bob@y.com", "h2", t0, "s2", t15));
+  auto a = store->portal_session("s1");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->address, "bob@y.com");
+  EXPECT_EQ(a->content_id, "c1");
+  EXPECT_EQ(a->failures, 0);
+  EXPECT_EQ(a->code_hash, "");
+  EXPECT_EQ(a->session_expires, t15);
+  EXPECT_FALSE(store->portal_session("").has_value());
+  EXPECT_FALSE(store->portal_session("s2").has_value());
+  // The fifth wrong try locks the address out and burns the code.
+  store->set_passcode("c1", "bob@y.com", "h3", t15);
+  for (int i = 1; i <= 4; ++i) EXPECT_EQ(store->passcode_failed("c1", "bob@y.com", 5, t15), i);
+  EXPECT_EQ(store->passcode_failed("c1", "bob@y.com", 5, t15), 5);
+  a = store->portal_access("c1", "bob@y.com");
+  EXPECT_EQ(a->failures, 0);
+  EXPECT_EQ(a->code_hash, "");
+  EXPECT_EQ(a->locked_until, t15);
+  // While locked even a fresh code does not open; after the lock it does.
+  store->set_passcode("c1", "bob@y.com", "h4", at("2026-11-23T10:30:00Z"));
+  EXPECT_FALSE(store->open_portal_session("c1", "bob@y.com", "h4", t0, "s3", t15));
+  EXPECT_TRUE(store->open_portal_session("c1", "bob@y.com", "h4", t15, "s3", t15));
+  // A new session replaces the old one; ending it leaves none.
+  EXPECT_FALSE(store->portal_session("s1").has_value());
+  store->end_portal_session("s3");
+  EXPECT_FALSE(store->portal_session("s3").has_value());
+}
+
 TEST(StoreContract, ServerKeysRoundTripUnderTheKek) {
   auto store = make_test_store(crypto::SecureBytes(32, 4));
   ServerGeneration g;

@@ -189,6 +189,7 @@ TEST(SqliteStore, MigratesAVersion1StoreForward) {
                          "ALTER TABLE tracking DROP COLUMN license_id;"
                          "ALTER TABLE server_generation DROP COLUMN signing_key_ref;"
                          "ALTER TABLE server_generation DROP COLUMN sealing_key_ref;"
+                         "DROP TABLE portal_access; DROP TABLE portal_message;"
                          "INSERT INTO tracking (time, user, content_id, rights, issuer, owner, "
                          "outcome) VALUES (1, 'u@x.com', 'c1', 'VIEW', 'a@x.com', 'a@x.com', "
                          "'granted');"
@@ -204,6 +205,9 @@ TEST(SqliteStore, MigratesAVersion1StoreForward) {
   EXPECT_EQ(log[0].user, "u@x.com");
   EXPECT_EQ(log[0].license_id, "");
   EXPECT_EQ(log[1].license_id, "ul-2");
+  s.put_portal_message({"c1", "a@x.com", {"u@x.com"}, "wrapper", Time(Seconds(3))});
+  EXPECT_EQ(s.portal_message("c1")->wrapper, "wrapper");
+  EXPECT_EQ(s.schema_version(), SqliteStore::kSchemaVersion);
 }
 
 TEST(SqliteStore, KekFiles) {

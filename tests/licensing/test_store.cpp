@@ -69,6 +69,33 @@ class SchemaStore final : public Store {
   void set_setting(const std::string& key, const std::string& value) override {
     store_->set_setting(key, value);
   }
+  void put_portal_message(const PortalMessage& m) override { store_->put_portal_message(m); }
+  std::optional<PortalMessage> portal_message(const std::string& id) override {
+    return store_->portal_message(id);
+  }
+  std::optional<PortalAccess> portal_access(const std::string& id,
+                                            const std::string& address) override {
+    return store_->portal_access(id, address);
+  }
+  void set_passcode(const std::string& id, const std::string& address, const std::string& hash,
+                    Time expires) override {
+    store_->set_passcode(id, address, hash, expires);
+  }
+  int passcode_failed(const std::string& id, const std::string& address, int limit,
+                      Time lock_until) override {
+    return store_->passcode_failed(id, address, limit, lock_until);
+  }
+  bool open_portal_session(const std::string& id, const std::string& address,
+                           const std::string& hash, Time now, const std::string& session,
+                           Time expires) override {
+    return store_->open_portal_session(id, address, hash, now, session, expires);
+  }
+  std::optional<PortalAccess> portal_session(const std::string& session) override {
+    return store_->portal_session(session);
+  }
+  void end_portal_session(const std::string& session) override {
+    store_->end_portal_session(session);
+  }
 
  private:
   std::string conninfo_, schema_;

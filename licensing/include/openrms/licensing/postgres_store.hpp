@@ -35,7 +35,7 @@ class PostgresStore final : public Store {
   PostgresStore(const PostgresStore&) = delete;
   PostgresStore& operator=(const PostgresStore&) = delete;
 
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   int schema_version();
 
   void add_generation(const ServerGeneration& g) override;
@@ -54,6 +54,19 @@ class PostgresStore final : public Store {
   std::vector<RacRecord> racs(const std::string& user) override;
   std::optional<std::string> setting(const std::string& key) override;
   void set_setting(const std::string& key, const std::string& value) override;
+  void put_portal_message(const PortalMessage& m) override;
+  std::optional<PortalMessage> portal_message(const std::string& content_id) override;
+  std::optional<PortalAccess> portal_access(const std::string& content_id,
+                                            const std::string& address) override;
+  void set_passcode(const std::string& content_id, const std::string& address,
+                    const std::string& code_hash, Time expires) override;
+  int passcode_failed(const std::string& content_id, const std::string& address, int limit,
+                      Time lock_until) override;
+  bool open_portal_session(const std::string& content_id, const std::string& address,
+                           const std::string& code_hash, Time now, const std::string& session_hash,
+                           Time session_expires) override;
+  std::optional<PortalAccess> portal_session(const std::string& session_hash) override;
+  void end_portal_session(const std::string& session_hash) override;
 
  private:
   struct Impl;

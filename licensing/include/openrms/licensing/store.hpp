@@ -57,6 +57,27 @@ struct RacRecord {
   Time issued_at{}, valid_until{};
 };
 
+/// A protected message deposited for the external-recipient portal: the wrapper as sent (its
+/// content is encrypted: the store never holds a message in the clear) and who may ask for it.
+struct PortalMessage {
+  std::string content_id, sender;
+  std::vector<std::string> recipients;  ///< lower-case addresses (To, Cc and Bcc)
+  std::string wrapper;                  ///< the RFC 5322 wrapper message
+  Time stored_at{};
+};
+
+/// One address's way into one portal message: its passcode (a keyed hash, never the code),
+/// the wrong tries counted against it, the lock they caused and the session it opened.
+struct PortalAccess {
+  std::string content_id, address;
+  std::string code_hash;  ///< empty: no passcode outstanding (none asked, used, or burnt)
+  Time code_expires{};
+  int failures = 0;
+  std::optional<Time> locked_until;
+  std::string session_hash;  ///< empty: no session
+  Time session_expires{};
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -89,6 +110,30 @@ class Store {
 
   virtual std::optional<std::string> setting(const std::string& key) = 0;
   virtual void set_setting(const std::string& key, const std::string& value) = 0;
+
+  /// Deposits a message for the portal (replaces one with the same content id).
+  virtual void put_portal_message(const PortalMessage& m) = 0;
+  virtual std::optional<PortalMessage> portal_message(const std::string& content_id) = 0;
+  virtual std::optional<PortalAccess> portal_access(const std::string& content_id,
+                                                    const std::string& address) = 0;
+  /// A new passcode for the address: replaces an outstanding one, keeps the failures and lock.
+  virtual void set_passcode(const std::string& content_id, const std::string& address,
+                            const std::string& code_hash, Time expires) = 0;
+  /// Counts one wrong passcode atomically. The `limit`-th failure burns the passcode, locks the
+  /// address out until `lock_until` and starts the count again. Returns the failures counted,
+  /// this one included (`limit` when it locked); 0 if the address has no access row.
+  virtual int passcode_failed(const std::string& content_id, const std::string& address, int limit,
+                              Time lock_until) = 0;
+  /// Uses passcode `code_hash` once, atomically: only if it is still the outstanding one,
+  /// unexpired and unlocked at `now`, it is cleared, the failures reset and the session
+  /// recorded (replacing an earlier session of the address). False otherwise: of two requests
+  /// with the same code, one wins.
+  virtual bool open_portal_session(const std::string& content_id, const std::string& address,
+                                   const std::string& code_hash, Time now,
+                                   const std::string& session_hash, Time session_expires) = 0;
+  /// The access row holding session `session_hash` (the caller checks its expiry).
+  virtual std::optional<PortalAccess> portal_session(const std::string& session_hash) = 0;
+  virtual void end_portal_session(const std::string& session_hash) = 0;
 };
 
 class SqliteStore final : public Store {
@@ -100,7 +145,7 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   int schema_version();
 
   void add_generation(const ServerGeneration& g) override;
@@ -119,6 +164,19 @@ class SqliteStore final : public Store {
   std::vector<RacRecord> racs(const std::string& user) override;
   std::optional<std::string> setting(const std::string& key) override;
   void set_setting(const std::string& key, const std::string& value) override;
+  void put_portal_message(const PortalMessage& m) override;
+  std::optional<PortalMessage> portal_message(const std::string& content_id) override;
+  std::optional<PortalAccess> portal_access(const std::string& content_id,
+                                            const std::string& address) override;
+  void set_passcode(const std::string& content_id, const std::string& address,
+                    const std::string& code_hash, Time expires) override;
+  int passcode_failed(const std::string& content_id, const std::string& address, int limit,
+                      Time lock_until) override;
+  bool open_portal_session(const std::string& content_id, const std::string& address,
+                           const std::string& code_hash, Time now, const std::string& session_hash,
+                           Time session_expires) override;
+  std::optional<PortalAccess> portal_session(const std::string& session_hash) override;
+  void end_portal_session(const std::string& session_hash) override;
 
  private:
   void check_kek();
