@@ -10,7 +10,7 @@
 #define OPENRMS_PORTAL_SCHEMA(INT, BLOB)                                            \
   "CREATE TABLE portal_message (content_id TEXT PRIMARY KEY, sender TEXT NOT NULL," \
   "  recipients TEXT NOT NULL, wrapper " BLOB " NOT NULL, stored_at " INT           \
-  " NOT NULL);"                                                                     \
+  " NOT NULL, branding TEXT NOT NULL);"                                             \
   "CREATE TABLE portal_access (content_id TEXT NOT NULL, address TEXT NOT NULL,"    \
   "  code_hash TEXT NOT NULL DEFAULT '', code_expires " INT                         \
   " NOT NULL DEFAULT 0,"                                                            \

@@ -89,10 +89,10 @@ const std::pair<const char*, const char*> kStatements[] = {
     {"set_setting",
      "INSERT INTO setting VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2"},
     {"put_portal_message",
-     "INSERT INTO portal_message VALUES ($1, $2, $3, $4, $5) ON CONFLICT (content_id) DO UPDATE "
-     "SET sender = $2, recipients = $3, wrapper = $4, stored_at = $5"},
+     "INSERT INTO portal_message VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (content_id) "
+     "DO UPDATE SET sender = $2, recipients = $3, wrapper = $4, stored_at = $5, branding = $6"},
     {"portal_message",
-     "SELECT content_id, sender, recipients, wrapper, stored_at FROM portal_message "
+     "SELECT content_id, sender, recipients, wrapper, stored_at, branding FROM portal_message "
      "WHERE content_id = $1"},
     {"portal_access",
      "SELECT content_id, address, code_hash, code_expires, failures, locked_until, session_hash, "
@@ -466,16 +466,19 @@ void PostgresStore::set_setting(const std::string& key, const std::string& value
 void PostgresStore::put_portal_message(const PortalMessage& m) {
   const crypto::ByteView w = crypto::as_bytes(m.wrapper);
   impl_->exec("put_portal_message", m.content_id, m.sender, detail::join_lines(m.recipients),
-              pqxx::binarystring(w.data(), w.size()), secs(m.stored_at));
+              pqxx::binarystring(w.data(), w.size()), secs(m.stored_at), m.branding);
 }
 
 std::optional<PortalMessage> PostgresStore::portal_message(const std::string& content_id) {
   auto r = impl_->exec("portal_message", content_id);
   if (r.empty()) return std::nullopt;
   crypto::Bytes w = bytes_of(r[0][3]);
-  return PortalMessage{r[0][0].as<std::string>(), r[0][1].as<std::string>(),
+  return PortalMessage{r[0][0].as<std::string>(),
+                       r[0][1].as<std::string>(),
                        detail::split_lines(r[0][2].as<std::string>()),
-                       std::string(w.begin(), w.end()), from_secs(r[0][4].as<long long>())};
+                       std::string(w.begin(), w.end()),
+                       from_secs(r[0][4].as<long long>()),
+                       r[0][5].as<std::string>()};
 }
 
 std::optional<PortalAccess> PostgresStore::portal_access(const std::string& content_id,

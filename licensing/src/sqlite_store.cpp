@@ -603,22 +603,26 @@ PortalAccess read_access(Stmt& s) {
 
 void SqliteStore::put_portal_message(const PortalMessage& m) {
   std::lock_guard lock(mu_);
-  Stmt s(impl_->stmts, impl_->db, "INSERT OR REPLACE INTO portal_message VALUES (?,?,?,?,?)");
+  Stmt s(impl_->stmts, impl_->db, "INSERT OR REPLACE INTO portal_message VALUES (?,?,?,?,?,?)");
   s.bind(1, m.content_id).bind(2, m.sender).bind(3, detail::join_lines(m.recipients));
-  s.bind_blob(4, crypto::as_bytes(m.wrapper)).bind(5, secs(m.stored_at));
+  s.bind_blob(4, crypto::as_bytes(m.wrapper)).bind(5, secs(m.stored_at)).bind(6, m.branding);
   s.step();
 }
 
 std::optional<PortalMessage> SqliteStore::portal_message(const std::string& content_id) {
   std::lock_guard lock(mu_);
   Stmt s(impl_->stmts, impl_->db,
-         "SELECT content_id, sender, recipients, wrapper, stored_at FROM portal_message "
+         "SELECT content_id, sender, recipients, wrapper, stored_at, branding FROM portal_message "
          "WHERE content_id=?");
   s.bind(1, content_id);
   if (!s.step()) return std::nullopt;
   crypto::Bytes w = s.blob(3);
-  return PortalMessage{s.text(0), s.text(1), detail::split_lines(s.text(2)),
-                       std::string(w.begin(), w.end()), from_secs(s.integer(4))};
+  return PortalMessage{s.text(0),
+                       s.text(1),
+                       detail::split_lines(s.text(2)),
+                       std::string(w.begin(), w.end()),
+                       from_secs(s.integer(4)),
+                       s.text(5)};
 }
 
 std::optional<PortalAccess> SqliteStore::portal_access(const std::string& content_id,

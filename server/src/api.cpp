@@ -6,6 +6,7 @@
 #include "openrms/crypto/backend.hpp"
 #include "openrms/licensing/certificate.hpp"
 #include "openrms/protect/mail_settings.hpp"
+#include "openrms/server/portal.hpp"
 
 namespace openrms::server {
 
@@ -21,6 +22,7 @@ enum class Access { anyone, user, admin };
 struct Ctx {
   licensing::LicenseServer& server;
   protect::mail::MailSettings* mail;
+  Portal* portal;
   const json& body;
   const std::string& param;
   const Identity& who;
@@ -319,6 +321,24 @@ Response h_delete_branding(Ctx& c) {
 
 // What a mail client needs to protect and open messages as the tenant configured: the IRM
 // configuration, the branding templates and the mail flow rules.
+// The sender deposits a protected message for its external recipients' portal.
+Response h_portal_deposit(Ctx& c) {
+  if (!c.portal) fail(Errc::not_found, "this service runs no portal");
+  std::vector<std::string> bcc;
+  if (auto it = c.body.find("bcc"); it != c.body.end()) {
+    if (!it->is_array()) fail(Errc::invalid_argument, "\"bcc\" must be an array of addresses");
+    for (const auto& x : *it) {
+      if (!x.is_string()) fail(Errc::invalid_argument, "\"bcc\" must be an array of addresses");
+      bcc.push_back(x.get<std::string>());
+    }
+  }
+  const crypto::Bytes wrapper = crypto::from_base64(field(c.body, "wrapper"));
+  const std::string id = c.portal->deposit(
+      c.who.email, std::string_view(reinterpret_cast<const char*>(wrapper.data()), wrapper.size()),
+      bcc, optional_field(c.body, "branding").value_or(""));
+  return ok(json{{"content_id", id}});
+}
+
 Response h_mail_client_settings(Ctx& c) {
   auto& m = mail_of(c);
   json j;
@@ -365,6 +385,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/mail/client-settings", Access::user,
      "IRM configuration, branding templates and mail flow rules, for mail clients",
      h_mail_client_settings},
+    {"POST", "/v1/portal/messages", Access::user,
+     "Deposit a protected message (the sender's) for its recipients' portal", h_portal_deposit},
     {"GET", "/v1/admin/templates", Access::admin, "Every template, archived too, with policies",
      h_admin_templates},
     {"GET", "/v1/admin/templates/{id}", Access::admin, "One template with its policy",
@@ -472,8 +494,8 @@ int http_status(Errc code) noexcept {
   return 500;
 }
 
-Api::Api(licensing::LicenseServer& server, protect::mail::MailSettings* mail)
-    : server_(server), mail_(mail) {}
+Api::Api(licensing::LicenseServer& server, protect::mail::MailSettings* mail, Portal* portal)
+    : server_(server), mail_(mail), portal_(portal) {}
 
 std::vector<std::pair<std::string, std::string>> Api::routes() {
   std::vector<std::pair<std::string, std::string>> out;
@@ -569,7 +591,7 @@ Response Api::handle(const Request& req, const std::optional<Caller>& caller) {
     const std::string_view query = qmark == std::string::npos
                                        ? std::string_view()
                                        : std::string_view(req.target).substr(qmark + 1);
-    Ctx ctx{server_, mail_, body, param, who, query};
+    Ctx ctx{server_, mail_, portal_, body, param, who, query};
     return route->handler(ctx);
   } catch (const Error& e) {
     return problem(http_status(e.code()), to_string(e.code()), e.what());

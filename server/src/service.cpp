@@ -122,6 +122,7 @@ Res to_http(const Response& r, unsigned version) {
   res.set(http::field::cache_control, "no-store");
   res.set("X-Content-Type-Options", "nosniff");
   if (!r.body.empty() || r.status != 204) res.set(http::field::content_type, r.content_type);
+  for (const auto& [k, v] : r.headers) res.insert(k, v);
   res.body() = r.body;
   res.prepare_payload();
   return res;
@@ -171,9 +172,10 @@ class Session {
     method_ = std::string(req_.method_string());
     const std::string_view target = req_.target();
     path_ = std::string(target.substr(0, target.find('?')));
-    route_ = path_ == "/healthz" || path_ == "/readyz" || path_ == "/metrics"
-                 ? path_
-                 : std::string(Api::route_label(path_));
+    portal_ = svc_.opt.portal && path_.rfind("/portal/", 0) == 0;
+    route_ = path_ == "/healthz" || path_ == "/readyz" || path_ == "/metrics" ? path_
+             : portal_ ? std::string(Portal::route_label(path_))
+                       : std::string(Api::route_label(path_));
 
     if (!svc_.limiter.allow(client_)) {
       svc_.metrics.rate_limited.fetch_add(1);
@@ -209,6 +211,7 @@ class Session {
 
   // On a worker thread: authenticate, run the handler, hand the response back to the I/O side.
   void handle() {
+    if (portal_) return finish(handle_portal());
     Response r;
     try {
       std::optional<Caller> caller;
@@ -227,6 +230,26 @@ class Session {
       r = problem(500, "internal", "internal error");
     }
     finish(std::move(r));
+  }
+
+  // The portal authenticates by its own cookies, never by a bearer token; it sees the few
+  // header fields it needs and the client's address (for its rate limits).
+  Response handle_portal() {
+    Request r{method_, std::string(req_.target()), std::move(req_.body())};
+    for (auto f :
+         {http::field::cookie, http::field::content_type, http::field::origin, http::field::host}) {
+      const auto v = req_[f];
+      if (!v.empty()) r.headers.emplace_back(lower_name(http::to_string(f)), std::string(v));
+    }
+    r.client = client_;
+    return svc_.opt.portal->handle(r);
+  }
+
+  static std::string lower_name(std::string_view n) {
+    std::string s(n);
+    for (auto& c : s)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
   }
 
   void finish(Response r) {
@@ -306,7 +329,7 @@ class Session {
   Req req_;
   Res res_;
   std::string method_, path_, route_, user_;
-  bool keep_alive_ = false, refused_ = false;
+  bool keep_alive_ = false, refused_ = false, portal_ = false;
   Clock::time_point start_;
   std::unique_ptr<std::array<char, 16384>> scratch_;
   std::size_t lingered_ = 0;

@@ -98,13 +98,15 @@ TEST(StoreContract, PortalPasscodesAreSingleUseAndLockAfterTheLimit) {
                   "alice@x.com",
                   {"bob@y.com", "carol@z.com"},
                   std::string("a\0b\r\n", 5),
-                  at("2026-11-23T09:00:00Z")};
+                  at("2026-11-23T09:00:00Z"),
+                  "Contoso"};
   store->put_portal_message(m);
   auto got = store->portal_message("c1");
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->wrapper, m.wrapper);
   EXPECT_EQ(got->recipients, m.recipients);
   EXPECT_EQ(got->stored_at, m.stored_at);
+  EXPECT_EQ(got->branding, "Contoso");
   m.recipients = {"dave@y.com"};
   store->put_portal_message(m);
   EXPECT_EQ(store->portal_message("c1")->recipients, m.recipients);

@@ -205,7 +205,7 @@ TEST(SqliteStore, MigratesAVersion1StoreForward) {
   EXPECT_EQ(log[0].user, "u@x.com");
   EXPECT_EQ(log[0].license_id, "");
   EXPECT_EQ(log[1].license_id, "ul-2");
-  s.put_portal_message({"c1", "a@x.com", {"u@x.com"}, "wrapper", Time(Seconds(3))});
+  s.put_portal_message({"c1", "a@x.com", {"u@x.com"}, "wrapper", Time(Seconds(3)), ""});
   EXPECT_EQ(s.portal_message("c1")->wrapper, "wrapper");
   EXPECT_EQ(s.schema_version(), SqliteStore::kSchemaVersion);
 }

@@ -64,6 +64,7 @@ struct PortalMessage {
   std::vector<std::string> recipients;  ///< lower-case addresses (To, Cc and Bcc)
   std::string wrapper;                  ///< the RFC 5322 wrapper message
   Time stored_at{};
+  std::string branding;  ///< the branding template's identity (empty: the default)
 };
 
 /// One address's way into one portal message: its passcode (a keyed hash, never the code),

@@ -23,6 +23,9 @@
 //   GET  /v1/templates                    templates offered for new content          user
 //   GET  /v1/templates/{id}               one template                               user
 //   GET  /v1/mail/client-settings         {irm, branding, rules} a mail client applies user
+//   POST /v1/portal/messages {wrapper (base64), bcc?, branding?}                     user
+//                                         deposit the caller's protected message for its
+//                                         recipients' portal (portal.hpp); {content_id}
 //   GET  /v1/admin/templates[/{id}]       every template (archived too) with policies admin
 //   POST  /v1/admin/templates             {name, description?, policy, id?}          admin
 //   PATCH /v1/admin/templates/{id}        {name?, description?, policy?, archived?}  admin
@@ -57,18 +60,33 @@ class MailSettings;
 
 namespace openrms::server {
 
+class Portal;  // portal.hpp
+
 inline constexpr std::size_t kMaxBody = 4u << 20;
 
 struct Request {
   std::string method;  ///< "GET", "POST", …
   std::string target;  ///< path and query, e.g. "/v1/track/ID?after=120&limit=1000"
   std::string body;
+  /// Header fields the handler needs (names lower-case): the transport passes them for the
+  /// portal's routes (cookie, content-type, origin, host), not for /v1/.
+  std::vector<std::pair<std::string, std::string>> headers = {};
+  std::string client = {};  ///< the client's address, as the transport determined it
+
+  /// The first field named `name` (lower-case), or empty.
+  std::string_view header(std::string_view name) const noexcept {
+    for (const auto& [k, v] : headers)
+      if (k == name) return v;
+    return {};
+  }
 };
 
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  /// Further header fields to send (Set-Cookie, Location, Content-Security-Policy …).
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 /// Who is calling, as the transport established it (a verified bearer token).
@@ -88,8 +106,10 @@ Response problem(int status, std::string_view code, std::string_view detail);
 
 class Api {
  public:
-  /// `mail` (optional) serves the admin mail routes; without it they answer 404.
-  explicit Api(licensing::LicenseServer& server, protect::mail::MailSettings* mail = nullptr);
+  /// `mail` (optional) serves the admin mail routes, `portal` (optional) takes deposits;
+  /// without them those routes answer 404.
+  explicit Api(licensing::LicenseServer& server, protect::mail::MailSettings* mail = nullptr,
+               Portal* portal = nullptr);
   Response handle(const Request& request, const std::optional<Caller>& caller);
 
   /// The OpenAPI 3.0 document of the routes above (JSON).
@@ -105,6 +125,7 @@ class Api {
  private:
   licensing::LicenseServer& server_;
   protect::mail::MailSettings* mail_;
+  Portal* portal_;
 };
 
 }  // namespace openrms::server

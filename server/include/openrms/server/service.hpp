@@ -5,6 +5,8 @@
 //   GET /healthz   200 while the process serves requests
 //   GET /readyz    200 when the store answers and the service is not draining, else 503
 //   GET /metrics   Prometheus text (metrics.hpp)
+// and, with ServiceOptions::portal, the external-recipient portal under /portal/ (portal.hpp),
+// which authenticates by its own session cookies.
 // Guarantees:
 //   - TLS from a PEM certificate chain and key; plain HTTP only with insecure_http (for a
 //     reverse proxy on the same host). A client speaking plain HTTP to the TLS port gets a 400
@@ -35,6 +37,7 @@
 
 #include "openrms/server/api.hpp"
 #include "openrms/server/auth.hpp"
+#include "openrms/server/portal.hpp"
 
 namespace openrms::server {
 
@@ -63,6 +66,8 @@ struct ServiceOptions {
   /// /readyz's check that the store answers (a read that reaches the database); empty:
   /// Api::ready().
   std::function<bool()> ready_probe;
+  /// Serves /portal/ (portal.hpp) when set; it must outlive the service.
+  Portal* portal = nullptr;
 };
 
 class Service {

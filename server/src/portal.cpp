@@ -1,0 +1,666 @@
+#include "openrms/server/portal.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <variant>
+
+#include "html.hpp"
+#include "openrms/crypto/backend.hpp"
+#include "openrms/error.hpp"
+#include "openrms/formats/mail/mime.hpp"
+#include "openrms/protect/license_source.hpp"
+#include "openrms/protect/mail.hpp"
+#include "openrms/protect/mail_settings.hpp"
+#include "portal_pages.hpp"
+
+namespace openrms::server {
+
+namespace mime = formats::mail;
+using licensing::Time;
+using pages::Brand;
+
+namespace {
+
+constexpr std::string_view kSessionCookie = "__Host-openrms_session";
+constexpr std::string_view kCsrfCookie = "__Host-openrms_csrf";
+constexpr std::size_t kMaxFormFields = 16;
+
+std::string lower(std::string s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded (also a query string): '+' is a space, %XX a byte.
+std::string form_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 &&
+               hex_digit(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+using Fields = std::map<std::string, std::string, std::less<>>;
+
+Fields parse_form(std::string_view s) {
+  Fields out;
+  while (!s.empty() && out.size() < kMaxFormFields) {
+    const auto amp = s.find('&');
+    const std::string_view pair = s.substr(0, amp);
+    s = amp == std::string_view::npos ? std::string_view() : s.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (eq == std::string_view::npos) continue;
+    out.emplace(form_decode(pair.substr(0, eq)), form_decode(pair.substr(eq + 1)));
+  }
+  return out;
+}
+
+std::string get(const Fields& f, std::string_view name) {
+  auto it = f.find(name);
+  return it == f.end() ? std::string() : it->second;
+}
+
+std::string cookie(const Request& r, std::string_view name) {
+  std::string_view c = r.header("cookie");
+  while (!c.empty()) {
+    const auto semi = c.find(';');
+    std::string_view pair = c.substr(0, semi);
+    c = semi == std::string_view::npos ? std::string_view() : c.substr(semi + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name)
+      return std::string(pair.substr(eq + 1));
+  }
+  return {};
+}
+
+std::string base64url(crypto::ByteView b) {
+  std::string s = crypto::to_base64(b);
+  for (auto& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  return s;
+}
+
+// A plausible addr-spec: what a person types, bounded; the license decides the rest.
+bool plausible_address(const std::string& a) {
+  const auto at = a.find('@');
+  if (a.size() > 254 || at == std::string::npos || at == 0 || at + 1 >= a.size()) return false;
+  if (a.find('@', at + 1) != std::string::npos) return false;
+  return std::none_of(a.begin(), a.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == '"' || c == ',' ||
+           c == ';' || c == '\\';
+  });
+}
+
+// Counts events per key in fixed windows; forgets keys whose window is over when it grows.
+class WindowCounter {
+ public:
+  WindowCounter(int limit, std::chrono::seconds window) : limit_(limit), window_(window) {}
+  bool allow(const std::string& key, Time now) {
+    std::lock_guard lock(mu_);
+    if (map_.size() > 100000)
+      std::erase_if(map_, [&](const auto& e) { return now >= e.second.start + window_; });
+    auto& e = map_[key];
+    if (now >= e.start + window_) e = {now, 0};
+    if (e.count >= limit_) return false;
+    ++e.count;
+    return true;
+  }
+
+ private:
+  struct Entry {
+    Time start{};
+    int count = 0;
+  };
+  int limit_;
+  std::chrono::seconds window_;
+  std::mutex mu_;
+  std::map<std::string, Entry> map_;
+};
+
+}  // namespace
+
+struct Portal::Impl {
+  licensing::LicenseServer& server;
+  licensing::Store& store;
+  protect::mail::MailSettings& mail;
+  Mailer& mailer;
+  PortalOptions opt;
+  const licensing::Clock& clock;
+  const crypto::Backend& be = crypto::default_backend();
+  protect::LocalLicenseSource source{server};
+  WindowCounter codes_by_address, codes_by_client, verifies_by_client;
+
+  std::mutex mu;
+  crypto::SecureBytes secret;                    // the portal's HMAC key (loaded once)
+  std::optional<crypto::PrivateKey> reader_key;  // the key the portal reads with
+  struct Rac {
+    std::string xml;
+    Time renew_at{};
+  };
+  std::map<std::string, Rac> racs;  // address -> a RAC for reader_key
+
+  Impl(licensing::LicenseServer& s, licensing::Store& st, protect::mail::MailSettings& m,
+       Mailer& ml, PortalOptions o, const licensing::Clock& c)
+      : server(s),
+        store(st),
+        mail(m),
+        mailer(ml),
+        opt(std::move(o)),
+        clock(c),
+        codes_by_address(opt.codes_per_address, opt.rate_window),
+        codes_by_client(opt.codes_per_client, opt.rate_window),
+        verifies_by_client(opt.verifies_per_client, opt.rate_window) {}
+
+  // --- secrets -------------------------------------------------------------------------------
+
+  const crypto::SecureBytes& key() {
+    std::lock_guard lock(mu);
+    if (secret.empty()) {
+      auto hex = store.setting("portal.secret");
+      if (!hex) {
+        store.set_setting("portal.secret", crypto::to_hex(be.random_bytes(32)));
+        hex = store.setting("portal.secret");
+      }
+      auto b = crypto::from_hex(*hex);
+      secret.assign(b.begin(), b.end());
+      crypto::secure_wipe(b.data(), b.size());
+    }
+    return secret;
+  }
+
+  std::string mac(std::string_view label, std::string_view data) {
+    auto m = be.hmac(crypto::HashAlg::sha256, key());
+    m->update(crypto::as_bytes(label));
+    m->update(crypto::as_bytes(std::string_view("\0", 1)));
+    m->update(crypto::as_bytes(data));
+    return crypto::to_hex(m->finish());
+  }
+
+  std::string code_hash(const std::string& id, const std::string& address,
+                        const std::string& code) {
+    return mac("passcode", id + "\n" + address + "\n" + code);
+  }
+  std::string csrf_token(const std::string& csrf_cookie) { return mac("csrf", csrf_cookie); }
+  std::string session_hash(const std::string& session) {
+    return crypto::to_hex(be.digest(crypto::HashAlg::sha256, crypto::as_bytes(session)));
+  }
+
+  // 8 digits, uniform: 64-bit draws below the largest multiple of 10^8.
+  std::string new_code() {
+    constexpr std::uint64_t kRange = 100000000;
+    constexpr std::uint64_t kLimit = UINT64_MAX - UINT64_MAX % kRange;
+    for (;;) {
+      crypto::Bytes r = be.random_bytes(8);
+      std::uint64_t v = 0;
+      for (auto b : r) v = v << 8 | b;
+      if (v >= kLimit) continue;
+      char buf[9];
+      std::snprintf(buf, sizeof buf, "%08llu", static_cast<unsigned long long>(v % kRange));
+      return buf;
+    }
+  }
+
+  // --- reading as an address ------------------------------------------------------------------
+
+  // The portal reads with one key pair of its own, certified for each address it serves by a
+  // RAC the license server issues (so a use license names the address, as for any client).
+  protect::User user_for(const std::string& address) {
+    std::lock_guard lock(mu);
+    const Time now = clock.now();
+    auto it = racs.find(address);
+    if (it == racs.end() || now >= it->second.renew_at) {
+      licensing::RacGrant g;
+      if (!reader_key) {
+        g = server.enroll(licensing::Identity{address});
+        reader_key = std::move(g.private_key);
+      } else {
+        const crypto::PublicKey pub = reader_key->public_key();
+        g = server.enroll(licensing::Identity{address}, &pub);
+      }
+      if (racs.size() > 10000) racs.clear();
+      racs[address] = Rac{g.rac_xml, g.rac.valid_until - licensing::days(1)};
+      it = racs.find(address);
+    }
+    return protect::User{licensing::Identity{address}, it->second.xml, *reader_key};
+  }
+
+  Brand brand_of(const licensing::PortalMessage* m) {
+    Brand b;
+    b.config = mail.branding().front();
+    if (m && !m->branding.empty()) {
+      try {
+        b.config = mail.branding(m->branding);
+      } catch (const Error&) {  // removed since: the default
+      }
+    }
+    b.message_id = m ? m->content_id : std::string();
+    return b;
+  }
+
+  // --- responses ------------------------------------------------------------------------------
+
+  static void secure_headers(Response& r) {
+    r.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'none'; style-src 'self'; img-src 'self'; "
+                           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    r.headers.emplace_back("Referrer-Policy", "no-referrer");
+    r.headers.emplace_back("X-Frame-Options", "DENY");
+  }
+
+  // A page; `body(token)` builds its content with the CSRF token its forms carry (the
+  // browser's CSRF cookie is set here when it has none yet).
+  template <class Body>
+  Response page(int status, const Brand& b, std::string_view title, const Request& req,
+                Body&& body) {
+    Response r;
+    r.status = status;
+    r.content_type = "text/html; charset=utf-8";
+    std::string csrf = cookie(req, kCsrfCookie);
+    if (csrf.size() != 43) {
+      csrf = base64url(be.random_bytes(32));
+      r.headers.emplace_back("Set-Cookie", std::string(kCsrfCookie) + "=" + csrf +
+                                               "; Path=/; Secure; HttpOnly; SameSite=Strict");
+    }
+    r.body = pages::layout(b, title, body(csrf_token(csrf)));
+    secure_headers(r);
+    return r;
+  }
+
+  Response notice(int status, const Brand& b, std::string_view title, std::string_view text,
+                  const Request& req) {
+    return page(status, b, title, req,
+                [&](const std::string&) { return pages::notice(title, text); });
+  }
+
+  // A POST must come from the portal's own pages: the form's token matches the browser's CSRF
+  // cookie, and the Origin (browsers send it on POST) is this host.
+  bool csrf_ok(const Request& req, const Fields& f) {
+    const std::string c = cookie(req, kCsrfCookie);
+    const std::string token = get(f, "csrf");
+    if (c.size() != 43 || token.empty()) return false;
+    const std::string want = csrf_token(c);
+    if (!crypto::ct_equal(crypto::as_bytes(token), crypto::as_bytes(want))) return false;
+    const std::string_view origin = req.header("origin");
+    if (origin.empty()) return true;
+    const std::string_view host = req.header("host");
+    return !host.empty() &&
+           (origin == "https://" + std::string(host) || origin == "http://" + std::string(host));
+  }
+
+  // --- routes ---------------------------------------------------------------------------------
+
+  Response read_page(const Request& req, const Fields& q) {
+    const std::string id = get(q, "id");
+    auto m = id.empty() ? std::nullopt : store.portal_message(id);
+    const Brand b = brand_of(m ? &*m : nullptr);
+    if (!m)
+      return notice(404, b, "Message not found",
+                    "This link does not lead to a message the portal holds. Check that you "
+                    "opened the whole link from the e-mail.",
+                    req);
+    return page(200, b, "Read your protected message", req, [&](const std::string& t) {
+      return pages::start(b, m->sender, b.config.otp_enabled, t);
+    });
+  }
+
+  Response request_code(const Request& req, const Fields& f) {
+    const std::string id = get(f, "id");
+    const std::string address = lower(get(f, "address"));
+    auto m = id.empty() ? std::nullopt : store.portal_message(id);
+    const Brand b = brand_of(m ? &*m : nullptr);
+    if (!m)
+      return notice(404, b, "Message not found", "The portal does not hold this message.", req);
+    if (!b.config.otp_enabled)
+      return notice(403, b, "Passcodes are off",
+                    "The sender's organisation does not allow one-time passcodes for this "
+                    "message.",
+                    req);
+    if (!plausible_address(address))
+      return page(400, b, "Read your protected message", req, [&](const std::string& t) {
+        return pages::start(b, m->sender, true, t,
+                            "Enter the e-mail address this message was sent to.");
+      });
+    const Time now = clock.now();
+    if (!codes_by_client.allow(req.client, now) || !codes_by_address.allow(id + " " + address, now))
+      return notice(429, b, "Too many passcodes",
+                    "Too many passcodes were asked for. Wait a few minutes and try again.", req);
+    const bool recipient =
+        std::find(m->recipients.begin(), m->recipients.end(), address) != m->recipients.end();
+    if (recipient) {
+      auto access = store.portal_access(id, address);
+      if (!(access && access->locked_until && now < *access->locked_until)) {
+        const std::string code = new_code();
+        store.set_passcode(id, address, code_hash(id, address, code), now + opt.code_validity);
+        send_code(*m, address, code, b);
+      }
+    }
+    // The same page whether or not the address is a recipient: no address enumeration.
+    return page(200, b, "Enter your passcode", req,
+                [&](const std::string& t) { return pages::enter_code(b, address, t); });
+  }
+
+  void send_code(const licensing::PortalMessage& m, const std::string& address,
+                 const std::string& code, const Brand& b) {
+    mime::NewMessage n;
+    n.from = {b.config.identity, opt.from_address};
+    n.to = {{"", address}};
+    n.subject = "Your one-time passcode";
+    const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(opt.code_validity);
+    n.text = "Here is your one-time passcode to read the protected message " + m.sender +
+             " sent you:\r\n\r\n    " + code + "\r\n\r\nIt is valid for " +
+             std::to_string(minutes.count()) +
+             " minutes and works once. If you did not ask for it, you can ignore this e-mail.\r\n";
+    const mime::Bytes raw = mime::build(n);
+    mailer.send(opt.from_address, address,
+                std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
+  }
+
+  Response verify(const Request& req, const Fields& f) {
+    const std::string id = get(f, "id");
+    const std::string address = lower(get(f, "address"));
+    std::string code = get(f, "code");
+    std::erase_if(code, [](char c) { return c == ' ' || c == '-'; });
+    auto m = id.empty() ? std::nullopt : store.portal_message(id);
+    const Brand b = brand_of(m ? &*m : nullptr);
+    if (!m)
+      return notice(404, b, "Message not found", "The portal does not hold this message.", req);
+    const Time now = clock.now();
+    if (!verifies_by_client.allow(req.client, now))
+      return notice(429, b, "Too many attempts", "Wait a few minutes and try again.", req);
+    auto access = store.portal_access(id, address);
+    if (access && access->locked_until && now < *access->locked_until)
+      return notice(403, b, "Locked for now",
+                    "Too many wrong passcodes were entered for this address. Try again after " +
+                        licensing::format_time(*access->locked_until) + ".",
+                    req);
+    auto ask_again = [&](std::string_view title, std::string_view why) {
+      return page(400, b, title, req,
+                  [&](const std::string& t) { return pages::start(b, m->sender, true, t, why); });
+    };
+    if (!access || access->code_hash.empty())
+      return ask_again("Ask for a new passcode",
+                       "That passcode is no longer valid: ask for a new one.");
+    if (now >= access->code_expires)
+      return ask_again("Passcode expired", "That passcode has expired: ask for a new one.");
+    const std::string h = code_hash(id, address, code);
+    if (!crypto::ct_equal(crypto::as_bytes(h), crypto::as_bytes(access->code_hash))) {
+      const int failures = store.passcode_failed(id, address, opt.max_failures, now + opt.lockout);
+      if (failures >= opt.max_failures)
+        return notice(403, b, "Locked for now",
+                      "Too many wrong passcodes were entered for this address. Try again after " +
+                          licensing::format_time(now + opt.lockout) + ".",
+                      req);
+      const std::string why = "That passcode is not right. " +
+                              std::to_string(opt.max_failures - failures) + " tries left.";
+      return page(400, b, "Wrong passcode", req,
+                  [&](const std::string& t) { return pages::enter_code(b, address, t, why); });
+    }
+    const std::string session = base64url(be.random_bytes(32));
+    if (!store.open_portal_session(id, address, h, now, session_hash(session),
+                                   now + opt.session_validity))
+      return ask_again("Ask for a new passcode",
+                       "That passcode was already used: ask for a new one.");
+    Response r;
+    r.status = 303;
+    r.content_type = "text/plain";
+    r.body = "See /portal/message\n";
+    r.headers.emplace_back("Location", "/portal/message");
+    r.headers.emplace_back("Set-Cookie",
+                           std::string(kSessionCookie) + "=" + session +
+                               "; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=" +
+                               std::to_string(opt.session_validity.count()));
+    secure_headers(r);
+    return r;
+  }
+
+  // The session's access row and message, or nullopt (expired, ended, unknown).
+  struct Session {
+    licensing::PortalAccess access;
+    licensing::PortalMessage message;
+  };
+  std::optional<Session> session_of(const Request& req) {
+    const std::string s = cookie(req, kSessionCookie);
+    if (s.size() != 43) return std::nullopt;
+    auto a = store.portal_session(session_hash(s));
+    if (!a || clock.now() >= a->session_expires) return std::nullopt;
+    auto m = store.portal_message(a->content_id);
+    if (!m) return std::nullopt;
+    return Session{std::move(*a), std::move(*m)};
+  }
+
+  Response signed_out(const Request& req) {
+    return notice(401, brand_of(nullptr), "Signed out",
+                  "Your session has ended. Open the link in the e-mail again to read the message.",
+                  req);
+  }
+
+  // Opens the message as the session's address (a use license each time: one tracking row per
+  // view), or a page that says why not.
+  std::variant<protect::mail::OpenedMessage, Response> open(const Session& s, const Request& req,
+                                                            const Brand& b) {
+    try {
+      protect::ClientOptions co;
+      co.clock = &clock;
+      co.durable = false;
+      protect::Client client(source, user_for(s.access.address), co);
+      protect::mail::MailClient mc(client, mail.irm(), mail.branding());
+      return mc.open(crypto::as_bytes(s.message.wrapper));
+    } catch (const Error& e) {
+      switch (e.code()) {
+        case Errc::revoked:
+          return notice(403, b, "Message revoked",
+                        "The sender has revoked this message: it can no longer be read.", req);
+        case Errc::expired:
+          return notice(403, b, "Message expired", "This message has expired.", req);
+        case Errc::no_right:
+          return notice(403, b, "Not allowed", "This address is not allowed to read this message.",
+                        req);
+        default:
+          return notice(
+              500, b, "Cannot open the message",
+              "The portal could not open this message (" + std::string(to_string(e.code())) + ").",
+              req);
+      }
+    }
+  }
+
+  // Runs `fn(brand, session, opened)` on the session's message opened as its address, or
+  // answers the page that says why it cannot be (signed out, revoked, expired …).
+  template <class Fn>
+  Response with_message(const Request& req, Fn&& fn) {
+    auto s = session_of(req);
+    if (!s) return signed_out(req);
+    const Brand b = brand_of(&s->message);
+    auto opened = open(*s, req, b);
+    if (auto* r = std::get_if<Response>(&opened)) return std::move(*r);
+    return fn(b, *s, std::get<protect::mail::OpenedMessage>(opened));
+  }
+
+  Response message_page(const Request& req) {
+    return with_message(req, [&](const Brand& b, const Session& s,
+                                 const protect::mail::OpenedMessage& o) {
+      return page(200, b, o.message().subject.empty() ? "(no subject)" : o.message().subject, req,
+                  [&](const std::string& t) { return pages::message(b, o, s.access.address, t); });
+    });
+  }
+
+  Response attachment(const Request& req, const Fields& q) {
+    return with_message(req,
+                        [&](const Brand& b, const Session&, const protect::mail::OpenedMessage& o) {
+                          return attachment_of(req, q, b, o);
+                        });
+  }
+
+  Response attachment_of(const Request& req, const Fields& q, const Brand& b,
+                         const protect::mail::OpenedMessage& o) {
+    const std::string n = get(q, "n");
+    std::size_t k = 0;
+    for (const auto& a : o.attachments()) {
+      if (a.is_inline) continue;
+      if (std::to_string(k++) != n) continue;
+      if (!pages::may_download(o, a))
+        return notice(403, b, "Download not allowed",
+                      "This message's protection does not allow downloading this attachment.", req);
+      Response r;
+      r.content_type = "application/octet-stream";
+      r.body.assign(reinterpret_cast<const char*>(a.data.data()), a.data.size());
+      r.headers.emplace_back("Content-Disposition", pages::attachment_disposition(a.filename));
+      secure_headers(r);
+      return r;
+    }
+    return notice(404, b, "No such attachment", "This message has no such attachment.", req);
+  }
+
+  Response signout(const Request& req, const Fields& f) {
+    if (!csrf_ok(req, f))
+      return notice(403, brand_of(nullptr), "Refused",
+                    "This form did not come from the portal's own page.", req);
+    const std::string s = cookie(req, kSessionCookie);
+    if (!s.empty()) store.end_portal_session(session_hash(s));
+    Response r = notice(200, brand_of(nullptr), "Signed out",
+                        "You have signed out. Close this window.", req);
+    r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) +
+                                             "=; Path=/; Secure; HttpOnly; SameSite=Strict; "
+                                             "Max-Age=0");
+    return r;
+  }
+
+  Response brand_css(const Fields& q) {
+    auto m = store.portal_message(get(q, "id"));
+    const Brand b = brand_of(m ? &*m : nullptr);
+    Response r{200, "text/css; charset=utf-8", pages::brand_css(b), {}};
+    secure_headers(r);
+    return r;
+  }
+
+  Response logo(const Fields& q) {
+    auto m = store.portal_message(get(q, "id"));
+    const Brand b = brand_of(m ? &*m : nullptr);
+    const auto& logo = b.config.logo;
+    if (logo.empty()) return Response{404, "text/plain", "no logo\n", {}};
+    Response r{200,
+               pages::image_type(logo),
+               std::string(reinterpret_cast<const char*>(logo.data()), logo.size()),
+               {}};
+    secure_headers(r);
+    return r;
+  }
+
+  Response route(const Request& req) {
+    const auto qmark = req.target.find('?');
+    const std::string path = req.target.substr(0, qmark);
+    const Fields q = qmark == std::string::npos
+                         ? Fields{}
+                         : parse_form(std::string_view(req.target).substr(qmark + 1));
+    if (req.method == "GET") {
+      if (path == "/portal/read") return read_page(req, q);
+      if (path == "/portal/message") return message_page(req);
+      if (path == "/portal/attachment") return attachment(req, q);
+      if (path == "/portal/static/portal.css") {
+        Response r{200, "text/css; charset=utf-8", pages::portal_css(), {}};
+        secure_headers(r);
+        return r;
+      }
+      if (path == "/portal/brand.css") return brand_css(q);
+      if (path == "/portal/logo") return logo(q);
+    } else if (req.method == "POST") {
+      if (path == "/portal/code" || path == "/portal/verify" || path == "/portal/signout") {
+        const std::string_view ct = req.header("content-type");
+        if (ct.substr(0, 33) != "application/x-www-form-urlencoded")
+          return notice(415, brand_of(nullptr), "Refused", "Send the portal's own form.", req);
+        const Fields f = parse_form(req.body);
+        if (path == "/portal/signout") return signout(req, f);
+        if (!csrf_ok(req, f))
+          return notice(403, brand_of(nullptr), "Refused",
+                        "This form did not come from the portal's own page. Open the link in "
+                        "the e-mail again.",
+                        req);
+        return path == "/portal/code" ? request_code(req, f) : verify(req, f);
+      }
+    }
+    return notice(404, brand_of(nullptr), "Not found", "The portal has no such page.", req);
+  }
+};
+
+Portal::Portal(licensing::LicenseServer& server, licensing::Store& store,
+               protect::mail::MailSettings& mail, Mailer& mailer, PortalOptions options,
+               const licensing::Clock* clock)
+    : impl_(std::make_unique<Impl>(server, store, mail, mailer, std::move(options),
+                                   clock ? *clock : licensing::system_clock())) {}
+
+Portal::~Portal() = default;
+
+Response Portal::handle(const Request& request) {
+  try {
+    return impl_->route(request);
+  } catch (const Error& e) {
+    // Store or relay trouble: a page, never an exception (and never the message's content).
+    try {
+      return impl_->notice(e.code() == Errc::unavailable ? 503 : 500, impl_->brand_of(nullptr),
+                           "Something went wrong",
+                           e.code() == Errc::unavailable
+                               ? "The portal cannot send e-mail right now. Try again later."
+                               : "The portal could not complete this request. Try again later.",
+                           request);
+    } catch (...) {
+    }
+  } catch (...) {
+  }
+  return Response{500, "text/plain", "internal error\n", {}};
+}
+
+std::string_view Portal::route_label(std::string_view path) {
+  for (std::string_view r :
+       {"/portal/read", "/portal/code", "/portal/verify", "/portal/message", "/portal/attachment",
+        "/portal/signout", "/portal/static/portal.css", "/portal/brand.css", "/portal/logo"})
+    if (path == r) return r;
+  return "other";
+}
+
+std::string Portal::deposit(const std::string& caller, std::string_view wrapper,
+                            const std::vector<std::string>& bcc, const std::string& branding) {
+  auto& I = *impl_;
+  const crypto::ByteView w = crypto::as_bytes(wrapper);
+  const protect::mail::MessageInfo info = protect::mail::inspect_message(w, I.source, I.be);
+  if (lower(info.issuer) != lower(caller))
+    fail(Errc::no_right, "only the sender of a message (" + info.issuer + ") may deposit it");
+  if (!branding.empty()) (void)I.mail.branding(branding);  // not_found if there is none
+  const mime::Message parsed = mime::parse(w);
+  licensing::PortalMessage m;
+  m.content_id = info.content_id;
+  m.sender = lower(info.issuer);
+  m.recipients = parsed.recipients();
+  for (const auto& a : bcc) {
+    const std::string x = lower(a);
+    if (!plausible_address(x)) fail(Errc::invalid_argument, "not an e-mail address: " + a);
+    if (std::find(m.recipients.begin(), m.recipients.end(), x) == m.recipients.end())
+      m.recipients.push_back(x);
+  }
+  m.wrapper = std::string(wrapper);
+  m.stored_at = I.clock.now();
+  m.branding = branding;
+  I.store.put_portal_message(m);
+  return m.content_id;
+}
+
+}  // namespace openrms::server
