@@ -49,10 +49,25 @@ fs::path default_protected(const fs::path& in) {
   return out;
 }
 
+// Deposits a protected message for its recipients' portal (the service keeps it; the wrapper's
+// link leads there). A service without a portal is not an error: the message is still protected.
+std::string deposit(protect::RemoteLicenseSource& remote, const Bytes& original,
+                    const Bytes& wrapper, const MessageProtection& mp) {
+  std::vector<std::string> bcc;
+  for (const auto& x : formats::mail::parse(original).bcc) bcc.push_back(x.email);
+  try {
+    remote.deposit_for_portal(wrapper, bcc, mp.branding);
+    return "deposited";
+  } catch (const Error& e) {
+    if (e.code() != Errc::not_found) throw;
+    return "not offered by this service";
+  }
+}
+
 void add_mail_protect(CLI::App* mail) {
   struct Args : UserArgs {
     std::string in, out, template_id, branding;
-    bool eo = false, dnf = false, rules = false, force = false;
+    bool eo = false, dnf = false, rules = false, force = false, no_portal = false;
   };
   auto a = std::make_shared<Args>();
   auto* c = mail->add_subcommand(
@@ -80,6 +95,9 @@ void add_mail_protect(CLI::App* mail) {
   c->add_option("--branding", a->branding,
                 "Branding template for the wrapper (openrms branding list; default: the "
                 "default one)");
+  c->add_flag("--no-portal", a->no_portal,
+              "With --server: do not deposit the message for its recipients' portal (by default "
+              "it is deposited, so recipients outside the organisation can read it in a browser)");
   add_user_options(c, *a);
   c->footer(
       "Attachments: unprotected Office documents inherit the message's protection (Do Not "
@@ -144,6 +162,7 @@ void add_mail_protect(CLI::App* mail) {
       atts.push_back(line);
     }
     if (!atts.empty()) j["attachments"] = atts;
+    if (s->remote && !a->no_portal) j["portal"] = deposit(*s->remote, eml, res.message, mp);
     print(j, a->json);
   });
 }

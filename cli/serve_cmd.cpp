@@ -8,7 +8,10 @@
 
 #include "openrms/error.hpp"
 #include "openrms/protect/mail_settings.hpp"
+#include "openrms/server/mailer.hpp"
+#include "openrms/server/portal.hpp"
 #include "openrms/server/service.hpp"
+#include "password.hpp"
 #include "server_access.hpp"
 
 namespace openrms::cli {
@@ -26,7 +29,35 @@ struct ServeArgs : StoreArgs {
   int read_timeout_ms = 15000, drain_timeout_ms = 15000, clock_skew = 60;
   unsigned workers = 32, io_threads = 0;
   std::vector<std::string> trusted_proxies;
+  // The external-recipient portal: on when an SMTP relay is named.
+  std::string smtp_url, smtp_starttls = "required", smtp_user, smtp_password_file, smtp_ca_file;
+  std::string portal_from = "no-reply@localhost";
 };
+
+// The portal and the relay it mails passcodes through, when --smtp-url names one.
+struct PortalParts {
+  std::unique_ptr<server::SmtpMailer> mailer;
+  std::unique_ptr<server::Portal> portal;
+};
+
+PortalParts make_portal(const ServeArgs& a, Opened& o, protect::mail::MailSettings& mail) {
+  PortalParts p;
+  if (a.smtp_url.empty()) return p;
+  server::SmtpOptions so;
+  so.url = a.smtp_url;
+  so.starttls = a.smtp_starttls;
+  so.username = a.smtp_user;
+  so.ca_file = a.smtp_ca_file;
+  if (!a.smtp_password_file.empty()) {
+    auto pw = read_password(PasswordSource{{}, a.smtp_password_file});
+    if (pw) so.password = std::move(*pw);
+  }
+  p.mailer = std::make_unique<server::SmtpMailer>(std::move(so));
+  server::PortalOptions po;
+  po.from_address = a.portal_from;
+  p.portal = std::make_unique<server::Portal>(*o.server, *o.store, mail, *p.mailer, po);
+  return p;
+}
 
 // Settings from a JSON config file whose keys are the long option names ("tls-cert" or
 // "tls_cert"); an option given on the command line wins.
@@ -71,7 +102,8 @@ void serve(CLI::App* c, ServeArgs& a) {
   server::TokenDirectory directory(file_dir.get());
   Opened o = open_server(a, true, &directory);
   protect::mail::MailSettings mail(*o.store);
-  server::Api api(*o.server, &mail);
+  PortalParts portal = make_portal(a, o, mail);
+  server::Api api(*o.server, &mail, portal.portal.get());
 
   std::unique_ptr<server::Authenticator> auth;
   if (!a.jwks_file.empty() || a.oidc_discovery) {
@@ -115,6 +147,7 @@ void serve(CLI::App* c, ServeArgs& a) {
   so.worker_threads = a.workers;
   so.io_threads = a.io_threads;
   so.access_log = log;
+  so.portal = portal.portal.get();
   so.ready_probe = [store = o.store.get()] {
     try {
       (void)store->setting("openrms.readiness");  // a read that reaches the database
@@ -134,6 +167,11 @@ void serve(CLI::App* c, ServeArgs& a) {
   std::fprintf(stderr, "openrms serve: listening on %s://%s:%u (store %s, %zu signing key(s))\n",
                a.insecure_http ? "http" : "https", a.address.c_str(), port, a.store.c_str(),
                auth->keys());
+  if (portal.portal)
+    std::fprintf(stderr,
+                 "openrms serve: the portal answers on /portal/ (passcodes through %s); point the "
+                 "IRM configuration's portal_url at /portal/read on this host\n",
+                 a.smtp_url.substr(0, a.smtp_url.find('/', a.smtp_url.find("//") + 2)).c_str());
   if (!a.port_file.empty()) write_text_file(a.port_file, std::to_string(port) + "\n");
   service.run();
   std::fprintf(stderr, "openrms serve: stopped\n");
@@ -153,7 +191,10 @@ void add_serve_command(CLI::App& app) {
       "    --issuer https://login.example.com --audience openrms --jwks-file jwks.json\n"
       "Every option can also come from --config FILE (JSON, keys = option names without the\n"
       "dashes, e.g. {\"tls-cert\": \"cert.pem\", \"port\": 443}); the command line wins.\n"
-      "SIGTERM drains: requests in flight finish, /readyz says 503, then the process exits.");
+      "SIGTERM drains: requests in flight finish, /readyz says 503, then the process exits.\n"
+      "With --smtp-url the service also answers the external-recipient portal on /portal/:\n"
+      "recipients outside the tenant read protected mail after a one-time passcode mailed\n"
+      "through that relay (senders deposit messages with POST /v1/portal/messages).");
   add_store_options(c, *a);
   c->add_option("--config", a->config, "JSON settings file (keys are the option names)");
   c->add_option("--address", a->address, "Address to listen on (default 127.0.0.1)");
@@ -191,6 +232,17 @@ void add_serve_command(CLI::App& app) {
                 "How long SIGTERM waits for requests in flight (15000)");
   c->add_option("--workers", a->workers, "Handler threads (32)");
   c->add_option("--io-threads", a->io_threads, "Network threads (0: one per core)");
+  c->add_option("--smtp-url", a->smtp_url,
+                "Serve the external-recipient portal on /portal/, mailing one-time passcodes "
+                "through this relay (smtp://host:port or smtps://host:port)");
+  c->add_option("--smtp-starttls", a->smtp_starttls,
+                "With smtp://: 'required' (default) or 'off' (a relay on this host)")
+      ->check(CLI::IsMember({"required", "off"}));
+  c->add_option("--smtp-user", a->smtp_user, "SMTP user name (AUTH; only over TLS)");
+  c->add_option("--smtp-password-file", a->smtp_password_file, "SMTP password, first line");
+  c->add_option("--smtp-ca-file", a->smtp_ca_file, "CA roots for the relay's certificate");
+  c->add_option("--portal-from", a->portal_from,
+                "Sender address of the passcode mails (default no-reply@localhost)");
   c->callback([c, a] { serve(c, *a); });
 }
 

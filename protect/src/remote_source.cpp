@@ -261,4 +261,17 @@ std::string RemoteLicenseSource::mail_client_settings() {
       .dump();
 }
 
+// Idempotent (a deposit replaces the same content id), so it may be retried.
+std::string RemoteLicenseSource::deposit_for_portal(crypto::ByteView wrapper,
+                                                    const std::vector<std::string>& bcc,
+                                                    const std::string& branding) {
+  json body{{"wrapper", crypto::to_base64(wrapper)}, {"bcc", bcc}};
+  if (!branding.empty()) body["branding"] = branding;
+  json r = impl_->call("POST", "/v1/portal/messages", body, Retry::always_safe,
+                       "depositing the message for the portal");
+  if (!r.is_object() || !r.contains("content_id") || !r["content_id"].is_string())
+    fail(Errc::bad_format, "the service's deposit answer has no content id");
+  return r["content_id"].get<std::string>();
+}
+
 }  // namespace openrms::protect

@@ -74,6 +74,12 @@ class RemoteLicenseSource final : public LicenseSource {
   /// The mail settings a mail client needs (GET /v1/mail/client-settings): JSON with "irm",
   /// "branding" and "rules", each in the mail layer's JSON form.
   std::string mail_client_settings();
+  /// Deposits a protected wrapper message the token's user sent, for its recipients' portal
+  /// (POST /v1/portal/messages): `bcc` names blind-copy recipients the wrapper does not show,
+  /// `branding` the branding template it was sent with. Returns the content id. Error{not_found}
+  /// when the service runs no portal; no_right when the user did not send the message.
+  std::string deposit_for_portal(crypto::ByteView wrapper, const std::vector<std::string>& bcc,
+                                 const std::string& branding);
 
  private:
   struct Impl;

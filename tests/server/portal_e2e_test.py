@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""The external-recipient portal end to end, without a browser: `openrms serve --smtp-url` on
+127.0.0.1 (ports the OS picks) with an SMTP sink the test runs (aiosmtpd, Debian's
+python3-aiosmtpd), alice protecting a message through the real command (`mail protect --server`
+deposits it), and an external recipient reading it over HTTPS with curl-level requests: the
+wrapper's link, a passcode that really crossed SMTP (libcurl) into the sink, the session cookie's
+flags, the message, an Encrypt-Only attachment compared byte for byte, the tracking row, a wrong
+code locking the address, CSRF refusals and revocation. Everything stops by itself.
+Usage: portal_e2e_test.py OPENRMS_BINARY WORK_DIR
+"""
+import email, email.policy, glob, http.client, json, os, re, ssl, subprocess, sys, time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from service_harness import Checks, Deployment, free_port, sh, wait_for
+
+check = Checks()
+binary = os.path.abspath(sys.argv[1])
+d = Deployment(binary, sys.argv[2], "store.db", users=("alice",))
+
+
+class Browser:
+    """Cookies, the last page's CSRF token and the Origin a browser would send."""
+
+    def __init__(self, port):
+        self.port, self.cookies, self.csrf = port, {}, ""
+        self.ctx = ssl.create_default_context(cafile="tls.crt")
+        self.set_cookie = []
+
+    def request(self, method, path, form=None, origin=None, csrf=True):
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=20)
+        headers = {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            form = dict(form)
+            if csrf:
+                form["csrf"] = self.csrf
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Origin"] = origin or f"https://127.0.0.1:{self.port}"
+        conn.request(method, path, body, headers)
+        r = conn.getresponse()
+        data = r.read()
+        for v in r.headers.get_all("Set-Cookie") or []:
+            self.set_cookie.append(v)
+            name, _, rest = v.partition("=")
+            value = rest.split(";", 1)[0]
+            if "Max-Age=0" in v:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        text = data.decode("utf-8", "replace")
+        m = re.search(r'name="csrf" value="([0-9a-f]+)"', text)
+        if m:
+            self.csrf = m.group(1)
+        conn.close()
+        return r.status, r.headers, data, text
+
+
+def mails_to(addr):
+    out = []
+    for f in sorted(glob.glob("maildir/new/*")):
+        with open(f, "rb") as fh:
+            m = email.message_from_binary_file(fh, policy=email.policy.default)
+        if addr in str(m["To"]):
+            out.append(m)
+    return out
+
+
+def last_code(addr, count_before):
+    wait_for(lambda: len(mails_to(addr)) > count_before, 10)
+    ms = mails_to(addr)
+    if len(ms) <= count_before:
+        return None
+    m = re.search(r"\b(\d{8})\b", ms[-1].get_body(("plain",)).get_content())
+    return m.group(1) if m else None
+
+
+try:
+    smtp_port = free_port()
+    d.start(["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{smtp_port}", "-c",
+             "aiosmtpd.handlers.Mailbox", os.path.abspath("maildir")], "smtp.log")
+    import socket
+    def smtp_up():
+        try:
+            socket.create_connection(("127.0.0.1", smtp_port), 1).close()
+            return True
+        except OSError:
+            return False
+    check("the SMTP sink listens", wait_for(smtp_up, 10))
+    node = d.start_node("a", extra=["--smtp-url", f"smtp://127.0.0.1:{smtp_port}",
+                                    "--smtp-starttls", "off", "--portal-from",
+                                    "portal@contoso.com"])
+    url, port = node.url, node.port
+    check("the service says the portal is on",
+          "portal answers on /portal/" in open("serve-a.err").read())
+
+    # The tenant's IRM configuration points the wrappers' link at this portal.
+    status, irm = d.call(url, "admin", "/v1/admin/mail/irm")
+    irm["portal_url"] = url + "/portal/read"
+    irm["decrypt_attachment_for_encrypt_only"] = True  # Encrypt-Only attachments arrive plain
+    status, _ = d.call(url, "admin", "/v1/admin/mail/irm", irm, method="PUT")
+    check("the admin sets the portal URL", status == 200, status)
+
+    # alice enrols and protects a message through the service; it is deposited for the portal.
+    with open("alice.token", "w") as f:
+        f.write(d.tokens["alice"])
+    os.chmod("alice.token", 0o600)
+    common = ["--server", url, "--ca-file", "tls.crt", "--token-file", "alice.token", "--dir",
+              "alice"]
+    os.makedirs("alice", exist_ok=True)
+    sh(binary, "user", "enroll", "alice@contoso.com", *common)
+    attachment = b"region,revenue\r\nnorth,42\r\n"
+    with open("q3.eml", "wb") as f:
+        f.write(b"From: Alice <alice@contoso.com>\r\nTo: clement@fabrikam.com\r\n"
+                b"Subject: Q3 <numbers>\r\nDate: Mon, 30 Nov 2026 09:00:00 +0000\r\n"
+                b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n"
+                b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe figures.\r\n"
+                b"--b1\r\nContent-Type: text/csv; name=q3.csv\r\nContent-Disposition: attachment;"
+                b" filename=q3.csv\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+                __import__("base64").b64encode(attachment) + b"\r\n--b1--\r\n")
+    out = json.loads(sh(binary, "mail", "protect", "q3.eml", "--encrypt-only", "--as",
+                        "alice@contoso.com", "--json", *common))
+    check("mail protect deposits the message for the portal", out.get("portal") == "deposited",
+          out.get("portal"))
+    with open("q3-protected.eml", "rb") as f:
+        wrapper = email.message_from_binary_file(f, policy=email.policy.default)
+    text = wrapper.get_body(("plain",)).get_content()
+    m = re.search(re.escape(url) + r"/portal/read\?id=([0-9A-Za-z%_.-]+)", text)
+    check("the wrapper links to the portal", m is not None)
+    link = "/portal/read?id=" + m.group(1)
+    cid = urllib.parse.unquote(m.group(1))
+
+    # The recipient: start page, passcode by mail, session, message.
+    b = Browser(port)
+    status, headers, _, page = b.request("GET", link)
+    check("the link opens the start page", status == 200 and "has sent you a protected message"
+          in page, status)
+    csp = headers.get("Content-Security-Policy", "")
+    check("pages carry a strict CSP without script", "default-src 'none'" in csp and
+          "script-src" not in csp, csp)
+    status, _, _, page = b.request("POST", "/portal/code",
+                                   {"id": cid, "address": "clement@fabrikam.com"})
+    check("asking for a passcode", status == 200 and "Enter your passcode" in page, status)
+    code = last_code("clement@fabrikam.com", 0)
+    check("the passcode arrives through SMTP", code is not None)
+    status, headers, _, _ = b.request("POST", "/portal/verify",
+                                      {"id": cid, "address": "clement@fabrikam.com",
+                                       "code": code})
+    check("the right passcode opens a session", status == 303 and
+          headers.get("Location") == "/portal/message", status)
+    session = [c for c in b.set_cookie if c.startswith("__Host-openrms_session=")]
+    check("the session cookie is Secure, HttpOnly, SameSite=Strict, host-only",
+          session and all(f in session[-1] for f in ("Secure", "HttpOnly", "SameSite=Strict",
+                                                     "Path=/")) and "Domain" not in session[-1],
+          session)
+    status, _, _, page = b.request("GET", "/portal/message")
+    check("the message shows, its subject escaped", status == 200 and "The figures." in page and
+          "Q3 &lt;numbers&gt;" in page and "<numbers>" not in page, status)
+    status, headers, data, _ = b.request("GET", "/portal/attachment?n=0")
+    check("the Encrypt-Only attachment downloads as sent", status == 200 and data == attachment,
+          (status, len(data)))
+    status, log = d.call(url, "alice", "/v1/track/" + cid)
+    grants = [e for e in (log if isinstance(log, list) else []) if e.get("user") == "clement@fabrikam.com" and
+              e.get("outcome") == "granted"]
+    check("each portal view is in alice's tracking log", status == 200 and len(grants) >= 2,
+          (status, len(grants)))
+    status, _, _, _ = b.request("POST", "/portal/code", {"id": cid,
+                                                        "address": "clement@fabrikam.com"},
+                                origin="https://evil.example")
+    check("a POST from another origin is refused", status == 403, status)
+    status, _, _, _ = b.request("POST", "/portal/code", {"id": cid,
+                                                        "address": "clement@fabrikam.com"},
+                                csrf=False)
+    check("a POST without the CSRF token is refused", status == 403, status)
+
+    # Five wrong codes lock the address (the code mailed last is refused too).
+    other = Browser(port)
+    other.request("GET", link)
+    before = len(mails_to("clement@fabrikam.com"))
+    other.request("POST", "/portal/code", {"id": cid, "address": "clement@fabrikam.com"})
+    good = last_code("clement@fabrikam.com", before)
+    wrong = "00000000" if good != "00000000" else "11111111"
+    statuses = [other.request("POST", "/portal/verify", {"id": cid,
+                                                         "address": "clement@fabrikam.com",
+                                                         "code": wrong})[0] for _ in range(5)]
+    check("four wrong codes say so, the fifth locks", statuses == [400, 400, 400, 400, 403],
+          statuses)
+    status = other.request("POST", "/portal/verify", {"id": cid, "address": "clement@fabrikam.com",
+                                                      "code": good})[0]
+    check("while locked the right code does not open", status == 403, status)
+
+    # Revocation: the open session sees the revoked page, nothing of the message.
+    status, _ = d.call(url, "alice", "/v1/revoke", {"content_id": cid})
+    check("alice revokes", status == 204, status)
+    status, _, _, page = b.request("GET", "/portal/message")
+    check("a revoked message shows the revoked page only", status == 403 and "revoked" in page
+          and "The figures." not in page, status)
+    check("the service is still serving", d.ready(url) == 200)
+finally:
+    d.stop()
+check.exit()
