@@ -8,6 +8,7 @@ OPENRMS_BUILD_PACKAGES=(
   libssl-dev openssl libbotan-2-dev zlib1g-dev libsqlite3-dev libpugixml-dev libidn-dev
   libcli11-dev nlohmann-json3-dev libgmime-3.0-dev libgtest-dev libgmock-dev libbenchmark-dev
   libboost1.81-dev libcurl4-openssl-dev libcjose-dev libjansson-dev libpqxx-dev libpq-dev libp11-dev
+  libxml2-dev
 )
 # Test tools, including the independent oracles the interop tests run (msoffcrypto-tool,
 # Apache POI + a JDK to compile the tiny driver, olefile + python3-cryptography for the

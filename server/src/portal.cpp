@@ -14,6 +14,7 @@
 #include "openrms/protect/license_source.hpp"
 #include "openrms/protect/mail.hpp"
 #include "openrms/protect/mail_settings.hpp"
+#include "openrms/server/html_sanitize.hpp"
 #include "portal_pages.hpp"
 
 namespace openrms::server {
@@ -262,7 +263,8 @@ struct Portal::Impl {
   static void secure_headers(Response& r) {
     r.headers.emplace_back("Content-Security-Policy",
                            "default-src 'none'; style-src 'self'; img-src 'self'; "
-                           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+                           "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                           "base-uri 'none'");
     r.headers.emplace_back("Referrer-Policy", "no-referrer");
     r.headers.emplace_back("X-Frame-Options", "DENY");
   }
@@ -504,6 +506,26 @@ struct Portal::Impl {
     });
   }
 
+  // The message's formatted body, sanitised, for the sandboxed frame of the message page: its
+  // own CSP makes it a sandbox too, loads nothing but the portal's images, and only the
+  // portal's own page may frame it.
+  Response body_frame(const Request& req) {
+    return with_message(
+        req, [&](const Brand&, const Session&, const protect::mail::OpenedMessage& o) {
+          Response r{200,
+                     "text/html; charset=utf-8",
+                     pages::body_document(sanitize_html(o.message().html)),
+                     {}};
+          r.headers.emplace_back("Content-Security-Policy",
+                                 "default-src 'none'; img-src 'self'; frame-ancestors 'self'; "
+                                 "base-uri 'none'; form-action 'none'; sandbox allow-popups "
+                                 "allow-popups-to-escape-sandbox");
+          r.headers.emplace_back("Referrer-Policy", "no-referrer");
+          r.headers.emplace_back("X-Frame-Options", "SAMEORIGIN");
+          return r;
+        });
+  }
+
   Response attachment(const Request& req, const Fields& q) {
     return with_message(req,
                         [&](const Brand& b, const Session&, const protect::mail::OpenedMessage& o) {
@@ -576,6 +598,7 @@ struct Portal::Impl {
       if (path == "/portal/read") return read_page(req, q);
       if (path == "/portal/message") return message_page(req);
       if (path == "/portal/attachment") return attachment(req, q);
+      if (path == "/portal/body") return body_frame(req);
       if (path == "/portal/static/portal.css") {
         Response r{200, "text/css; charset=utf-8", pages::portal_css(), {}};
         secure_headers(r);
@@ -630,9 +653,9 @@ Response Portal::handle(const Request& request) {
 }
 
 std::string_view Portal::route_label(std::string_view path) {
-  for (std::string_view r :
-       {"/portal/read", "/portal/code", "/portal/verify", "/portal/message", "/portal/attachment",
-        "/portal/signout", "/portal/static/portal.css", "/portal/brand.css", "/portal/logo"})
+  for (std::string_view r : {"/portal/read", "/portal/code", "/portal/verify", "/portal/message",
+                             "/portal/attachment", "/portal/body", "/portal/signout",
+                             "/portal/static/portal.css", "/portal/brand.css", "/portal/logo"})
     if (path == r) return r;
   return "other";
 }

@@ -155,12 +155,14 @@ Builder message(const Brand& b, const protect::mail::OpenedMessage& o, std::stri
   else
     h.raw("This message is encrypted. You are reading it as ").text(address).raw(".");
   h.raw("</p>");
-  if (!m.text.empty()) {
-    h.raw("<pre class=\"body\">").text(m.text).raw("</pre>");
-  } else if (!m.html.empty()) {
+  // A formatted body is shown sanitised (html_sanitize.hpp) and, besides, inside a sandboxed
+  // frame of its own: no script could run there even if one got through.
+  if (!m.html.empty()) {
     h.raw(
-        "<p class=\"hint\">This message has only a formatted body, which the portal does not "
-        "show yet.</p>");
+        "<iframe class=\"body\" sandbox=\"allow-popups allow-popups-to-escape-sandbox\" "
+        "src=\"/portal/body\" title=\"Message body\"></iframe>");
+  } else if (!m.text.empty()) {
+    h.raw("<pre class=\"body\">").text(m.text).raw("</pre>");
   }
   std::size_t k = 0;
   bool any = false;
@@ -233,6 +235,7 @@ std::string portal_css() {
          ".error{color:#a4000f;font-weight:600}.hint{color:#4b5563}"
          "dl.headers{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}"
          "dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}"
+         "iframe.body{width:100%;min-height:24rem;border:0;border-top:1px solid #d1d5db}"
          "pre.body{white-space:pre-wrap;overflow-wrap:anywhere;font-family:inherit;"
          "border-top:1px solid #d1d5db;padding-top:1rem}"
          ".rights{background:#fff7e0;padding:.5rem;border-radius:4px}"
@@ -243,6 +246,13 @@ std::string portal_css() {
 std::string brand_css(const Brand& b) {
   if (!is_hex_colour(b.config.background_color)) return "\n";
   return "body{background-color:" + b.config.background_color + "}\n";
+}
+
+std::string body_document(std::string_view sanitized) {
+  std::string out = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>";
+  out += sanitized;  // markup written by the sanitiser from its allow-list
+  out += "</body></html>\n";
+  return out;
 }
 
 }  // namespace openrms::server::pages

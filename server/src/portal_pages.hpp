@@ -44,6 +44,9 @@ std::string attachment_disposition(std::string_view filename);
 /// The logo's media type from its first bytes (PNG, JPEG or GIF, as validate() allows).
 std::string image_type(const protect::mail::Bytes& logo);
 
+/// The document the body frame shows around the sanitiser's output.
+std::string body_document(std::string_view sanitized);
+
 std::string portal_css();
 /// The branding's background colour (only a validated #RRGGBB reaches the stylesheet).
 std::string brand_css(const Brand& b);

@@ -356,6 +356,40 @@ TEST_F(PortalTest, RevokedMessagesShowNothingOfTheirContent) {
   EXPECT_EQ(b.get("/portal/attachment?n=0").status, 403);
 }
 
+TEST_F(PortalTest, AFormattedBodyIsShownSanitisedInASandboxedFrame) {
+  const std::string eml =
+      "From: Alice <alice@contoso.com>\r\nTo: clement@fabrikam.com\r\nSubject: Newsletter\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"a\"\r\n\r\n--a\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n\r\nplain version\r\n--a\r\n"
+      "Content-Type: text/html; charset=utf-8\r\n\r\n<html><head><style>p{}</style></head>"
+      "<body><h2>Hello</h2><script>alert(1)</script><img src=\"https://tracker.example/p.gif\" "
+      "alt=\"pixel\"><a href=\"javascript:alert(1)\" onclick=\"x()\">click</a>"
+      "<a href=\"https://contoso.com\">site</a></body></html>\r\n--a--\r\n";
+  const std::string id = send(eml, protect::mail::MessageProtection::encrypt_only());
+  Browser b(*portal);
+  ASSERT_EQ(sign_in(b, id, "clement@fabrikam.com").status, 303);
+  auto page = b.get("/portal/message");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<iframe class=\"body\" sandbox=\"allow-popups "
+                           "allow-popups-to-escape-sandbox\" src=\"/portal/body\""),
+            std::string::npos);
+  EXPECT_NE(header(page, "Content-Security-Policy").find("frame-src 'self'"), std::string::npos);
+  auto body = b.get("/portal/body");
+  ASSERT_EQ(body.status, 200);
+  EXPECT_NE(body.body.find("<h2>Hello</h2>"), std::string::npos);
+  EXPECT_NE(body.body.find("<a href=\"https://contoso.com\" rel=\"noopener noreferrer\""),
+            std::string::npos);
+  EXPECT_NE(body.body.find("[pixel]"), std::string::npos);
+  for (const char* bad : {"<script", "javascript:", "onclick", "tracker.example", "<style"})
+    EXPECT_EQ(body.body.find(bad), std::string::npos) << bad;
+  const std::string csp = header(body, "Content-Security-Policy");
+  EXPECT_NE(csp.find("sandbox"), std::string::npos);
+  EXPECT_EQ(csp.find("script-src"), std::string::npos);
+  // Without a session there is no body.
+  Browser stranger(*portal);
+  EXPECT_EQ(stranger.get("/portal/body").status, 401);
+}
+
 TEST_F(PortalTest, UntrustedTextIsEscapedAndOnlyTheSenderDeposits) {
   const std::string id =
       send(message("<script>alert(1)</script>", "<img src=x onerror=alert(1)> \"quoted\" & more"),
