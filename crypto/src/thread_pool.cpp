@@ -2,6 +2,8 @@
 
 #include "openrms/crypto/parallel.hpp"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <atomic>
 #include <exception>
@@ -21,6 +23,12 @@ struct ThreadPool::Job {
 };
 
 ThreadPool& ThreadPool::global() {
+  // OpenSSL registers its exit-time cleanup when it is first initialised. Initialised here,
+  // before the pool exists, that cleanup runs after the pool's destructor has joined the
+  // workers, so each worker's OpenSSL thread state is freed as it exits; the other order leaks
+  // it (LeakSanitizer reported 904 bytes when a worker happened to have used OpenSSL).
+  static const bool openssl_first = OPENSSL_init_crypto(0, nullptr) == 1;
+  (void)openssl_first;
   static ThreadPool pool(std::max(1u, std::thread::hardware_concurrency()) - 1);
   return pool;
 }
