@@ -262,9 +262,9 @@ struct Portal::Impl {
 
   static void secure_headers(Response& r) {
     r.headers.emplace_back("Content-Security-Policy",
-                           "default-src 'none'; style-src 'self'; img-src 'self'; "
-                           "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-                           "base-uri 'none'");
+                           "default-src 'none'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self'; frame-src 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'; base-uri 'none'");
     r.headers.emplace_back("Referrer-Policy", "no-referrer");
     r.headers.emplace_back("X-Frame-Options", "DENY");
   }
@@ -514,7 +514,7 @@ struct Portal::Impl {
         req, [&](const Brand&, const Session&, const protect::mail::OpenedMessage& o) {
           Response r{200,
                      "text/html; charset=utf-8",
-                     pages::body_document(sanitize_html(o.message().html)),
+                     pages::body_document(sanitize_html(o.message().html, body_options())),
                      {}};
           r.headers.emplace_back("Content-Security-Policy",
                                  "default-src 'none'; img-src 'self'; frame-ancestors 'self'; "
@@ -524,6 +524,49 @@ struct Portal::Impl {
           r.headers.emplace_back("X-Frame-Options", "SAMEORIGIN");
           return r;
         });
+  }
+
+  // cid: images of the body come from the message's own parts, through the portal.
+  static SanitizeOptions body_options() {
+    SanitizeOptions so;
+    so.cid_url = [](std::string_view cid) {
+      std::string u = "/portal/inline?cid=";
+      static const char* hex = "0123456789ABCDEF";
+      for (unsigned char c : cid) {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '.' || c == '-' || c == '_' || c == '@') {
+          u += static_cast<char>(c);
+        } else {
+          u += '%';
+          u += hex[c >> 4];
+          u += hex[c & 15];
+        }
+      }
+      return u;
+    };
+    return so;
+  }
+
+  // An image part of the message named by its Content-ID (PNG, JPEG, GIF or WebP only: nothing
+  // a browser would run), for the body frame.
+  Response inline_image(const Request& req, const Fields& q) {
+    return with_message(req, [&](const Brand& b, const Session&,
+                                 const protect::mail::OpenedMessage& o) {
+      const std::string cid = get(q, "cid");
+      for (const auto& a : o.message().attachments) {
+        if (cid.empty() || a.content_id != cid) continue;
+        static const char* const kTypes[] = {"image/png", "image/jpeg", "image/gif", "image/webp"};
+        if (std::find(std::begin(kTypes), std::end(kTypes), a.content_type) == std::end(kTypes))
+          break;
+        Response r{200,
+                   a.content_type,
+                   std::string(reinterpret_cast<const char*>(a.data.data()), a.data.size()),
+                   {}};
+        secure_headers(r);
+        return r;
+      }
+      return notice(404, b, "No such image", "This message has no such image.", req);
+    });
   }
 
   Response attachment(const Request& req, const Fields& q) {
@@ -599,6 +642,12 @@ struct Portal::Impl {
       if (path == "/portal/message") return message_page(req);
       if (path == "/portal/attachment") return attachment(req, q);
       if (path == "/portal/body") return body_frame(req);
+      if (path == "/portal/inline") return inline_image(req, q);
+      if (path == "/portal/static/portal.js") {
+        Response r{200, "text/javascript; charset=utf-8", pages::portal_js(), {}};
+        secure_headers(r);
+        return r;
+      }
       if (path == "/portal/static/portal.css") {
         Response r{200, "text/css; charset=utf-8", pages::portal_css(), {}};
         secure_headers(r);
@@ -653,9 +702,10 @@ Response Portal::handle(const Request& request) {
 }
 
 std::string_view Portal::route_label(std::string_view path) {
-  for (std::string_view r : {"/portal/read", "/portal/code", "/portal/verify", "/portal/message",
-                             "/portal/attachment", "/portal/body", "/portal/signout",
-                             "/portal/static/portal.css", "/portal/brand.css", "/portal/logo"})
+  for (std::string_view r :
+       {"/portal/read", "/portal/code", "/portal/verify", "/portal/message", "/portal/attachment",
+        "/portal/body", "/portal/signout", "/portal/static/portal.css", "/portal/static/portal.js",
+        "/portal/inline", "/portal/brand.css", "/portal/logo"})
     if (path == r) return r;
   return "other";
 }

@@ -187,7 +187,14 @@ Builder message(const Brand& b, const protect::mail::OpenedMessage& o, std::stri
     ++k;
   }
   if (any) h.raw("</ul>");
-  h.raw("</div><form method=\"post\" action=\"/portal/signout\" class=\"secondary\">");
+  h.raw("</div>");
+  // Print is an action only with PRINT; the script is the portal's one static file (the CSP
+  // allows no other and no inline script).
+  if (o.can(Right::print))
+    h.raw(
+        "<button type=\"button\" id=\"print\" class=\"secondary\">Print</button>"
+        "<script src=\"/portal/static/portal.js\"></script>");
+  h.raw("<form method=\"post\" action=\"/portal/signout\" class=\"secondary\">");
   csrf_field(h, csrf);
   h.raw("<button type=\"submit\">Sign out</button></form>");
   return h;
@@ -218,6 +225,12 @@ std::string image_type(const protect::mail::Bytes& b) {
   return "image/gif";
 }
 
+std::string portal_js() {
+  return "'use strict';\n"
+         "const p = document.getElementById('print');\n"
+         "if (p) p.addEventListener('click', () => window.print());\n";
+}
+
 std::string portal_css() {
   return "body{margin:0;font-family:system-ui,sans-serif;font-size:1.05rem;line-height:1.5;"
          "color:#1b1b1b;background:#f3f4f6}"
@@ -231,7 +244,7 @@ std::string portal_css() {
          "input:focus,button:focus,a:focus{outline:3px solid #0b5cad;outline-offset:2px}"
          "button{font:inherit;margin-top:1rem;padding:.6rem 1.2rem;border:0;border-radius:4px;"
          "background:#0b5cad;color:#fff;cursor:pointer}"
-         "form.secondary button{background:#e5e7eb;color:#1b1b1b}"
+         "form.secondary button,button.secondary{background:#e5e7eb;color:#1b1b1b}"
          ".error{color:#a4000f;font-weight:600}.hint{color:#4b5563}"
          "dl.headers{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}"
          "dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}"
@@ -240,7 +253,7 @@ std::string portal_css() {
          "border-top:1px solid #d1d5db;padding-top:1rem}"
          ".rights{background:#fff7e0;padding:.5rem;border-radius:4px}"
          "footer{font-size:.9rem;color:#374151}"
-         "@media print{.noprint{display:none}form{display:none}}\n";
+         "@media print{.noprint{display:none}form,button{display:none}}\n";
 }
 
 std::string brand_css(const Brand& b) {

@@ -48,6 +48,8 @@ std::string image_type(const protect::mail::Bytes& logo);
 std::string body_document(std::string_view sanitized);
 
 std::string portal_css();
+/// The portal's only script: the print button.
+std::string portal_js();
 /// The branding's background colour (only a validated #RRGGBB reaches the stylesheet).
 std::string brand_css(const Brand& b);
 

@@ -139,8 +139,9 @@ try:
     check("the link opens the start page", status == 200 and "has sent you a protected message"
           in page, status)
     csp = headers.get("Content-Security-Policy", "")
-    check("pages carry a strict CSP without script", "default-src 'none'" in csp and
-          "script-src" not in csp, csp)
+    check("pages carry a strict CSP: scripts only from the portal, none inline",
+          "default-src 'none'" in csp and "script-src 'self';" in csp and "unsafe" not in csp,
+          csp)
     status, _, _, page = b.request("POST", "/portal/code",
                                    {"id": cid, "address": "clement@fabrikam.com"})
     check("asking for a passcode", status == 200 and "Enter your passcode" in page, status)

@@ -234,6 +234,11 @@ TEST_F(PortalTest, AnExternalRecipientReadsWithAPasscodeAndDownloadsEncryptOnlyA
   EXPECT_NE(page.body.find("The numbers are attached."), std::string::npos);
   EXPECT_NE(page.body.find("q3.csv"), std::string::npos);
   EXPECT_EQ(granted(id, "clement@fabrikam.com"), before + 1);  // the view is tracked
+  // Encrypt-Only grants PRINT: the print button and the portal's one static script.
+  EXPECT_NE(page.body.find("id=\"print\""), std::string::npos);
+  EXPECT_NE(page.body.find("<script src=\"/portal/static/portal.js\"></script>"),
+            std::string::npos);
+  EXPECT_EQ(b.get("/portal/static/portal.js").content_type, "text/javascript; charset=utf-8");
   auto att = b.get("/portal/attachment?n=0");
   ASSERT_EQ(att.status, 200) << att.body;
   EXPECT_EQ(att.body, "region,revenue\r\nnorth,42");
@@ -252,6 +257,8 @@ TEST_F(PortalTest, DoNotForwardKeepsAttachmentsProtectedAndSaysSo) {
   ASSERT_EQ(page.status, 200) << page.body;
   EXPECT_NE(page.body.find("Do not forward"), std::string::npos);
   EXPECT_NE(page.body.find("class=\"noprint\""), std::string::npos);
+  EXPECT_EQ(page.body.find("id=\"print\""), std::string::npos);
+  EXPECT_EQ(page.body.find("<script"), std::string::npos);
   EXPECT_NE(page.body.find("stays protected"), std::string::npos);
   // What downloads is the protected container, not the plaintext.
   auto att = b.get("/portal/attachment?n=0");
@@ -359,12 +366,16 @@ TEST_F(PortalTest, RevokedMessagesShowNothingOfTheirContent) {
 TEST_F(PortalTest, AFormattedBodyIsShownSanitisedInASandboxedFrame) {
   const std::string eml =
       "From: Alice <alice@contoso.com>\r\nTo: clement@fabrikam.com\r\nSubject: Newsletter\r\n"
-      "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"a\"\r\n\r\n--a\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"r\"\r\n\r\n--r\r\n"
+      "Content-Type: multipart/alternative; boundary=\"a\"\r\n\r\n--a\r\n"
       "Content-Type: text/plain; charset=utf-8\r\n\r\nplain version\r\n--a\r\n"
       "Content-Type: text/html; charset=utf-8\r\n\r\n<html><head><style>p{}</style></head>"
       "<body><h2>Hello</h2><script>alert(1)</script><img src=\"https://tracker.example/p.gif\" "
       "alt=\"pixel\"><a href=\"javascript:alert(1)\" onclick=\"x()\">click</a>"
-      "<a href=\"https://contoso.com\">site</a></body></html>\r\n--a--\r\n";
+      "<a href=\"https://contoso.com\">site</a><img src=\"cid:logo@contoso\" alt=\"logo\">"
+      "</body></html>\r\n--a--\r\n--r\r\nContent-Type: image/png\r\n"
+      "Content-ID: <logo@contoso>\r\nContent-Disposition: inline\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgpmYWtlLXBuZw==\r\n--r--\r\n";
   const std::string id = send(eml, protect::mail::MessageProtection::encrypt_only());
   Browser b(*portal);
   ASSERT_EQ(sign_in(b, id, "clement@fabrikam.com").status, 303);
@@ -382,6 +393,14 @@ TEST_F(PortalTest, AFormattedBodyIsShownSanitisedInASandboxedFrame) {
   EXPECT_NE(body.body.find("[pixel]"), std::string::npos);
   for (const char* bad : {"<script", "javascript:", "onclick", "tracker.example", "<style"})
     EXPECT_EQ(body.body.find(bad), std::string::npos) << bad;
+  // The cid: image comes from the message's own part, through the portal.
+  EXPECT_NE(body.body.find("<img src=\"/portal/inline?cid=logo@contoso\" alt=\"logo\">"),
+            std::string::npos);
+  auto img = b.get("/portal/inline?cid=logo@contoso");
+  ASSERT_EQ(img.status, 200);
+  EXPECT_EQ(img.content_type, "image/png");
+  EXPECT_EQ(img.body, std::string("\x89PNG\r\n\x1a\nfake-png"));
+  EXPECT_EQ(b.get("/portal/inline?cid=other@contoso").status, 404);
   const std::string csp = header(body, "Content-Security-Policy");
   EXPECT_NE(csp.find("sandbox"), std::string::npos);
   EXPECT_EQ(csp.find("script-src"), std::string::npos);

@@ -15,8 +15,11 @@
 //   POST /portal/verify  id, address, code   opens a session (303 to /portal/message)
 //   GET  /portal/message             the message: subject, sender, recipients, body, attachments
 //   GET  /portal/attachment?n=N      one attachment, if the rights allow it
+//   GET  /portal/body                the HTML body, sanitised (html_sanitize.hpp), for a
+//                                     sandboxed frame; /portal/inline?cid=C its images
 //   POST /portal/signout             ends the session
-//   GET  /portal/static/portal.css, /portal/brand.css?id=ID, /portal/logo?id=ID
+//   GET  /portal/static/portal.css, /portal/static/portal.js (the print button),
+//        /portal/brand.css?id=ID, /portal/logo?id=ID
 // Rules, and what guarantees them:
 //   - Passcodes: 8 random digits, stored only as HMAC-SHA-256 under the portal's secret (the
 //     store's setting "portal.secret", made on first use), valid 15 minutes, single use (the
@@ -29,8 +32,9 @@
 //     valid 30 minutes. Every POST carries a CSRF token: HMAC of a random per-browser cookie
 //     (__Host-openrms_csrf), compared in constant time; a request whose Origin is not the
 //     portal's own host is refused.
-//   - Every page: Content-Security-Policy default-src 'none' (styles, images and forms only
-//     from the portal itself; no script at all, inline or not), frame-ancestors 'none',
+//   - Every page: Content-Security-Policy default-src 'none' (scripts, styles, images, frames
+//     and forms only from the portal itself; the one script is the static print button, never
+//     inline), frame-ancestors 'none',
 //     Referrer-Policy no-referrer. Pages are built by html::Builder: untrusted text is always
 //     escaped.
 //   - Rights: each view acquires a use license for the address (so each view is in the tracking
@@ -41,7 +45,8 @@
 //   - Branding: the message's branding template (from its wrapper) gives logo, background
 //     colour, portal text, privacy statement and disclaimer; OTPEnabled false turns passcodes
 //     off (the page says so).
-// Not yet: the HTML body (only the text body is shown), social-identity sign-in, replies, print.
+//   - PRINT: a print button only with the right; without it the page hides itself from printing.
+// Not yet: social-identity sign-in, replies.
 // Errors: handle() never throws; failures become pages with the right status.
 // Thread safety: handle() and deposit() may be called concurrently.
 #pragma once
