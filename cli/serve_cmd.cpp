@@ -32,6 +32,7 @@ struct ServeArgs : StoreArgs {
   // The external-recipient portal: on when an SMTP relay is named.
   std::string smtp_url, smtp_starttls = "required", smtp_user, smtp_password_file, smtp_ca_file;
   std::string portal_from = "no-reply@localhost";
+  int portal_client_limit = 20;
 };
 
 // The portal and the relay it mails passcodes through, when --smtp-url names one.
@@ -55,6 +56,9 @@ PortalParts make_portal(const ServeArgs& a, Opened& o, protect::mail::MailSettin
   p.mailer = std::make_unique<server::SmtpMailer>(std::move(so));
   server::PortalOptions po;
   po.from_address = a.portal_from;
+  if (a.portal_client_limit < 1) fail(Errc::invalid_argument, "--portal-client-limit is >= 1");
+  po.codes_per_client = a.portal_client_limit;
+  po.verifies_per_client = a.portal_client_limit + a.portal_client_limit / 2;
   p.portal = std::make_unique<server::Portal>(*o.server, *o.store, mail, *p.mailer, po);
   return p;
 }
@@ -241,6 +245,8 @@ void add_serve_command(CLI::App& app) {
   c->add_option("--smtp-user", a->smtp_user, "SMTP user name (AUTH; only over TLS)");
   c->add_option("--smtp-password-file", a->smtp_password_file, "SMTP password, first line");
   c->add_option("--smtp-ca-file", a->smtp_ca_file, "CA roots for the relay's certificate");
+  c->add_option("--portal-client-limit", a->portal_client_limit,
+                "Passcodes one client address may ask for per 15 minutes (20; code entries: 1.5x)");
   c->add_option("--portal-from", a->portal_from,
                 "Sender address of the passcode mails (default no-reply@localhost)");
   c->callback([c, a] { serve(c, *a); });

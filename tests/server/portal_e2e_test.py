@@ -8,88 +8,19 @@ flags, the message, an Encrypt-Only attachment compared byte for byte, the track
 code locking the address, CSRF refusals and revocation. Everything stops by itself.
 Usage: portal_e2e_test.py OPENRMS_BINARY WORK_DIR
 """
-import email, email.policy, glob, http.client, json, os, re, ssl, subprocess, sys, time
-import urllib.parse
+import email, email.policy, json, os, re, sys, urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from service_harness import Checks, Deployment, free_port, sh, wait_for
+from service_harness import Checks, Deployment, sh
+from portal_client import Browser, last_code, mails_to, start_smtp_sink
 
 check = Checks()
 binary = os.path.abspath(sys.argv[1])
 d = Deployment(binary, sys.argv[2], "store.db", users=("alice",))
 
-
-class Browser:
-    """Cookies, the last page's CSRF token and the Origin a browser would send."""
-
-    def __init__(self, port):
-        self.port, self.cookies, self.csrf = port, {}, ""
-        self.ctx = ssl.create_default_context(cafile="tls.crt")
-        self.set_cookie = []
-
-    def request(self, method, path, form=None, origin=None, csrf=True):
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=20)
-        headers = {}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            form = dict(form)
-            if csrf:
-                form["csrf"] = self.csrf
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Origin"] = origin or f"https://127.0.0.1:{self.port}"
-        conn.request(method, path, body, headers)
-        r = conn.getresponse()
-        data = r.read()
-        for v in r.headers.get_all("Set-Cookie") or []:
-            self.set_cookie.append(v)
-            name, _, rest = v.partition("=")
-            value = rest.split(";", 1)[0]
-            if "Max-Age=0" in v:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        text = data.decode("utf-8", "replace")
-        m = re.search(r'name="csrf" value="([0-9a-f]+)"', text)
-        if m:
-            self.csrf = m.group(1)
-        conn.close()
-        return r.status, r.headers, data, text
-
-
-def mails_to(addr):
-    out = []
-    for f in sorted(glob.glob("maildir/new/*")):
-        with open(f, "rb") as fh:
-            m = email.message_from_binary_file(fh, policy=email.policy.default)
-        if addr in str(m["To"]):
-            out.append(m)
-    return out
-
-
-def last_code(addr, count_before):
-    wait_for(lambda: len(mails_to(addr)) > count_before, 10)
-    ms = mails_to(addr)
-    if len(ms) <= count_before:
-        return None
-    m = re.search(r"\b(\d{8})\b", ms[-1].get_body(("plain",)).get_content())
-    return m.group(1) if m else None
-
-
 try:
-    smtp_port = free_port()
-    d.start(["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{smtp_port}", "-c",
-             "aiosmtpd.handlers.Mailbox", os.path.abspath("maildir")], "smtp.log")
-    import socket
-    def smtp_up():
-        try:
-            socket.create_connection(("127.0.0.1", smtp_port), 1).close()
-            return True
-        except OSError:
-            return False
-    check("the SMTP sink listens", wait_for(smtp_up, 10))
+    smtp_port = start_smtp_sink(d)
+    check("the SMTP sink listens", smtp_port is not None)
     node = d.start_node("a", extra=["--smtp-url", f"smtp://127.0.0.1:{smtp_port}",
                                     "--smtp-starttls", "off", "--portal-from",
                                     "portal@contoso.com"])
