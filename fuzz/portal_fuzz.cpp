@@ -89,7 +89,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                         "/portal/signout",
                                         "/portal/static/portal.css",
                                         "/portal/brand.css",
-                                        "/portal/logo"};
+                                        "/portal/logo",
+                                        "/portal/reply",
+                                        "/portal/body",
+                                        "/portal/inline"};
   const std::uint8_t r = in.byte(), m = in.byte();
   const auto rest = in.rest();
   std::string text(rest.begin(), rest.end());

@@ -172,6 +172,31 @@ struct Portal::Impl {
         codes_by_client(opt.codes_per_client, opt.rate_window),
         verifies_by_client(opt.verifies_per_client, opt.rate_window) {}
 
+  std::string deposit_as(const std::string& caller, std::string_view wrapper,
+                         const std::vector<std::string>& bcc, const std::string& branding) {
+    const crypto::ByteView w = crypto::as_bytes(wrapper);
+    const protect::mail::MessageInfo info = protect::mail::inspect_message(w, source, be);
+    if (lower(info.issuer) != lower(caller))
+      fail(Errc::no_right, "only the sender of a message (" + info.issuer + ") may deposit it");
+    if (!branding.empty()) (void)mail.branding(branding);  // not_found if there is none
+    const mime::Message parsed = mime::parse(w);
+    licensing::PortalMessage m;
+    m.content_id = info.content_id;
+    m.sender = lower(info.issuer);
+    m.recipients = parsed.recipients();
+    for (const auto& a : bcc) {
+      const std::string x = lower(a);
+      if (!plausible_address(x)) fail(Errc::invalid_argument, "not an e-mail address: " + a);
+      if (std::find(m.recipients.begin(), m.recipients.end(), x) == m.recipients.end())
+        m.recipients.push_back(x);
+    }
+    m.wrapper = std::string(wrapper);
+    m.stored_at = clock.now();
+    m.branding = branding;
+    store.put_portal_message(m);
+    return m.content_id;
+  }
+
   // --- secrets -------------------------------------------------------------------------------
 
   const crypto::SecureBytes& key() {
@@ -596,6 +621,66 @@ struct Portal::Impl {
     return notice(404, b, "No such attachment", "This message has no such attachment.", req);
   }
 
+  // A protected reply (to the sender, or to all with REPLYALL), written in the portal and sent
+  // through the relay to each recipient. MailClient::reply checks the right, keeps the
+  // message's kind of protection, and refuses new recipients without FORWARD. The reply is
+  // deposited too, so recipients outside the organisation can read it here.
+  Response reply(const Request& req, const Fields& f) {
+    return with_message(
+        req, [&](const Brand& b, const Session& s, const protect::mail::OpenedMessage& o) {
+          const bool all = get(f, "all") == "1";
+          const std::string text = get(f, "text");
+          if (text.empty() || text.size() > 64 * 1024)
+            return notice(400, b, "Reply not sent", "Write a reply of at most 64 KB.", req);
+          const mime::NewMessage n = reply_message(o, s.access.address, text, all);
+          protect::ClientOptions co;
+          co.clock = &clock;
+          co.durable = false;
+          protect::Client client(source, user_for(s.access.address), co);
+          protect::mail::MailClient mc(client, mail.irm(), mail.branding());
+          const auto p = mc.reply(o, mime::build(n), all);
+          const std::string_view wrapped(reinterpret_cast<const char*>(p.message.data()),
+                                         p.message.size());
+          deposit_as(s.access.address, wrapped, {}, s.message.branding);
+          for (const auto& a : n.to) mailer.send(opt.from_address, a.email, wrapped);
+          for (const auto& a : n.cc) mailer.send(opt.from_address, a.email, wrapped);
+          return notice(200, b, "Reply sent", "Your reply was sent, protected as the message was.",
+                        req);
+        });
+  }
+
+  // The reply as the reader writes it: to the sender (and, for all, the other recipients the
+  // reader saw), the subject with "Re:", threaded, the original quoted.
+  static mime::NewMessage reply_message(const protect::mail::OpenedMessage& o,
+                                        const std::string& reader, const std::string& text,
+                                        bool all) {
+    const auto& m = o.message();
+    mime::NewMessage n;
+    n.from = {"", reader};
+    n.to = {m.from};
+    if (all) {
+      auto others = [&](const std::vector<mime::Address>& v, std::vector<mime::Address>& out) {
+        for (const auto& a : v)
+          if (lower(a.email) != reader && lower(a.email) != lower(m.from.email)) out.push_back(a);
+      };
+      others(m.to, n.to);
+      others(m.cc, n.cc);
+    }
+    n.subject = lower(m.subject.substr(0, 3)) == "re:" ? m.subject : "Re: " + m.subject;
+    if (!m.message_id.empty()) n.in_reply_to = n.references = "<" + m.message_id + ">";
+    n.text = text + "\r\n\r\n" + m.from.to_string() + " wrote:\r\n";
+    std::size_t start = 0;
+    while (start < m.text.size()) {
+      std::size_t end = m.text.find('\n', start);
+      if (end == std::string::npos) end = m.text.size();
+      std::string line = m.text.substr(start, end - start);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      n.text += "> " + line + "\r\n";
+      start = end + 1;
+    }
+    return n;
+  }
+
   Response signout(const Request& req, const Fields& f) {
     if (!csrf_ok(req, f))
       return notice(403, brand_of(nullptr), "Refused",
@@ -656,7 +741,8 @@ struct Portal::Impl {
       if (path == "/portal/brand.css") return brand_css(q);
       if (path == "/portal/logo") return logo(q);
     } else if (req.method == "POST") {
-      if (path == "/portal/code" || path == "/portal/verify" || path == "/portal/signout") {
+      if (path == "/portal/code" || path == "/portal/verify" || path == "/portal/signout" ||
+          path == "/portal/reply") {
         const std::string_view ct = req.header("content-type");
         if (ct.substr(0, 33) != "application/x-www-form-urlencoded")
           return notice(415, brand_of(nullptr), "Refused", "Send the portal's own form.", req);
@@ -667,6 +753,7 @@ struct Portal::Impl {
                         "This form did not come from the portal's own page. Open the link in "
                         "the e-mail again.",
                         req);
+        if (path == "/portal/reply") return reply(req, f);
         return path == "/portal/code" ? request_code(req, f) : verify(req, f);
       }
     }
@@ -712,28 +799,7 @@ std::string_view Portal::route_label(std::string_view path) {
 
 std::string Portal::deposit(const std::string& caller, std::string_view wrapper,
                             const std::vector<std::string>& bcc, const std::string& branding) {
-  auto& I = *impl_;
-  const crypto::ByteView w = crypto::as_bytes(wrapper);
-  const protect::mail::MessageInfo info = protect::mail::inspect_message(w, I.source, I.be);
-  if (lower(info.issuer) != lower(caller))
-    fail(Errc::no_right, "only the sender of a message (" + info.issuer + ") may deposit it");
-  if (!branding.empty()) (void)I.mail.branding(branding);  // not_found if there is none
-  const mime::Message parsed = mime::parse(w);
-  licensing::PortalMessage m;
-  m.content_id = info.content_id;
-  m.sender = lower(info.issuer);
-  m.recipients = parsed.recipients();
-  for (const auto& a : bcc) {
-    const std::string x = lower(a);
-    if (!plausible_address(x)) fail(Errc::invalid_argument, "not an e-mail address: " + a);
-    if (std::find(m.recipients.begin(), m.recipients.end(), x) == m.recipients.end())
-      m.recipients.push_back(x);
-  }
-  m.wrapper = std::string(wrapper);
-  m.stored_at = I.clock.now();
-  m.branding = branding;
-  I.store.put_portal_message(m);
-  return m.content_id;
+  return impl_->deposit_as(caller, wrapper, bcc, branding);
 }
 
 }  // namespace openrms::server

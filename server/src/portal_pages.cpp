@@ -188,6 +188,17 @@ Builder message(const Brand& b, const protect::mail::OpenedMessage& o, std::stri
   }
   if (any) h.raw("</ul>");
   h.raw("</div>");
+  if (o.can(Right::reply)) {
+    h.raw("<form method=\"post\" action=\"/portal/reply\">");
+    csrf_field(h, csrf);
+    h.raw(
+        "<label for=\"reply\">Reply</label><textarea id=\"reply\" name=\"text\" rows=\"6\" "
+        "required maxlength=\"65536\"></textarea><p class=\"hint\">The reply is protected "
+        "as this message is.</p><button type=\"submit\" name=\"all\" value=\"0\">Reply</button>");
+    if (o.can(Right::replyall))
+      h.raw(" <button type=\"submit\" name=\"all\" value=\"1\">Reply all</button>");
+    h.raw("</form>");
+  }
   // Print is an action only with PRINT; the script is the portal's one static file (the CSP
   // allows no other and no inline script).
   if (o.can(Right::print))
@@ -239,7 +250,8 @@ std::string portal_css() {
          "img.logo{max-height:64px;max-width:100%}"
          "h1{font-size:1.5rem;margin-top:0}"
          "label{display:block;font-weight:600;margin-top:1rem}"
-         "input{font:inherit;width:100%;box-sizing:border-box;padding:.6rem;border:2px solid #555;"
+         "input,textarea{font:inherit;width:100%;box-sizing:border-box;padding:.6rem;border:2px "
+         "solid #555;"
          "border-radius:4px}"
          "input:focus,button:focus,a:focus{outline:3px solid #0b5cad;outline-offset:2px}"
          "button{font:inherit;margin-top:1rem;padding:.6rem 1.2rem;border:0;border-radius:4px;"

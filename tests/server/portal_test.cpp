@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -407,6 +408,52 @@ TEST_F(PortalTest, AFormattedBodyIsShownSanitisedInASandboxedFrame) {
   // Without a session there is no body.
   Browser stranger(*portal);
   EXPECT_EQ(stranger.get("/portal/body").status, 401);
+}
+
+TEST_F(PortalTest, RepliesAreProtectedLikeTheMessageAndGoOnlyWhereTheRightsAllow) {
+  const std::string id = send(message(), protect::mail::MessageProtection::do_not_forward());
+  Browser b(*portal);
+  ASSERT_EQ(sign_in(b, id, "clement@fabrikam.com").status, 303);
+  auto page = b.get("/portal/message");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Reply all"), std::string::npos);  // DNF grants REPLYALL
+  const std::size_t before = mailer.sent.size();
+  auto r = b.post("/portal/reply", {{"text", "Thanks, looks good."}, {"all", "1"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  // To the sender and to bob (Cc), not back to the reader; each a protected wrapper.
+  std::vector<std::string> to;
+  std::string wrapper_sent;
+  {
+    std::lock_guard lock(mailer.mu);
+    for (std::size_t i = before; i < mailer.sent.size(); ++i) {
+      to.push_back(mailer.sent[i].to);
+      wrapper_sent = mailer.sent[i].raw;
+    }
+  }
+  std::sort(to.begin(), to.end());
+  EXPECT_EQ(to, (std::vector<std::string>{"alice@contoso.com", "bob@contoso.com"}));
+  const auto wb = crypto::as_bytes(wrapper_sent);
+  ASSERT_TRUE(protect::mail::is_protected_message(wb));
+  EXPECT_EQ(wrapper_sent.find("Thanks, looks good."), std::string::npos);
+  // alice opens it with her own client: the reader wrote it, Do Not Forward holds.
+  auto& u = user("alice@contoso.com");
+  protect::ClientOptions o;
+  o.clock = &clock;
+  o.durable = false;
+  protect::Client c(source, protect::User{{u.email}, u.grant.rac_xml, u.grant.private_key}, o);
+  protect::mail::MailClient mc(c, settings.irm(), settings.branding());
+  auto opened = mc.open(wb);
+  EXPECT_EQ(opened.message().from.email, "clement@fabrikam.com");
+  EXPECT_EQ(opened.message().subject, "Re: Quarterly results");
+  EXPECT_NE(opened.message().text.find("Thanks, looks good."), std::string::npos);
+  EXPECT_NE(opened.message().text.find("> The numbers are attached."), std::string::npos);
+  EXPECT_FALSE(opened.can(licensing::Right::forward));
+  // The reply is deposited too: an outside recipient of it could read it in the portal.
+  EXPECT_TRUE(store->portal_message(opened.info().content_id).has_value());
+  // An empty reply, or one without the form's token, is not sent.
+  EXPECT_EQ(b.post("/portal/reply", {{"text", ""}, {"all", "0"}}).status, 400);
+  EXPECT_EQ(b.post("/portal/reply", {{"text", "x"}, {"all", "0"}}, false).status, 403);
+  EXPECT_EQ(mailer.sent.size(), before + 2);
 }
 
 TEST_F(PortalTest, UntrustedTextIsEscapedAndOnlyTheSenderDeposits) {

@@ -17,6 +17,8 @@
 //   GET  /portal/attachment?n=N      one attachment, if the rights allow it
 //   GET  /portal/body                the HTML body, sanitised (html_sanitize.hpp), for a
 //                                     sandboxed frame; /portal/inline?cid=C its images
+//   POST /portal/reply   text, all     a protected reply to the sender (all: and the others the
+//                                     reader saw; needs REPLY / REPLYALL), mailed and deposited
 //   POST /portal/signout             ends the session
 //   GET  /portal/static/portal.css, /portal/static/portal.js (the print button),
 //        /portal/brand.css?id=ID, /portal/logo?id=ID
@@ -46,7 +48,7 @@
 //     colour, portal text, privacy statement and disclaimer; OTPEnabled false turns passcodes
 //     off (the page says so).
 //   - PRINT: a print button only with the right; without it the page hides itself from printing.
-// Not yet: social-identity sign-in, replies.
+// Not yet: social-identity sign-in.
 // Errors: handle() never throws; failures become pages with the right status.
 // Thread safety: handle() and deposit() may be called concurrently.
 #pragma once
