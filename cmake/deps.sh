@@ -16,7 +16,8 @@ OPENRMS_BUILD_PACKAGES=(
 OPENRMS_TEST_PACKAGES=(clang-14 libclang-rt-14-dev llvm-14 clang-format time
   python3-msoffcrypto-tool python3-olefile python3-cryptography libapache-poi-java default-jdk-headless
   qpdf poppler-utils mupdf-tools curl wrk postgresql-15 haproxy softhsm2 opensc
-  libpdfbox2-java libbcprov-java libbcpkix-java libbcutil-java openssl python3-aiosmtpd)
+  libpdfbox2-java libbcprov-java libbcpkix-java libbcutil-java openssl python3-aiosmtpd
+  chromium chromium-driver python3-selenium fonts-liberation)
 
 openrms_install_packages() {
   local missing=()

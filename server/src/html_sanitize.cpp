@@ -159,7 +159,7 @@ std::string sanitize_html(std::string_view html, const SanitizeOptions& options)
     fail(Errc::invalid_argument, "the HTML body is larger than the sanitiser's limit of " +
                                      std::to_string(options.max_input) + " bytes");
   const int flags = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                    HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT;
+                    HTML_PARSE_NONET | HTML_PARSE_COMPACT;
   std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)> doc(
       htmlReadMemory(html.data(), static_cast<int>(html.size()), nullptr, "UTF-8", flags),
       xmlFreeDoc);
@@ -167,8 +167,8 @@ std::string sanitize_html(std::string_view html, const SanitizeOptions& options)
     if (html.find_first_not_of(" \t\r\n") == std::string_view::npos) return {};
     fail(Errc::bad_format, "the HTML body could not be parsed");
   }
-  // Everything under the document (with NOIMPLIED there may be no <html> or <body>): <head> and
-  // its content are dropped by the lists, <html> and <body> unwrapped.
+  // The parser implies <html> and <body> (without them libxml2 2.9 nests siblings wrongly):
+  // <head> and its content are dropped by the lists, <html> and <body> unwrapped.
   Writer w(options);
   w.document(doc.get());
   return w.take();

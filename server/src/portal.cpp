@@ -290,7 +290,10 @@ struct Portal::Impl {
                            "default-src 'none'; script-src 'self'; style-src 'self'; "
                            "img-src 'self'; frame-src 'self'; form-action 'self'; "
                            "frame-ancestors 'none'; base-uri 'none'");
-    r.headers.emplace_back("Referrer-Policy", "no-referrer");
+    // same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with a form
+    // POST, and the Origin check would refuse the portal's own forms (found by the browser
+    // test). Nothing leaves for other sites either way, and body links carry noreferrer.
+    r.headers.emplace_back("Referrer-Policy", "same-origin");
     r.headers.emplace_back("X-Frame-Options", "DENY");
   }
 

@@ -37,7 +37,7 @@
 //   - Every page: Content-Security-Policy default-src 'none' (scripts, styles, images, frames
 //     and forms only from the portal itself; the one script is the static print button, never
 //     inline), frame-ancestors 'none',
-//     Referrer-Policy no-referrer. Pages are built by html::Builder: untrusted text is always
+//     Referrer-Policy same-origin. Pages are built by html::Builder: untrusted text is always
 //     escaped.
 //   - Rights: each view acquires a use license for the address (so each view is in the tracking
 //     log, and revocation, expiry and Do Not Forward apply as in any client). VIEW is needed to
