@@ -23,6 +23,12 @@ struct ThreadPool::Job {
 };
 
 ThreadPool& ThreadPool::global() {
+  // OpenSSL registers its exit-time cleanup (OPENSSL_cleanup) when first initialised, and that
+  // cleanup disables per-thread cleanup. Initialised here, before the pool exists, it runs after
+  // the pool's destructor, whose workers free their OpenSSL state as they stop (worker()). The
+  // flag matters: OPENSSL_init_crypto(0, …) returns at once without registering anything.
+  static const bool openssl_first = OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr) == 1;
+  (void)openssl_first;
   static ThreadPool pool(std::max(1u, std::thread::hardware_concurrency()) - 1);
   return pool;
 }
