@@ -51,12 +51,11 @@ fs::path default_protected(const fs::path& in) {
 
 // Deposits a protected message for its recipients' portal (the service keeps it; the wrapper's
 // link leads there). A service without a portal is not an error: the message is still protected.
-std::string deposit(protect::RemoteLicenseSource& remote, const Bytes& original,
-                    const Bytes& wrapper, const MessageProtection& mp) {
-  std::vector<std::string> bcc;
-  for (const auto& x : formats::mail::parse(original).bcc) bcc.push_back(x.email);
+std::string deposit(protect::RemoteLicenseSource& remote, const ProtectedMessage& res,
+                    const MessageProtection& mp) {
   try {
-    remote.deposit_for_portal(wrapper, bcc, mp.branding);
+    // The wrapper keeps no Bcc: every recipient goes along, so Bcc recipients can read it too.
+    remote.deposit_for_portal(res.message, res.recipients, mp.branding);
     return "deposited";
   } catch (const Error& e) {
     if (e.code() != Errc::not_found) throw;
@@ -162,7 +161,7 @@ void add_mail_protect(CLI::App* mail) {
       atts.push_back(line);
     }
     if (!atts.empty()) j["attachments"] = atts;
-    if (s->remote && !a->no_portal) j["portal"] = deposit(*s->remote, eml, res.message, mp);
+    if (s->remote && !a->no_portal) j["portal"] = deposit(*s->remote, res, mp);
     print(j, a->json);
   });
 }

@@ -88,21 +88,6 @@ std::string html_escape(std::string_view s) {
   return o;
 }
 
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string o;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      o += static_cast<char>(c);
-    } else {
-      o += '%';
-      o += hex[c >> 4];
-      o += hex[c & 15];
-    }
-  }
-  return o;
-}
-
 bool image_magic(const Bytes& b) {
   auto starts = [&](std::initializer_list<std::uint8_t> m) {
     return b.size() >= m.size() && std::equal(m.begin(), m.end(), b.begin());
@@ -353,6 +338,7 @@ ProtectedMessage MailClient::protect(ByteView eml, const MessageProtection& mp) 
 
   licensing::Published pub = client_.publish(prot);
   out.content_id = pub.content_id;
+  out.recipients = msg.recipients();
   if (auto* pol = prot.kind == Protection::Kind::policy ? &prot.policy : nullptr;
       pol && pol->expiry.kind == licensing::ContentExpiry::Kind::days_after_protection) {
     auto pl = licensing::parse_publishing_license(pub.license_xml, client_.source().anchors(), be);
@@ -369,7 +355,7 @@ ProtectedMessage MailClient::protect(ByteView eml, const MessageProtection& mp) 
   w.headers.emplace_back("Content-Class", "rpmsg.message");
   w.headers.emplace_back("X-OpenRMS-Content-Id", pub.content_id);
   std::string url = irm_.portal_url + (irm_.portal_url.find('?') == std::string::npos ? "?" : "&") +
-                    "id=" + url_encode(pub.content_id);
+                    "id=" + percent_encode(pub.content_id);
   wrapper_body(w, brand, msg.from.to_string(), url);
   w.attachments.push_back({std::string(kRpmsgName), std::string(kRpmsgType), {}, false, rp});
   out.message = mime::build(w);

@@ -9,6 +9,7 @@
 
 #include "html.hpp"
 #include "openrms/error.hpp"
+#include "openrms/text.hpp"
 
 namespace openrms::server {
 
@@ -40,20 +41,13 @@ std::string_view sv(const xmlChar* s) {
   return s ? std::string_view(reinterpret_cast<const char*>(s)) : std::string_view();
 }
 
-std::string lower(std::string_view s) {
-  std::string o(s);
-  for (auto& c : o)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return o;
-}
-
 // The URL scheme after browsers' normalisation (leading spaces and control characters, and
 // tabs or newlines inside, are ignored by them).
 std::string scheme_of(std::string_view url) {
   std::string s;
   for (char c : url) {
     if (static_cast<unsigned char>(c) <= ' ') continue;
-    if (c == ':') return lower(s);
+    if (c == ':') return ascii_lower(s);
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
           c == '-' || c == '.'))
       return {};
@@ -96,14 +90,14 @@ class Writer {
       return;
     }
     if (n->type != XML_ELEMENT_NODE) return;  // comments, processing instructions, DTDs
-    const std::string name = lower(sv(n->name));
+    const std::string name = ascii_lower(sv(n->name));
     if (kDropped.count(name)) return;
     if (!kAllowed.count(name) || depth >= kMaxDepth) return children(n, depth + 1);
     if (name == "img") return image(n);
     out_ += '<';
     out_ += name;
     for (const xmlAttr* a = n->properties; a; a = a->next) {
-      const std::string an = lower(sv(a->name));
+      const std::string an = ascii_lower(sv(a->name));
       if (kAttributes.count(an))
         write_attr(out_, an, attribute(n, reinterpret_cast<const char*>(a->name)));
     }

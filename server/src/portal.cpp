@@ -15,6 +15,7 @@
 #include "openrms/protect/mail.hpp"
 #include "openrms/protect/mail_settings.hpp"
 #include "openrms/server/html_sanitize.hpp"
+#include "openrms/text.hpp"
 #include "portal_pages.hpp"
 
 namespace openrms::server {
@@ -28,12 +29,6 @@ namespace {
 constexpr std::string_view kSessionCookie = "__Host-openrms_session";
 constexpr std::string_view kCsrfCookie = "__Host-openrms_csrf";
 constexpr std::size_t kMaxFormFields = 16;
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -176,16 +171,16 @@ struct Portal::Impl {
                          const std::vector<std::string>& bcc, const std::string& branding) {
     const crypto::ByteView w = crypto::as_bytes(wrapper);
     const protect::mail::MessageInfo info = protect::mail::inspect_message(w, source, be);
-    if (lower(info.issuer) != lower(caller))
+    if (ascii_lower(info.issuer) != ascii_lower(caller))
       fail(Errc::no_right, "only the sender of a message (" + info.issuer + ") may deposit it");
     if (!branding.empty()) (void)mail.branding(branding);  // not_found if there is none
     const mime::Message parsed = mime::parse(w);
     licensing::PortalMessage m;
     m.content_id = info.content_id;
-    m.sender = lower(info.issuer);
+    m.sender = ascii_lower(info.issuer);
     m.recipients = parsed.recipients();
     for (const auto& a : bcc) {
-      const std::string x = lower(a);
+      const std::string x = ascii_lower(a);
       if (!plausible_address(x)) fail(Errc::invalid_argument, "not an e-mail address: " + a);
       if (std::find(m.recipients.begin(), m.recipients.end(), x) == m.recipients.end())
         m.recipients.push_back(x);
@@ -270,15 +265,26 @@ struct Portal::Impl {
     return protect::User{licensing::Identity{address}, it->second.xml, *reader_key};
   }
 
+  // The portal's clients: its clock, no use-license cache (each view acquires, so each view is
+  // tracked), nothing written to disk.
+  protect::ClientOptions client_options() const {
+    protect::ClientOptions co;
+    co.clock = &clock;
+    co.durable = false;
+    return co;
+  }
+
   Brand brand_of(const licensing::PortalMessage* m) {
     Brand b;
-    b.config = mail.branding().front();
+    bool named = false;
     if (m && !m->branding.empty()) {
       try {
         b.config = mail.branding(m->branding);
-      } catch (const Error&) {  // removed since: the default
+        named = true;
+      } catch (const Error&) {  // removed since the message was sent: the default
       }
     }
+    if (!named) b.config = mail.branding().front();  // the default comes first
     b.message_id = m ? m->content_id : std::string();
     return b;
   }
@@ -355,7 +361,7 @@ struct Portal::Impl {
 
   Response request_code(const Request& req, const Fields& f) {
     const std::string id = get(f, "id");
-    const std::string address = lower(get(f, "address"));
+    const std::string address = ascii_lower(get(f, "address"));
     auto m = id.empty() ? std::nullopt : store.portal_message(id);
     const Brand b = brand_of(m ? &*m : nullptr);
     if (!m)
@@ -407,7 +413,7 @@ struct Portal::Impl {
 
   Response verify(const Request& req, const Fields& f) {
     const std::string id = get(f, "id");
-    const std::string address = lower(get(f, "address"));
+    const std::string address = ascii_lower(get(f, "address"));
     std::string code = get(f, "code");
     std::erase_if(code, [](char c) { return c == ' ' || c == '-'; });
     auto m = id.empty() ? std::nullopt : store.portal_message(id);
@@ -489,11 +495,8 @@ struct Portal::Impl {
   std::variant<protect::mail::OpenedMessage, Response> open(const Session& s, const Request& req,
                                                             const Brand& b) {
     try {
-      protect::ClientOptions co;
-      co.clock = &clock;
-      co.durable = false;
-      protect::Client client(source, user_for(s.access.address), co);
-      protect::mail::MailClient mc(client, mail.irm(), mail.branding());
+      protect::Client client(source, user_for(s.access.address), client_options());
+      protect::mail::MailClient mc(client, mail.irm());  // reading needs no branding
       return mc.open(crypto::as_bytes(s.message.wrapper));
     } catch (const Error& e) {
       switch (e.code()) {
@@ -557,21 +560,7 @@ struct Portal::Impl {
   // cid: images of the body come from the message's own parts, through the portal.
   static SanitizeOptions body_options() {
     SanitizeOptions so;
-    so.cid_url = [](std::string_view cid) {
-      std::string u = "/portal/inline?cid=";
-      static const char* hex = "0123456789ABCDEF";
-      for (unsigned char c : cid) {
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '.' || c == '-' || c == '_' || c == '@') {
-          u += static_cast<char>(c);
-        } else {
-          u += '%';
-          u += hex[c >> 4];
-          u += hex[c & 15];
-        }
-      }
-      return u;
-    };
+    so.cid_url = [](std::string_view cid) { return "/portal/inline?cid=" + percent_encode(cid); };
     return so;
   }
 
@@ -636,10 +625,7 @@ struct Portal::Impl {
           if (text.empty() || text.size() > 64 * 1024)
             return notice(400, b, "Reply not sent", "Write a reply of at most 64 KB.", req);
           const mime::NewMessage n = reply_message(o, s.access.address, text, all);
-          protect::ClientOptions co;
-          co.clock = &clock;
-          co.durable = false;
-          protect::Client client(source, user_for(s.access.address), co);
+          protect::Client client(source, user_for(s.access.address), client_options());
           protect::mail::MailClient mc(client, mail.irm(), mail.branding());
           const auto p = mc.reply(o, mime::build(n), all);
           const std::string_view wrapped(reinterpret_cast<const char*>(p.message.data()),
@@ -664,12 +650,13 @@ struct Portal::Impl {
     if (all) {
       auto others = [&](const std::vector<mime::Address>& v, std::vector<mime::Address>& out) {
         for (const auto& a : v)
-          if (lower(a.email) != reader && lower(a.email) != lower(m.from.email)) out.push_back(a);
+          if (ascii_lower(a.email) != reader && ascii_lower(a.email) != ascii_lower(m.from.email))
+            out.push_back(a);
       };
       others(m.to, n.to);
       others(m.cc, n.cc);
     }
-    n.subject = lower(m.subject.substr(0, 3)) == "re:" ? m.subject : "Re: " + m.subject;
+    n.subject = ascii_lower(m.subject.substr(0, 3)) == "re:" ? m.subject : "Re: " + m.subject;
     if (!m.message_id.empty()) n.in_reply_to = n.references = "<" + m.message_id + ">";
     n.text = text + "\r\n\r\n" + m.from.to_string() + " wrote:\r\n";
     std::size_t start = 0;

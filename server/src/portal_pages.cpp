@@ -1,5 +1,7 @@
 #include "portal_pages.hpp"
 
+#include "openrms/text.hpp"
+
 #include <cstdio>
 
 namespace openrms::server::pages {
@@ -212,22 +214,15 @@ Builder message(const Brand& b, const protect::mail::OpenedMessage& o, std::stri
 }
 
 std::string attachment_disposition(std::string_view filename) {
-  std::string ascii, pct;
-  static const char* hex = "0123456789ABCDEF";
+  // An ASCII fallback for old clients, and the exact name as an RFC 8187 ext-value.
+  std::string ascii;
   for (unsigned char c : filename) {
     const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                        c == '.' || c == '-' || c == '_';
     ascii += plain ? static_cast<char>(c) : '_';
-    if (plain) {
-      pct += static_cast<char>(c);
-    } else {
-      pct += '%';
-      pct += hex[c >> 4];
-      pct += hex[c & 15];
-    }
   }
-  if (ascii.empty()) ascii = pct = "attachment";
-  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + pct;
+  if (ascii.empty()) return "attachment; filename=\"attachment\"";
+  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + percent_encode(filename);
 }
 
 std::string image_type(const protect::mail::Bytes& b) {

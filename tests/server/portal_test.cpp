@@ -117,16 +117,23 @@ class PortalTest : public LicensingFixture {
     api = std::make_unique<server::Api>(*server, &settings, portal.get());
   }
 
+  // alice's mail client, in process (her own RAC and key), as her mail program would be.
+  protect::mail::MailClient alice_mail() {
+    if (!alice_client) {
+      auto& u = user("alice@contoso.com");
+      protect::ClientOptions o;
+      o.clock = &clock;
+      o.durable = false;
+      alice_client = std::make_unique<protect::Client>(
+          source, protect::User{{u.email}, u.grant.rac_xml, u.grant.private_key}, o);
+    }
+    return protect::mail::MailClient(*alice_client, settings.irm(), settings.branding());
+  }
+
   // alice protects `rfc5322` and deposits it; returns the content id.
   std::string send(const std::string& rfc5322, const protect::mail::MessageProtection& how,
                    const std::vector<std::string>& bcc = {}) {
-    auto& u = user("alice@contoso.com");
-    protect::ClientOptions o;
-    o.clock = &clock;
-    o.durable = false;
-    protect::Client c(source, protect::User{{u.email}, u.grant.rac_xml, u.grant.private_key}, o);
-    protect::mail::MailClient mc(c, settings.irm(), settings.branding());
-    auto p = mc.protect(crypto::as_bytes(rfc5322), how);
+    auto p = alice_mail().protect(crypto::as_bytes(rfc5322), how);
     wrapper = std::string(p.message.begin(), p.message.end());
     json body{{"wrapper", crypto::to_base64(p.message)}, {"bcc", bcc}};
     server::Caller alice;
@@ -181,6 +188,7 @@ class PortalTest : public LicensingFixture {
   }
 
   protect::LocalLicenseSource source;
+  std::unique_ptr<protect::Client> alice_client;
   protect::mail::MailSettings settings;
   CapturingMailer mailer;
   std::unique_ptr<server::Portal> portal;
@@ -395,7 +403,7 @@ TEST_F(PortalTest, AFormattedBodyIsShownSanitisedInASandboxedFrame) {
   for (const char* bad : {"<script", "javascript:", "onclick", "tracker.example", "<style"})
     EXPECT_EQ(body.body.find(bad), std::string::npos) << bad;
   // The cid: image comes from the message's own part, through the portal.
-  EXPECT_NE(body.body.find("<img src=\"/portal/inline?cid=logo@contoso\" alt=\"logo\">"),
+  EXPECT_NE(body.body.find("<img src=\"/portal/inline?cid=logo%40contoso\" alt=\"logo\">"),
             std::string::npos);
   auto img = b.get("/portal/inline?cid=logo@contoso");
   ASSERT_EQ(img.status, 200);
@@ -436,13 +444,7 @@ TEST_F(PortalTest, RepliesAreProtectedLikeTheMessageAndGoOnlyWhereTheRightsAllow
   ASSERT_TRUE(protect::mail::is_protected_message(wb));
   EXPECT_EQ(wrapper_sent.find("Thanks, looks good."), std::string::npos);
   // alice opens it with her own client: the reader wrote it, Do Not Forward holds.
-  auto& u = user("alice@contoso.com");
-  protect::ClientOptions o;
-  o.clock = &clock;
-  o.durable = false;
-  protect::Client c(source, protect::User{{u.email}, u.grant.rac_xml, u.grant.private_key}, o);
-  protect::mail::MailClient mc(c, settings.irm(), settings.branding());
-  auto opened = mc.open(wb);
+  auto opened = alice_mail().open(wb);
   EXPECT_EQ(opened.message().from.email, "clement@fabrikam.com");
   EXPECT_EQ(opened.message().subject, "Re: Quarterly results");
   EXPECT_NE(opened.message().text.find("Thanks, looks good."), std::string::npos);

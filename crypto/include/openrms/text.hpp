@@ -22,4 +22,22 @@ inline std::string email_domain(std::string_view email) {
   return at == std::string_view::npos ? std::string() : ascii_lower(email.substr(at + 1));
 }
 
+/// RFC 3986 percent-encoding: every byte but the unreserved ALPHA DIGIT - . _ ~ as %XX. Safe in
+/// a URL's query and path segments, and as an RFC 8187 ext-value (filename*=UTF-8'').
+inline std::string percent_encode(std::string_view s) {
+  static const char* const hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 }  // namespace openrms

@@ -109,6 +109,8 @@ struct AttachmentOutcome {
 struct ProtectedMessage {
   Bytes message;  ///< the wrapper message (RFC 5322)
   std::string content_id;
+  /// Who it was sent to: To, Cc and Bcc, lower-case (the wrapper keeps no Bcc).
+  std::vector<std::string> recipients;
   std::vector<AttachmentOutcome> attachments;
   std::optional<licensing::Time> expires;  ///< content expiry set on the message
 };
