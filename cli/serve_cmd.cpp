@@ -33,11 +33,15 @@ struct ServeArgs : StoreArgs {
   std::string smtp_url, smtp_starttls = "required", smtp_user, smtp_password_file, smtp_ca_file;
   std::string portal_from = "no-reply@localhost";
   int portal_client_limit = 20;
+  // Sign-in with an OpenID provider in the portal (for brandings with SocialIDSignIn).
+  std::string signin_issuer, signin_client_id, signin_secret_file, signin_redirect_uri;
+  std::string signin_name = "your account", signin_ca_file;
 };
 
 // The portal and the relay it mails passcodes through, when --smtp-url names one.
 struct PortalParts {
   std::unique_ptr<server::SmtpMailer> mailer;
+  std::unique_ptr<server::OidcSignIn> sign_in;
   std::unique_ptr<server::Portal> portal;
 };
 
@@ -59,6 +63,25 @@ PortalParts make_portal(const ServeArgs& a, Opened& o, protect::mail::MailSettin
   if (a.portal_client_limit < 1) fail(Errc::invalid_argument, "--portal-client-limit is >= 1");
   po.codes_per_client = a.portal_client_limit;
   po.verifies_per_client = a.portal_client_limit + a.portal_client_limit / 2;
+  if (!a.signin_issuer.empty()) {
+    if (a.signin_client_id.empty() || a.signin_redirect_uri.empty())
+      fail(Errc::invalid_argument,
+           "--portal-signin-issuer needs --portal-signin-client-id and "
+           "--portal-signin-redirect-uri (https://THIS-HOST/portal/oidc/callback)");
+    server::OidcOptions oo;
+    oo.issuer = a.signin_issuer;
+    oo.client_id = a.signin_client_id;
+    oo.redirect_uri = a.signin_redirect_uri;
+    oo.display_name = a.signin_name;
+    oo.ca_file = a.signin_ca_file;
+    oo.clock_skew = std::chrono::seconds(a.clock_skew);
+    if (!a.signin_secret_file.empty()) {
+      auto secret = read_password(PasswordSource{{}, a.signin_secret_file});
+      if (secret) oo.client_secret = std::move(*secret);
+    }
+    p.sign_in = std::make_unique<server::OidcSignIn>(std::move(oo));
+    po.sign_in = p.sign_in.get();
+  }
   p.portal = std::make_unique<server::Portal>(*o.server, *o.store, mail, *p.mailer, po);
   return p;
 }
@@ -198,7 +221,12 @@ void add_serve_command(CLI::App& app) {
       "SIGTERM drains: requests in flight finish, /readyz says 503, then the process exits.\n"
       "With --smtp-url the service also answers the external-recipient portal on /portal/:\n"
       "recipients outside the tenant read protected mail after a one-time passcode mailed\n"
-      "through that relay (senders deposit messages with POST /v1/portal/messages).");
+      "through that relay (senders deposit messages with POST /v1/portal/messages).\n"
+      "With --portal-signin-issuer they may instead sign in with that OpenID provider\n"
+      "(authorisation code + PKCE) when the message's branding has SocialIDSignIn:\n"
+      "  --portal-signin-issuer https://accounts.google.com --portal-signin-name Google \\\n"
+      "    --portal-signin-client-id ID --portal-signin-secret-file secret.txt \\\n"
+      "    --portal-signin-redirect-uri https://rms.example.com/portal/oidc/callback");
   add_store_options(c, *a);
   c->add_option("--config", a->config, "JSON settings file (keys are the option names)");
   c->add_option("--address", a->address, "Address to listen on (default 127.0.0.1)");
@@ -249,6 +277,19 @@ void add_serve_command(CLI::App& app) {
                 "Passcodes one client address may ask for per 15 minutes (20; code entries: 1.5x)");
   c->add_option("--portal-from", a->portal_from,
                 "Sender address of the passcode mails (default no-reply@localhost)");
+  c->add_option("--portal-signin-issuer", a->signin_issuer,
+                "Offer sign-in with this OpenID provider in the portal (its issuer URL; found "
+                "by discovery on first use)");
+  c->add_option("--portal-signin-client-id", a->signin_client_id,
+                "The portal's client id at that provider");
+  c->add_option("--portal-signin-secret-file", a->signin_secret_file,
+                "The client secret, first line (none: a public client, PKCE alone)");
+  c->add_option("--portal-signin-redirect-uri", a->signin_redirect_uri,
+                "The callback registered at the provider: https://HOST/portal/oidc/callback");
+  c->add_option("--portal-signin-name", a->signin_name,
+                "The provider's name on the button \"Sign in with NAME\"");
+  c->add_option("--portal-signin-ca-file", a->signin_ca_file,
+                "CA roots for the provider's certificate (default: the system's)");
   c->callback([c, a] { serve(c, *a); });
 }
 

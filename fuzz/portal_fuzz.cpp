@@ -2,10 +2,10 @@
 // against a store holding one deposited message. Byte 0 picks a route (or an arbitrary path after
 // "/portal/"), byte 1 the method (bit 0 POST) and what the browser brings: bit 1 a valid CSRF
 // cookie, bit 2 its token appended to the form, bit 3 a form content type, bit 4 an Origin of
-// another site. The rest is the query (after a NUL) and the form body; "%ID%" in either becomes
-// the message's id. Every request must end in a status 200..599, and no HTML page may carry a
-// <script> element but the portal's own static one, whatever the input (untrusted text is
-// always escaped).
+// another site, bit 5 a sign-in flow cookie whose value is the body. The rest is the query (after a
+// NUL) and the form body; "%ID%" in either becomes the message's id. Every request must end in a
+// status 200..599, and no HTML page may carry a <script> element but the portal's own static one,
+// whatever the input (untrusted text is always escaped).
 #include <cstdlib>
 #include <string>
 
@@ -92,7 +92,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                         "/portal/logo",
                                         "/portal/reply",
                                         "/portal/body",
-                                        "/portal/inline"};
+                                        "/portal/inline",
+                                        "/portal/oidc/start",
+                                        "/portal/oidc/callback"};
   const std::uint8_t r = in.byte(), m = in.byte();
   const auto rest = in.rest();
   std::string text(rest.begin(), rest.end());
@@ -107,7 +109,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!query.empty()) req.target += "?" + query;
   if (m & 4) body += "&csrf=" + w.csrf_token;
   req.body = body;
-  if (m & 2) req.headers.emplace_back("cookie", w.csrf_cookie);
+  std::string cookies = (m & 2) ? w.csrf_cookie : std::string();
+  if (m & 32) cookies += "; __Host-openrms_signin=" + body;  // the sign-in flow's cookie
+  if (!cookies.empty()) req.headers.emplace_back("cookie", cookies);
   if (m & 8) req.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
   req.headers.emplace_back("host", "portal.example");
   if (m & 16) req.headers.emplace_back("origin", "https://elsewhere.example");

@@ -67,6 +67,13 @@ std::string to_base64(ByteView data) {
   return detail::base64_encode<std::string>(data);
 }
 
+std::string to_base64url(ByteView data) {
+  std::string s = to_base64(data);
+  for (auto& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  return s;
+}
+
 Bytes from_base64(std::string_view text) {
   Bytes out;
   out.reserve(text.size() / 4 * 3);

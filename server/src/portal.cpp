@@ -28,6 +28,8 @@ namespace {
 
 constexpr std::string_view kSessionCookie = "__Host-openrms_session";
 constexpr std::string_view kCsrfCookie = "__Host-openrms_csrf";
+constexpr std::string_view kSignInCookie = "__Host-openrms_signin";
+constexpr std::chrono::seconds kSignInValidity{10 * 60};
 constexpr std::size_t kMaxFormFields = 16;
 
 int hex_digit(char c) {
@@ -89,13 +91,6 @@ std::string cookie(const Request& r, std::string_view name) {
   return {};
 }
 
-std::string base64url(crypto::ByteView b) {
-  std::string s = crypto::to_base64(b);
-  for (auto& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  return s;
-}
-
 // A plausible addr-spec: what a person types, bounded; the license decides the rest.
 bool plausible_address(const std::string& a) {
   const auto at = a.find('@');
@@ -144,7 +139,7 @@ struct Portal::Impl {
   const licensing::Clock& clock;
   const crypto::Backend& be = crypto::default_backend();
   protect::LocalLicenseSource source{server};
-  WindowCounter codes_by_address, codes_by_client, verifies_by_client;
+  WindowCounter codes_by_address, codes_by_client, verifies_by_client, signins_by_client;
 
   std::mutex mu;
   crypto::SecureBytes secret;                    // the portal's HMAC key (loaded once)
@@ -165,7 +160,8 @@ struct Portal::Impl {
         clock(c),
         codes_by_address(opt.codes_per_address, opt.rate_window),
         codes_by_client(opt.codes_per_client, opt.rate_window),
-        verifies_by_client(opt.verifies_per_client, opt.rate_window) {}
+        verifies_by_client(opt.verifies_per_client, opt.rate_window),
+        signins_by_client(opt.verifies_per_client, opt.rate_window) {}
 
   std::string deposit_as(const std::string& caller, std::string_view wrapper,
                          const std::vector<std::string>& bcc, const std::string& branding) {
@@ -313,7 +309,7 @@ struct Portal::Impl {
     r.content_type = "text/html; charset=utf-8";
     std::string csrf = cookie(req, kCsrfCookie);
     if (csrf.size() != 43) {
-      csrf = base64url(be.random_bytes(32));
+      csrf = crypto::to_base64url(be.random_bytes(32));
       r.headers.emplace_back("Set-Cookie", std::string(kCsrfCookie) + "=" + csrf +
                                                "; Path=/; Secure; HttpOnly; SameSite=Strict");
     }
@@ -355,7 +351,7 @@ struct Portal::Impl {
                     "opened the whole link from the e-mail.",
                     req);
     return page(200, b, "Read your protected message", req, [&](const std::string& t) {
-      return pages::start(b, m->sender, b.config.otp_enabled, t);
+      return pages::start(b, m->sender, b.config.otp_enabled, sign_in_name(b), t);
     });
   }
 
@@ -373,7 +369,7 @@ struct Portal::Impl {
                     req);
     if (!plausible_address(address))
       return page(400, b, "Read your protected message", req, [&](const std::string& t) {
-        return pages::start(b, m->sender, true, t,
+        return pages::start(b, m->sender, true, sign_in_name(b), t,
                             "Enter the e-mail address this message was sent to.");
       });
     const Time now = clock.now();
@@ -430,8 +426,9 @@ struct Portal::Impl {
                         licensing::format_time(*access->locked_until) + ".",
                     req);
     auto ask_again = [&](std::string_view title, std::string_view why) {
-      return page(400, b, title, req,
-                  [&](const std::string& t) { return pages::start(b, m->sender, true, t, why); });
+      return page(400, b, title, req, [&](const std::string& t) {
+        return pages::start(b, m->sender, true, sign_in_name(b), t, why);
+      });
     };
     if (!access || access->code_hash.empty())
       return ask_again("Ask for a new passcode",
@@ -451,22 +448,170 @@ struct Portal::Impl {
       return page(400, b, "Wrong passcode", req,
                   [&](const std::string& t) { return pages::enter_code(b, address, t, why); });
     }
-    const std::string session = base64url(be.random_bytes(32));
+    const std::string session = crypto::to_base64url(be.random_bytes(32));
     if (!store.open_portal_session(id, address, h, now, session_hash(session),
                                    now + opt.session_validity))
       return ask_again("Ask for a new passcode",
                        "That passcode was already used: ask for a new one.");
+    Response r = redirect("/portal/message");
+    r.headers.emplace_back("Set-Cookie", session_cookie(session));
+    return r;
+  }
+
+  static Response redirect(std::string location) {
     Response r;
     r.status = 303;
     r.content_type = "text/plain";
-    r.body = "See /portal/message\n";
-    r.headers.emplace_back("Location", "/portal/message");
-    r.headers.emplace_back("Set-Cookie",
-                           std::string(kSessionCookie) + "=" + session +
-                               "; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=" +
-                               std::to_string(opt.session_validity.count()));
+    r.body = "See " + location + "\n";
+    r.headers.emplace_back("Location", std::move(location));
     secure_headers(r);
     return r;
+  }
+
+  std::string session_cookie(const std::string& session) const {
+    return std::string(kSessionCookie) + "=" + session +
+           "; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=" +
+           std::to_string(opt.session_validity.count());
+  }
+
+  // --- signing in with a provider -------------------------------------------------------------
+
+  // The provider's name on the start page, when this message's branding allows social sign-in.
+  std::string sign_in_name(const Brand& b) const {
+    return b.config.social_id_signin && opt.sign_in ? opt.sign_in->display_name() : std::string();
+  }
+
+  // The nonce and PKCE verifier of a sign-in, from its state: nothing to store, nothing the
+  // browser sees but the state, and any node of the service can finish the flow.
+  std::string signin_nonce(const std::string& state) { return mac("oidc-nonce", state); }
+  std::string signin_verifier(const std::string& state) { return mac("oidc-pkce", state); }
+  std::string signin_mac(const std::string& state, const std::string& id, std::int64_t expires) {
+    return mac("oidc-flow", state + "\n" + id + "\n" + std::to_string(expires));
+  }
+
+  Response sign_in_start(const Request& req, const Fields& q) {
+    const std::string id = get(q, "id");
+    auto m = id.empty() ? std::nullopt : store.portal_message(id);
+    const Brand b = brand_of(m ? &*m : nullptr);
+    if (!m)
+      return notice(404, b, "Message not found", "The portal does not hold this message.", req);
+    if (sign_in_name(b).empty())
+      return notice(403, b, "Sign-in is off",
+                    "The sender's organisation does not offer sign-in for this message.", req);
+    const Time now = clock.now();
+    if (!signins_by_client.allow(req.client, now))
+      return notice(429, b, "Too many attempts", "Wait a few minutes and try again.", req);
+    const std::string state = crypto::to_base64url(be.random_bytes(32));
+    const std::int64_t expires = (now + kSignInValidity).time_since_epoch().count();
+    std::string url;
+    try {
+      url = opt.sign_in->authorization_url(state, signin_nonce(state), signin_verifier(state));
+    } catch (const Error&) {
+      return notice(503, b, "Sign-in unavailable",
+                    "The sign-in provider cannot be reached right now. Try again later, or use "
+                    "a one-time passcode.",
+                    req);
+    }
+    Response r = redirect(url);
+    r.headers.emplace_back("Set-Cookie", std::string(kSignInCookie) + "=" + state + "." +
+                                             crypto::to_base64url(crypto::as_bytes(id)) + "." +
+                                             std::to_string(expires) + "." +
+                                             signin_mac(state, id, expires) +
+                                             "; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=" +
+                                             std::to_string(kSignInValidity.count()));
+    return r;
+  }
+
+  // The sign-in this browser started, if its cookie is intact, unexpired and names `state`.
+  std::optional<std::string> signin_message(const Request& req, const std::string& state) {
+    const std::string c = cookie(req, kSignInCookie);
+    std::vector<std::string> parts;
+    for (std::size_t start = 0; parts.size() < 5;) {
+      const auto dot = c.find('.', start);
+      parts.push_back(c.substr(start, dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    if (parts.size() != 4 || parts[0].size() != 43 || parts[2].empty() || parts[2].size() > 12 ||
+        parts[2].find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    std::string id;
+    try {
+      const crypto::Bytes raw = crypto::from_base64(parts[1]);
+      id.assign(raw.begin(), raw.end());
+    } catch (const Error&) {
+      return std::nullopt;
+    }
+    const std::int64_t expires = std::stoll(parts[2]);
+    const std::string want = signin_mac(parts[0], id, expires);
+    if (!crypto::ct_equal(crypto::as_bytes(parts[3]), crypto::as_bytes(want)) ||
+        !crypto::ct_equal(crypto::as_bytes(parts[0]), crypto::as_bytes(state)) ||
+        clock.now().time_since_epoch().count() >= expires)
+      return std::nullopt;
+    return id;
+  }
+
+  Response sign_in_return(const Request& req, const Fields& q) {
+    const std::string state = get(q, "state");
+    auto id = signin_message(req, state);
+    auto m = id ? store.portal_message(*id) : std::nullopt;
+    const Brand b = brand_of(m ? &*m : nullptr);
+    auto done = [&](Response r) {
+      r.headers.emplace_back("Set-Cookie", std::string(kSignInCookie) +
+                                               "=; Path=/; Secure; HttpOnly; SameSite=Lax; "
+                                               "Max-Age=0");
+      return r;
+    };
+    if (!id)
+      return done(notice(400, b, "Sign-in not recognised",
+                         "This sign-in was not started here, or it took longer than 10 "
+                         "minutes. Open the link in the e-mail again.",
+                         req));
+    if (!m || sign_in_name(b).empty())
+      return done(notice(403, b, "Sign-in is off",
+                         "The sender's organisation does not offer sign-in for this message.",
+                         req));
+    if (!get(q, "error").empty())
+      return done(notice(401, b, "Not signed in",
+                         "The sign-in was cancelled or refused by the provider. Open the link in "
+                         "the e-mail again to try once more.",
+                         req));
+    std::string address;
+    try {
+      address = ascii_lower(
+          opt.sign_in->redeem(get(q, "code"), signin_verifier(state), signin_nonce(state)));
+    } catch (const Error& e) {
+      if (e.code() == Errc::unauthenticated)
+        return done(notice(403, b, "Sign-in failed", e.what(), req));
+      return done(notice(503, b, "Sign-in unavailable",
+                         "The sign-in provider cannot be reached right now. Try again later.",
+                         req));
+    }
+    if (std::find(m->recipients.begin(), m->recipients.end(), address) == m->recipients.end())
+      return done(notice(403, b, "Not a recipient",
+                         "You signed in as " + address +
+                             ", and this message was not sent to that address. Sign in with the "
+                             "account of the address the message was sent to.",
+                         req));
+    // A session opens through the same single-use step as a passcode, with a one-off value
+    // only this request knows, so a lock from wrong passcodes holds for sign-in too.
+    const Time now = clock.now();
+    const std::string once = mac("oidc-session", state);
+    store.set_passcode(*id, address, once, now + std::chrono::minutes(1));
+    const std::string session = crypto::to_base64url(be.random_bytes(32));
+    if (!store.open_portal_session(*id, address, once, now, session_hash(session),
+                                   now + opt.session_validity))
+      return done(notice(403, b, "Locked for now",
+                         "Too many wrong passcodes were entered for this address. Try again "
+                         "later.",
+                         req));
+    // A page, not a 303: the navigation that comes back from the provider is cross-site, and
+    // Chromium does not send a SameSite=Strict cookie along a redirect from it (the browser
+    // test saw "Signed out"). The page's own refresh is a same-site navigation.
+    Response r = page(200, b, "Signed in", req,
+                      [&](const std::string&) { return pages::signed_in(address); });
+    r.headers.emplace_back("Set-Cookie", session_cookie(session));
+    return done(std::move(r));
   }
 
   // The session's access row and message, or nullopt (expired, ended, unknown).
@@ -729,6 +874,8 @@ struct Portal::Impl {
         return r;
       }
       if (path == "/portal/brand.css") return brand_css(q);
+      if (path == "/portal/oidc/start") return sign_in_start(req, q);
+      if (path == "/portal/oidc/callback") return sign_in_return(req, q);
       if (path == "/portal/logo") return logo(q);
     } else if (req.method == "POST") {
       if (path == "/portal/code" || path == "/portal/verify" || path == "/portal/signout" ||
@@ -782,7 +929,8 @@ std::string_view Portal::route_label(std::string_view path) {
   for (std::string_view r :
        {"/portal/read", "/portal/code", "/portal/verify", "/portal/message", "/portal/attachment",
         "/portal/body", "/portal/signout", "/portal/static/portal.css", "/portal/static/portal.js",
-        "/portal/inline", "/portal/brand.css", "/portal/logo"})
+        "/portal/inline", "/portal/brand.css", "/portal/logo", "/portal/oidc/start",
+        "/portal/oidc/callback"})
     if (path == r) return r;
   return "other";
 }

@@ -66,8 +66,8 @@ std::string layout(const Brand& b, std::string_view title, const Builder& body) 
   return h.take();
 }
 
-Builder start(const Brand& b, std::string_view sender, bool otp_enabled, std::string_view csrf,
-              std::string_view error) {
+Builder start(const Brand& b, std::string_view sender, bool otp_enabled, std::string_view sign_in,
+              std::string_view csrf, std::string_view error) {
   Builder h;
   h.raw("<h1>Read your protected message</h1><p>");
   if (b.config.introduction_text.empty())
@@ -76,13 +76,21 @@ Builder start(const Brand& b, std::string_view sender, bool otp_enabled, std::st
     h.text(b.config.introduction_text);
   h.raw("</p>");
   if (!b.config.portal_text.empty()) h.raw("<p>").text(b.config.portal_text).raw("</p>");
+  if (!error.empty()) h.raw("<p class=\"error\" role=\"alert\">").text(error).raw("</p>");
+  if (!sign_in.empty())
+    h.raw("<p><a class=\"button\"")
+        .attr("href", "/portal/oidc/start?id=" + percent_encode(b.message_id))
+        .raw(">Sign in with ")
+        .text(sign_in)
+        .raw("</a></p>");
   if (!otp_enabled) {
-    h.raw(
-        "<p>One-time passcodes are turned off for this message: open it in an openrms client "
-        "signed in to the sender's organisation.</p>");
+    if (sign_in.empty())
+      h.raw(
+          "<p>One-time passcodes are turned off for this message: open it in an openrms client "
+          "signed in to the sender's organisation.</p>");
     return h;
   }
-  if (!error.empty()) h.raw("<p class=\"error\" role=\"alert\">").text(error).raw("</p>");
+  if (!sign_in.empty()) h.raw("<p class=\"hint\">Or get a one-time passcode by e-mail:</p>");
   h.raw("<form method=\"post\" action=\"/portal/code\">");
   csrf_field(h, csrf);
   h.raw("<input type=\"hidden\" name=\"id\"").attr("value", b.message_id).raw(">");
@@ -95,6 +103,16 @@ Builder start(const Brand& b, std::string_view sender, bool otp_enabled, std::st
           "was sent to it.</p><button type=\"submit\">")
       .text(b.config.read_button_text.empty() ? "Send me a passcode" : b.config.read_button_text)
       .raw("</button></form>");
+  return h;
+}
+
+Builder signed_in(std::string_view address) {
+  Builder h;
+  h.raw("<meta http-equiv=\"refresh\" content=\"0; url=/portal/message\">")
+      .raw("<h1>Signed in</h1><p>You are signed in as <strong>")
+      .text(address)
+      .raw(
+          "</strong>.</p><p><a class=\"button\" href=\"/portal/message\">Read the message</a></p>");
   return h;
 }
 
@@ -249,8 +267,9 @@ std::string portal_css() {
          "solid #555;"
          "border-radius:4px}"
          "input:focus,button:focus,a:focus{outline:3px solid #0b5cad;outline-offset:2px}"
-         "button{font:inherit;margin-top:1rem;padding:.6rem 1.2rem;border:0;border-radius:4px;"
-         "background:#0b5cad;color:#fff;cursor:pointer}"
+         "button,a.button{font:inherit;margin-top:1rem;padding:.6rem 1.2rem;border:0;"
+         "border-radius:4px;background:#0b5cad;color:#fff;cursor:pointer;display:inline-block;"
+         "text-decoration:none}"
          "form.secondary button,button.secondary{background:#e5e7eb;color:#1b1b1b}"
          ".error{color:#a4000f;font-weight:600}.hint{color:#4b5563}"
          "dl.headers{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}"

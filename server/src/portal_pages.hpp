@@ -21,10 +21,14 @@ struct Brand {
 /// The whole document around `body`.
 std::string layout(const Brand& b, std::string_view title, const html::Builder& body);
 
-/// The start page: who sent it, the branding's texts, and the form asking for the address
-/// (or, with passcodes off, a note saying so). `error` (if any) is shown above the form.
+/// The start page: who sent it, the branding's texts, the form asking for the address (or,
+/// with passcodes off, a note saying so) and, when `sign_in` names a provider, a "Sign in with"
+/// link. `error` (if any) is shown above the form.
 html::Builder start(const Brand& b, std::string_view sender, bool otp_enabled,
-                    std::string_view csrf, std::string_view error = {});
+                    std::string_view sign_in, std::string_view csrf, std::string_view error = {});
+/// After signing in with a provider: the address, and on to the message (a same-site
+/// navigation, so the SameSite=Strict session cookie goes with it).
+html::Builder signed_in(std::string_view address);
 /// The passcode form, with a way to ask for a new code.
 html::Builder enter_code(const Brand& b, std::string_view address, std::string_view csrf,
                          std::string_view error = {});

@@ -6,7 +6,10 @@ type the address, read the passcode from the mail, type it, read the message; th
 body's script, event handler, javascript: link and remote image do nothing (no alert, no
 navigation, nothing fetched from outside the portal: the browser's network log is checked);
 the Encrypt-Only attachment downloads with its exact bytes; the cookies carry their flags; a Do
-Not Forward message shows no print action. Screenshots of each page are saved in WORK_DIR/shots.
+Not Forward message shows no print action; five wrong passcodes lock; and a recipient signs in
+with an OpenID provider instead (oidc_provider.py, seen by the browser as another site, so the
+SameSite=Strict session cookie must survive the cross-site return). Screenshots of each page
+are saved in WORK_DIR/shots.
 Chromium runs with --ignore-certificate-errors because the test's certificate is made here and
 Chromium's trust store is not; nothing leaves 127.0.0.1.
 Usage: portal_browser_test.py OPENRMS_BINARY WORK_DIR
@@ -15,7 +18,7 @@ import base64, email, email.policy, json, os, re, sys, time, urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from service_harness import Checks, Deployment, sh, wait_for  # noqa: E402
-from portal_client import last_code, mails_to, start_smtp_sink  # noqa: E402
+from portal_client import last_code, mails_to, start_portal  # noqa: E402
 
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import NoAlertPresentException, WebDriverException  # noqa
@@ -84,20 +87,8 @@ def no_alert():
 
 
 try:
-    smtp = start_smtp_sink(d)
-    node = d.start_node("a", extra=["--smtp-url", f"smtp://127.0.0.1:{smtp}", "--smtp-starttls",
-                                    "off"])
+    node, common, _ = start_portal(d, binary, "Fabrikam ID", decrypt_eo=True)
     url = node.url
-    _, irm = d.call(url, "admin", "/v1/admin/mail/irm")
-    irm["portal_url"] = url + "/portal/read"
-    irm["decrypt_attachment_for_encrypt_only"] = True
-    d.call(url, "admin", "/v1/admin/mail/irm", irm, method="PUT")
-    with open("alice.token", "w") as f:
-        f.write(d.tokens["alice"])
-    common = ["--server", url, "--ca-file", "tls.crt", "--token-file", "alice.token", "--dir",
-              "alice"]
-    os.makedirs("alice")
-    sh(binary, "user", "enroll", "alice@contoso.com", *common)
 
     attachment = bytes(range(256)) * 40
     hostile_html = (
@@ -119,7 +110,8 @@ try:
     opts = webdriver.ChromeOptions()
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--ignore-certificate-errors", "--window-size=1000,900",
-                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
+                "--host-resolver-rules=MAP idp.test 127.0.0.1 , MAP * ~NOTFOUND , "
+                "EXCLUDE 127.0.0.1"):
         opts.add_argument(arg)
     opts.add_experimental_option("prefs", {"download.default_directory": downloads,
                                            "download.prompt_for_download": False})
@@ -190,6 +182,25 @@ try:
     locked = driver.find_element(By.TAG_NAME, "main").text
     check("five wrong passcodes lock the address", "Locked" in locked, locked[:80])
     driver.save_screenshot(os.path.join(shots, "locked.png"))
+
+    # Signing in with the provider instead of a passcode; the provider is another site.
+    memo = (b"From: Alice <alice@contoso.com>\r\nTo: erin@fabrikam.com\r\nSubject: Plan\r\n"
+            b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe plan.\r\n")
+    link = protect("signin", memo, "--encrypt-only")
+    driver.delete_all_cookies()
+    driver.get(link)
+    driver.save_screenshot(os.path.join(shots, "signin-1-start.png"))
+    driver.find_element(By.LINK_TEXT, "Sign in with Fabrikam ID").click()
+    wait_for(lambda: driver.find_elements(By.ID, "email"), 15)
+    check("the provider's page is another site", driver.current_url.startswith("https://idp.test:"),
+          driver.current_url)
+    driver.find_element(By.ID, "email").send_keys("erin@fabrikam.com")
+    submit("#allow")
+    check("back from the provider, the message opens",
+          wait_for(lambda: "/portal/message" in driver.current_url and driver.title == "Plan", 15),
+          (driver.current_url, driver.title))
+    driver.save_screenshot(os.path.join(shots, "signin-2-message.png"))
+    check("the message's text shows", "The plan." in driver.find_element(By.TAG_NAME, "main").text)
 finally:
     if driver:
         driver.quit()

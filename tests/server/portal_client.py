@@ -3,9 +3,9 @@ page's CSRF token and the Origin a browser sends; and the SMTP sink (aiosmtpd, D
 python3-aiosmtpd) the passcodes are read from. Loopback only; the sink is a process of the
 Deployment (service_harness.py), stopped with it.
 """
-import email, email.policy, glob, http.client, os, re, socket, ssl, urllib.parse
+import email, email.policy, glob, http.client, os, re, socket, ssl, sys, urllib.parse
 
-from service_harness import free_port, wait_for
+from service_harness import free_port, sh, wait_for
 
 
 class Browser:
@@ -82,3 +82,46 @@ def start_smtp_sink(deployment, maildir="maildir"):
         except OSError:
             return False
     return port if wait_for(up, 10) else None
+
+
+def start_portal(d, binary, signin_name=None, decrypt_eo=False, secret="s3cret"):
+    """A node with the portal (mailing through a sink), its IRM configuration pointing the
+    wrappers' link at it and alice enrolled as a sender; with `signin_name`, also the test
+    OpenID provider (oidc_provider.py; the browser sees its login page at idp.test) and the
+    node's sign-in through it. Returns (node, mail protect's common arguments, provider):
+    the provider's (process, issuer), or None."""
+    smtp = start_smtp_sink(d)
+    node_port = free_port()
+    extra = ["--smtp-url", f"smtp://127.0.0.1:{smtp}", "--smtp-starttls", "off"]
+    provider = None
+    if signin_name:
+        redirect = f"https://127.0.0.1:{node_port}/portal/oidc/callback"
+        proc = d.start([sys.executable, os.path.join(os.path.dirname(__file__), "oidc_provider.py"),
+                 "--cert", "tls.crt", "--key", "tls.key", "--port-file", "provider.port",
+                 "--client-id", "openrms-portal", "--client-secret", secret, "--redirect-uri",
+                 redirect, "--browser-host", "idp.test", "--log", "provider.jsonl"],
+                "provider.log")
+        if not wait_for(lambda: os.path.exists("provider.port"), 15):
+            raise RuntimeError("the test OpenID provider did not start")
+        issuer = "https://127.0.0.1:" + open("provider.port").read().strip()
+        provider = (proc, issuer)
+        with open("client.secret", "w") as f:
+            f.write(secret + "\n")
+        os.chmod("client.secret", 0o600)
+        extra += ["--portal-signin-issuer", issuer, "--portal-signin-client-id",
+                  "openrms-portal", "--portal-signin-secret-file", "client.secret",
+                  "--portal-signin-redirect-uri", redirect, "--portal-signin-name", signin_name,
+                  "--portal-signin-ca-file", "tls.crt"]
+    node = d.start_node("a", port=node_port, extra=extra)
+    _, irm = d.call(node.url, "admin", "/v1/admin/mail/irm")
+    irm["portal_url"] = node.url + "/portal/read"
+    irm["decrypt_attachment_for_encrypt_only"] = decrypt_eo
+    d.call(node.url, "admin", "/v1/admin/mail/irm", irm, method="PUT")
+    with open("alice.token", "w") as f:
+        f.write(d.tokens["alice"])
+    os.chmod("alice.token", 0o600)
+    common = ["--server", node.url, "--ca-file", "tls.crt", "--token-file", "alice.token",
+              "--dir", "alice"]
+    os.makedirs("alice", exist_ok=True)
+    sh(binary, "user", "enroll", "alice@contoso.com", *common)
+    return node, common, provider

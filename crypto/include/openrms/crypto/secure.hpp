@@ -57,6 +57,8 @@ std::string to_hex(ByteView data);
 Bytes from_hex(std::string_view hex);
 /// Standard base64 (RFC 4648 §4) with '=' padding.
 std::string to_base64(ByteView data);
+/// base64url (RFC 4648 §5) without padding, as JOSE, PKCE and cookies use it.
+std::string to_base64url(ByteView data);
 /// Parses RFC 4648 §4 base64; ASCII whitespace is skipped, padding is optional. Throws
 /// Error{invalid_argument} on any other character or an impossible length.
 Bytes from_base64(std::string_view text);

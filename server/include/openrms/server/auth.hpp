@@ -39,6 +39,7 @@ struct AuthOptions {
   std::string issuer;     ///< required: the "iss" every token must carry
   std::string audience;   ///< required: must appear in "aud"
   std::string jwks_file;  ///< a JWKS document on disk, or
+  std::string jwks_uri;   ///< a JWKS at this https URL (refetched as for discovery), or
   /// the issuer's discovery: GET {issuer}/.well-known/openid-configuration → jwks_uri → JWKS,
   /// over TLS verified against `ca_file` (empty: the system's roots)
   bool discover = false;
@@ -62,6 +63,10 @@ class Authenticator {
 
   /// The caller a token proves; Error{unauthenticated} otherwise.
   Caller verify(std::string_view token);
+  /// The caller an OpenID Connect ID token names (OIDC Core §3.1.3.7): verify()'s rules (the
+  /// audience is the relying party's client id), plus "nonce" equal to `nonce` (constant time)
+  /// and, when the identity claim is "email", "email_verified" true. Never cached.
+  Caller verify_id_token(std::string_view token, std::string_view nonce);
   /// The caller of an "Authorization" header value ("Bearer <token>"); Error{unauthenticated}.
   Caller verify_header(std::string_view authorization);
 

@@ -20,6 +20,9 @@
 //   POST /portal/reply   text, all     a protected reply to the sender (all: and the others the
 //                                     reader saw; needs REPLY / REPLYALL), mailed and deposited
 //   POST /portal/signout             ends the session
+//   GET  /portal/oidc/start?id=ID    sign in with the configured OpenID provider instead of a
+//                                     passcode (303 to the provider); it sends the browser back
+//                                     to GET /portal/oidc/callback?code=…&state=…
 //   GET  /portal/static/portal.css, /portal/static/portal.js (the print button),
 //        /portal/brand.css?id=ID, /portal/logo?id=ID
 // Rules, and what guarantees them:
@@ -44,11 +47,17 @@
 //     see anything; an attachment delivered unprotected downloads only with FORWARD and EXTRACT
 //     (so never under Do Not Forward), a protected one (it stays protected) with VIEW. Revoked
 //     or expired messages show a page saying so and nothing of the content.
+//   - Sign-in with a provider (PortalOptions::sign_in, OidcSignIn: authorisation code + PKCE
+//     S256): the state is 256 random bits; the nonce and the PKCE verifier are HMACs of it
+//     under the portal's secret (never sent to the browser); state, message id and expiry (10
+//     minutes) travel in the cookie __Host-openrms_signin (Secure, HttpOnly, SameSite=Lax so it
+//     comes back with the provider's redirect; MACed, compared in constant time, cleared on
+//     return). The ID token's e-mail address, verified by the provider, must be a recipient;
+//     it then opens a session as a passcode would (a lock from wrong passcodes holds here too).
 //   - Branding: the message's branding template (from its wrapper) gives logo, background
 //     colour, portal text, privacy statement and disclaimer; OTPEnabled false turns passcodes
-//     off (the page says so).
+//     off (the page says so); SocialIDSignIn true (and a provider configured) offers sign-in.
 //   - PRINT: a print button only with the right; without it the page hides itself from printing.
-// Not yet: social-identity sign-in.
 // Errors: handle() never throws; failures become pages with the right status.
 // Thread safety: handle() and deposit() may be called concurrently.
 #pragma once
@@ -63,6 +72,7 @@
 #include "openrms/licensing/store.hpp"
 #include "openrms/server/api.hpp"
 #include "openrms/server/mailer.hpp"
+#include "openrms/server/oidc_signin.hpp"
 
 namespace openrms::protect::mail {
 class MailSettings;
@@ -80,6 +90,9 @@ struct PortalOptions {
   int codes_per_client = 20;     ///< passcode requests per client address per window
   int verifies_per_client = 30;  ///< code entries per client address per window
   std::chrono::seconds rate_window{15 * 60};
+  /// Sign-in with an OpenID provider for brandings with SocialIDSignIn (null: passcodes only).
+  /// Must outlive the portal.
+  OidcSignIn* sign_in = nullptr;
 };
 
 class Portal {
