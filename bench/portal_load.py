@@ -5,8 +5,10 @@ Starts `openrms serve --smtp-url` on 127.0.0.1 (ports the OS picks) with an SMTP
 (aiosmtpd), has alice protect and deposit one message to 32 external recipients through the
 real command, signs each recipient in with a passcode read from the sink (32 sessions), then runs
 wrk (keep-alive TLS, 32 connections, bench/portal_message.lua rotating the session cookies)
-against GET /portal/message. Each view opens the message as its reader: a use license acquired
-(and its tracking row committed), the message decrypted and parsed, the page rendered. Prints
+against GET /portal/message. A session's first view acquires its use license and opens the
+message (32 of the run's views); every later one reads the session and the content's revocation
+state from the store, commits a "viewed" tracking row and renders the page from the message the
+first view opened. Prints
 requests/s, p50/p90/p99 and non-2xx responses, and the passcode check rate (sequential
 POST /portal/verify with wrong codes from one client, each answered in full).
 

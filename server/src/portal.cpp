@@ -614,19 +614,31 @@ struct Portal::Impl {
     return done(std::move(r));
   }
 
-  // The session's access row and message, or nullopt (expired, ended, unknown).
+  // A session's message, opened once under the use license acquired for it, kept while the
+  // session lives (see portal.hpp: what a view costs). The message row is kept without its
+  // wrapper.
+  struct View {
+    licensing::PortalMessage message;
+    protect::mail::OpenedMessage opened;
+    std::size_t bytes = 0;  // the wrapper's size, as the entry's weight
+  };
   struct Session {
     licensing::PortalAccess access;
-    licensing::PortalMessage message;
+    std::string hash;
   };
+  std::mutex views_mu;
+  std::map<std::string, std::shared_ptr<const View>, std::less<>> views;  // by session hash
+  std::size_t view_bytes = 0;
+
+  // The session's access row, or nullopt (expired, ended, unknown): read from the store on
+  // every request, so signing out or expiry on any node ends it everywhere.
   std::optional<Session> session_of(const Request& req) {
     const std::string s = cookie(req, kSessionCookie);
     if (s.size() != 43) return std::nullopt;
-    auto a = store.portal_session(session_hash(s));
+    std::string h = session_hash(s);
+    auto a = store.portal_session(h);
     if (!a || clock.now() >= a->session_expires) return std::nullopt;
-    auto m = store.portal_message(a->content_id);
-    if (!m) return std::nullopt;
-    return Session{std::move(*a), std::move(*m)};
+    return Session{std::move(*a), std::move(h)};
   }
 
   Response signed_out(const Request& req) {
@@ -635,14 +647,81 @@ struct Portal::Impl {
                   req);
   }
 
-  // Opens the message as the session's address (a use license each time: one tracking row per
-  // view), or a page that says why not.
-  std::variant<protect::mail::OpenedMessage, Response> open(const Session& s, const Request& req,
-                                                            const Brand& b) {
+  void forget_view(const std::string& hash) {
+    std::lock_guard lock(views_mu);
+    if (auto it = views.find(hash); it != views.end()) {
+      view_bytes -= it->second->bytes;
+      views.erase(it);
+    }
+  }
+
+  void keep_view(const std::string& hash, std::shared_ptr<const View> v) {
+    if (!v->opened.decision().cacheable || v->bytes > opt.view_cache_bytes / 4) return;
+    std::lock_guard lock(views_mu);
+    if (auto it = views.find(hash); it != views.end()) {
+      view_bytes -= it->second->bytes;
+      views.erase(it);
+    }
+    // Over the budget: drop the oldest sessions' entries first (their hashes are random, so
+    // dropping from the front is as good as any; the sessions reopen on their next view).
+    for (auto it = views.begin();
+         it != views.end() && view_bytes + v->bytes > opt.view_cache_bytes;) {
+      view_bytes -= it->second->bytes;
+      it = views.erase(it);
+    }
+    view_bytes += v->bytes;
+    views.emplace(hash, std::move(v));
+  }
+
+  // The kept view of a session, if it still stands: the use license's validity and the
+  // content's expiry not passed, and the content not revoked (one read of the store, so a
+  // revocation on any node applies at the next view).
+  std::shared_ptr<const View> kept_view(const Session& s) {
+    std::shared_ptr<const View> v;
+    {
+      std::lock_guard lock(views_mu);
+      auto it = views.find(s.hash);
+      if (it == views.end()) return nullptr;
+      v = it->second;
+    }
+    const Time now = clock.now();
+    const auto& d = v->opened.decision();
+    const bool lapsed =
+        (d.valid_until && now >= *d.valid_until) || (d.content_expiry && now >= *d.content_expiry);
+    auto content = lapsed ? std::nullopt : store.get_content(d.content_id);
+    if (lapsed || v->message.content_id != s.access.content_id || !content || content->revoked_at) {
+      forget_view(s.hash);  // the full path says why (and logs the refusal)
+      return nullptr;
+    }
+    return v;
+  }
+
+  // The session's message opened as its address, or a page that says why not. The first view
+  // of a session acquires a use license (its tracking row says "granted"); later views reuse
+  // the opened message while kept_view() allows, and `track` adds a "viewed" row for them.
+  std::variant<std::shared_ptr<const View>, Response> open(const Session& s, const Request& req,
+                                                           bool track) {
+    if (auto v = kept_view(s)) {
+      if (track) {
+        const auto& d = v->opened.decision();
+        store.add_tracking({clock.now(), s.access.address, d.content_id,
+                            licensing::to_string(d.rights), v->opened.info().issuer,
+                            v->opened.info().owner, "viewed", ""});
+      }
+      return v;
+    }
+    auto m = store.portal_message(s.access.content_id);
+    if (!m) return signed_out(req);
+    const Brand b = brand_of(&*m);
     try {
       protect::Client client(source, user_for(s.access.address), client_options());
       protect::mail::MailClient mc(client, mail.irm());  // reading needs no branding
-      return mc.open(crypto::as_bytes(s.message.wrapper));
+      auto opened = mc.open(crypto::as_bytes(m->wrapper));
+      const std::size_t bytes = m->wrapper.size();
+      m->wrapper.clear();
+      auto v = std::make_shared<const View>(View{std::move(*m), std::move(opened), bytes});
+      keep_view(s.hash, v);
+      return v;
     } catch (const Error& e) {
       switch (e.code()) {
         case Errc::revoked:
@@ -662,21 +741,22 @@ struct Portal::Impl {
     }
   }
 
-  // Runs `fn(brand, session, opened)` on the session's message opened as its address, or
-  // answers the page that says why it cannot be (signed out, revoked, expired …).
+  // Runs `fn(brand, session, view)` on the session's message opened as its address, or
+  // answers the page that says why it cannot be (signed out, revoked, expired …). `track`:
+  // this request is a view of its own (the page, an attachment), not a part of one.
   template <class Fn>
-  Response with_message(const Request& req, Fn&& fn) {
+  Response with_message(const Request& req, bool track, Fn&& fn) {
     auto s = session_of(req);
     if (!s) return signed_out(req);
-    const Brand b = brand_of(&s->message);
-    auto opened = open(*s, req, b);
+    auto opened = open(*s, req, track);
     if (auto* r = std::get_if<Response>(&opened)) return std::move(*r);
-    return fn(b, *s, std::get<protect::mail::OpenedMessage>(opened));
+    const auto& v = std::get<std::shared_ptr<const View>>(opened);
+    return fn(brand_of(&v->message), *s, *v);
   }
 
   Response message_page(const Request& req) {
-    return with_message(req, [&](const Brand& b, const Session& s,
-                                 const protect::mail::OpenedMessage& o) {
+    return with_message(req, true, [&](const Brand& b, const Session& s, const View& v) {
+      const auto& o = v.opened;
       return page(200, b, o.message().subject.empty() ? "(no subject)" : o.message().subject, req,
                   [&](const std::string& t) { return pages::message(b, o, s.access.address, t); });
     });
@@ -686,20 +766,20 @@ struct Portal::Impl {
   // own CSP makes it a sandbox too, loads nothing but the portal's images, and only the
   // portal's own page may frame it.
   Response body_frame(const Request& req) {
-    return with_message(
-        req, [&](const Brand&, const Session&, const protect::mail::OpenedMessage& o) {
-          Response r{200,
-                     "text/html; charset=utf-8",
-                     pages::body_document(sanitize_html(o.message().html, body_options())),
-                     {}};
-          r.headers.emplace_back("Content-Security-Policy",
-                                 "default-src 'none'; img-src 'self'; frame-ancestors 'self'; "
-                                 "base-uri 'none'; form-action 'none'; sandbox allow-popups "
-                                 "allow-popups-to-escape-sandbox");
-          r.headers.emplace_back("Referrer-Policy", "no-referrer");
-          r.headers.emplace_back("X-Frame-Options", "SAMEORIGIN");
-          return r;
-        });
+    return with_message(req, false, [&](const Brand&, const Session&, const View& v) {
+      const auto& o = v.opened;
+      Response r{200,
+                 "text/html; charset=utf-8",
+                 pages::body_document(sanitize_html(o.message().html, body_options())),
+                 {}};
+      r.headers.emplace_back("Content-Security-Policy",
+                             "default-src 'none'; img-src 'self'; frame-ancestors 'self'; "
+                             "base-uri 'none'; form-action 'none'; sandbox allow-popups "
+                             "allow-popups-to-escape-sandbox");
+      r.headers.emplace_back("Referrer-Policy", "no-referrer");
+      r.headers.emplace_back("X-Frame-Options", "SAMEORIGIN");
+      return r;
+    });
   }
 
   // cid: images of the body come from the message's own parts, through the portal.
@@ -712,8 +792,8 @@ struct Portal::Impl {
   // An image part of the message named by its Content-ID (PNG, JPEG, GIF or WebP only: nothing
   // a browser would run), for the body frame.
   Response inline_image(const Request& req, const Fields& q) {
-    return with_message(req, [&](const Brand& b, const Session&,
-                                 const protect::mail::OpenedMessage& o) {
+    return with_message(req, false, [&](const Brand& b, const Session&, const View& v) {
+      const auto& o = v.opened;
       const std::string cid = get(q, "cid");
       for (const auto& a : o.message().attachments) {
         if (cid.empty() || a.content_id != cid) continue;
@@ -732,10 +812,9 @@ struct Portal::Impl {
   }
 
   Response attachment(const Request& req, const Fields& q) {
-    return with_message(req,
-                        [&](const Brand& b, const Session&, const protect::mail::OpenedMessage& o) {
-                          return attachment_of(req, q, b, o);
-                        });
+    return with_message(req, true, [&](const Brand& b, const Session&, const View& v) {
+      return attachment_of(req, q, b, v.opened);
+    });
   }
 
   Response attachment_of(const Request& req, const Fields& q, const Brand& b,
@@ -763,24 +842,24 @@ struct Portal::Impl {
   // message's kind of protection, and refuses new recipients without FORWARD. The reply is
   // deposited too, so recipients outside the organisation can read it here.
   Response reply(const Request& req, const Fields& f) {
-    return with_message(
-        req, [&](const Brand& b, const Session& s, const protect::mail::OpenedMessage& o) {
-          const bool all = get(f, "all") == "1";
-          const std::string text = get(f, "text");
-          if (text.empty() || text.size() > 64 * 1024)
-            return notice(400, b, "Reply not sent", "Write a reply of at most 64 KB.", req);
-          const mime::NewMessage n = reply_message(o, s.access.address, text, all);
-          protect::Client client(source, user_for(s.access.address), client_options());
-          protect::mail::MailClient mc(client, mail.irm(), mail.branding());
-          const auto p = mc.reply(o, mime::build(n), all);
-          const std::string_view wrapped(reinterpret_cast<const char*>(p.message.data()),
-                                         p.message.size());
-          deposit_as(s.access.address, wrapped, {}, s.message.branding);
-          for (const auto& a : n.to) mailer.send(opt.from_address, a.email, wrapped);
-          for (const auto& a : n.cc) mailer.send(opt.from_address, a.email, wrapped);
-          return notice(200, b, "Reply sent", "Your reply was sent, protected as the message was.",
-                        req);
-        });
+    return with_message(req, false, [&](const Brand& b, const Session& s, const View& v) {
+      const auto& o = v.opened;
+      const bool all = get(f, "all") == "1";
+      const std::string text = get(f, "text");
+      if (text.empty() || text.size() > 64 * 1024)
+        return notice(400, b, "Reply not sent", "Write a reply of at most 64 KB.", req);
+      const mime::NewMessage n = reply_message(o, s.access.address, text, all);
+      protect::Client client(source, user_for(s.access.address), client_options());
+      protect::mail::MailClient mc(client, mail.irm(), mail.branding());
+      const auto p = mc.reply(o, mime::build(n), all);
+      const std::string_view wrapped(reinterpret_cast<const char*>(p.message.data()),
+                                     p.message.size());
+      deposit_as(s.access.address, wrapped, {}, v.message.branding);
+      for (const auto& a : n.to) mailer.send(opt.from_address, a.email, wrapped);
+      for (const auto& a : n.cc) mailer.send(opt.from_address, a.email, wrapped);
+      return notice(200, b, "Reply sent", "Your reply was sent, protected as the message was.",
+                    req);
+    });
   }
 
   // The reply as the reader writes it: to the sender (and, for all, the other recipients the
@@ -821,7 +900,10 @@ struct Portal::Impl {
       return notice(403, brand_of(nullptr), "Refused",
                     "This form did not come from the portal's own page.", req);
     const std::string s = cookie(req, kSessionCookie);
-    if (!s.empty()) store.end_portal_session(session_hash(s));
+    if (!s.empty()) {
+      store.end_portal_session(session_hash(s));
+      forget_view(session_hash(s));
+    }
     Response r = notice(200, brand_of(nullptr), "Signed out",
                         "You have signed out. Close this window.", req);
     r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) +

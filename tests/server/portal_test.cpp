@@ -489,3 +489,51 @@ TEST_F(PortalTest, UntrustedTextIsEscapedAndOnlyTheSenderDeposits) {
 }
 
 }  // namespace
+
+// A session's first view acquires a use license; later views reuse the message opened under it
+// (one "viewed" row each for the page and downloads, none for the page's parts) until the
+// content expires or is revoked, which the next view sees at once. A new session acquires anew,
+// and the session it replaced (one per address and message) sees nothing from the kept view.
+TEST_F(PortalTest, LaterViewsOfASessionReuseItsLicenseUntilTheContentLapses) {
+  auto brand = settings.branding().front();
+  brand.external_mail_expiry_days = 1;  // clement is outside contoso.com: content expires
+  settings.set_branding(brand);
+  const std::string id = send(message(), protect::mail::MessageProtection::encrypt_only());
+  auto rows = [&](const std::string& outcome) {
+    std::size_t n = 0;
+    for (const auto& e : server->track({"alice@contoso.com"}, id))
+      if (e.user == "clement@fabrikam.com" && e.outcome == outcome) ++n;
+    return n;
+  };
+  server::PortalOptions o;
+  o.session_validity = licensing::days(2);  // outlives the content
+  server::Portal long_lived(*server, *store, settings, mailer, o, &clock);
+  Browser first(long_lived);
+  ASSERT_EQ(sign_in(first, id, "clement@fabrikam.com").status, 303);
+  ASSERT_EQ(first.get("/portal/message").status, 200);
+  EXPECT_EQ(rows("granted"), 1u);
+  ASSERT_EQ(first.get("/portal/message").status, 200);
+  EXPECT_EQ(rows("granted"), 1u);
+  EXPECT_EQ(rows("viewed"), 1u);
+
+  Browser b(long_lived);
+  ASSERT_EQ(sign_in(b, id, "clement@fabrikam.com").status, 303);
+  EXPECT_EQ(first.get("/portal/message").status, 401);  // replaced
+  ASSERT_EQ(b.get("/portal/message").status, 200);
+  EXPECT_EQ(rows("granted"), 2u);
+  ASSERT_EQ(b.get("/portal/body").status, 200);  // a part of the page: no row
+  clock.advance(std::chrono::hours(20));
+  auto again = b.get("/portal/message");
+  ASSERT_EQ(again.status, 200);
+  EXPECT_NE(again.body.find("The numbers are attached."), std::string::npos);
+  ASSERT_EQ(b.get("/portal/attachment?n=0").status, 200);
+  EXPECT_EQ(rows("granted"), 2u);
+  EXPECT_EQ(rows("viewed"), 3u);
+  // The content's expiry applies to the kept message at the next view.
+  clock.advance(std::chrono::hours(5));
+  auto late = b.get("/portal/message");
+  EXPECT_EQ(late.status, 403);
+  EXPECT_NE(late.body.find("expired"), std::string::npos);
+  EXPECT_EQ(late.body.find("The numbers are attached."), std::string::npos);
+  EXPECT_EQ(b.get("/portal/attachment?n=0").status, 403);
+}

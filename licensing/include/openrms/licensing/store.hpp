@@ -47,7 +47,9 @@ struct ContentRecord {
 struct TrackingEntry {
   Time time{};
   std::string user, content_id, rights, issuer, owner;
-  std::string outcome;     ///< "granted", or "refused: <reason code>"
+  /// "granted", "viewed" (read again under a use license granted before: the portal's later
+  /// views of a session), or "refused: <reason code>"
+  std::string outcome;
   std::string license_id;  ///< the use license's Id when granted, else empty
   std::int64_t seq = 0;    ///< its place in the store's log (set when read): a page cursor
 };

@@ -42,8 +42,14 @@
 //     inline), frame-ancestors 'none',
 //     Referrer-Policy same-origin. Pages are built by html::Builder: untrusted text is always
 //     escaped.
-//   - Rights: each view acquires a use license for the address (so each view is in the tracking
-//     log, and revocation, expiry and Do Not Forward apply as in any client). VIEW is needed to
+//   - Rights: a session's first view acquires a use license for the address (its tracking row
+//     says "granted"; revocation, expiry and Do Not Forward apply as in any client). The
+//     message opened under it is kept in memory while the session lives (PortalOptions::
+//     view_cache_bytes), as a client keeps a use license: later views check the store for
+//     revocation and the clock for the license's validity and the content's expiry, and log a
+//     "viewed" row (the page and each attachment download; the body frame and its images are
+//     parts of the page's view). Plaintext in the service's memory adds no exposure: the same
+//     process holds the keys that open every message. VIEW is needed to
 //     see anything; an attachment delivered unprotected downloads only with FORWARD and EXTRACT
 //     (so never under Do Not Forward), a protected one (it stays protected) with VIEW. Revoked
 //     or expired messages show a page saying so and nothing of the content.
@@ -90,6 +96,9 @@ struct PortalOptions {
   int codes_per_client = 20;     ///< passcode requests per client address per window
   int verifies_per_client = 30;  ///< code entries per client address per window
   std::chrono::seconds rate_window{15 * 60};
+  /// Memory for the opened messages of live sessions (weighed by their wrappers' size); a
+  /// session whose entry was dropped reopens its message on its next view.
+  std::size_t view_cache_bytes = 256u << 20;
   /// Sign-in with an OpenID provider for brandings with SocialIDSignIn (null: passcodes only).
   /// Must outlive the portal.
   OidcSignIn* sign_in = nullptr;
