@@ -33,6 +33,7 @@ struct ServeArgs : StoreArgs {
   std::string smtp_url, smtp_starttls = "required", smtp_user, smtp_password_file, smtp_ca_file;
   std::string portal_from = "no-reply@localhost";
   int portal_client_limit = 20;
+  int portal_code_validity = 900;
   // Sign-in with an OpenID provider in the portal (for brandings with SocialIDSignIn).
   std::string signin_issuer, signin_client_id, signin_secret_file, signin_redirect_uri;
   std::string signin_name = "your account", signin_ca_file;
@@ -63,6 +64,9 @@ PortalParts make_portal(const ServeArgs& a, Opened& o, protect::mail::MailSettin
   if (a.portal_client_limit < 1) fail(Errc::invalid_argument, "--portal-client-limit is >= 1");
   po.codes_per_client = a.portal_client_limit;
   po.verifies_per_client = a.portal_client_limit + a.portal_client_limit / 2;
+  if (a.portal_code_validity < 5 || a.portal_code_validity > 3600)
+    fail(Errc::invalid_argument, "--portal-code-validity is 5..3600 seconds");
+  po.code_validity = std::chrono::seconds(a.portal_code_validity);
   if (!a.signin_issuer.empty()) {
     if (a.signin_client_id.empty() || a.signin_redirect_uri.empty())
       fail(Errc::invalid_argument,
@@ -277,6 +281,8 @@ void add_serve_command(CLI::App& app) {
                 "Passcodes one client address may ask for per 15 minutes (20; code entries: 1.5x)");
   c->add_option("--portal-from", a->portal_from,
                 "Sender address of the passcode mails (default no-reply@localhost)");
+  c->add_option("--portal-code-validity", a->portal_code_validity,
+                "Seconds a mailed passcode stays valid (900 = 15 minutes; 5..3600)");
   c->add_option("--portal-signin-issuer", a->signin_issuer,
                 "Offer sign-in with this OpenID provider in the portal (its issuer URL; found "
                 "by discovery on first use)");

@@ -387,8 +387,9 @@ struct Portal::Impl {
       }
     }
     // The same page whether or not the address is a recipient: no address enumeration.
-    return page(200, b, "Enter your passcode", req,
-                [&](const std::string& t) { return pages::enter_code(b, address, t); });
+    return page(200, b, "Enter your passcode", req, [&](const std::string& t) {
+      return pages::enter_code(b, address, opt.code_validity, t);
+    });
   }
 
   void send_code(const licensing::PortalMessage& m, const std::string& address,
@@ -397,11 +398,10 @@ struct Portal::Impl {
     n.from = {b.config.identity, opt.from_address};
     n.to = {{"", address}};
     n.subject = "Your one-time passcode";
-    const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(opt.code_validity);
     n.text = "Here is your one-time passcode to read the protected message " + m.sender +
              " sent you:\r\n\r\n    " + code + "\r\n\r\nIt is valid for " +
-             std::to_string(minutes.count()) +
-             " minutes and works once. If you did not ask for it, you can ignore this e-mail.\r\n";
+             pages::duration_text(opt.code_validity) +
+             " and works once. If you did not ask for it, you can ignore this e-mail.\r\n";
     const mime::Bytes raw = mime::build(n);
     mailer.send(opt.from_address, address,
                 std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
@@ -445,8 +445,9 @@ struct Portal::Impl {
                       req);
       const std::string why = "That passcode is not right. " +
                               std::to_string(opt.max_failures - failures) + " tries left.";
-      return page(400, b, "Wrong passcode", req,
-                  [&](const std::string& t) { return pages::enter_code(b, address, t, why); });
+      return page(400, b, "Wrong passcode", req, [&](const std::string& t) {
+        return pages::enter_code(b, address, opt.code_validity, t, why);
+      });
     }
     const std::string session = crypto::to_base64url(be.random_bytes(32));
     if (!store.open_portal_session(id, address, h, now, session_hash(session),

@@ -116,14 +116,22 @@ Builder signed_in(std::string_view address) {
   return h;
 }
 
-Builder enter_code(const Brand& b, std::string_view address, std::string_view csrf,
-                   std::string_view error) {
+std::string duration_text(std::chrono::seconds d) {
+  const auto n = d.count();
+  if (n % 60 != 0) return std::to_string(n) + (n == 1 ? " second" : " seconds");
+  return std::to_string(n / 60) + (n == 60 ? " minute" : " minutes");
+}
+
+Builder enter_code(const Brand& b, std::string_view address, std::chrono::seconds validity,
+                   std::string_view csrf, std::string_view error) {
   Builder h;
   h.raw("<h1>Enter your passcode</h1><p>If <strong>")
       .text(address)
       .raw(
           "</strong> is one of the message's recipients, a passcode is on its way there. It is "
-          "valid for 15 minutes and works once.</p>");
+          "valid for ")
+      .text(duration_text(validity))
+      .raw(" and works once.</p>");
   if (!error.empty()) h.raw("<p class=\"error\" role=\"alert\">").text(error).raw("</p>");
   h.raw("<form method=\"post\" action=\"/portal/verify\">");
   csrf_field(h, csrf);

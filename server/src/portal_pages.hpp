@@ -4,6 +4,7 @@
 // phone-width screen. Internal to the server layer.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,9 @@ struct Brand {
   std::string message_id;
 };
 
+/// "15 minutes", "20 seconds".
+std::string duration_text(std::chrono::seconds d);
+
 /// The whole document around `body`.
 std::string layout(const Brand& b, std::string_view title, const html::Builder& body);
 
@@ -30,8 +34,8 @@ html::Builder start(const Brand& b, std::string_view sender, bool otp_enabled,
 /// navigation, so the SameSite=Strict session cookie goes with it).
 html::Builder signed_in(std::string_view address);
 /// The passcode form, with a way to ask for a new code.
-html::Builder enter_code(const Brand& b, std::string_view address, std::string_view csrf,
-                         std::string_view error = {});
+html::Builder enter_code(const Brand& b, std::string_view address, std::chrono::seconds validity,
+                         std::string_view csrf, std::string_view error = {});
 /// A heading and one paragraph (errors, revoked, expired, signed out).
 html::Builder notice(std::string_view title, std::string_view text);
 /// The opened message as `address` may see it.

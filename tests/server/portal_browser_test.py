@@ -6,7 +6,8 @@ type the address, read the passcode from the mail, type it, read the message; th
 body's script, event handler, javascript: link and remote image do nothing (no alert, no
 navigation, nothing fetched from outside the portal: the browser's network log is checked);
 the Encrypt-Only attachment downloads with its exact bytes; the cookies carry their flags; a Do
-Not Forward message shows no print action; five wrong passcodes lock; and a recipient signs in
+Not Forward message shows no print action; five wrong passcodes lock; a passcode typed after it
+expired opens nothing; a revoked message shows the revoked page; and a recipient signs in
 with an OpenID provider instead (oidc_provider.py, seen by the browser as another site, so the
 SameSite=Strict session cookie must survive the cross-site return). Screenshots of each page
 are saved in WORK_DIR/shots.
@@ -34,6 +35,7 @@ downloads = os.path.abspath("downloads")
 os.makedirs(shots)
 os.makedirs(downloads)
 driver = None
+CODE_SECONDS = 20  # passcodes expire this soon here, so the test can watch one expire
 
 
 def protect(name, eml, how):
@@ -87,7 +89,8 @@ def no_alert():
 
 
 try:
-    node, common, _ = start_portal(d, binary, "Fabrikam ID", decrypt_eo=True)
+    node, common, _ = start_portal(d, binary, "Fabrikam ID", decrypt_eo=True,
+                                   extra=["--portal-code-validity", str(CODE_SECONDS)])
     url = node.url
 
     attachment = bytes(range(256)) * 40
@@ -201,6 +204,33 @@ try:
           (driver.current_url, driver.title))
     driver.save_screenshot(os.path.join(shots, "signin-2-message.png"))
     check("the message's text shows", "The plan." in driver.find_element(By.TAG_NAME, "main").text)
+
+    # alice revokes it: the open page, reloaded, says so and shows nothing of it.
+    cid = urllib.parse.unquote(link.split("id=", 1)[1])
+    status, _ = d.call(url, "alice", "/v1/revoke", {"content_id": cid})
+    driver.refresh()
+    page = driver.find_element(By.TAG_NAME, "main").text
+    check("a revoked message shows the revoked page only",
+          status == 204 and "revoked" in page and "The plan." not in page, (status, page[:80]))
+    driver.save_screenshot(os.path.join(shots, "revoked.png"))
+
+    # A passcode typed after it expired opens nothing.
+    late = (b"From: Alice <alice@contoso.com>\r\nTo: hal@fabrikam.com\r\nSubject: Later\r\n"
+            b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nLate.\r\n")
+    link = protect("late", late, "--encrypt-only")
+    driver.delete_all_cookies()
+    before = len(mails_to("hal@fabrikam.com"))
+    driver.get(link)
+    driver.find_element(By.ID, "address").send_keys("hal@fabrikam.com")
+    submit("form[action='/portal/code'] button")
+    code = last_code("hal@fabrikam.com", before)
+    time.sleep(CODE_SECONDS + 1)
+    driver.find_element(By.ID, "code").send_keys(code or "")
+    submit("form[action='/portal/verify'] button")
+    page = driver.find_element(By.TAG_NAME, "main").text
+    check("an expired passcode opens nothing", code is not None and "expired" in page and
+          "/portal/message" not in driver.current_url, page[:80])
+    driver.save_screenshot(os.path.join(shots, "expired-passcode.png"))
 finally:
     if driver:
         driver.quit()

@@ -84,15 +84,15 @@ def start_smtp_sink(deployment, maildir="maildir"):
     return port if wait_for(up, 10) else None
 
 
-def start_portal(d, binary, signin_name=None, decrypt_eo=False, secret="s3cret"):
+def start_portal(d, binary, signin_name=None, decrypt_eo=False, secret="s3cret", extra=()):
     """A node with the portal (mailing through a sink), its IRM configuration pointing the
     wrappers' link at it and alice enrolled as a sender; with `signin_name`, also the test
     OpenID provider (oidc_provider.py; the browser sees its login page at idp.test) and the
-    node's sign-in through it. Returns (node, mail protect's common arguments, provider):
+    node's sign-in through it; `extra`: more `serve` options. Returns (node, mail protect's common arguments, provider):
     the provider's (process, issuer), or None."""
     smtp = start_smtp_sink(d)
     node_port = free_port()
-    extra = ["--smtp-url", f"smtp://127.0.0.1:{smtp}", "--smtp-starttls", "off"]
+    extra = ["--smtp-url", f"smtp://127.0.0.1:{smtp}", "--smtp-starttls", "off", *extra]
     provider = None
     if signin_name:
         redirect = f"https://127.0.0.1:{node_port}/portal/oidc/callback"
