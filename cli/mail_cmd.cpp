@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -50,7 +51,9 @@ fs::path default_protected(const fs::path& in) {
 }
 
 // Deposits a protected message for its recipients' portal (the service keeps it; the wrapper's
-// link leads there). A service without a portal is not an error: the message is still protected.
+// link leads there). A service without a portal is not an error. Neither is a failed deposit:
+// the protected message is written and valid, so the command says so (a warning, and "portal"
+// in --json) instead of failing after the fact.
 std::string deposit(protect::RemoteLicenseSource& remote, const ProtectedMessage& res,
                     const MessageProtection& mp) {
   try {
@@ -58,8 +61,12 @@ std::string deposit(protect::RemoteLicenseSource& remote, const ProtectedMessage
     remote.deposit_for_portal(res.message, res.recipients, mp.branding);
     return "deposited";
   } catch (const Error& e) {
-    if (e.code() != Errc::not_found) throw;
-    return "not offered by this service";
+    if (e.code() == Errc::not_found && mp.branding.empty()) return "not offered by this service";
+    std::fprintf(stderr,
+                 "openrms: warning: the message is protected, but the portal did not take it "
+                 "(%s): recipients outside the organisation cannot read it there\n",
+                 e.what());
+    return std::string("not deposited: ") + e.what();
   }
 }
 

@@ -24,7 +24,8 @@ struct ServeArgs : StoreArgs {
   std::string admin_role = "openrms.admin", ca_file, directory, access_log, port_file;
   int port = 8443;
   bool insecure_http = false, oidc_discovery = false;
-  std::size_t max_connections = 512, max_body = server::kMaxBody;
+  std::size_t max_connections = 512, max_body = server::kMaxBody,
+              max_deposit_body = server::kMaxDepositBody;
   double rate_limit = 1000;
   int read_timeout_ms = 15000, drain_timeout_ms = 15000, clock_skew = 60;
   unsigned workers = 32, io_threads = 0;
@@ -169,6 +170,7 @@ void serve(CLI::App* c, ServeArgs& a) {
   so.key_file = a.tls_key;
   so.insecure_http = a.insecure_http;
   so.max_body = a.max_body;
+  so.max_deposit_body = a.max_deposit_body;
   so.max_connections = a.max_connections;
   so.rate_per_client = a.rate_limit;
   so.trusted_proxies = a.trusted_proxies;
@@ -257,6 +259,9 @@ void add_serve_command(CLI::App& app) {
   c->add_option("--access-log", a->access_log, "Append a JSON-lines access log here ('-': stdout)");
   c->add_option("--max-connections", a->max_connections, "Open connections at most (512)");
   c->add_option("--max-body", a->max_body, "Largest request body in bytes (4 MiB)");
+  c->add_option("--max-deposit-body", a->max_deposit_body,
+                "Largest portal deposit (POST /v1/portal/messages) in bytes, at most the "
+                "default 32 MiB (about a 13 MiB message)");
   c->add_option("--rate-limit", a->rate_limit,
                 "Requests per second per client address, 0 for none (1000)");
   c->add_option("--trusted-proxy", a->trusted_proxies,

@@ -577,9 +577,10 @@ Response Api::handle(const Request& req, const std::optional<Caller>& caller) {
                    "this route needs an authenticated caller (a bearer token)");
   if (route->access == Access::admin && !caller->admin)
     return problem(403, "no_right", "this route is for administrators");
-  if (req.body.size() > kMaxBody)
+  const std::size_t limit = path == "/v1/portal/messages" ? kMaxDepositBody : kMaxBody;
+  if (req.body.size() > limit)
     return problem(413, "invalid_argument",
-                   "the request body is larger than " + std::to_string(kMaxBody) + " bytes");
+                   "the request body is larger than " + std::to_string(limit) + " bytes");
   try {
     json body;
     if (has_body(route->method)) {

@@ -144,23 +144,43 @@ class Session {
   void read() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(svc_.opt.max_header));
-    parser_->body_limit(svc_.opt.max_body);
+    // Beast checks a Content-Length against the limit as the header ends, before the route is
+    // known: the header is read under the larger limit, and on_header() holds the body to its
+    // route's.
+    body_limit_ = std::max(svc_.opt.max_body, svc_.opt.max_deposit_body);
+    parser_->body_limit(body_limit_);
     beast::get_lowest_layer(self().stream()).expires_after(svc_.opt.read_timeout);
-    http::async_read(
+    http::async_read_header(
         self().stream(), buffer_, *parser_,
-        [s = self().shared_from_this()](beast::error_code ec, std::size_t) { s->on_read(ec); });
+        [s = self().shared_from_this()](beast::error_code ec, std::size_t) { s->on_header(ec); });
   }
 
  private:
+  // The header decides the body's limit: only a portal deposit carries a whole message.
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read(ec);
+    const auto& h = parser_->get();
+    const std::string_view target = h.target();
+    const bool deposit = h.method() == http::verb::post &&
+                         target.substr(0, target.find('?')) == "/v1/portal/messages";
+    if (!deposit) body_limit_ = svc_.opt.max_body;
+    if (const auto length = parser_->content_length(); length && *length > body_limit_)
+      return on_read(http::error::body_limit);
+    parser_->body_limit(body_limit_);  // a chunked body is held to it chunk by chunk
+    http::async_read(
+        self().stream(), buffer_, *parser_,
+        [s = self().shared_from_this()](beast::error_code e, std::size_t) { s->on_read(e); });
+  }
+
   void on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == net::error::operation_aborted || ec == net::error::eof ||
         ec == net::error::connection_reset)
       return self().shutdown();
     if (ec == http::error::body_limit)
-      return refuse(problem(
-          413, "invalid_argument",
-          "the request body is larger than " + std::to_string(svc_.opt.max_body) + " bytes"));
+      return refuse(
+          problem(413, "invalid_argument",
+                  "the request body is larger than " + std::to_string(body_limit_) + " bytes"));
     if (ec == http::error::header_limit)
       return refuse(problem(431, "invalid_argument", "the request headers are too large"));
     if (ec) return refuse(problem(400, "bad_format", "malformed HTTP request"));
@@ -326,6 +346,7 @@ class Session {
   std::string peer_;    // the connection's peer address
   std::string client_;  // the request's client: the peer, or whom a trusted proxy names
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::size_t body_limit_ = 0;  // the limit the request being read is held to
   Req req_;
   Res res_;
   std::string method_, path_, route_, user_;

@@ -8,7 +8,7 @@ flags, the message, an Encrypt-Only attachment compared byte for byte, the track
 code locking the address, CSRF refusals and revocation. Everything stops by itself.
 Usage: portal_e2e_test.py OPENRMS_BINARY WORK_DIR
 """
-import email, email.policy, json, os, re, sys, urllib.parse
+import email, email.policy, json, os, re, subprocess, sys, urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from service_harness import Checks, Deployment, sh
@@ -23,7 +23,7 @@ try:
     check("the SMTP sink listens", smtp_port is not None)
     node = d.start_node("a", extra=["--smtp-url", f"smtp://127.0.0.1:{smtp_port}",
                                     "--smtp-starttls", "off", "--portal-from",
-                                    "portal@contoso.com"])
+                                    "portal@contoso.com", "--max-deposit-body", str(16 << 20)])
     url, port = node.url, node.port
     check("the service says the portal is on",
           "portal answers on /portal/" in open("serve-a.err").read())
@@ -124,6 +124,40 @@ try:
     status = other.request("POST", "/portal/verify", {"id": cid, "address": "clement@fabrikam.com",
                                                       "code": good})[0]
     check("while locked the right code does not open", status == 403, status)
+
+    # A message over the API's usual 4 MiB body limit is still deposited (its route has its own
+    # limit, 16 MiB on this node: about a 6.5 MiB message) and read with its attachment intact.
+    big = os.urandom(9 << 19)
+    with open("big.eml", "wb") as f:
+        f.write(b"From: Alice <alice@contoso.com>\r\nTo: erin@fabrikam.com\r\nSubject: Big\r\n"
+                b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n"
+                b"--b1\r\nContent-Type: text/plain\r\n\r\nLarge.\r\n--b1\r\n"
+                b"Content-Type: application/octet-stream; name=big.bin\r\nContent-Disposition: "
+                b"attachment; filename=big.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+                __import__("base64").encodebytes(big).replace(b"\n", b"\r\n") + b"--b1--\r\n")
+    out = json.loads(sh(binary, "mail", "protect", "big.eml", "--encrypt-only", "--as",
+                        "alice@contoso.com", "--json", *common))
+    check("a 4.5 MiB message is deposited", out.get("portal") == "deposited", out.get("portal"))
+    e = Browser(port)
+    e.request("GET", "/portal/read?id=" + urllib.parse.quote(out["content_id"]))
+    n = len(mails_to("erin@fabrikam.com"))
+    e.request("POST", "/portal/code", {"id": out["content_id"], "address": "erin@fabrikam.com"})
+    e.request("POST", "/portal/verify", {"id": out["content_id"], "address": "erin@fabrikam.com",
+                                         "code": last_code("erin@fabrikam.com", n)})
+    status, _, data, _ = e.request("GET", "/portal/attachment?n=0")
+    check("and its attachment downloads byte for byte", status == 200 and data == big,
+          (status, len(data)))
+    # A deposit the service refuses leaves the protected message written, with a warning.
+    with open("huge.eml", "wb") as f:
+        f.write(open("big.eml", "rb").read().replace(b"Subject: Big", b"Subject: Huge") +
+                b"\r\n" * 3 + b"x" * (4 << 20))
+    r = subprocess.run([binary, "mail", "protect", "huge.eml", "--encrypt-only", "--as",
+                        "alice@contoso.com", "--json", *common], capture_output=True, text=True)
+    out = json.loads(r.stdout or "{}")
+    check("a deposit over the limit warns and still writes the protected message",
+          r.returncode == 0 and out.get("portal", "").startswith("not deposited")
+          and "warning" in r.stderr and os.path.getsize("huge-protected.eml") > (6 << 20),
+          (r.returncode, out.get("portal"), r.stderr[-200:]))
 
     # Revocation: the open session sees the revoked page, nothing of the message.
     status, _ = d.call(url, "alice", "/v1/revoke", {"content_id": cid})

@@ -39,10 +39,10 @@
 // forms of the command line (parse_grant, parse_expiry, parse_offline).
 // Errors: an RFC 9457 problem document (application/problem+json) whose "code" is the stable
 // openrms::Errc name; the status follows http_status(). No caller on a user route is 401, a
-// non-admin on an admin route 403; a body over kMaxBody is 413; malformed JSON or a missing
-// field is 400; an unknown route is 404 and a known route with another method 405. Messages
-// never contain keys or tokens.
-// Thread safety: handle() may be called concurrently (LicenseServer and MailSettings are).
+// non-admin on an admin route 403; a body over kMaxBody (kMaxDepositBody for a portal deposit) is
+// 413; malformed JSON or a missing field is 400; an unknown route is 404 and a known route with
+// another method 405. Messages never contain keys or tokens. Thread safety: handle() may be called
+// concurrently (LicenseServer and MailSettings are).
 #pragma once
 
 #include <optional>
@@ -63,6 +63,10 @@ namespace openrms::server {
 class Portal;  // portal.hpp
 
 inline constexpr std::size_t kMaxBody = 4u << 20;
+/// A portal deposit's body at most: the wrapper (the original, encrypted, base64 in the
+/// wrapper) base64 again in JSON is about 2.4 times the original message, so 32 MiB takes a
+/// message of about 13 MiB (attachments included).
+inline constexpr std::size_t kMaxDepositBody = 32u << 20;
 
 struct Request {
   std::string method;  ///< "GET", "POST", …

@@ -13,7 +13,8 @@
 //     that says so, in plain text, and the connection is closed.
 //   - An exception escaping a handler on an I/O thread is logged and that thread goes on
 //     serving: no request can stop the process.
-//   - Limits: request headers (max_header: 431), body (max_body: 413), open connections
+//   - Limits: request headers (max_header: 431), body (max_body: 413; max_deposit_body for
+//     POST /v1/portal/messages, whose body carries a whole message), open connections
 //     (max_connections: further ones are closed at once), a request rate per client address
 //     (429 with Retry-After), and read_timeout: a connection that does not deliver a complete
 //     request within it is closed (slow clients cannot hold connections).
@@ -47,6 +48,8 @@ struct ServiceOptions {
   std::string cert_file, key_file;
   bool insecure_http = false;
   std::size_t max_body = kMaxBody;
+  /// The body limit of a portal deposit (at most kMaxDepositBody, which the API holds it to).
+  std::size_t max_deposit_body = kMaxDepositBody;
   /// Beast keeps one field value in at most 64 KiB, so the headers' limit stays below that:
   /// a token over kMaxToken is 401, headers over this (a 100 KB token) 431.
   std::size_t max_header = 60u << 10;
