@@ -65,29 +65,6 @@ licensing::AttachmentKind kind_of(ByteView data, Container& container) {
   return licensing::AttachmentKind::other;
 }
 
-std::string html_escape(std::string_view s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        o += "&amp;";
-        break;
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      default:
-        o += c;
-    }
-  }
-  return o;
-}
-
 bool image_magic(const Bytes& b) {
   auto starts = [&](std::initializer_list<std::uint8_t> m) {
     return b.size() >= m.size() && std::equal(m.begin(), m.end(), b.begin());

@@ -8,35 +8,9 @@
 #include <string>
 #include <string_view>
 
-namespace openrms::server::html {
+#include "openrms/text.hpp"
 
-/// Escapes & < > " ' for HTML text and double-quoted attribute values.
-inline void escape_to(std::string& out, std::string_view s) {
-  for (char ch : s) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      case '\0':
-        out += "\xEF\xBF\xBD";  // U+FFFD: a NUL is never markup
-        break;
-      default:
-        out += ch;
-    }
-  }
-}
+namespace openrms::server::html {
 
 class Builder {
  public:
@@ -47,7 +21,7 @@ class Builder {
     return *this;
   }
   Builder& text(std::string_view s) {
-    escape_to(out_, s);
+    html_escape_to(out_, s);
     return *this;
   }
   /// ` name="value"`, the value escaped; `name` is a literal.
@@ -56,7 +30,7 @@ class Builder {
     out_ += ' ';
     out_.append(name, N - 1);
     out_ += "=\"";
-    escape_to(out_, value);
+    html_escape_to(out_, value);
     out_ += '"';
     return *this;
   }

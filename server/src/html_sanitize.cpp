@@ -67,7 +67,7 @@ void write_attr(std::string& out, std::string_view name, std::string_view value)
   out += ' ';
   out += name;
   out += "=\"";
-  html::escape_to(out, value);
+  html_escape_to(out, value);
   out += '"';
 }
 
@@ -86,7 +86,7 @@ class Writer {
  private:
   void node(const xmlNode* n, int depth) {
     if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-      html::escape_to(out_, sv(n->content));
+      html_escape_to(out_, sv(n->content));
       return;
     }
     if (n->type != XML_ELEMENT_NODE) return;  // comments, processing instructions, DTDs
@@ -132,7 +132,7 @@ class Writer {
     }
     if (!alt.empty()) {
       out_ += '[';
-      html::escape_to(out_, alt);
+      html_escape_to(out_, alt);
       out_ += ']';
     }
   }

@@ -40,4 +40,40 @@ inline std::string percent_encode(std::string_view s) {
   return out;
 }
 
+/// Appends `s` escaped for HTML text and for double- or single-quoted attribute values:
+/// & < > " ' become references, and a NUL becomes U+FFFD (never markup).
+inline void html_escape_to(std::string& out, std::string_view s) {
+  for (char ch : s) {
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case '\0':
+        out += "\xEF\xBF\xBD";
+        break;
+      default:
+        out += ch;
+    }
+  }
+}
+
+inline std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  html_escape_to(out, s);
+  return out;
+}
+
 }  // namespace openrms
