@@ -270,10 +270,12 @@ Bytes seal_enveloped(ByteView content, std::span<const Certificate> recipients) 
   STACK_OF(X509)* stack = sk_X509_new_null();
   for (const Certificate& c : recipients) {
     EVP_PKEY* pub = X509_get0_pubkey(c.impl().ptr);
-    if (!pub || !EVP_PKEY_is_a(pub, "RSA")) {
+    // RSA: key transport; EC: key agreement (ephemeral-static ECDH, OpenSSL's default KDF and
+    // AES key wrap, RFC 5753). Anything else has no CMS recipient kind a PDF reader opens.
+    if (!pub || !(EVP_PKEY_is_a(pub, "RSA") || EVP_PKEY_is_a(pub, "EC"))) {
       sk_X509_free(stack);
       fail(Errc::invalid_argument,
-           "recipient " + c.subject() + " does not have an RSA key (key transport needs one)");
+           "recipient " + c.subject() + " has neither an RSA nor an EC key");
     }
     sk_X509_push(stack, c.impl().ptr);
   }

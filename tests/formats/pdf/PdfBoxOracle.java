@@ -8,9 +8,23 @@
 //                                                          default, 256: AES-256); PERMS "none"
 //                                                          takes every permission away
 //   java PdfBoxOracle perms IN KEYSTORE.p12 PASSWORD       canPrint/canModify/canExtractContent
+//   java PdfBoxOracle envelope DER KEYSTORE.p12 PASSWORD   BouncyCastle opens one /Recipients
+//                                                          CMS EnvelopedData with the key (key
+//                                                          transport or key agreement, which
+//                                                          PDFBox 2 itself does not read) and
+//                                                          prints its kind, its length and the
+//                                                          permissions after the 20-byte seed
 // Exit 3: PDFBox cannot open IN with that key.
 import java.io.*;
+import java.nio.file.Files;
+import java.nio.file.Paths;
 import java.security.KeyStore;
+import java.security.PrivateKey;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cms.*;
+import org.bouncycastle.cms.jcajce.JceKeyAgreeEnvelopedRecipient;
+import org.bouncycastle.cms.jcajce.JceKeyTransEnvelopedRecipient;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Collections;
@@ -63,6 +77,32 @@ public class PdfBoxOracle {
             + " extract=" + p.canExtractContent());
       }
       return;
+    }
+    if (a[0].equals("envelope")) {
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      try (InputStream in = new FileInputStream(a[2])) {
+        ks.load(in, a[3].toCharArray());
+      }
+      String alias = Collections.list(ks.aliases()).get(0);
+      PrivateKey key = (PrivateKey) ks.getKey(alias, a[3].toCharArray());
+      X509CertificateHolder cert =
+          new X509CertificateHolder(ks.getCertificate(alias).getEncoded());
+      CMSEnvelopedData env = new CMSEnvelopedData(Files.readAllBytes(Paths.get(a[1])));
+      BouncyCastleProvider bc = new BouncyCastleProvider();
+      for (RecipientInformation ri : env.getRecipientInfos().getRecipients()) {
+        if (!ri.getRID().match(cert)) continue;
+        boolean agree = ri instanceof KeyAgreeRecipientInformation;
+        Recipient r = agree ? new JceKeyAgreeEnvelopedRecipient(key).setProvider(bc)
+                            : new JceKeyTransEnvelopedRecipient(key).setProvider(bc);
+        byte[] c = ri.getContent(r);
+        int bits = ((c[20] & 0xff) << 24) | ((c[21] & 0xff) << 16) | ((c[22] & 0xff) << 8)
+            | (c[23] & 0xff);
+        AccessPermission p = new AccessPermission(bits);
+        System.out.println((agree ? "key-agreement" : "key-transport") + " " + c.length
+            + " print=" + p.canPrint() + " modify=" + p.canModify());
+        return;
+      }
+      System.exit(3);
     }
     if (a[0].equals("encrypt")) {
       PublicKeyProtectionPolicy policy = new PublicKeyProtectionPolicy();

@@ -246,6 +246,35 @@ for rev in 6 4; do
     fi
   done
 done
+# Key agreement (EC) recipients: no PDF tool in Debian writes or reads them (PDFBox 2 handles RSA
+# key transport only), so BouncyCastle checks the envelope openrms writes: it opens it with
+# the recipient's EC key and finds the seed and that recipient's permissions; openrms opens the
+# file with the same key to the source's text.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=erin" -days 2 \
+  -keyout erin.key -out erin.pem 2>/dev/null
+cat erin.pem erin.key > erin.both.pem
+openssl pkcs12 -export -in erin.pem -inkey erin.key -passout pass:pw-erin -out erin.p12
+"$OPENRMS" pdf encrypt source.pdf ours-ec.pdf --recipient erin.pem=print --recipient alice.pem -q
+$PY - ours-ec.pdf <<'PYEOF'
+import re, sys
+data = open(sys.argv[1], "rb").read()
+block = data[data.index(b"/Recipients"):]
+block = block[:block.index(b"]")]
+for i, h in enumerate(re.findall(rb"<([0-9A-Fa-f]+)>", block)):
+    open(f"envelope-{i}.der", "wb").write(bytes.fromhex(h.decode()))
+PYEOF
+got=""
+for f in envelope-*.der; do
+  out=$(java -cp "$CP:." PdfBoxOracle envelope "$f" erin.p12 pw-erin 2>/dev/null) && got="$out"
+done
+if [ "$got" = "key-agreement 24 print=true modify=false" ] &&
+   "$OPENRMS" pdf decrypt ours-ec.pdf ours-ec-plain.pdf --key-file erin.both.pem -q &&
+   PDFBOX text ours-ec-plain.pdf > b.txt && cmp -s source.txt b.txt &&
+   PDFBOX text ours-ec.pdf alice.p12 pw-alice > c.txt && cmp -s source.txt c.txt; then
+  ok "pubsec EC recipient: BouncyCastle opens openrms's key-agreement envelope ($got); openrms decrypts with the EC key, PDFBox with the RSA recipient's"
+else
+  bad "pubsec EC recipient: BouncyCastle said '$got'"
+fi
 openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=mallory" -days 2 -keyout mallory.key -out mallory.pem 2>/dev/null
 cat mallory.pem mallory.key > mallory.both.pem
 if ! "$OPENRMS" pdf decrypt pdfbox-256.pdf nope.pdf --key-file mallory.both.pem 2>err.txt &&

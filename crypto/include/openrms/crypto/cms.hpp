@@ -2,7 +2,8 @@
 // PDF public-key security handler (ISO 32000-2 §7.6.5, Adobe.PubSec) puts in each /Recipients
 // string. Opening supports key transport recipients (RSA, identified by issuer and serial or by
 // subject key identifier) and, through OpenSSL, key agreement recipients (EC); sealing writes RSA
-// key transport with AES-256-CBC content encryption.
+// key transport or, for an EC certificate, key agreement (RFC 5753 ephemeral-static ECDH), with
+// AES-256-CBC content encryption.
 //
 // OpenSSL only: Botan 2 has no CMS/PKCS#7 EnvelopedData and no PKCS#12 reader, so this is the
 // one crypto module without a second backend. PKCS#12 files and EnvelopedData made by older
