@@ -138,6 +138,12 @@ std::string OidcSignIn::redeem(std::string_view code, std::string_view code_veri
                      "&code_verifier=" + percent_encode(code_verifier);
   std::vector<std::string> headers = {"Content-Type: application/x-www-form-urlencoded",
                                       "Accept: application/json"};
+  struct WipeOnExit {  // the Authorization header among them, however the request ends
+    std::vector<std::string>& v;
+    ~WipeOnExit() {
+      for (auto& h : v) crypto::secure_wipe(h.data(), h.size());
+    }
+  } wipe{headers};
   if (o.client_secret.empty()) {
     body += "&client_id=" + percent_encode(o.client_id);
   } else {
@@ -149,14 +155,7 @@ std::string OidcSignIn::redeem(std::string_view code, std::string_view code_veri
     crypto::secure_wipe(secret.data(), secret.size());
     headers.push_back("Authorization: Basic " + crypto::to_base64(crypto::as_bytes(pair)));
   }
-  protect::HttpResponse r;
-  try {
-    r = impl_->http.request("POST", ep.token, headers, body);
-  } catch (...) {
-    if (headers.size() > 2) crypto::secure_wipe(headers.back().data(), headers.back().size());
-    throw;
-  }
-  if (headers.size() > 2) crypto::secure_wipe(headers.back().data(), headers.back().size());
+  const protect::HttpResponse r = impl_->http.request("POST", ep.token, headers, body);
   if (r.status != 200)
     fail(r.status >= 500 ? Errc::unavailable : Errc::unauthenticated,
          "the identity provider refused the sign-in (" + error_code(r.body) + ")");
@@ -168,10 +167,6 @@ std::string OidcSignIn::redeem(std::string_view code, std::string_view code_veri
 
 const std::string& OidcSignIn::display_name() const noexcept {
   return impl_->opt.display_name;
-}
-
-const std::string& OidcSignIn::redirect_uri() const noexcept {
-  return impl_->opt.redirect_uri;
 }
 
 std::string OidcSignIn::s256_challenge(std::string_view code_verifier) {

@@ -261,8 +261,8 @@ struct Portal::Impl {
     return protect::User{licensing::Identity{address}, it->second.xml, *reader_key};
   }
 
-  // The portal's clients: its clock, no use-license cache (each view acquires, so each view is
-  // tracked), nothing written to disk.
+  // The portal's clients: its clock, no use-license cache (a session keeps its opened message
+  // instead: View), nothing written to disk.
   protect::ClientOptions client_options() const {
     protect::ClientOptions co;
     co.clock = &clock;
@@ -579,8 +579,7 @@ struct Portal::Impl {
                          req));
     std::string address;
     try {
-      address = ascii_lower(
-          opt.sign_in->redeem(get(q, "code"), signin_verifier(state), signin_nonce(state)));
+      address = opt.sign_in->redeem(get(q, "code"), signin_verifier(state), signin_nonce(state));
     } catch (const Error& e) {
       if (e.code() == Errc::unauthenticated)
         return done(notice(403, b, "Sign-in failed", e.what(), req));
@@ -622,6 +621,7 @@ struct Portal::Impl {
     licensing::PortalMessage message;
     protect::mail::OpenedMessage opened;
     std::size_t bytes = 0;  // the wrapper's size, as the entry's weight
+    Time session_expires{};
   };
   struct Session {
     licensing::PortalAccess access;
@@ -648,28 +648,32 @@ struct Portal::Impl {
                   req);
   }
 
+  // Under views_mu.
+  void erase_view(decltype(views)::iterator it) {
+    view_bytes -= it->second->bytes;
+    views.erase(it);
+  }
+
   void forget_view(const std::string& hash) {
     std::lock_guard lock(views_mu);
-    if (auto it = views.find(hash); it != views.end()) {
-      view_bytes -= it->second->bytes;
-      views.erase(it);
-    }
+    if (auto it = views.find(hash); it != views.end()) erase_view(it);
   }
 
   void keep_view(const std::string& hash, std::shared_ptr<const View> v) {
     if (!v->opened.decision().cacheable || v->bytes > opt.view_cache_bytes / 4) return;
+    const Time now = clock.now();
     std::lock_guard lock(views_mu);
-    if (auto it = views.find(hash); it != views.end()) {
-      view_bytes -= it->second->bytes;
-      views.erase(it);
-    }
-    // Over the budget: drop the oldest sessions' entries first (their hashes are random, so
-    // dropping from the front is as good as any; the sessions reopen on their next view).
+    // Ended sessions' entries go first (a new entry is rare: a session's first view), then,
+    // over the budget, any (session hashes are random: dropping from the front is as good as
+    // any; those sessions reopen their message on their next view).
+    std::erase_if(views, [&](const auto& e) {
+      const bool gone = e.first == hash || now >= e.second->session_expires;
+      if (gone) view_bytes -= e.second->bytes;
+      return gone;
+    });
     for (auto it = views.begin();
-         it != views.end() && view_bytes + v->bytes > opt.view_cache_bytes;) {
-      view_bytes -= it->second->bytes;
-      it = views.erase(it);
-    }
+         it != views.end() && view_bytes + v->bytes > opt.view_cache_bytes;)
+      erase_view(it++);
     view_bytes += v->bytes;
     views.emplace(hash, std::move(v));
   }
@@ -720,7 +724,8 @@ struct Portal::Impl {
       auto opened = mc.open(crypto::as_bytes(m->wrapper));
       const std::size_t bytes = m->wrapper.size();
       m->wrapper.clear();
-      auto v = std::make_shared<const View>(View{std::move(*m), std::move(opened), bytes});
+      auto v = std::make_shared<const View>(
+          View{std::move(*m), std::move(opened), bytes, s.access.session_expires});
       keep_view(s.hash, v);
       return v;
     } catch (const Error& e) {

@@ -60,7 +60,6 @@ class OidcSignIn {
   std::string redeem(std::string_view code, std::string_view code_verifier, std::string_view nonce);
 
   const std::string& display_name() const noexcept;
-  const std::string& redirect_uri() const noexcept;
 
   /// RFC 7636 §4.2: BASE64URL(SHA-256(verifier)).
   static std::string s256_challenge(std::string_view code_verifier);
