@@ -63,10 +63,7 @@ void add_common(CLI::App* c, Common& a) {
 }
 
 crypto::HashAlg parse_hash(const std::string& h) {
-  if (h == "sha1") return crypto::HashAlg::sha1;
-  if (h == "sha256") return crypto::HashAlg::sha256;
-  if (h == "sha384") return crypto::HashAlg::sha384;
-  if (h == "sha512") return crypto::HashAlg::sha512;
+  if (const auto alg = crypto::parse_hash_alg(h)) return *alg;
   fail(Errc::invalid_argument, "--hash must be sha1, sha256, sha384 or sha512");
 }
 
@@ -149,36 +146,9 @@ void run_decrypt(const Common& a) {
 
 void run_info(const InfoArgs& a) {
   formats::FileSource src(a.in);
-  office::Detection d = office::detect(src);
   nlohmann::ordered_json j;
   j["file"] = a.in;
-  j["container"] = office::to_string(d.container);
-  j["application"] = d.application;
-  j["encryption"] = office::to_string(d.scheme);
-  if (d.container == office::Container::ooxml_encrypted &&
-      (d.scheme == office::Scheme::agile || d.scheme == office::Scheme::standard)) {
-    office::EncryptionDescription e = office::describe(src);
-    j["version"] = std::to_string(e.version_major) + "." + std::to_string(e.version_minor);
-    j["cipher"] = e.cipher + "-" + std::to_string(e.key_bits);
-    j["chaining"] = e.chaining;
-    j["hash"] = e.hash;
-    j["salt_size"] = e.salt_size;
-    if (e.scheme == office::Scheme::agile) j["data_integrity"] = e.data_integrity;
-    if (!e.csp_name.empty()) j["csp"] = e.csp_name;
-    auto& ks = j["key_encryptors"] = nlohmann::json::array();
-    for (const auto& k : e.key_encryptors) {
-      nlohmann::ordered_json kj;
-      kj["kind"] = k.kind;
-      if (k.kind == "password") {
-        kj["cipher"] = k.cipher + "-" + std::to_string(k.key_bits);
-        kj["hash"] = k.hash;
-        kj["spin_count"] = k.spin_count;
-      }
-      ks.push_back(kj);
-    }
-    j["package_size"] = e.package_size;
-    j["compound_file_version"] = e.cfb_version;
-  }
+  j.update(nlohmann::ordered_json::parse(office::describe_json(src)));
   if (a.json) {
     std::cout << j.dump(2) << "\n";
     return;

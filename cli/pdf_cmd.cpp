@@ -72,12 +72,9 @@ std::optional<crypto::RecipientKey> load_key(const KeyArgs& k) {
   const crypto::SecureString text =
       pem && !k.cert.empty() ? key_file_text(k.cert) + "\n" + data : data;
   return with_password(k.pw, "Key file password: ", [&](std::optional<std::string_view> pw) {
-    const std::string_view p = pw.value_or("");
-    return pem ? crypto::RecipientKey::from_pem(text, p)
-               : crypto::RecipientKey::from_pkcs12(
-                     crypto::ByteView(reinterpret_cast<const std::uint8_t*>(text.data()),
-                                      text.size()),
-                     p);
+    return crypto::RecipientKey::from_file_bytes(
+        crypto::ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
+        pw.value_or(""));
   });
 }
 
@@ -111,24 +108,6 @@ void add_pw(CLI::App* c, PasswordSource& pw, const std::string& name, const std:
                 what + " (visible in the process list: prefer --" + name + "-file or the prompt)");
   c->add_option("--" + name + "-file", pw.file,
                 what + ", read from the first line of this file ('-' = standard input)");
-}
-
-std::string describe_flags(const pdf::PermissionFlags& f) {
-  std::string s;
-  auto add = [&s](bool on, const char* n) {
-    if (!on) return;
-    if (!s.empty()) s += ",";
-    s += n;
-  };
-  add(f.print, "print");
-  add(f.print_high_quality, "print-high");
-  add(f.modify, "modify");
-  add(f.copy, "copy");
-  add(f.annotate, "annotate");
-  add(f.fill_forms, "fill-forms");
-  add(f.accessibility, "accessibility");
-  add(f.assemble, "assemble");
-  return s.empty() ? "none" : s;
 }
 
 // --recipient CERT[=PERMISSIONS]: a PEM or DER certificate; permissions as for --permissions.
@@ -166,7 +145,7 @@ void run_encrypt_to_recipients(const EncryptArgs& a) {
               a.out.c_str(), a.revision == 6 ? "AES-256" : "AES-128");
   for (const pdf::Recipient& r : o.recipients)
     std::printf("  %s (permissions %s)\n", r.certificate.subject().c_str(),
-                describe_flags(pdf::decode_permissions(r.permissions)).c_str());
+                pdf::describe_permissions(pdf::decode_permissions(r.permissions)).c_str());
 }
 
 void run_encrypt(const EncryptArgs& a) {
@@ -199,7 +178,7 @@ void run_encrypt(const EncryptArgs& a) {
   if (!a.quiet)
     std::printf("encrypted %s -> %s (R%d, %s, permissions %s%s%s)\n", a.in.c_str(), a.out.c_str(),
                 a.revision, a.revision == 6 ? "AES-256" : "AES-128",
-                describe_flags(pdf::decode_permissions(o.permissions)).c_str(),
+                pdf::describe_permissions(pdf::decode_permissions(o.permissions)).c_str(),
                 owner ? "" : ", random owner password",
                 r.matched == pdf::PasswordMatch::not_encrypted ? "" : ", re-encrypted");
 }
@@ -243,67 +222,15 @@ void run_decrypt(const DecryptArgs& a) {
         static_cast<unsigned long long>(r.objects));
 }
 
-std::string algorithm_of(const pdf::Description& d) {
-  return d.stream_method == "RC4"     ? "RC4-" + std::to_string(d.key_bits)
-         : d.stream_method == "AESV2" ? std::string("AES-128")
-         : d.stream_method == "AESV3" ? std::string("AES-256")
-                                      : d.stream_method;
-}
-
 void run_info(const InfoArgs& a) {
   formats::FileSource src(a.in);
   auto pw = read_password(a.pw);
   const std::optional<crypto::RecipientKey> key = load_key(a.key);
-  pdf::Description d =
-      pdf::describe(src, pw ? std::optional<std::string_view>(std::string_view(*pw)) : std::nullopt,
-                    key ? &*key : nullptr);
   nlohmann::ordered_json j;
   j["file"] = a.in;
-  j["version"] = d.version;
-  j["encrypted"] = d.encrypted;
-  if (d.encrypted) {
-    j["filter"] = d.filter;
-    if (d.filter == "Standard") {
-      j["revision"] = d.r;
-      j["version_v"] = d.v;
-      j["algorithm"] = algorithm_of(d);
-      j["key_bits"] = d.key_bits;
-      j["streams"] = d.stream_method;
-      j["strings"] = d.string_method;
-      j["embedded_files"] = d.embedded_file_method;
-      j["encrypt_metadata"] = d.encrypt_metadata;
-      j["permissions"] = d.permissions;
-      j["permits"] = describe_flags(d.flags);
-      j["password_matched"] = pdf::to_string(d.matched);
-      if (!pw) j["opens_without_password"] = d.matched == pdf::PasswordMatch::user;
-    } else if (d.filter == "Adobe.PubSec") {
-      j["sub_filter"] = d.sub_filter;
-      j["version_v"] = d.v;
-      j["algorithm"] = algorithm_of(d);
-      j["key_bits"] = d.key_bits;
-      j["encrypt_metadata"] = d.encrypt_metadata;
-      nlohmann::ordered_json rs = nlohmann::ordered_json::array();
-      for (const auto& r : d.recipients) {
-        nlohmann::ordered_json one;
-        one["kind"] = r.kind;
-        if (!r.issuer.empty()) one["issuer"] = r.issuer;
-        if (!r.serial_hex.empty()) one["serial"] = r.serial_hex;
-        if (!r.key_id_hex.empty()) one["key_id"] = r.key_id_hex;
-        rs.push_back(one);
-      }
-      j["recipients"] = rs;
-      if (key) {
-        j["key_opens_it"] = d.matched == pdf::PasswordMatch::recipient;
-        if (d.matched == pdf::PasswordMatch::recipient) {
-          j["permissions"] = d.permissions;
-          j["permits"] = describe_flags(d.flags);
-        }
-      }
-    }
-  }
-  j["xref_stream"] = d.xref_stream;
-  j["repaired"] = d.repaired;
-  j["objects"] = d.objects;
+  j.update(nlohmann::ordered_json::parse(pdf::describe_json(
+      src, pw ? std::optional<std::string_view>(std::string_view(*pw)) : std::nullopt,
+      key ? &*key : nullptr)));
   if (a.json) {
     std::cout << j.dump(2) << "\n";
     return;

@@ -43,6 +43,20 @@ std::string_view to_string(HashAlg h) noexcept {
   return "?";
 }
 
+std::optional<HashAlg> parse_hash_alg(std::string_view name) noexcept {
+  std::string canonical;
+  for (const char c : name)
+    if (c != '-') canonical += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  for (const HashAlg h : {HashAlg::md5, HashAlg::sha1, HashAlg::sha224, HashAlg::sha256,
+                          HashAlg::sha384, HashAlg::sha512}) {
+    std::string known;
+    for (const char c : to_string(h))
+      if (c != '-') known += c;
+    if (canonical == known) return h;
+  }
+  return std::nullopt;
+}
+
 std::string_view to_string(KeyType t) noexcept {
   switch (t) {
     case KeyType::rsa:

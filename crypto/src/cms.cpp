@@ -205,6 +205,12 @@ RecipientKey RecipientKey::from_pem(std::string_view pem, std::string_view passw
   return RecipientKey(std::move(cert), std::move(k));
 }
 
+RecipientKey RecipientKey::from_file_bytes(ByteView data, std::string_view password) {
+  const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+  if (text.find("-----BEGIN") != std::string_view::npos) return from_pem(text, password);
+  return from_pkcs12(data, password);
+}
+
 std::optional<SecureBytes> RecipientKey::open_enveloped(ByteView der) const {
   WithLegacy legacy;
   const CmsPtr cms = read_enveloped(der);

@@ -146,8 +146,18 @@ AtomicFileSink::AtomicFileSink(std::filesystem::path target, bool durable)
     fail(Errc::io,
          "cannot write " + target_.string() + ": the folder " + dir.string() + " does not exist");
   int fd = -1;
+  struct stat st {};
+  if (::stat(target_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    // A device (/dev/null, /dev/stdout) or a FIFO: renaming onto it would replace it with a
+    // file, so it is written directly.
+    if (S_ISDIR(st.st_mode))
+      fail(Errc::io, "cannot write " + target_.string() + ": it is a folder");
+    direct_ = true;
+    fd = ::open(target_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fail(Errc::io, "cannot write " + target_.string() + ": " + errno_text());
+  }
 #ifdef O_TMPFILE
-  fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOENT)
     fail(Errc::io, "cannot write into " + dir.string() + ": " + errno_text());
 #endif
@@ -200,8 +210,15 @@ void AtomicFileSink::patch(std::uint64_t offset, ByteView data) {
 
 void AtomicFileSink::commit() {
   if (f_ == nullptr) fail(Errc::invalid_argument, "commit called twice");
-  if (std::fflush(f_) != 0 || (durable_ && ::fsync(fileno(f_)) != 0))
+  if (std::fflush(f_) != 0 || (durable_ && !direct_ && ::fsync(fileno(f_)) != 0))
     fail(Errc::io, "cannot write " + target_.string() + ": " + errno_text());
+  if (direct_) {
+    const int rc = std::fclose(f_);
+    f_ = nullptr;
+    if (rc != 0) fail(Errc::io, "cannot write " + target_.string() + ": " + errno_text());
+    committed_ = true;
+    return;
+  }
   if (temp_.empty()) {
     // The anonymous file gets a name only now, complete: a unique temporary one (linkat cannot
     // replace an existing target), then the atomic rename.

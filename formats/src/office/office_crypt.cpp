@@ -606,6 +606,10 @@ void encrypt(const ByteSource& src, ByteSink& out, std::string_view password,
     fail(Errc::invalid_argument, "salt size must be 16..64 bytes");
   if (opt.spin_count > kMaxSpinCount)
     fail(Errc::invalid_argument, "spin count must be at most 10,000,000");
+  for (const crypto::HashAlg h : {opt.hash, opt.password_hash.value_or(opt.hash)})
+    if (h == crypto::HashAlg::md5 || h == crypto::HashAlg::sha224)
+      fail(Errc::invalid_argument,
+           "Agile encryption hashes with SHA-1, SHA-256, SHA-384 or SHA-512");
   AgileInfo info;
   AgileParams& kd = info.key_data;
   kd.hash = opt.hash;

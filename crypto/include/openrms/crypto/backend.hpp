@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,9 @@ namespace openrms::crypto {
 enum class HashAlg { md5, sha1, sha224, sha256, sha384, sha512 };
 std::size_t digest_size(HashAlg h) noexcept;
 std::string_view to_string(HashAlg h) noexcept;
+/// The hash named `name`, case-insensitive, with or without the dash ("SHA512", "sha-256");
+/// nullopt for any other name.
+std::optional<HashAlg> parse_hash_alg(std::string_view name) noexcept;
 
 enum class BackendId { openssl, botan };
 

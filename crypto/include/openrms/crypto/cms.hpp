@@ -56,6 +56,9 @@ class RecipientKey {
   /// PEM text holding a certificate and a private key (PKCS#8, encrypted with `password` or not,
   /// or traditional RSA/EC); the two may also come in separate texts, concatenated by the caller.
   static RecipientKey from_pem(std::string_view pem, std::string_view password = {});
+  /// A key file's bytes, whichever of the two it is: PEM when it holds "-----BEGIN", else
+  /// PKCS#12.
+  static RecipientKey from_file_bytes(ByteView data, std::string_view password = {});
 
   const Certificate& certificate() const noexcept { return cert_; }
 
@@ -81,8 +84,9 @@ struct EnvelopeRecipient {
 std::vector<EnvelopeRecipient> enveloped_recipients(ByteView der);
 
 /// An EnvelopedData (DER ContentInfo) of `content` that each certificate's holder can open:
-/// RSA key transport (PKCS#1 v1.5, as PDF readers expect) and AES-256-CBC. invalid_argument for
-/// no recipients or a certificate whose key is not RSA.
+/// RSA key transport (PKCS#1 v1.5, as PDF readers expect) for an RSA certificate, ephemeral-static
+/// ECDH key agreement (RFC 5753) for an EC one, and AES-256-CBC. invalid_argument for no
+/// recipients or a certificate whose key is neither RSA nor EC.
 Bytes seal_enveloped(ByteView content, std::span<const Certificate> recipients);
 
 }  // namespace openrms::crypto

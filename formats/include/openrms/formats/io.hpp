@@ -102,7 +102,11 @@ class MemorySink final : public ByteSink {
 /// `openrms` command does), on those signals; only SIGKILL can then leave it behind.
 /// With `durable` false the fsync is skipped: the rename is still atomic, but after a power loss
 /// the file may be empty (faster for bulk or temporary output).
-/// Errc::io if the folder does not exist or cannot be written (the message says which).
+/// A target that exists and is not a regular file (a device such as /dev/null or /dev/stdout, or
+/// a FIFO) is written directly instead, as there is nothing to rename onto it: such a target may
+/// receive part of the output before a failure.
+/// Errc::io if the folder does not exist or cannot be written (the message says which), or the
+/// target is a folder.
 class AtomicFileSink final : public ByteSink {
  public:
   explicit AtomicFileSink(std::filesystem::path target, bool durable = true);
@@ -122,6 +126,7 @@ class AtomicFileSink final : public ByteSink {
   std::uint64_t written_ = 0;
   bool durable_ = true;
   bool committed_ = false;
+  bool direct_ = false;  // a device or FIFO, written in place
 };
 
 /// An anonymous scratch file (unlinked at once, mode 0600) in `dir` (default: the system temp

@@ -97,6 +97,13 @@ struct EncryptionDescription {
 /// Parses EncryptionInfo and the EncryptedPackage header. bad_format / unsupported as above.
 EncryptionDescription describe(const ByteSource& encrypted);
 
+/// What `source` is and how it is encrypted, as one JSON object (the schema `openrms office info
+/// --json`, the C API and the Python package share): container, application, encryption; for
+/// Agile and Standard files also version, cipher, chaining, hash, salt_size, data_integrity
+/// (Agile), csp (Standard), key_encryptors, package_size, compound_file_version. Never needs a
+/// password. Errors as describe() for a damaged EncryptionInfo.
+std::string describe_json(const ByteSource& source);
+
 enum class Method { agile, standard };
 
 struct EncryptOptions {

@@ -7,7 +7,8 @@
 // Identity, StmF/StrF/EFF, EncryptMetadata false), 5 and 6 (AESV3, Algorithm 2.B; R6 passwords
 // SASLprep'd with a raw-UTF-8 fallback, 127-byte limit), with the user or the owner password.
 // Encryption: R6/AESV3 (default) or R4/AESV2 with passwords, or to certificates (PubSec
-// adbe.pkcs7.s5 with AESV3, or AESV2 with revision 4; RSA recipients, permissions per recipient).
+// adbe.pkcs7.s5 with AESV3, or AESV2 with revision 4; RSA or EC recipients, permissions per
+// recipient).
 // Public-key security (Adobe.PubSec, ISO 32000-2 §7.6.5): documents encrypted to certificates
 // (adbe.pkcs7.s3/s4 with RC4, s5 with RC4, AESV2 or AESV3 crypt filters, EncryptMetadata false)
 // decrypt with one recipient's certificate and private key (crypto::RecipientKey: PKCS#12 or
@@ -101,6 +102,18 @@ struct Description {
 Description describe(const ByteSource& pdf, std::optional<std::string_view> password = {},
                      const crypto::RecipientKey* key = nullptr);
 
+/// describe() as one JSON object (the schema `openrms pdf info --json`, the C API and the Python
+/// package share): version, encrypted, xref_stream, repaired, objects; for the standard handler
+/// filter, revision, version_v, algorithm, key_bits, streams, strings, embedded_files,
+/// encrypt_metadata, permissions, permits, password_matched (opens_without_password when no
+/// password was given); for PubSec sub_filter, algorithm, recipients, and with a key
+/// key_opens_it and that recipient's permissions.
+std::string describe_json(const ByteSource& pdf, std::optional<std::string_view> password = {},
+                          const crypto::RecipientKey* key = nullptr);
+/// The permitted operations as a comma-separated list of the names parse_permissions() takes
+/// ("print,print-high,copy"), or "none".
+std::string describe_permissions(const PermissionFlags& f);
+
 struct DecryptOptions {
   /// R5/R6: refuse files whose /Perms does not match /P (Errc::integrity). Acrobat does;
   /// lenient readers do not.
@@ -151,8 +164,8 @@ struct EncryptOptions {
 
 /// Writes an encrypted copy of `pdf` (re-encrypting an encrypted one with new passwords or
 /// recipients). invalid_argument: revision not 4/6, an R4 password outside Latin-1, an R6
-/// password SASLprep rejects, passwords together with recipients, a recipient without an RSA
-/// key. The /ID is kept from the input or freshly generated.
+/// password SASLprep rejects, passwords together with recipients, a recipient whose key is neither
+/// RSA nor EC. The /ID is kept from the input or freshly generated.
 DecryptResult encrypt(const ByteSource& pdf, ByteSink& out, const EncryptOptions& opt);
 
 DecryptResult decrypt_file(const std::filesystem::path& in, const std::filesystem::path& out,

@@ -1,0 +1,15 @@
+"""Helpers the openrms modules share."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import IO, Any, Callable, Optional, Union
+
+Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
+Target = Union[None, str, "os.PathLike[str]", IO[bytes]]
+Progress = Optional[Callable[[int, int], None]]
+
+
+def parse_json(text: str) -> dict[str, Any]:
+    return json.loads(text)
