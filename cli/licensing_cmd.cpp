@@ -13,6 +13,7 @@
 #include "openrms/error.hpp"
 #include "openrms/formats/io.hpp"
 #include "openrms/licensing/server.hpp"
+#include "openrms/protect/profile.hpp"
 #include "password.hpp"
 #include "server_access.hpp"
 
@@ -258,8 +259,8 @@ void add_user(CLI::App& app) {
   add_passphrase_options(c, *en);
   add_remote_options(c, *en);
   c->callback([en, key_pem] {
-    fs::path rac = user_file(en->dir, en->email, ".rac.xml");
-    fs::path key = user_file(en->dir, en->email, ".key.pem");
+    fs::path rac = protect::UserFiles::in(en->dir, en->email).rac;
+    fs::path key = protect::UserFiles::in(en->dir, en->email).key;
     for (const auto& p : {rac, key})
       if (fs::exists(p) && !en->force)
         fail(Errc::invalid_argument, p.string() + " exists; use --force");
@@ -299,7 +300,8 @@ void add_user(CLI::App& app) {
   c->add_flag("--json", rn->json, "Print JSON");
   add_remote_options(c, *rn);
   c->callback([rn, key_pem] {
-    fs::path rac = rn->rac.empty() ? user_file(rn->dir, rn->email, ".rac.xml") : fs::path(rn->rac);
+    fs::path rac =
+        rn->rac.empty() ? protect::UserFiles::in(rn->dir, rn->email).rac : fs::path(rn->rac);
     RacGrant g;
     if (auto remote = connect(*rn)) {
       if (rn->rotate) {
@@ -315,7 +317,7 @@ void add_user(CLI::App& app) {
     }
     if (rn->rotate) {
       auto pem = key_pem(g.private_key, *rn);
-      write_text_file(user_file(rn->dir, rn->email, ".key.pem"),
+      write_text_file(protect::UserFiles::in(rn->dir, rn->email).key,
                       std::string_view(pem.data(), pem.size()));
     }
     write_text_file(rac, g.rac_xml);

@@ -9,6 +9,7 @@
 
 #include "cli_common.hpp"
 #include "openrms/error.hpp"
+#include "openrms/protect/profile.hpp"
 #include "openrms/protect/protect.hpp"
 #include "progress.hpp"
 #include "server_access.hpp"
@@ -21,33 +22,8 @@ namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 using namespace protect;
 
-json inspection_json(const Inspection& x) {
-  json j;
-  j["container"] = std::string(to_string(x.container));
-  j["content_id"] = x.content_id;
-  j["issuer"] = x.issuer;
-  j["owner"] = x.owner;
-  if (!x.template_id.empty()) {
-    j["template_id"] = x.template_id;
-    j["template_name"] = x.template_name;
-  } else {
-    j["policy"] = "ad-hoc (sealed to the server)";
-  }
-  j["issued_at"] = licensing::format_time(x.issued_at);
-  j["published"] = x.published_offline ? "offline (CLC)" : "by the server";
-  j["license_url"] = x.license_url;
-  if (!x.original_extension.empty()) j["original_extension"] = x.original_extension;
-  if (x.size) j["size"] = *x.size;
-  j["integrity"] = x.integrity;
-  if (x.policy) {
-    json g = json::array();
-    for (const auto& gr : x.policy->grants)
-      g.push_back(gr.who.to_string() + ": " + licensing::to_string(gr.rights));
-    j["grants"] = g;
-    j["content_expiry"] = licensing::to_string(x.policy->expiry);
-    j["offline_access"] = licensing::to_string(x.policy->offline);
-  }
-  return j;
+json inspection_of(const Inspection& x) {
+  return json::parse(protect::inspection_json(x));
 }
 
 struct ProtectArgs : UserArgs {
@@ -158,18 +134,8 @@ void add_protect(CLI::App& app) {
   });
 }
 
-json decision_json(const Document& d) {
-  const auto& x = d.decision();
-  json j;
-  j["user"] = x.user;
-  j["role"] = std::string(licensing::to_string(x.role));
-  j["rights"] = licensing::to_string(x.rights);
-  j["content_expiry"] = x.content_expiry ? licensing::format_time(*x.content_expiry) : "never";
-  j["license_valid_until"] = x.valid_until ? licensing::format_time(*x.valid_until) : "no limit";
-  j["license_from"] = d.from_cache()                      ? "cache (offline)"
-                      : x.role == licensing::Role::issuer ? "owner license (offline)"
-                                                          : "license server";
-  return j;
+json decision_of(const Document& d) {
+  return json::parse(protect::decision_json(d));
 }
 
 // "OFFSET:LENGTH", both decimal byte counts.
@@ -235,7 +201,7 @@ void add_open(CLI::App& app) {
       out.finish();
       return;
     }
-    json j = decision_json(d);
+    json j = decision_of(d);
     j["content_id"] = d.info().content_id;
     j["issuer"] = d.info().issuer;
     print(j, a->json);
@@ -284,7 +250,7 @@ void add_inspect(CLI::App& app) {
     auto s = session(*a, "inspect");
     Inspection x =
         s->client ? s->client->inspect(a->in, a->policy) : inspect_file(a->in, *s->source);
-    print(inspection_json(x), a->json);
+    print(inspection_of(x), a->json);
   });
 }
 

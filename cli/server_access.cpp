@@ -12,6 +12,7 @@
 #include "openrms/error.hpp"
 #include "openrms/formats/io.hpp"
 #include "openrms/licensing/postgres_store.hpp"
+#include "openrms/protect/profile.hpp"
 
 namespace openrms::cli {
 
@@ -19,15 +20,7 @@ namespace fs = std::filesystem;
 using namespace licensing;
 
 std::string default_store() {
-  if (const char* s = std::getenv("OPENRMS_STORE"); s && *s) return s;
-  fs::path base;
-  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
-    base = x;
-  else if (const char* h = std::getenv("HOME"); h && *h)
-    base = fs::path(h) / ".local/share";
-  else
-    base = ".";
-  return (base / "openrms" / "store.db").string();
+  return protect::default_store_path().string();
 }
 
 void add_store_options(CLI::App* c, StoreArgs& a) {
@@ -152,18 +145,6 @@ Opened open_server(StoreArgs& a, bool must_exist, const Directory* directory) {
     fail(Errc::invalid_argument,
          "the store at " + a.store + " is not initialised: run 'openrms server init'");
   return o;
-}
-
-fs::path user_file(const std::string& dir, const std::string& email, std::string_view suffix) {
-  Principal p = Principal::parse(email);
-  bool plain = p.kind == Principal::Kind::user && !email.empty() && email[0] != '.' &&
-               email.find_first_of("/\\") == std::string::npos &&
-               fs::path(email).filename() == fs::path(email);
-  for (char c : email) plain = plain && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
-  if (!plain)
-    fail(Errc::invalid_argument,
-         "'" + email.substr(0, 80) + "' is not one user's e-mail address usable as a file name");
-  return fs::path(dir) / (email + std::string(suffix));
 }
 
 void warn_if_exposed(const fs::path& path, std::string_view what) {

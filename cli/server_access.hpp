@@ -55,11 +55,6 @@ struct Opened {
 Opened open_server(StoreArgs& a, bool must_exist = true,
                    const licensing::Directory* directory = nullptr);
 
-/// DIR/EMAIL + suffix for a user's RAC, key or license cache. The address must be one user's
-/// e-mail that is also a plain file name (no '/', no leading '.', no control characters), so a
-/// name like "../../x@y.com" never writes outside DIR (Errc::invalid_argument).
-std::filesystem::path user_file(const std::string& dir, const std::string& email,
-                                std::string_view suffix);
 /// Prints a warning on stderr when a secret file (a private key, the KEK) is readable or
 /// writable by other users.
 void warn_if_exposed(const std::filesystem::path& path, std::string_view what);

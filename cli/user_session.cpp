@@ -6,6 +6,7 @@
 
 #include "cli_common.hpp"
 #include "openrms/error.hpp"
+#include "openrms/protect/profile.hpp"
 #include "password.hpp"
 
 namespace openrms::cli {
@@ -36,9 +37,8 @@ namespace {
 
 // A PEM key as 'user enroll' wrote it: plain PKCS#8, or encrypted with a passphrase.
 crypto::PrivateKey load_user_key(std::string_view pem, std::string file, const std::string& who) {
-  const auto& be = crypto::default_backend();
   if (pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") == std::string_view::npos)
-    return be.load_private_key(crypto::as_bytes(pem));
+    return protect::load_user_key(pem);
   if (file.empty())
     if (const char* env = std::getenv("OPENRMS_KEY_PASSPHRASE_FILE"); env && *env) file = env;
   PasswordSource src;
@@ -50,7 +50,7 @@ crypto::PrivateKey load_user_key(std::string_view pem, std::string file, const s
            "the private key of " + who + " is passphrase-protected: pass --passphrase-file");
     pass = prompt_password(("Passphrase for " + who + "'s key: ").c_str(), false);
   }
-  return be.load_encrypted_private_key(crypto::as_bytes(pem), std::string_view(*pass));
+  return protect::load_user_key(pem, std::string_view(*pass));
 }
 
 }  // namespace
@@ -66,8 +66,8 @@ std::unique_ptr<Session> session(UserArgs& a, const std::string& label) {
     s->source = s->local.get();
   }
   if (a.as.empty()) return s;
-  fs::path rac = user_file(a.dir, a.as, ".rac.xml");
-  fs::path key = user_file(a.dir, a.as, ".key.pem");
+  fs::path rac = protect::UserFiles::in(a.dir, a.as).rac;
+  fs::path key = protect::UserFiles::in(a.dir, a.as).key;
   if (!fs::exists(rac) || !fs::exists(key))
     fail(Errc::not_found, "no RAC/key for " + a.as + " in " + a.dir +
                               " (enrol with 'openrms user enroll " + a.as + "')");
@@ -77,7 +77,8 @@ std::unique_ptr<Session> session(UserArgs& a, const std::string& label) {
   crypto::secure_wipe(pem.data(), pem.size());
   ClientOptions o;
   if (!a.no_cache) {
-    fs::path dir = a.cache.empty() ? user_file(a.dir, a.as, ".licenses") : fs::path(a.cache);
+    fs::path dir =
+        a.cache.empty() ? protect::UserFiles::in(a.dir, a.as).licenses : fs::path(a.cache);
     s->cache = std::make_unique<DirectoryUseLicenseCache>(dir);
     o.cache = s->cache.get();
   }

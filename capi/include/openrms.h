@@ -282,6 +282,99 @@ OPENRMS_API openrms_status openrms_pdf_decrypt_file(const char* in_path, const c
 OPENRMS_API openrms_status openrms_pdf_info(const openrms_source* in, const char* password,
                                             const openrms_recipient_key* key, char** json_out);
 
+/* ---- Rights-protected files (PFile, Office IRM, rights-managed PDF) -------------------------- */
+
+/* A user's working set-up: where licenses come from (the embedded license server over an SQLite
+ * store, or a licensing service) and the user's credentials as `openrms user enroll` writes them
+ * (DIR/USER.rac.xml, DIR/USER.key.pem). Safe to use from several threads at once. */
+typedef struct openrms_client openrms_client;
+
+typedef struct openrms_client_options {
+  uint32_t struct_size;
+  const char* store;          /* SQLite store (NULL: $OPENRMS_STORE, else ~/.local/share/openrms) */
+  const char* kek_file;       /* NULL: the store path + ".kek" */
+  const char* server_url;     /* a licensing service ('openrms serve') instead of the store */
+  const char* token;          /* its bearer token */
+  const char* ca_file;        /* CA certificates to verify it with (NULL: the system's) */
+  const char* user;           /* e-mail of the user to act for; NULL: inspection only */
+  const char* dir;            /* folder of the user's RAC and key (NULL: ".") */
+  const char* key_passphrase; /* for a key enrolled with a passphrase */
+  int cache_use_licenses;     /* keep use licenses for offline opening (default 1) */
+  const char* cache_dir;      /* NULL: DIR/USER.licenses */
+  int durable;                /* fsync outputs before the rename (default 1) */
+} openrms_client_options;
+
+OPENRMS_API void openrms_client_options_init(openrms_client_options* options);
+/* OPENRMS_NOT_FOUND (no store, no RAC/key for the user), OPENRMS_INVALID_ARGUMENT (a store
+ * never initialised, both a store and a server), OPENRMS_WRONG_PASSWORD (the key's
+ * passphrase), OPENRMS_UNAUTHENTICATED / OPENRMS_UNAVAILABLE (the service). */
+OPENRMS_API openrms_status openrms_client_open(const openrms_client_options* options,
+                                               openrms_client** client_out);
+OPENRMS_API void openrms_client_free(openrms_client* client);
+
+/* How to protect. */
+#define OPENRMS_PROTECT_ENCRYPT_ONLY                                                           \
+  0                                      /* every authenticated user who receives it may open, \
+                                            edit and forward it, not remove the protection */
+#define OPENRMS_PROTECT_TEMPLATE 1       /* a template of the server, by id */
+#define OPENRMS_PROTECT_DO_NOT_FORWARD 2 /* these recipients may view, not forward or print */
+
+typedef struct openrms_protection {
+  uint32_t struct_size;
+  int kind;                      /* OPENRMS_PROTECT_* (default encrypt-only) */
+  const char* template_id;       /* OPENRMS_PROTECT_TEMPLATE */
+  const char* const* recipients; /* OPENRMS_PROTECT_DO_NOT_FORWARD: e-mail addresses */
+  size_t recipient_count;
+  int overwrite; /* replace an existing output file (default 0: OPENRMS_INVALID_ARGUMENT) */
+} openrms_protection;
+
+OPENRMS_API void openrms_protection_init(openrms_protection* protection);
+/* Protects in_path into out_path (NULL: beside the input, named as `openrms protect` names it:
+ * a.txt -> a.ptxt, a.zip -> a.zip.pfile, Office and PDF files keep their extension). Office
+ * documents get Office IRM, PDFs the rights-managed PDF wrapper, everything
+ * else a PFile. *output_out (may be NULL) gets the path written, freed with openrms_free.
+ * OPENRMS_INVALID_ARGUMENT for an already protected input or an existing output. */
+OPENRMS_API openrms_status openrms_protect_file(openrms_client* client, const char* in_path,
+                                                const char* out_path,
+                                                const openrms_protection* protection,
+                                                char** output_out);
+/* What a protected file says about itself, as JSON (`openrms inspect --json`): content id,
+ * issuer, owner, template, container, size, integrity. Needs no user. */
+OPENRMS_API openrms_status openrms_inspect_file(openrms_client* client, const char* path,
+                                                char** json_out);
+/* Writes an unprotected copy (needs the EXPORT or OWNER right: OPENRMS_NO_RIGHT otherwise).
+ * out_path NULL: the original name beside the input. overwrite: replace an existing file. */
+OPENRMS_API openrms_status openrms_unprotect_file(openrms_client* client, const char* in_path,
+                                                  const char* out_path, int overwrite,
+                                                  char** output_out);
+
+/* A protected file opened for the client's user: the use-license decision, and the content as
+ * far as the rights allow. Not thread-safe: one thread at a time per document. */
+typedef struct openrms_document openrms_document;
+
+/* OPENRMS_NO_RIGHT (not a recipient), OPENRMS_EXPIRED, OPENRMS_REVOKED, OPENRMS_RAC_EXPIRED,
+ * OPENRMS_INTEGRITY (altered file or forged license), OPENRMS_BAD_FORMAT. */
+OPENRMS_API openrms_status openrms_document_open(openrms_client* client, const char* path,
+                                                 openrms_document** document_out);
+OPENRMS_API void openrms_document_free(openrms_document* document);
+/* 1 if the user holds `right` ("VIEW", "EDIT", "PRINT", "EXTRACT", "EXPORT", "OWNER", ...),
+ * else 0 (also for a name that is no right). */
+OPENRMS_API int openrms_document_can(const openrms_document* document, const char* right);
+/* The decision as JSON (`openrms open --json`): user, role, rights, content_expiry,
+ * license_valid_until, license_from (server, cache or owner license). */
+OPENRMS_API openrms_status openrms_document_decision(const openrms_document* document,
+                                                     char** json_out);
+/* Decrypts the whole content to `out` after verifying it (VIEW needed). *size_out may be
+ * NULL. */
+OPENRMS_API openrms_status openrms_document_read(const openrms_document* document,
+                                                 const openrms_sink* out, uint64_t* size_out);
+/* Up to len plaintext bytes from `offset` into buf; *read_out gets the count (0 at the end).
+ * Verifies only the segments the range touches where the container allows it;
+ * OPENRMS_UNSUPPORTED for containers without random access. */
+OPENRMS_API openrms_status openrms_document_read_at(const openrms_document* document,
+                                                    uint64_t offset, void* buf, size_t len,
+                                                    size_t* read_out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,7 +5,7 @@
     openrms.pdf.encrypt("plain.pdf", "locked.pdf", user_password="reader", permissions="print")
 
 Modules: :mod:`openrms.office` (Office password encryption), :mod:`openrms.pdf` (PDF
-passwords and certificates), :mod:`openrms.msoffcrypto` (a stand-in for msoffcrypto-tool's
+passwords and certificates), :mod:`openrms.protect` (rights-protected files), :mod:`openrms.msoffcrypto` (a stand-in for msoffcrypto-tool's
 ``OfficeFile``), :mod:`openrms.errors` (one exception class per error code, all derived
 from :class:`openrms.Error`).
 """

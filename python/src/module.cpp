@@ -17,6 +17,9 @@
 namespace py = pybind11;
 
 namespace openrms::python {
+
+void bind_protect(py::module_& m);  // protect_binding.cpp
+
 namespace {
 
 namespace office = formats::office;
@@ -241,5 +244,6 @@ PYBIND11_MODULE(_native, m) {
   m.def("pdf_decrypt", &pdf_decrypt, arg("src"), arg("dst"), arg("password"), arg("key"),
         arg("verify_perms"), arg("durable"), arg("progress"));
   m.def("pdf_info", &pdf_info, arg("src"), arg("password"), arg("key"));
+  bind_protect(m);
   m.attr("__version__") = OPENRMS_VERSION_STRING;
 }

@@ -1,8 +1,10 @@
 /* Tests of the C API (openrms.h), written in C11 as its callers write it.
  *
- * Usage: capi_test SHARED_DIR WORK_DIR
+ * Usage: capi_test SHARED_DIR WORK_DIR OPENRMS_COMMAND
  *   SHARED_DIR  ../shared (corpus/ with MANIFEST.tsv): missing -> the test fails
  *   WORK_DIR    an empty scratch folder
+ *   OPENRMS_COMMAND  the openrms command, which sets up a store and enrols users, and opens a
+ *                    file the C API protected
  * Independent checks: msoffcrypto-tool's expected outputs in the corpus (byte for byte), qpdf
  * (opens openrms's encrypted PDF with the password), poppler's pdftotext (reads the text of a
  * PDF decrypted with a recipient's key). Exit status 0 only if every check passed. */
@@ -23,6 +25,7 @@
 static int failures = 0;
 static const char* shared_dir;
 static const char* work_dir;
+static const char* openrms_command;
 
 #define CHECK(cond)                                                            \
   do {                                                                         \
@@ -404,11 +407,151 @@ static void test_pdf(void) {
   openrms_recipient_key_free(key);
 }
 
+static openrms_client* client_for(const char* store, const char* user) {
+  openrms_client_options o;
+  openrms_client_options_init(&o);
+  o.store = store;
+  o.user = user;
+  o.dir = work_dir;
+  o.durable = 0;
+  openrms_client* c = NULL;
+  CHECK_STATUS(openrms_client_open(&o, &c), OPENRMS_OK);
+  return c;
+}
+
+static void test_protect(void) {
+  char cmd[12288];
+  char store[4096];
+  snprintf(store, sizeof store, "%s/store.db", work_dir);
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && rm -rf store.db* *.rac.xml *.key.pem *.licenses && "
+           "'%s' server init --store store.db >/dev/null && "
+           "for u in alice bob carol; do '%s' user enroll $u@contoso.com --store store.db "
+           ">/dev/null || exit 1; done",
+           work_dir, openrms_command, openrms_command);
+  CHECK(run_ok(cmd));
+
+  /* No such store: a typed error. */
+  openrms_client_options o;
+  openrms_client_options_init(&o);
+  o.store = path_in(work_dir, "no-store.db");
+  openrms_client* none = NULL;
+  CHECK_STATUS(openrms_client_open(&o, &none), OPENRMS_NOT_FOUND);
+  CHECK(none == NULL);
+  o.store = store;
+  o.user = "dave@contoso.com"; /* never enrolled */
+  o.dir = work_dir;
+  CHECK_STATUS(openrms_client_open(&o, &none), OPENRMS_NOT_FOUND);
+
+  const char* notes = path_in(work_dir, "notes.txt");
+  const char* text = "quarterly numbers, not for forwarding\n";
+  FILE* f = fopen(notes, "wb");
+  fputs(text, f);
+  fclose(f);
+  const char* protected_path = path_in(work_dir, "notes.ptxt");
+  unlink(protected_path);
+
+  openrms_client* alice = client_for(store, "alice@contoso.com");
+  openrms_protection p;
+  openrms_protection_init(&p);
+  p.kind = OPENRMS_PROTECT_DO_NOT_FORWARD;
+  const char* to[] = {"bob@contoso.com"};
+  p.recipients = to;
+  p.recipient_count = 1;
+  char* written = NULL;
+  CHECK_STATUS(openrms_protect_file(alice, notes, NULL, &p, &written), OPENRMS_OK);
+  CHECK(written && strcmp(written, protected_path) == 0);
+  openrms_free(written);
+  CHECK_STATUS(openrms_protect_file(alice, notes, NULL, &p, NULL), OPENRMS_INVALID_ARGUMENT);
+
+  /* Inspection needs no user. */
+  openrms_client_options io;
+  openrms_client_options_init(&io);
+  io.store = store;
+  openrms_client* anyone = NULL;
+  CHECK_STATUS(openrms_client_open(&io, &anyone), OPENRMS_OK);
+  char* json = NULL;
+  CHECK_STATUS(openrms_inspect_file(anyone, protected_path, &json), OPENRMS_OK);
+  CHECK(json && strstr(json, "\"container\":\"pfile\"") &&
+        strstr(json, "\"issuer\":\"alice@contoso.com\""));
+  openrms_free(json);
+  openrms_document* nobody = NULL;
+  CHECK_STATUS(openrms_document_open(anyone, protected_path, &nobody), OPENRMS_INVALID_ARGUMENT);
+
+  /* bob opens it: VIEW, not PRINT; the content; a range. */
+  openrms_client* bob = client_for(store, "bob@contoso.com");
+  openrms_document* doc = NULL;
+  CHECK_STATUS(openrms_document_open(bob, protected_path, &doc), OPENRMS_OK);
+  CHECK(openrms_document_can(doc, "VIEW") == 1);
+  CHECK(openrms_document_can(doc, "PRINT") == 0);
+  CHECK(openrms_document_can(doc, "FORWARD") == 0);
+  CHECK(openrms_document_can(doc, "NOT-A-RIGHT") == 0);
+  CHECK_STATUS(openrms_document_decision(doc, &json), OPENRMS_OK);
+  CHECK(json && strstr(json, "\"user\":\"bob@contoso.com\""));
+  openrms_free(json);
+  openrms_buffer out = {0};
+  openrms_sink sink = openrms_sink_to_buffer(&out);
+  uint64_t n = 0;
+  CHECK_STATUS(openrms_document_read(doc, &sink, &n), OPENRMS_OK);
+  CHECK(n == strlen(text) && out.size == n && memcmp(out.data, text, n) == 0);
+  openrms_buffer_free(&out);
+  char part[9] = {0};
+  size_t got = 0;
+  CHECK_STATUS(openrms_document_read_at(doc, 10, part, 7, &got), OPENRMS_OK);
+  CHECK(got == 7 && memcmp(part, text + 10, 7) == 0);
+  openrms_document_free(doc);
+  CHECK_STATUS(
+      openrms_unprotect_file(bob, protected_path, path_in(work_dir, "bob-copy.txt"), 0, NULL),
+      OPENRMS_NO_RIGHT);
+  CHECK(!file_exists(path_in(work_dir, "bob-copy.txt")));
+
+  /* carol was not a recipient. */
+  openrms_client* carol = client_for(store, "carol@contoso.com");
+  CHECK_STATUS(openrms_document_open(carol, protected_path, &doc), OPENRMS_NO_RIGHT);
+  CHECK(doc == NULL);
+
+  /* alice, the owner, takes the protection off. */
+  const char* copy = path_in(work_dir, "alice-copy.txt");
+  unlink(copy);
+  CHECK_STATUS(openrms_unprotect_file(alice, protected_path, copy, 0, NULL), OPENRMS_OK);
+  bytes back = read_whole(copy);
+  CHECK(back.size == strlen(text) && memcmp(back.data, text, back.size) == 0);
+  free(back.data);
+
+  /* The command opens what the C API wrote. */
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && '%s' open notes.ptxt --as bob@contoso.com --store store.db --print | "
+           "cmp -s - notes.txt",
+           work_dir, openrms_command);
+  CHECK(run_ok(cmd));
+
+  /* A changed byte anywhere in the container: integrity (or bad_format in the header). */
+  bytes prot = read_whole(protected_path);
+  prot.data[prot.size - 20] ^= 0x40;
+  const char* tampered = path_in(work_dir, "tampered.ptxt");
+  f = fopen(tampered, "wb");
+  fwrite(prot.data, 1, prot.size, f);
+  fclose(f);
+  free(prot.data);
+  CHECK_STATUS(openrms_document_open(bob, tampered, &doc), OPENRMS_OK);
+  sink = openrms_sink_to_buffer(&out);
+  CHECK_STATUS(openrms_document_read(doc, &sink, NULL), OPENRMS_INTEGRITY);
+  CHECK(out.size == 0);
+  openrms_buffer_free(&out);
+  openrms_document_free(doc);
+
+  openrms_client_free(alice);
+  openrms_client_free(bob);
+  openrms_client_free(carol);
+  openrms_client_free(anyone);
+}
+
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: capi_test SHARED_DIR WORK_DIR\n");
+  if (argc != 4) {
+    fprintf(stderr, "usage: capi_test SHARED_DIR WORK_DIR OPENRMS_COMMAND\n");
     return 2;
   }
+  openrms_command = argv[3];
   shared_dir = argv[1];
   work_dir = argv[2];
   if (mkdir(work_dir, 0700) != 0 && errno != EEXIST) {
@@ -420,6 +563,7 @@ int main(int argc, char** argv) {
   test_office_round_trip();
   test_threads();
   test_pdf();
+  test_protect();
   if (failures)
     fprintf(stderr, "%d check(s) failed\n", failures);
   else

@@ -2,10 +2,11 @@
 # Installs the Python package from the checkout the way a user does (pip install . into a
 # virtual environment that sees Debian's Python packages; nothing from a package registry),
 # then runs the package's pytest suite against that installation.
-#   run_pytest.sh SOURCE_DIR BUILD_DIR WORK_DIR SHARED_DIR
+#   run_pytest.sh SOURCE_DIR BUILD_DIR WORK_DIR SHARED_DIR OPENRMS_COMMAND
 # BUILD_DIR is the CMake tree whose extension pip reuses (OPENRMS_CMAKE_BUILD_DIR).
 set -euo pipefail
 src=$1 build=$2 work=$3 shared=$4
+export OPENRMS_CLI=$5  # sets up the store and users of the protect tests
 [ -d "$shared/corpus" ] || { echo "the shared corpus is missing: $shared/corpus" >&2; exit 2; }
 rm -rf "$work"
 mkdir -p "$work"
