@@ -1,4 +1,10 @@
-"""Builds openrms's Python extension with CMake for `pip install .` (see pyproject.toml).
+"""The Python package openrms (python/openrms): `pip install .` from the checkout, in a virtual
+environment made with --system-site-packages (Debian's pip refuses the system's site-packages).
+
+There is deliberately no pyproject.toml: with one, pip would build in an isolated environment
+and fetch setuptools from a package registry; without it, pip builds with Debian's own
+python3-setuptools and python3-wheel, so everything comes from Debian packages (cmake/deps.sh).
+The extension is built by CMake from the same sources as the library.
 
 OPENRMS_CMAKE_BUILD_DIR names an existing CMake build tree to build the extension in (the
 tests reuse build/default so nothing is compiled twice); without it a release tree is
@@ -41,4 +47,16 @@ class CMakeBuild(build_ext):
         shutil.copyfile(os.path.join(built, module), target)
 
 
-setup(ext_modules=[CMakeExtension("openrms._native")], cmdclass={"build_ext": CMakeBuild})
+setup(
+    name="openrms",
+    version="0.1.0",
+    description="Content protection: Office and PDF encryption and rights-protected files on the "
+                "openrms C++ engine",
+    python_requires=">=3.9",
+    package_dir={"": "python"},
+    packages=["openrms", "openrms.msoffcrypto"],
+    package_data={"openrms": ["py.typed", "*.pyi"]},
+    ext_modules=[CMakeExtension("openrms._native")],
+    cmdclass={"build_ext": CMakeBuild},
+    zip_safe=False,
+)

@@ -14,8 +14,8 @@ mkdir -p "$work"
 # pip builds in a copy of the sources so parallel builds never share setuptools' build/ folder.
 mkdir -p "$work/src"
 tar -C "$src" --exclude=./build --exclude=./.git -cf - . | tar -C "$work/src" -xf -
-OPENRMS_CMAKE_BUILD_DIR=$build "$work/venv/bin/pip" install --no-build-isolation --no-index \
-  --no-deps --quiet "$work/src"
+# Exactly the README's command (plus --no-index: nothing may come from a registry).
+OPENRMS_CMAKE_BUILD_DIR=$build "$work/venv/bin/pip" install --no-index --quiet "$work/src"
 # Run from outside the sources: the installed package, not python/openrms, is what is tested.
 cd "$work"
 "$work/venv/bin/python" -c 'import openrms, openrms.office, openrms.pdf, openrms.msoffcrypto; print("openrms", openrms.__version__, "from", openrms.__file__)'
