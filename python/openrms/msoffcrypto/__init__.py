@@ -20,9 +20,10 @@ What differs:
   msoffcrypto-tool skips it unless asked. An altered package raises ``InvalidKeyError`` (as
   msoffcrypto-tool does when asked to verify) instead of being decrypted to altered bytes.
 * Only passwords: ``private_key`` and ``secret_key`` raise ``DecryptionError``.
-* Office 97-2003 documents (.doc/.xls/.ppt) decrypt to a compound file with the same streams,
-  byte for byte, as msoffcrypto-tool's, but laid out afresh in the file (the file's bytes
-  differ; every reader sees the same document). Where msoffcrypto-tool 5.0 stops short,
+* Office 97-2003 documents (.doc/.xls/.ppt): where the decrypted streams have the names and
+  sizes of the encrypted file's, they are written over a copy of it sector for sector, as
+  msoffcrypto-tool writes them, so the output is the same file byte for byte. Where
+  msoffcrypto-tool 5.0 stops short,
   openrms goes on: it decrypts PowerPoint pictures and every encrypted persist object, turns
   an RC4 CryptoAPI EncryptedSummary back into the property-set streams, and opens Excel files
   with XOR obfuscation (tests/python/test_msoffcrypto_compat.py lists the corpus files).
@@ -33,6 +34,7 @@ What differs:
 
 from __future__ import annotations
 
+import io
 from typing import IO, Optional
 
 from .. import errors as _errors
@@ -40,6 +42,27 @@ from .. import office as _office
 from . import exceptions
 
 __all__ = ["OfficeFile", "exceptions"]
+
+
+def _in_original_layout(original: bytes, decrypted: bytes) -> Optional[bytes]:
+    """The decrypted compound file's streams written over a copy of the original file, sector
+    for sector (as msoffcrypto-tool does with olefile), when both files hold the same streams
+    with the same sizes; else None (openrms's own layout is then returned)."""
+    import olefile  # msoffcrypto-tool's own dependency (Debian: python3-olefile)
+
+    with olefile.OleFileIO(io.BytesIO(decrypted)) as ours:
+        streams = {tuple(p): ours.openstream(p).read() for p in ours.listdir()}
+    out = io.BytesIO(original)
+    with olefile.OleFileIO(out, write_mode=True) as theirs:
+        paths = [tuple(p) for p in theirs.listdir()]
+        if sorted(paths) != sorted(streams):
+            return None
+        if any(theirs.get_size(list(p)) != len(streams[p]) for p in paths):
+            return None
+        for p in paths:
+            if theirs.openstream(list(p)).read() != streams[p]:
+                theirs.write_stream(list(p), streams[p])
+        return out.getvalue()  # before olefile closes `out`
 
 _FORMATS = {"Word": "doc97", "Excel": "xls97", "PowerPoint": "ppt97"}
 
@@ -106,8 +129,13 @@ class OfficeFile:
     def _decrypt(self, outfile, verify_integrity: bool) -> None:
         self.file.seek(0)
         try:
-            _office.decrypt(self.file, outfile, self._password,
-                            verify_integrity=verify_integrity)
+            if self.format == "ooxml":
+                _office.decrypt(self.file, outfile, self._password,
+                                verify_integrity=verify_integrity)
+                return
+            plain = _office.decrypt(self.file, None, self._password).data
+            self.file.seek(0)
+            outfile.write(_in_original_layout(self.file.read(), plain) or plain)
         except _errors.WrongPasswordError as e:
             raise exceptions.InvalidKeyError("The file could not be decrypted with this password") from e
         except _errors.IntegrityError as e:
