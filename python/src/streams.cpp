@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -206,14 +207,22 @@ class BytesSink final : public formats::ByteSink {
     // A fault per 2 MiB instead of per 4 KiB while it fills: on VMs the faults cost as much as
     // the decryption.
     formats::detail::advise_huge_pages(PyBytes_AS_STRING(object_), capacity_);
+    // Fault the pages in on another thread meanwhile: the first write comes only after the
+    // key derivation (tens of milliseconds for an Office file), which this hides.
+    if (capacity_ >= (8u << 20))
+      prefault_ = std::thread([p = PyBytes_AS_STRING(object_), n = capacity_] {
+        for (std::size_t i = 0; i < n; i += 4096) static_cast<volatile char*>(p)[i] = 0;
+      });
   }
   ~BytesSink() override {
+    settle();
     if (!object_) return;
     crypto::secure_wipe(PyBytes_AS_STRING(object_), capacity_);
     py::gil_scoped_acquire gil;
     Py_DECREF(object_);
   }
   void write(formats::ByteView data) override {
+    settle();
     std::size_t n = 0;
     if (overflow_.empty() && size_ < capacity_) {
       n = std::min(data.size(), capacity_ - size_);
@@ -226,11 +235,13 @@ class BytesSink final : public formats::ByteSink {
     }
   }
   void patch(std::uint64_t offset, formats::ByteView data) override {
+    settle();
     if (!overflow_.empty() || offset > size_ || data.size() > size_ - offset)
       fail(Errc::unsupported, "patching returned bytes past their expected size");
     std::memcpy(PyBytes_AS_STRING(object_) + offset, data.data(), data.size());
   }
   py::object finish() {  // GIL held
+    settle();
     if (overflow_.empty()) {
       if (_PyBytes_Resize(&object_, static_cast<py::ssize_t>(size_)) != 0) {
         object_ = nullptr;  // freed by the failed resize
@@ -253,8 +264,13 @@ class BytesSink final : public formats::ByteSink {
   }
 
  private:
+  void settle() {
+    if (prefault_.joinable()) prefault_.join();
+  }
+
   PyObject* object_ = nullptr;
   std::size_t capacity_ = 0, size_ = 0, extra_ = 0;
+  std::thread prefault_;
   std::vector<crypto::SecureBytes> overflow_;
 };
 

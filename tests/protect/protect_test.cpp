@@ -333,6 +333,60 @@ TEST_F(ProtectTest, BinaryOfficeDocumentsGetIrmWithTheirStreamsInside) {
             Errc::invalid_argument);
 }
 
+TEST_F(ProtectTest, BinaryDocumentRangesVerifyOnlyTheirChunks) {
+  // A 3 MiB Word-shaped compound file: three 1 MiB chunks of the protected content.
+  std::mt19937 rng(11);
+  crypto::Bytes word(3u << 20);
+  for (auto& b : word) b = static_cast<std::uint8_t>(rng());
+  std::fill(word.begin(), word.begin() + 64, std::uint8_t{0});  // a FIB that says "not encrypted"
+  formats::cfb::Writer w;
+  w.add_stream("WordDocument", word);
+  w.add_stream("1Table", crypto::Bytes(1000, 7));
+  w.add_stream("\x05SummaryInformation", crypto::Bytes(200, 1));
+  w.add_stream(std::string("\x05") + "DocumentSummaryInformation", crypto::Bytes(200, 2));
+  crypto::Bytes original;
+  formats::MemorySink sink(original);
+  w.write(sink);
+  spit(dir / "big.doc", original);
+
+  Client alice = client("alice@contoso.com");
+  Client bob = client("bob@contoso.com");
+  fs::path out = dir / "big-protected.doc";
+  alice.protect(dir / "big.doc", out, Protection::with_policy(policy_for("bob@contoso.com:VIEW")));
+  Document d = bob.open(out);
+  for (std::uint64_t off : {std::uint64_t{0}, std::uint64_t{(1u << 20) - 300},
+                            std::uint64_t{(2u << 20) + 5}, std::uint64_t{original.size() - 50}}) {
+    crypto::Bytes got(700);
+    const std::size_t n = d.read_at(off, got);
+    ASSERT_EQ(n, std::min<std::size_t>(got.size(), original.size() - off)) << off;
+    EXPECT_TRUE(std::equal(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(n),
+                           original.begin() + static_cast<std::ptrdiff_t>(off)))
+        << off;
+  }
+
+  // A byte changed inside the third chunk: its ranges are refused, the first chunk still reads.
+  crypto::Bytes prot = slurp(out);
+  {
+    formats::MemorySource src(prot);
+    formats::cfb::Reader r(src);
+    const auto* content = r.find(
+        "\x09"
+        "DRMContent");
+    ASSERT_TRUE(content);
+    const auto at = r.contiguous_offset(*content);
+    ASSERT_TRUE(at.has_value());
+    prot[static_cast<std::size_t>(*at + 8 + (2u << 20) + 1000)] ^= 0x01;
+  }
+  spit(dir / "big-tampered.doc", prot);
+  Document t = bob.open(dir / "big-tampered.doc");
+  crypto::Bytes got(100);
+  EXPECT_EQ(t.read_at(10, got), 100u);
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), original.begin() + 10));
+  EXPECT_EQ(code([&] { t.read_at((2u << 20) + 10, got); }), Errc::integrity);
+  EXPECT_TRUE(std::all_of(got.begin(), got.end(), [](std::uint8_t b) { return b == 0; }));
+  EXPECT_EQ(code([&] { t.read_all(8u << 20); }), Errc::integrity);
+}
+
 TEST_F(ProtectTest, DocumentReadsAnyRangeOfAPFile) {
   Client alice = client("alice@contoso.com");
   Client bob = client("bob@contoso.com");
@@ -360,6 +414,23 @@ TEST_F(ProtectTest, DocumentReadsAnyRangeOfAPFile) {
   crypto::Bytes part(500);
   ASSERT_EQ(bob.open(docx).read_at(2000, part), 500u);
   EXPECT_TRUE(std::equal(part.begin(), part.end(), plain_docx.begin() + 2000));
+  // A binary document: ranges of the original .doc itself, each chunk verified as it is read.
+  const fs::path doc_in =
+      shared_dir() + "/corpus/office/expected/msoffcrypto__rc4cryptoapi_password_plain.doc";
+  const crypto::Bytes doc_plain = slurp(doc_in);
+  fs::path doc = dir / "r.doc";
+  alice.protect(doc_in, doc, Protection::with_policy(policy_for("bob@contoso.com:VIEW")));
+  Document dd = bob.open(doc);
+  for (std::uint64_t off : {std::uint64_t{0}, std::uint64_t{512}, std::uint64_t{9000},
+                            std::uint64_t{doc_plain.size() - 100}}) {
+    crypto::Bytes got(700);
+    const std::size_t n = dd.read_at(off, got);
+    ASSERT_EQ(n, std::min<std::size_t>(got.size(), doc_plain.size() - off)) << off;
+    EXPECT_TRUE(std::equal(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(n),
+                           doc_plain.begin() + static_cast<std::ptrdiff_t>(off)))
+        << off;
+  }
+  EXPECT_EQ(dd.read_at(doc_plain.size(), buf), 0u);
   fs::path pdf = dir / "r.pdf";
   alice.protect(dir / "in.pdf", pdf, Protection::with_policy(policy_for("bob@contoso.com:VIEW")));
   EXPECT_EQ(code([&] { bob.open(pdf).read_at(0, buf); }), Errc::unsupported);

@@ -510,16 +510,60 @@ ReadResult decrypt_v2(const internal::Opened& o, const ByteSource& src, ByteSink
 
 }  // namespace
 
+namespace {
+
+bool is_summary_stream(const cfb::Entry& e) {
+  return e.parent == 0 && e.type == cfb::EntryType::stream &&
+         (e.name == "\x05SummaryInformation" || e.name ==
+                                                    "\x05"
+                                                    "DocumentSummaryInformation");
+}
+
+// The ChunkReader as a source, for parsing the inner compound file of a binary document.
+class ChunkSource final : public ByteSource {
+ public:
+  explicit ChunkSource(const internal::ChunkReader& r) : r_(r) {}
+  std::uint64_t size() const noexcept override { return r_.size(); }
+  void read_at(std::uint64_t offset, MutableByteView out) const override {
+    if (offset > r_.size() || out.size() > r_.size() - offset)
+      bad("the protected document ends before the structure it describes");
+    if (r_.read_at(offset, out) != out.size()) bad("a short read inside the protected document");
+  }
+
+ private:
+  const internal::ChunkReader& r_;
+};
+
+}  // namespace
+
+bool internal::inner_is_whole(const Opened& o, const cfb::Reader& inner) {
+  // Written since the inner file is the whole document: every summary stream at the root is
+  // also inside, and the inner file is the original, byte for byte.
+  return std::all_of(o.r.entries().begin(), o.r.entries().end(), [&](const cfb::Entry& e) {
+    return !is_summary_stream(e) || inner.find(e.path) != nullptr;
+  });
+}
+
 internal::ChunkReader::ChunkReader(const Opened& o, const ByteSource& src, ByteView content_key,
                                    const crypto::Backend& be)
     : o_(o), src_(src), be_(be), key_(content_key.begin(), content_key.end()) {
-  if (o.info.integrity_version != 2 || o.info.flavour != Flavour::ooxml)
+  if (o.info.integrity_version != 2)
     fail(Errc::unsupported,
          "random access needs an Office IRM document with per-chunk integrity (written by "
          "openrms since its integrity version 2)");
   kc_ = formats::detail::integrity_key(be, content_key, "office-irm-v2-chunks");
   verify_header(o, src, formats::detail::integrity_key(be, content_key, "office-irm-v2-header"),
                 be);
+  if (o.info.flavour == Flavour::binary) {
+    // Ranges of the document itself: only where the inner compound file is the whole original
+    // (its header and directory are read here, through verified chunks).
+    const ChunkSource inner_source(*this);
+    const cfb::Reader inner(inner_source);
+    if (!inner_is_whole(o, inner))
+      fail(Errc::unsupported,
+           "random access needs a binary Office document protected with its summary streams "
+           "inside (openrms writes them so since the document became the inner file)");
+  }
 }
 
 std::size_t internal::ChunkReader::chunk(std::uint64_t i, crypto::SecureBytes& buf) const {
@@ -606,13 +650,6 @@ ReadResult decrypt(const ByteSource& file, ByteSink& out, ByteView content_key,
 
 namespace {
 
-bool is_summary_stream(const cfb::Entry& e) {
-  return e.parent == 0 && e.type == cfb::EntryType::stream &&
-         (e.name == "\x05SummaryInformation" || e.name ==
-                                                    "\x05"
-                                                    "DocumentSummaryInformation");
-}
-
 /// Declares every storage and stream of `r` accepted by `keep` in `w` (streams copied during
 /// write(), without holding them in memory), with the storages' CLSIDs.
 template <class Keep>
@@ -682,12 +719,7 @@ ReadResult internal::decrypt_binary(const Opened& o, const ByteSource& src, Byte
   ReadResult res = decrypt(o, src, plain, content_key, inner_opt);
   cfb::Reader inner(plain);
   const cfb::Reader& outer = o.r;
-  // Written since the inner file is the whole document: every summary stream at the root is
-  // also inside. Then the inner file is the original, returned byte for byte.
-  const bool whole = std::all_of(
-      outer.entries().begin(), outer.entries().end(),
-      [&](const cfb::Entry& e) { return !is_summary_stream(e) || inner.find(e.path) != nullptr; });
-  if (whole) {
+  if (inner_is_whole(o, inner)) {
     Bytes buf(static_cast<std::size_t>(std::min<std::uint64_t>(plain.size(), kChunk)));
     for (std::uint64_t at = 0; at < plain.size();) {
       const auto n =

@@ -31,10 +31,16 @@ ReadResult decrypt(const Opened& o, const ByteSource& src, ByteSink& out, ByteVi
 ReadResult decrypt_binary(const Opened& o, const ByteSource& src, ByteSink& out,
                           ByteView content_key, const ReadOptions& opt);
 
-/// Random access to the package of an OOXML-flavour container with integrity version 2: the
-/// header MAC is checked when it is made, then each read verifies the chunks it touches.
-/// Errc::unsupported for other integrity versions and for the binary flavour. `o` and `src`
-/// must outlive it. read_at() may run from several threads at once.
+/// True if the inner compound file of a binary-flavour container is the whole original document
+/// (every summary stream of the outer root is inside too: written so since openrms keeps the
+/// document as the inner file), so it is returned byte for byte.
+bool inner_is_whole(const Opened& o, const cfb::Reader& inner);
+
+/// Random access to the package of a container with integrity version 2 (OOXML: the package;
+/// binary: the document itself): the header MAC is checked when it is made, then each read
+/// verifies the chunks it touches. Errc::unsupported for other integrity versions and for a
+/// binary document whose inner file is not the whole original. `o` and `src` must outlive it.
+/// read_at() may run from several threads at once.
 class ChunkReader {
  public:
   ChunkReader(const Opened& o, const ByteSource& src, ByteView content_key,

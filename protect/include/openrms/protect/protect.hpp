@@ -131,10 +131,12 @@ class Document {
   /// Plaintext bytes from `offset` into `out`, up to the end; returns the bytes read (0 at or
   /// past the end). Needs VIEW. A PFile with per-segment integrity reads and verifies only the
   /// segments the range touches (a 64 KiB read costs one or two 1 MiB segments, whatever the
-  /// file size); an older PFile is checked once, on the first call, then served; an Office
-  /// (OOXML) IRM document verifies its header MAC once and then the 1 MiB chunks a range touches.
+  /// file size); an older PFile is checked once, on the first call, then served; an Office IRM
+  /// document verifies its header MAC once and then the 1 MiB chunks a range touches (a binary
+  /// .doc/.xls/.ppt: ranges of the original document, whose inner compound file it is).
   /// Errc::integrity if a touched segment was altered (`out` zeroed); unsupported for the PDF
-  /// wrapper, binary Office documents and IRM documents written before per-chunk integrity.
+  /// wrapper and for IRM documents written before per-chunk integrity or, for binary ones,
+  /// before the document itself became the inner file.
   std::size_t read_at(std::uint64_t offset, crypto::MutableByteView out) const;
   /// Decrypts into memory (at most max_bytes, else invalid_argument). Needs VIEW. The integrity
   /// check overlaps the decryption; on any failure the buffer is wiped and nothing is returned.
