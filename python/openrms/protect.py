@@ -63,7 +63,7 @@ class Document:
 
     def read_at(self, offset: int, length: int) -> bytes:
         """Up to ``length`` bytes from ``offset``, verifying only the segments they touch
-        (PFile and Office Open XML IRM; UnsupportedError for other containers)."""
+        (PFile and Office IRM; UnsupportedError for the rights-managed PDF)."""
         return self._doc.read_at(offset, length)
 
     def export(self, dst: PathLike) -> int:
