@@ -249,6 +249,21 @@ TEST_F(MailTest, OriginalRoundTripsByteForByte) {
   }
 }
 
+TEST_F(MailTest, OpeningParsesEachMessageOnce) {
+  auto prot =
+      mail("alice@contoso.com")
+          .protect(bytes(with_attachments({{"report.docx", "application/octet-stream", docx}})),
+                   MessageProtection::do_not_forward());
+  auto bob = mail("bob@contoso.com");
+  std::uint64_t before = mime::parse_count();
+  auto opened = bob.open(prot.message);
+  EXPECT_EQ(mime::parse_count() - before, 2u) << "the wrapper once, the original once";
+  EXPECT_EQ(opened.message().attachments.size(), 1u);
+  before = mime::parse_count();
+  (void)bob.inspect(prot.message);
+  EXPECT_EQ(mime::parse_count() - before, 1u) << "inspecting reads the wrapper only";
+}
+
 TEST_F(MailTest, DoNotForwardAuthorisesExactlyTheMessagesRecipients) {
   auto prot = mail("alice@contoso.com")
                   .protect(bytes(plain_message()), MessageProtection::do_not_forward());

@@ -3,6 +3,7 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -92,7 +93,10 @@ Bytes stream_bytes(GMimeStream* s) {
   return a ? Bytes(a->data, a->data + a->len) : Bytes();
 }
 
+std::atomic<std::uint64_t> parses{0};
+
 GPtr<GMimeMessage> parse_gmime(ByteView data, const ParseLimits& lim) {
+  parses.fetch_add(1, std::memory_order_relaxed);
   init_gmime();
   if (data.size() > lim.max_size)
     bad("it is larger than the limit (" + std::to_string(lim.max_size) + " bytes)");
@@ -265,6 +269,10 @@ std::vector<std::string> Message::recipients() const {
 std::size_t Message::file_attachment_count() const {
   return static_cast<std::size_t>(std::count_if(attachments.begin(), attachments.end(),
                                                 [](const Attachment& a) { return !a.is_inline; }));
+}
+
+std::uint64_t parse_count() noexcept {
+  return parses.load(std::memory_order_relaxed);
 }
 
 bool looks_like_message(ByteView d) noexcept {

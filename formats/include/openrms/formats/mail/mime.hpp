@@ -72,6 +72,11 @@ struct ParseLimits {
 /// Parses an RFC 5322 message.
 Message parse(ByteView rfc5322, const ParseLimits& limits = {});
 
+/// How many messages this process has parsed (every function here that reads a message
+/// counts one). A diagnostic: tests use it to show that opening a protected message parses the
+/// wrapper once and the original once.
+std::uint64_t parse_count() noexcept;
+
 /// True if `rfc5322` plausibly starts with a header block (cheap check, no parsing).
 bool looks_like_message(ByteView rfc5322) noexcept;
 
