@@ -12,6 +12,7 @@
 #include "../cfb/cfb_constants.hpp"
 #include "../integrity.hpp"
 #include "../private_copy.hpp"
+#include "../sealed_segments.hpp"
 #include "openrms/crypto/parallel.hpp"
 #include "openrms/error.hpp"
 #include "openrms/text.hpp"
@@ -234,11 +235,6 @@ crypto::Bytes stream_context(const crypto::Backend& be, ByteView head) {
 // Segments per batch: about 8 MiB (fewer hand-offs per byte; the four batch buffers in flight
 // stay within 32 MiB), and one per thread (up to 16) where segments are 1 MiB or less. A
 // file's segments are at most 16 MiB, so a batch is never over 16 MiB.
-std::uint64_t batch_segments(std::uint32_t segment_size, unsigned threads) {
-  const std::uint64_t t = std::min<std::uint64_t>(16, threads ? threads : crypto::parallelism());
-  const std::uint64_t per_thread = segment_size <= (1u << 20) ? t : 1;
-  return std::max<std::uint64_t>({1, per_thread, (8u << 20) / segment_size});
-}
 
 }  // namespace
 
@@ -365,29 +361,7 @@ void write_v2(const ByteSource& plaintext, ByteSink& out, std::string_view licen
   build_head(head, license, opt, meta, total);
   const crypto::StreamingAead sa(be, content_key, params, stream_context(be, head));
   out.write(head);
-  const std::uint64_t seg = params.segment_size;
-  const std::uint64_t per_batch = batch_segments(params.segment_size, opt.segments.threads);
-  const std::uint64_t segments = sa.segments_for(total);
-  const std::uint64_t batches = (segments + per_batch - 1) / per_batch;
-  const ByteView whole = plaintext.memory();
-  detail::BatchStages st;
-  st.read = [&](std::uint64_t k, crypto::SecureBytes& buf) -> ByteView {
-    const std::uint64_t at = k * per_batch * seg;
-    const std::size_t n = static_cast<std::size_t>(std::min(per_batch * seg, total - at));
-    if (whole.size() == total) return whole.subspan(at, n);
-    buf.resize(n);
-    plaintext.read_at(at, buf);
-    return buf;
-  };
-  st.transform = [&](std::uint64_t k, ByteView in, crypto::SecureBytes& buf) -> ByteView {
-    const bool final = k + 1 == batches;
-    buf.resize(in.size() + crypto::StreamingAead::kTagSize * sa.segments_for(in.size()));
-    sa.seal(k * per_batch, final, in, buf, opt.segments.threads);
-    if (opt.progress) opt.progress(std::min(total, (k + 1) * per_batch * seg), total);
-    return buf;
-  };
-  st.write = [&](std::uint64_t, ByteView bytes) { out.write(bytes); };
-  detail::run_batches(batches, st);
+  detail::seal_stream(sa, plaintext, out, opt.segments.threads, opt.progress);
 }
 
 }  // namespace
@@ -421,36 +395,8 @@ ReadResult decrypt_v2(const ByteSource& src, HeadRead r, ByteSink& out, ByteView
   res.header = std::move(r.header);
   const Header& h = res.header;
   const crypto::StreamingAead sa = stream_for(r, key, backend_of(opt));
-  const std::uint64_t sealed = sa.sealed_segment_size();
-  const std::uint64_t per_batch = batch_segments(sa.segment_size(), opt.segments.threads);
-  const std::uint64_t segments = (h.content_size + sealed - 1) / sealed;
-  const std::uint64_t batches = (segments + per_batch - 1) / per_batch;
-  const ByteView whole = src.memory();
-  detail::BatchStages st;
-  st.read = [&](std::uint64_t k, crypto::SecureBytes& buf) -> ByteView {
-    const std::uint64_t at = k * per_batch * sealed;
-    const auto n = static_cast<std::size_t>(std::min(per_batch * sealed, h.content_size - at));
-    if (whole.size() == src.size()) return whole.subspan(h.content_offset + at, n);
-    buf.resize(n);
-    src.read_at(h.content_offset + at, buf);
-    return buf;
-  };
-  st.transform = [&](std::uint64_t k, ByteView in, crypto::SecureBytes& buf) -> ByteView {
-    const bool final = k + 1 == batches;
-    const std::uint64_t n =
-        final ? in.size() - crypto::StreamingAead::kTagSize * ((in.size() + sealed - 1) / sealed)
-              : in.size() / sealed * sa.segment_size();
-    buf.resize(static_cast<std::size_t>(n));
-    if (!sa.open(k * per_batch, final, in, buf, opt.segments.threads)) altered();
-    if (opt.progress)
-      opt.progress(std::min(h.content_size, (k + 1) * per_batch * sealed), h.content_size);
-    return buf;
-  };
-  st.write = [&](std::uint64_t, ByteView bytes) {
-    out.write(bytes);
-    res.size += bytes.size();
-  };
-  detail::run_batches(batches, st);
+  res.size = detail::open_stream(sa, {src, h.content_offset, h.content_size}, out,
+                                 opt.segments.threads, opt.progress, &altered);
   res.integrity_verified = true;
   return res;
 }
@@ -600,28 +546,8 @@ std::size_t Reader::read_at(std::uint64_t offset, MutableByteView out) const {
 
 // Opens the segments [offset, offset + out.size()) touches, a batch at a time.
 std::size_t Reader::Impl::read_v2(std::uint64_t offset, MutableByteView out) const {
-  const std::uint64_t seg = sa->segment_size(), sealed = sa->sealed_segment_size();
-  const std::uint64_t last_segment = (h.content_size - 1) / sealed;
-  const std::uint64_t per_batch = batch_segments(sa->segment_size(), threads);
-  crypto::SecureBytes in, plain;
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const std::uint64_t pos = offset + done;
-    const std::uint64_t a = pos / seg;
-    const std::uint64_t b =
-        std::min({(offset + out.size() - 1) / seg, a + per_batch - 1, last_segment});
-    const bool final = b == last_segment;
-    const std::uint64_t c_from = a * sealed, c_to = final ? h.content_size : (b + 1) * sealed;
-    in.resize(static_cast<std::size_t>(c_to - c_from));
-    src->read_at(h.content_offset + c_from, in);
-    plain.resize(in.size() - crypto::StreamingAead::kTagSize * static_cast<std::size_t>(b - a + 1));
-    if (!sa->open(a, final, in, plain, threads)) altered();
-    const std::size_t skip = static_cast<std::size_t>(pos - a * seg);
-    const std::size_t take = std::min(plain.size() - skip, out.size() - done);
-    std::memcpy(out.data() + done, plain.data() + skip, take);
-    done += take;
-  }
-  return done;
+  return detail::read_range(*sa, {*src, h.content_offset, h.content_size}, offset, out, threads,
+                            &altered);
 }
 
 std::size_t Reader::Impl::read_cbc(std::uint64_t offset, MutableByteView out) const {
