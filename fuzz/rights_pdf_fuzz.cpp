@@ -1,5 +1,6 @@
-// Rights-managed PDF target: wrapper detection, the payload's license handler (/Encrypt with
-// /Filter /OpenRMS) and per-object CBC4K decryption with the seeds' key must succeed or throw
+// Rights-managed PDF target: wrapper detection; version 1's payload license handler (/Encrypt
+// with /Filter /OpenRMS) and per-object CBC4K decryption; version 2's /EP parameters, header MAC,
+// sealed segments and random access — with the seeds' key, each must succeed or throw
 // openrms::Error; is_protected() must never throw.
 #include "openrms/error.hpp"
 #include "openrms/formats/pdf/rights_pdf.hpp"
@@ -21,6 +22,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     o.require_integrity = false;  // let mutations reach the license handler
     o.segments.threads = 1;
     (void)pdf::rights::decrypt(src, sink, key, o);
+  } catch (const openrms::Error&) {
+  }
+  try {
+    pdf::rights::ReadOptions o;
+    o.segments.threads = 1;
+    const pdf::rights::Reader r(src, key, o);
+    openrms::crypto::Bytes part(64);
+    (void)r.read_at(r.size() / 2, part);
   } catch (const openrms::Error&) {
   }
   return 0;

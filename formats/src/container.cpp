@@ -190,19 +190,35 @@ class PdfReader final : public ContainerReader {
       : src_(src), opt_(opt), info_(pdf::rights::read_info(src)) {}
   ContainerKind kind() const noexcept override { return ContainerKind::pdf; }
   const std::string& license() const noexcept override { return info_.license; }
-  std::optional<std::uint64_t> size() const noexcept override { return std::nullopt; }
+  std::optional<std::uint64_t> size() const noexcept override { return info_.original_size; }
   std::string integrity() const override {
+    if (info_.version == 2)
+      return "per-segment AES-256-GCM (1024 KiB segments) and a header MAC; the original file";
     return std::string(info_.has_mac ? kWholeFileMac : kNoIntegrity);
   }
   std::uint64_t decrypt(ByteSink& out, const ContentKey& key, bool) const override {
+    return pdf::rights::decrypt(src_, out, key.bytes(), read_options()).size;
+  }
+  std::unique_ptr<RandomAccess> random_access(const ContentKey& key) const override {
+    struct Segments final : RandomAccess {
+      pdf::rights::Reader r;
+      Segments(const ByteSource& s, ByteView k, const pdf::rights::ReadOptions& o) : r(s, k, o) {}
+      std::uint64_t size() const noexcept override { return r.size(); }
+      std::size_t read_at(std::uint64_t off, MutableByteView out) const override {
+        return r.read_at(off, out);
+      }
+    };
+    return std::make_unique<Segments>(src_, key.bytes(), read_options());
+  }
+
+ private:
+  pdf::rights::ReadOptions read_options() const {
     pdf::rights::ReadOptions ro;
     ro.require_integrity = opt_.require_integrity;
     ro.segments = opt_.segments;
     ro.progress = opt_.progress;
-    return pdf::rights::decrypt(src_, out, key.bytes(), ro).size;
+    return ro;
   }
-
- private:
   const ByteSource& src_;
   ContainerOptions opt_;
   pdf::rights::Info info_;

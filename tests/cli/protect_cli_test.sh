@@ -88,6 +88,9 @@ check "bob's Do Not Forward rights" bash -c 'grep -q "VIEW" out.txt && ! grep -q
 run unprotect prot.pdf --as alice@contoso.com -o back.pdf
 check "unprotected PDF passes qpdf --check" qpdf --check back.pdf
 check "same text as the original" bash -c 'diff <(pdftotext plain.pdf -) <(pdftotext back.pdf -)'
+check "the original file, byte for byte" cmp plain.pdf back.pdf
+run open prot.pdf --as bob@contoso.com --range 100:50
+check "bob reads a range of the PDF" bash -c 'cmp <(tail -c +101 plain.pdf | head -c 50) out.txt'
 
 # --- Office IRM ---
 run protect report.docx -o prot.docx --as alice@contoso.com -g '@contoso.com:Viewer'

@@ -5,6 +5,7 @@
 
 #include "../integrity.hpp"
 #include "../private_copy.hpp"
+#include "../sealed_segments.hpp"
 #include "document.hpp"
 #include "openrms/error.hpp"
 #include "security.hpp"
@@ -199,7 +200,44 @@ struct Wrapper {
   std::uint64_t payload_offset = 0, payload_length = 0;
   std::uint64_t filespec_offset = 0;  ///< where the file specification object starts
   std::uint32_t filespec_num = 0;
+  int version = 1;  ///< /EP /Version: 1 (a PDF payload) or 2 (the original, sealed)
+  // version 2: the license and the stream's parameters, from /EP
+  std::string license;
+  crypto::StreamingAead::Params params;
+  std::uint64_t size = 0;  ///< plaintext (original PDF) bytes
 };
+
+/// A /EP string holding exactly `n` bytes, or bad_format.
+void read_fixed(const Dict& ep, std::string_view key, std::uint8_t* out, std::size_t n) {
+  const Object* o = ep.get(key);
+  const String* v = o ? o->as_string() : nullptr;
+  if (!v || v->bytes.size() != n) bad("/EP /" + std::string(key) + " is missing or malformed");
+  std::memcpy(out, v->bytes.data(), n);
+}
+
+std::uint64_t read_count(const Dict& ep, std::string_view key) {
+  const Object* o = ep.get(key);
+  const std::int64_t* v = o ? o->as_int() : nullptr;
+  if (!v || *v < 0) bad("/EP /" + std::string(key) + " is missing or malformed");
+  return static_cast<std::uint64_t>(*v);
+}
+
+void read_v2_fields(const Dict& ep, Wrapper& w) {
+  const Object* pl = ep.get("PublishingLicense");
+  const String* lic = pl ? pl->as_string() : nullptr;
+  if (!lic || lic->bytes.empty()) bad("/EP has no publishing license");
+  w.license = lic->bytes;
+  const std::uint64_t seg = read_count(ep, "OpenRMSSegment");
+  if (seg < crypto::StreamingAead::kMinSegment || seg > crypto::StreamingAead::kMaxSegment ||
+      (seg & (seg - 1)) != 0)
+    bad("/EP /OpenRMSSegment is not a supported segment size");
+  w.params.segment_size = static_cast<std::uint32_t>(seg);
+  read_fixed(ep, "OpenRMSSalt", w.params.salt, sizeof w.params.salt);
+  read_fixed(ep, "OpenRMSNonce", w.params.nonce_prefix, sizeof w.params.nonce_prefix);
+  w.size = read_count(ep, "OpenRMSSize");
+  const auto expect = crypto::StreamingAead::ciphertext_size(w.params.segment_size, w.size);
+  if (expect != w.payload_length) bad("the payload's length does not match /EP /OpenRMSSize");
+}
 
 Wrapper find_payload(Document& doc) {
   Object root_h;
@@ -238,6 +276,13 @@ Wrapper find_payload(Document& doc) {
     if (it == doc.xref().end() || it->second.type != 1)
       bad("the payload file specification must be a top-level object");
     w.filespec_offset = it->second.offset;
+    const Object* version = ep->get("Version");
+    if (version && version->as_int() && *version->as_int() == 2) {
+      w.version = 2;
+      read_v2_fields(*ep, w);
+    } else if (version && !(version->as_int() && *version->as_int() == 1)) {
+      fail(Errc::unsupported, "a rights-managed PDF of a later openrms version");
+    }
     return w;
   }
   bad("no /AF file specification holds an openrms encrypted payload");
@@ -333,6 +378,12 @@ Parsed parse(const ByteSource& src) {
   p.info.payload_size = p.w.payload_length;
   p.mac_at = mac_offset(src, p.w.filespec_offset);
   p.info.has_mac = p.mac_at.has_value();
+  p.info.version = p.w.version;
+  if (p.w.version == 2) {
+    p.info.license = p.w.license;
+    p.info.original_size = p.w.size;
+    return p;
+  }
   SubSource sub(src, p.w.payload_offset, p.w.payload_length);
   Document payload(sub);
   const Object* e = payload.trailer().get("Encrypt");
@@ -355,31 +406,38 @@ Info read_info(const ByteSource& src) {
   return parse(src).info;
 }
 
-void write(const ByteSource& pdf, ByteSink& out, std::string_view license, ByteView content_key,
-           const WriteOptions& opt) {
-  const crypto::Backend& be =
-      opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
-  if (content_key.size() != 16 && content_key.size() != 24 && content_key.size() != 32)
-    fail(Errc::invalid_argument, "the content key must be 16, 24 or 32 bytes");
-  // 1. The payload: the input rewritten under the license handler, staged in a scratch file.
-  auto doc = open_plain(pdf);
-  LicenseSecurity sec{std::string(license), content_key, opt.segments};
-  TempFile payload;
-  RewriteOptions ro;
-  ro.encrypt = &sec;
-  crypto::Bytes id = be.random_bytes(16);
-  ro.id0 = ro.id1 = std::string(reinterpret_cast<const char*>(id.data()), id.size());
-  ro.progress = opt.progress;
-  ro.backend = &be;
-  rewrite(*doc, payload, ro);
+namespace {
 
-  // 2. The wrapper (ISO 32000-2 §7.6.7), MAC'd as it is written.
-  crypto::SecureBytes mkey = detail::integrity_key(be, content_key, "pdf");
-  std::uint64_t off = 0;
+// The wrapper up to the payload's bytes, and what follows them: the six objects of the cover
+// document and the file specification (whose /EP gets `ep_entries` and the MAC's placeholder),
+// then the embedded file's header; after the payload, the end of its stream, the xref and the
+// trailer.
+struct WrapperText {
+  std::string head;          ///< from "%PDF-2.0" to "stream\n" of the payload
+  std::uint64_t mac_at = 0;  ///< offset of the MAC's hex digits in `head`
   std::vector<std::uint64_t> offsets;
-  std::uint64_t mac_at = 0;
-  std::string text = "%PDF-2.0\n%\xe2\xe3\xcf\xd3\n";
-  // The MAC position is only known once the text before it is laid out; the hole is set below.
+  std::string tail(std::uint64_t payload_size, const crypto::Backend& be) const {
+    const std::uint64_t xref_at = head.size() + payload_size + kEndStream.size();
+    std::string t(kEndStream);
+    t += "xref\n0 8\n0000000000 65535 f\r\n";
+    char line[24];
+    for (std::uint64_t o : offsets) {
+      std::snprintf(line, sizeof line, "%010llu 00000 n\r\n", static_cast<unsigned long long>(o));
+      t.append(line, 20);
+    }
+    const std::string hex = crypto::to_hex(be.random_bytes(16));
+    t += "trailer\n<< /Size 8 /Root 1 0 R /ID [<" + hex + "> <" + hex + ">] >>\nstartxref\n" +
+         std::to_string(xref_at) + "\n%%EOF\n";
+    return t;
+  }
+  static constexpr std::string_view kEndStream = "\nendstream\nendobj\n";
+};
+
+WrapperText wrapper_text(std::string_view ep_entries, std::string_view payload_type,
+                         std::uint64_t payload_length, std::uint64_t original_size,
+                         const std::string& cover_extra) {
+  WrapperText w;
+  w.head = "%PDF-2.0\n%\xe2\xe3\xcf\xd3\n";
   std::vector<std::string> objs;
   const std::string name = "(" + std::string(kPayloadName) + ")";
   objs.push_back(
@@ -395,71 +453,167 @@ void write(const ByteSource& pdf, ByteSink& out, std::string_view license, ByteV
   objs.push_back("<< /Type /Filespec /F " + name + " /UF " + name +
                  " /Desc (openrms-protected document) /AFRelationship /EncryptedPayload /EF << /F "
                  "7 0 R >> /EP << /Type /EncryptedPayload /Subtype /" +
-                 std::string(kHandler) + " /Version 1 " + std::string(kMacKey) +
-                 std::string(kMacHex, '0') + "> >> >>");
-  std::string cover = cover_page(opt.cover_text);
+                 std::string(kHandler) + " " + std::string(ep_entries) + " " +
+                 std::string(kMacKey) + std::string(kMacHex, '0') + "> >> >>");
+  const std::string cover = cover_page(cover_extra);
   objs.push_back("<< /Length " + std::to_string(cover.size()) + " >>\nstream\n" + cover +
                  "\nendstream");
   for (std::size_t i = 0; i < objs.size(); ++i) {
-    offsets.push_back(text.size());
-    std::string head = std::to_string(i + 1) + " 0 obj\n";
-    if (i == 4) mac_at = text.size() + head.size() + objs[i].find(kMacKey) + kMacKey.size();
-    text += head + objs[i] + "\nendobj\n";
+    w.offsets.push_back(w.head.size());
+    const std::string head = std::to_string(i + 1) + " 0 obj\n";
+    if (i == 4) w.mac_at = w.head.size() + head.size() + objs[i].find(kMacKey) + kMacKey.size();
+    w.head += head + objs[i] + "\nendobj\n";
   }
-  offsets.push_back(text.size());
-  text += "7 0 obj\n<< /Type /EmbeddedFile /Subtype /application#2Fpdf /Length " +
-          std::to_string(payload.size()) + " /Params << /Size " + std::to_string(payload.size()) +
-          " >> >>\nstream\n";
+  w.offsets.push_back(w.head.size());
+  w.head += "7 0 obj\n<< /Type /EmbeddedFile /Subtype /" + std::string(payload_type) + " /Length " +
+            std::to_string(payload_length) + " /Params << /Size " + std::to_string(original_size) +
+            " >> >>\nstream\n";
+  return w;
+}
 
-  detail::HoleMac mac(be, mkey, mac_at, kMacHex, '0');
-  auto emit = [&](std::string_view s) {
-    ByteView b(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+void check_key(ByteView content_key) {
+  if (content_key.size() != 16 && content_key.size() != 24 && content_key.size() != 32)
+    fail(Errc::invalid_argument, "the content key must be 16, 24 or 32 bytes");
+}
+
+// What the version 2 stream key is bound to besides the /EP parameters (which feed it through
+// the salt and the nonce prefix): the license and the plaintext size.
+crypto::Bytes v2_context(const crypto::Backend& be, std::string_view license, std::uint64_t size) {
+  auto h = be.hash(crypto::HashAlg::sha256);
+  h->update(crypto::as_bytes(std::string_view("openrms rights-managed PDF v2")));
+  std::uint8_t le[8];
+  for (int i = 0; i < 8; ++i) le[i] = static_cast<std::uint8_t>(size >> (8 * i));
+  h->update(ByteView(le, 8));
+  h->update(crypto::as_bytes(license));
+  return h->finish();
+}
+
+// Version 1: the input rewritten under the license handler, as a PDF payload.
+void write_v1(const ByteSource& pdf, ByteSink& out, std::string_view license, ByteView content_key,
+              const WriteOptions& opt, const crypto::Backend& be) {
+  auto doc = open_plain(pdf);
+  LicenseSecurity sec{std::string(license), content_key, opt.segments};
+  TempFile payload;
+  RewriteOptions ro;
+  ro.encrypt = &sec;
+  crypto::Bytes id = be.random_bytes(16);
+  ro.id0 = ro.id1 = std::string(reinterpret_cast<const char*>(id.data()), id.size());
+  ro.progress = opt.progress;
+  ro.backend = &be;
+  rewrite(*doc, payload, ro);
+
+  const WrapperText w = wrapper_text("/Version 1", "application#2Fpdf", payload.size(),
+                                     payload.size(), opt.cover_text);
+  detail::HoleMac mac(be, detail::integrity_key(be, content_key, "pdf"), w.mac_at, kMacHex, '0');
+  auto emit = [&](ByteView b) {
     out.write(b);
     mac.update(b);
-    off += s.size();
   };
-  emit(text);
-  {
-    crypto::Bytes buf(
-        static_cast<std::size_t>(std::min<std::uint64_t>(4u << 20, payload.size() + 1)));
-    for (std::uint64_t at = 0; at < payload.size();) {
-      std::size_t n =
-          static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), payload.size() - at));
-      payload.read_at(at, MutableByteView(buf.data(), n));
-      out.write(ByteView(buf.data(), n));
-      mac.update(ByteView(buf.data(), n));
-      off += n;
-      at += n;
-    }
+  emit(crypto::as_bytes(w.head));
+  crypto::Bytes buf(
+      static_cast<std::size_t>(std::min<std::uint64_t>(4u << 20, payload.size() + 1)));
+  for (std::uint64_t at = 0; at < payload.size();) {
+    const auto n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), payload.size() - at));
+    payload.read_at(at, MutableByteView(buf.data(), n));
+    emit(ByteView(buf.data(), n));
+    at += n;
   }
-  emit("\nendstream\nendobj\n");
-  const std::uint64_t xref_at = off;
-  std::string tail = "xref\n0 8\n0000000000 65535 f\r\n";
-  char line[24];
-  for (std::uint64_t o : offsets) {
-    std::snprintf(line, sizeof line, "%010llu 00000 n\r\n", static_cast<unsigned long long>(o));
-    tail.append(line, 20);
-  }
-  crypto::Bytes wid = be.random_bytes(16);
-  std::string hex = crypto::to_hex(wid);
-  tail += "trailer\n<< /Size 8 /Root 1 0 R /ID [<" + hex + "> <" + hex + ">] >>\nstartxref\n" +
-          std::to_string(xref_at) + "\n%%EOF\n";
-  emit(tail);
-  std::string m = crypto::to_hex(mac.finish());
-  out.patch(mac_at, crypto::as_bytes(m));
+  emit(crypto::as_bytes(w.tail(payload.size(), be)));
+  out.patch(w.mac_at, crypto::as_bytes(crypto::to_hex(mac.finish())));
 }
+
+// Version 2: the original file itself, sealed as a streaming-AEAD stream; the header MAC covers
+// every byte of the wrapper outside the payload.
+void write_v2(const ByteSource& pdf, ByteSink& out, std::string_view license, ByteView content_key,
+              const WriteOptions& opt, const crypto::Backend& be) {
+  {
+    std::uint8_t head[5] = {};
+    if (pdf.size() < 5) bad("the input is too short to be a PDF");
+    pdf.read_at(0, head);
+    if (std::memcmp(head, "%PDF-", 5) != 0) fail(Errc::bad_format, "the input is not a PDF");
+    Document doc(pdf);
+    if (doc.trailer().get("Encrypt"))
+      fail(Errc::unsupported,
+           "this PDF is already encrypted: decrypt it first (openrms pdf decrypt), then protect "
+           "it");
+  }
+  const std::uint64_t size = pdf.size();
+  const auto params = crypto::StreamingAead::Params::fresh(be);
+  const crypto::StreamingAead sa(be, content_key, params, v2_context(be, license, size));
+  const std::string ep =
+      "/Version 2 /OpenRMSSegment " + std::to_string(params.segment_size) + " /OpenRMSSalt <" +
+      crypto::to_hex(ByteView(params.salt, sizeof params.salt)) + "> /OpenRMSNonce <" +
+      crypto::to_hex(ByteView(params.nonce_prefix, sizeof params.nonce_prefix)) +
+      "> /OpenRMSSize " + std::to_string(size) + " /PublishingLicense <" +
+      crypto::to_hex(crypto::as_bytes(license)) + ">";
+  const std::uint64_t sealed = sa.ciphertext_size(size);
+  const WrapperText w =
+      wrapper_text(ep, "application#2Foctet-stream", sealed, size, opt.cover_text);
+  detail::HoleMac mac(be, detail::integrity_key(be, content_key, "pdf-v2-header"), w.mac_at,
+                      kMacHex, '0');
+  out.write(crypto::as_bytes(w.head));
+  mac.update(crypto::as_bytes(w.head));
+  detail::seal_stream(sa, pdf, out, opt.segments.threads, opt.progress);
+  const std::string tail = w.tail(sealed, be);
+  out.write(crypto::as_bytes(tail));
+  mac.update(crypto::as_bytes(tail));
+  out.patch(w.mac_at, crypto::as_bytes(crypto::to_hex(mac.finish())));
+}
+
+}  // namespace
+
+void write(const ByteSource& pdf, ByteSink& out, std::string_view license, ByteView content_key,
+           const WriteOptions& opt) {
+  const crypto::Backend& be =
+      opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
+  check_key(content_key);
+  if (opt.version == 1)
+    write_v1(pdf, out, license, content_key, opt, be);
+  else
+    write_v2(pdf, out, license, content_key, opt, be);
+}
+
+namespace {
+
+// Version 2: the header MAC over every byte outside the payload (a few KB), then the stream.
+void verify_v2_header(const ByteSource& src, const Parsed& p, ByteView content_key,
+                      const crypto::Backend& be) {
+  if (!p.mac_at) altered();  // version 2 always carries its MAC
+  detail::HoleMac mac(be, detail::integrity_key(be, content_key, "pdf-v2-header"), *p.mac_at,
+                      kMacHex, '0');
+  detail::mac_range(mac, src, 0, p.w.payload_offset);
+  detail::mac_range(mac, src, p.w.payload_offset + p.w.payload_length, src.size());
+  std::string got(kMacHex, '\0');
+  src.read_at(*p.mac_at, MutableByteView(reinterpret_cast<std::uint8_t*>(got.data()), kMacHex));
+  if (!crypto::ct_equal(crypto::as_bytes(crypto::to_hex(mac.finish())), crypto::as_bytes(got)))
+    altered();
+}
+
+crypto::StreamingAead v2_stream(const Parsed& p, ByteView content_key, const crypto::Backend& be) {
+  return crypto::StreamingAead(be, content_key, p.w.params, v2_context(be, p.w.license, p.w.size));
+}
+
+}  // namespace
 
 ReadResult decrypt(const ByteSource& file, ByteSink& out, ByteView content_key,
                    const ReadOptions& opt) {
   const crypto::Backend& be =
       opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
-  if (content_key.size() != 16 && content_key.size() != 24 && content_key.size() != 32)
-    fail(Errc::invalid_argument, "the content key must be 16, 24 or 32 bytes");
+  check_key(content_key);
   // Everything below reads one private copy: the bytes verified are the bytes decrypted.
   detail::PrivateCopy src(file);
   Parsed p = parse(src);
   ReadResult res;
   res.info = p.info;
+  if (p.w.version == 2) {
+    verify_v2_header(src, p, content_key, be);
+    res.size = detail::open_stream(v2_stream(p, content_key, be),
+                                   {src, p.w.payload_offset, p.w.payload_length}, out,
+                                   opt.segments.threads, opt.progress, &altered);
+    res.integrity_verified = true;
+    return res;
+  }
   if (p.mac_at) {
     crypto::SecureBytes mkey = detail::integrity_key(be, content_key, "pdf");
     detail::HoleMac mac(be, mkey, *p.mac_at, kMacHex, '0');
@@ -498,6 +652,53 @@ ReadResult decrypt(const ByteSource& file, ByteSink& out, ByteView content_key,
   rewrite(payload, counting, ro);
   res.size = counting.count();
   return res;
+}
+
+struct Reader::Impl {
+  std::unique_ptr<detail::PrivateCopy> copy;
+  std::uint64_t size = 0, payload_offset = 0, payload_length = 0;
+  std::optional<crypto::StreamingAead> sa;
+  unsigned threads = 0;
+};
+
+Reader::Reader(const ByteSource& src, ByteView content_key, const ReadOptions& opt)
+    : impl_(std::make_unique<Impl>()) {
+  const crypto::Backend& be =
+      opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
+  check_key(content_key);
+  Impl& m = *impl_;
+  m.copy = std::make_unique<detail::PrivateCopy>(src);
+  const Parsed p = parse(*m.copy);
+  if (p.w.version != 2)
+    fail(Errc::unsupported,
+         "random access needs a rights-managed PDF of version 2 (the original sealed per "
+         "segment); this one was written by an earlier openrms");
+  verify_v2_header(*m.copy, p, content_key, be);
+  m.sa.emplace(v2_stream(p, content_key, be));
+  m.size = p.w.size;
+  m.payload_offset = p.w.payload_offset;
+  m.payload_length = p.w.payload_length;
+  m.threads = opt.segments.threads;
+}
+
+Reader::Reader(Reader&&) noexcept = default;
+Reader::~Reader() = default;
+
+std::uint64_t Reader::size() const noexcept {
+  return impl_->size;
+}
+
+std::size_t Reader::read_at(std::uint64_t offset, MutableByteView out) const {
+  const Impl& m = *impl_;
+  if (offset >= m.size || out.empty()) return 0;
+  out = out.first(static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), m.size - offset)));
+  try {
+    return detail::read_range(*m.sa, {*m.copy, m.payload_offset, m.payload_length}, offset, out,
+                              m.threads, &altered);
+  } catch (...) {
+    std::fill(out.begin(), out.end(), std::uint8_t{0});
+    throw;
+  }
 }
 
 }  // namespace openrms::formats::pdf::rights
