@@ -6,6 +6,7 @@
 #include <cstring>
 #include <random>
 
+#include "formats/pdf/pdf_test_util.hpp"
 #include "openrms/error.hpp"
 #include "openrms/formats/io.hpp"
 #include "openrms/formats/office/irm.hpp"
@@ -107,3 +108,34 @@ TEST(PrivateCopy, LargeSourcesSpillToAScratchFileAndReadTheSame) {
 }
 
 }  // namespace
+
+TEST(PrivateCopy, RightsPdfVersion2DecryptsWhatItVerified) {
+  // No private copy of the payload: each segment is verified from the bytes it is decrypted
+  // from. The wrapper around it is read into memory and parsed and MAC'd from there (after a
+  // first parse that only locates the payload), so a byte changed outside the payload is caught
+  // by the MAC, never released.
+  auto b = pdf::test::sample_document("snapshot");
+  const crypto::Bytes image = random_bytes(3u << 20, 3);
+  b.add_stream(9, "/Type /XObject /Subtype /Image /Width 1 /Height 1",
+               std::string(image.begin(), image.end()));
+  const std::string pdf = b.build();
+  const crypto::Bytes plain(pdf.begin(), pdf.end());
+  crypto::Bytes file;
+  MemorySink sink(file);
+  pdf::rights::write(MemorySource(plain), sink, "<license/>", kKey);
+  for (std::uint64_t pos : {file.size() / 2, file.size() - 1, std::uint64_t{40}}) {
+    ChangingSource src(file, pos);
+    crypto::Bytes out;
+    MemorySink o(out);
+    try {
+      pdf::rights::decrypt(src, o, kKey);
+      EXPECT_EQ(out, plain) << "altered plaintext released without an error (byte " << pos << ")";
+    } catch (const Error& e) {
+      EXPECT_TRUE(e.code() == Errc::integrity || e.code() == Errc::bad_format) << e.what();
+    }
+    // A payload byte is read once; the wrapper's bytes also by the first parse.
+    if (pos == file.size() / 2) {
+      EXPECT_EQ(src.reads(), 1) << "byte " << pos;
+    }
+  }
+}

@@ -576,6 +576,62 @@ void write(const ByteSource& pdf, ByteSink& out, std::string_view license, ByteV
 
 namespace {
 
+// Version 2 readers verify each segment from the bytes it is decrypted from, so only the
+// wrapper around the payload needs a private copy: everything but the payload is read once
+// into memory (at most kMaxWrapper), parsed and MAC'd from there, and the payload is read from
+// the file segment by segment.
+constexpr std::uint64_t kMaxWrapper = 16u << 20;
+
+class WrapperSnapshot final : public ByteSource {
+ public:
+  WrapperSnapshot(const ByteSource& file, std::uint64_t payload_offset,
+                  std::uint64_t payload_length)
+      : file_(file), at_(payload_offset), len_(payload_length), size_(file.size()) {
+    if (at_ > size_ || len_ > size_ - at_) bad("the payload lies outside the file");
+    if (size_ - len_ > kMaxWrapper) bad("the wrapper around the payload is too large");
+    outside_.resize(static_cast<std::size_t>(size_ - len_));
+    file.read_at(0, MutableByteView(outside_.data(), static_cast<std::size_t>(at_)));
+    file.read_at(at_ + len_, MutableByteView(outside_.data() + at_, outside_.size() - at_));
+  }
+  std::uint64_t size() const noexcept override { return size_; }
+  void read_at(std::uint64_t offset, MutableByteView out) const override {
+    if (offset > size_ || out.size() > size_ - offset)
+      fail(Errc::bad_format, "the data ends before the structure it describes");
+    std::size_t done = 0;
+    while (done < out.size()) {  // the parts before, inside and after the payload
+      const std::uint64_t pos = offset + done;
+      std::size_t n = 0;
+      if (pos < at_) {
+        n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size() - done, at_ - pos));
+        std::memcpy(out.data() + done, outside_.data() + pos, n);
+      } else if (pos < at_ + len_) {
+        n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size() - done, at_ + len_ - pos));
+        file_.read_at(pos, out.subspan(done, n));
+      } else {
+        n = out.size() - done;
+        std::memcpy(out.data() + done, outside_.data() + (pos - len_), n);
+      }
+      done += n;
+    }
+  }
+  std::uint64_t payload_offset() const noexcept { return at_; }
+  std::uint64_t payload_length() const noexcept { return len_; }
+
+ private:
+  const ByteSource& file_;
+  std::uint64_t at_, len_, size_;
+  Bytes outside_;
+};
+
+/// The wrapper parsed from its snapshot; bad_format if the file changed between the two reads
+/// (the payload is no longer where the snapshot left it).
+Parsed parse_snapshot(const WrapperSnapshot& snap) {
+  Parsed p = parse(snap);
+  if (p.w.payload_offset != snap.payload_offset() || p.w.payload_length != snap.payload_length())
+    bad("the file changed while it was being read");
+  return p;
+}
+
 // Version 2: the header MAC over every byte outside the payload (a few KB), then the stream.
 void verify_v2_header(const ByteSource& src, const Parsed& p, ByteView content_key,
                       const crypto::Backend& be) {
@@ -601,19 +657,22 @@ ReadResult decrypt(const ByteSource& file, ByteSink& out, ByteView content_key,
   const crypto::Backend& be =
       opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
   check_key(content_key);
-  // Everything below reads one private copy: the bytes verified are the bytes decrypted.
-  detail::PrivateCopy src(file);
-  Parsed p = parse(src);
   ReadResult res;
-  res.info = p.info;
-  if (p.w.version == 2) {
-    verify_v2_header(src, p, content_key, be);
+  if (const Wrapper first = parse(file).w; first.version == 2) {
+    const WrapperSnapshot snap(file, first.payload_offset, first.payload_length);
+    const Parsed p = parse_snapshot(snap);
+    res.info = p.info;
+    verify_v2_header(snap, p, content_key, be);
     res.size = detail::open_stream(v2_stream(p, content_key, be),
-                                   {src, p.w.payload_offset, p.w.payload_length}, out,
+                                   {file, p.w.payload_offset, p.w.payload_length}, out,
                                    opt.segments.threads, opt.progress, &altered);
     res.integrity_verified = true;
     return res;
   }
+  // Version 1 reads one private copy: the bytes verified are the bytes decrypted.
+  detail::PrivateCopy src(file);
+  Parsed p = parse(src);
+  res.info = p.info;
   if (p.mac_at) {
     crypto::SecureBytes mkey = detail::integrity_key(be, content_key, "pdf");
     detail::HoleMac mac(be, mkey, *p.mac_at, kMacHex, '0');
@@ -655,7 +714,7 @@ ReadResult decrypt(const ByteSource& file, ByteSink& out, ByteView content_key,
 }
 
 struct Reader::Impl {
-  std::unique_ptr<detail::PrivateCopy> copy;
+  const ByteSource* file = nullptr;
   std::uint64_t size = 0, payload_offset = 0, payload_length = 0;
   std::optional<crypto::StreamingAead> sa;
   unsigned threads = 0;
@@ -666,14 +725,16 @@ Reader::Reader(const ByteSource& src, ByteView content_key, const ReadOptions& o
   const crypto::Backend& be =
       opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
   check_key(content_key);
-  Impl& m = *impl_;
-  m.copy = std::make_unique<detail::PrivateCopy>(src);
-  const Parsed p = parse(*m.copy);
-  if (p.w.version != 2)
+  const Wrapper first = parse(src).w;
+  if (first.version != 2)
     fail(Errc::unsupported,
          "random access needs a rights-managed PDF of version 2 (the original sealed per "
          "segment); this one was written by an earlier openrms");
-  verify_v2_header(*m.copy, p, content_key, be);
+  const WrapperSnapshot snap(src, first.payload_offset, first.payload_length);
+  const Parsed p = parse_snapshot(snap);
+  verify_v2_header(snap, p, content_key, be);
+  Impl& m = *impl_;
+  m.file = &src;
   m.sa.emplace(v2_stream(p, content_key, be));
   m.size = p.w.size;
   m.payload_offset = p.w.payload_offset;
@@ -693,7 +754,7 @@ std::size_t Reader::read_at(std::uint64_t offset, MutableByteView out) const {
   if (offset >= m.size || out.empty()) return 0;
   out = out.first(static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), m.size - offset)));
   try {
-    return detail::read_range(*m.sa, {*m.copy, m.payload_offset, m.payload_length}, offset, out,
+    return detail::read_range(*m.sa, {*m.file, m.payload_offset, m.payload_length}, offset, out,
                               m.threads, &altered);
   } catch (...) {
     std::fill(out.begin(), out.end(), std::uint8_t{0});
