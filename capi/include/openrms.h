@@ -1,8 +1,9 @@
 /* openrms.h: the C API of openrms (libopenrms.so.0).
  *
  * For callers in C and in any language with a C foreign-function interface (Go, Rust, .NET,
- * Java, Python's ctypes). It covers Office and PDF password encryption, decryption and
- * description; the C++ API (openrms/...hpp) is the complete one.
+ * Java, Python's ctypes). It covers Office and PDF encryption, decryption and description,
+ * and rights-protected files (protect, inspect, unprotect, open and read with the user's
+ * rights); the C++ API (openrms/...hpp) is the complete one.
  *
  * Error model. Every function that can fail returns an openrms_status: OPENRMS_OK (0) or one of
  * the codes below, whose numbers are those of the C++ openrms::Errc and never change (new codes
@@ -370,7 +371,7 @@ OPENRMS_API openrms_status openrms_document_read(const openrms_document* documen
                                                  const openrms_sink* out, uint64_t* size_out);
 /* Up to len plaintext bytes from `offset` into buf; *read_out gets the count (0 at the end).
  * Verifies only the segments the range touches where the container allows it;
- * OPENRMS_UNSUPPORTED for containers without random access. */
+ * OPENRMS_UNSUPPORTED for files written before their container had per-segment integrity. */
 OPENRMS_API openrms_status openrms_document_read_at(const openrms_document* document,
                                                     uint64_t offset, void* buf, size_t len,
                                                     size_t* read_out);
