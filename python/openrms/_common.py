@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
-from typing import IO, Any, Callable, Optional, Union
+from typing import IO, Callable, Optional, Union
 
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
 Target = Union[None, str, "os.PathLike[str]", IO[bytes]]
 Progress = Optional[Callable[[int, int], None]]
-
-
-def parse_json(text: str) -> dict[str, Any]:
-    return json.loads(text)

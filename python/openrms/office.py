@@ -15,11 +15,12 @@ calls from several threads at once are safe. Errors are :mod:`openrms.errors` cl
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from . import _native
-from ._common import Progress, Source, Target, parse_json
+from ._common import Progress, Source, Target
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def info(src: Source) -> dict[str, Any]:
     """What the document is and how it is encrypted (no password needed): container,
     application, encryption and, for Agile and Standard files, the algorithms, key encryptors
     and sizes (the fields of ``openrms office info --json``)."""
-    return parse_json(_native.office_info(src))
+    return json.loads(_native.office_info(src))
 
 
 def is_encrypted(src: Source) -> bool:

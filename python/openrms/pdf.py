@@ -8,11 +8,12 @@ document's /Perms does not match its /P.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
 from . import _native
-from ._common import Progress, Source, Target, parse_json
+from ._common import Progress, Source, Target
 
 RecipientKey = _native.RecipientKey
 
@@ -66,7 +67,7 @@ def info(src: Source, password: Optional[str] = None,
          key: Optional[RecipientKey] = None) -> dict[str, Any]:
     """The PDF's version and encryption: handler, revision, algorithms, permissions, which
     password matched, recipients (the fields of ``openrms pdf info --json``)."""
-    return parse_json(_native.pdf_info(src, password, key))
+    return json.loads(_native.pdf_info(src, password, key))
 
 
 __all__ = ["RecipientKey", "Result", "load_key", "encrypt", "decrypt", "info"]

@@ -20,11 +20,12 @@ once; a Document from one thread at a time.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Optional, Sequence, Union
 
 from . import _native
-from ._common import Target, parse_json
+from ._common import Target
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -44,7 +45,7 @@ class Document:
     @property
     def decision(self) -> dict[str, Any]:
         """user, role, rights, content_expiry, license_valid_until, license_from."""
-        return parse_json(self._doc.decision)
+        return json.loads(self._doc.decision)
 
     @property
     def rights(self) -> list[str]:
@@ -54,7 +55,7 @@ class Document:
     @property
     def info(self) -> dict[str, Any]:
         """What the file says about itself (as :meth:`Client.inspect`)."""
-        return parse_json(self._doc.info)
+        return json.loads(self._doc.info)
 
     def read(self, dst: Target = None) -> Optional[bytes]:
         """The whole content, verified first (VIEW needed): bytes for ``dst=None``, else
@@ -112,7 +113,7 @@ class Client:
     def inspect(self, path: PathLike) -> dict[str, Any]:
         """What a protected file says about itself: container, content_id, issuer, owner,
         template, size, integrity (no rights needed; the license's signature is checked)."""
-        return parse_json(self._profile.inspect(os.fspath(path)))
+        return json.loads(self._profile.inspect(os.fspath(path)))
 
 
 __all__ = ["Client", "Document"]

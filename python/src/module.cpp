@@ -25,21 +25,6 @@ namespace {
 namespace office = formats::office;
 namespace pdf = formats::pdf;
 
-// Runs `work` (which writes into `out`) without the GIL, then finishes the output. A Python
-// exception a callback raised wins over the io error the library made of it.
-template <class F>
-py::object run(PendingError& pending, Output& out, F&& work) {
-  try {
-    py::gil_scoped_release nogil;
-    work(out.sink());
-  } catch (const Error&) {
-    pending.rethrow_if_any();
-    throw;
-  }
-  pending.rethrow_if_any();
-  return out.finish();
-}
-
 // The likely size of an encrypted copy: a little more than the input.
 std::uint64_t grown(std::uint64_t n) {
   return n + n / 16 + (64u << 10);
@@ -82,7 +67,8 @@ py::object office_encrypt(py::handle src, py::handle dst, const std::string& pas
   auto in = make_source(src, pending);
   Output out(dst, grown(in->size()), durable, pending);
   const crypto::SecureString pw(password.begin(), password.end());
-  return run(pending, out, [&](formats::ByteSink& sink) { office::encrypt(*in, sink, pw, o); });
+  return write_output(pending, out,
+                      [&](formats::ByteSink& sink) { office::encrypt(*in, sink, pw, o); });
 }
 
 py::tuple office_decrypt(py::handle src, py::handle dst, const std::optional<std::string>& password,
@@ -98,7 +84,7 @@ py::tuple office_decrypt(py::handle src, py::handle dst, const std::optional<std
   auto in = make_source(src, pending);
   Output out(dst, in->size(), durable, pending);
   office::DecryptResult r;
-  py::object data = run(pending, out, [&](formats::ByteSink& sink) {
+  py::object data = write_output(pending, out, [&](formats::ByteSink& sink) {
     r = office::decrypt(*in, sink, opt_view(password), o);
   });
   py::dict info;
@@ -112,15 +98,7 @@ py::tuple office_decrypt(py::handle src, py::handle dst, const std::optional<std
 std::string office_info(py::handle src) {
   PendingError pending;
   auto in = make_source(src, pending);
-  std::string json;
-  try {
-    py::gil_scoped_release nogil;
-    json = office::describe_json(*in);
-  } catch (const Error&) {
-    pending.rethrow_if_any();
-    throw;
-  }
-  return json;
+  return without_gil(pending, [&] { return office::describe_json(*in); });
 }
 
 py::dict pdf_result(const pdf::DecryptResult& r) {
@@ -157,7 +135,7 @@ py::tuple pdf_encrypt(py::handle src, py::handle dst, int revision,
   Output out(dst, grown(in->size()), durable, pending);
   pdf::DecryptResult r;
   py::object data =
-      run(pending, out, [&](formats::ByteSink& sink) { r = pdf::encrypt(*in, sink, o); });
+      write_output(pending, out, [&](formats::ByteSink& sink) { r = pdf::encrypt(*in, sink, o); });
   return py::make_tuple(data, pdf_result(r));
 }
 
@@ -173,7 +151,7 @@ py::tuple pdf_decrypt(py::handle src, py::handle dst, const std::optional<std::s
   auto in = make_source(src, pending);
   Output out(dst, grown(in->size()), durable, pending);
   pdf::DecryptResult r;
-  py::object data = run(pending, out, [&](formats::ByteSink& sink) {
+  py::object data = write_output(pending, out, [&](formats::ByteSink& sink) {
     r = pdf::decrypt(*in, sink, opt_view(password), o);
   });
   return py::make_tuple(data, pdf_result(r));
@@ -183,13 +161,7 @@ std::string pdf_info(py::handle src, const std::optional<std::string>& password,
                      const crypto::RecipientKey* key) {
   PendingError pending;
   auto in = make_source(src, pending);
-  try {
-    py::gil_scoped_release nogil;
-    return pdf::describe_json(*in, opt_view(password), key);
-  } catch (const Error&) {
-    pending.rethrow_if_any();
-    throw;
-  }
+  return without_gil(pending, [&] { return pdf::describe_json(*in, opt_view(password), key); });
 }
 
 crypto::RecipientKey load_key(py::handle src, const std::optional<std::string>& password) {

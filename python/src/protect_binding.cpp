@@ -94,15 +94,7 @@ bool can(const Document& d, const std::string& right) {
 py::object read(const Document& d, py::handle dst) {
   PendingError pending;
   Output out(dst, d.info().size.value_or(1u << 20), true, pending);
-  try {
-    py::gil_scoped_release nogil;
-    d.read(out.sink());
-  } catch (const Error&) {
-    pending.rethrow_if_any();
-    throw;
-  }
-  pending.rethrow_if_any();
-  return out.finish();
+  return write_output(pending, out, [&](formats::ByteSink& sink) { d.read(sink); });
 }
 
 py::bytes read_at(const Document& d, std::uint64_t offset, std::size_t length) {

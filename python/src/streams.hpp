@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 
+#include "openrms/error.hpp"
 #include "openrms/formats/io.hpp"
 
 namespace openrms::python {
@@ -48,6 +49,27 @@ class Output {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// Runs `work` without the GIL and returns what it returns. A Python exception a callback
+/// raised meanwhile is raised instead of the io error the library made of it.
+template <class F>
+auto without_gil(PendingError& pending, F&& work) {
+  try {
+    py::gil_scoped_release nogil;
+    return work();
+  } catch (const Error&) {
+    pending.rethrow_if_any();
+    throw;
+  }
+}
+
+/// Runs `work` on `out`'s sink without the GIL, then finishes the output (see Output::finish).
+template <class F>
+py::object write_output(PendingError& pending, Output& out, F&& work) {
+  without_gil(pending, [&] { work(out.sink()); });
+  pending.rethrow_if_any();
+  return out.finish();
+}
 
 /// True if `obj` is a str or os.PathLike (a file name).
 bool is_path(py::handle obj);

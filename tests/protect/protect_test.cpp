@@ -266,7 +266,7 @@ TEST_F(ProtectTest, LargePdfsRoundTripByteForByte) {
     ASSERT_EQ(bob.open(out).read_at(at, part), 4000u);
     EXPECT_TRUE(std::string(part.begin(), part.begin() + 4000) ==
                 pdf.substr(static_cast<std::size_t>(at)));
-                           fs::remove(out);
+    fs::remove(out);
   }
 }
 

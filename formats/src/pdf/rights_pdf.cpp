@@ -371,6 +371,13 @@ struct Parsed {
   std::optional<std::uint64_t> mac_at;
 };
 
+/// The wrapper's payload and /EP, without parsing a version 1 payload (the first look that
+/// tells readers which version they have).
+Wrapper locate(const ByteSource& src) {
+  Document doc(src);
+  return find_payload(doc);
+}
+
 Parsed parse(const ByteSource& src) {
   Document doc(src);
   Parsed p;
@@ -658,7 +665,7 @@ ReadResult decrypt(const ByteSource& file, ByteSink& out, ByteView content_key,
       opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
   check_key(content_key);
   ReadResult res;
-  if (const Wrapper first = parse(file).w; first.version == 2) {
+  if (const Wrapper first = locate(file); first.version == 2) {
     const WrapperSnapshot snap(file, first.payload_offset, first.payload_length);
     const Parsed p = parse_snapshot(snap);
     res.info = p.info;
@@ -725,7 +732,7 @@ Reader::Reader(const ByteSource& src, ByteView content_key, const ReadOptions& o
   const crypto::Backend& be =
       opt.segments.backend ? *opt.segments.backend : crypto::default_backend();
   check_key(content_key);
-  const Wrapper first = parse(src).w;
+  const Wrapper first = locate(src);
   if (first.version != 2)
     fail(Errc::unsupported,
          "random access needs a rights-managed PDF of version 2 (the original sealed per "
