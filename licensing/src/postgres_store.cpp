@@ -77,7 +77,7 @@ const std::pair<const char*, const char*> kStatements[] = {
      "INSERT INTO tracking (time, user_email, content_id, rights, issuer, owner, outcome, "
      "license_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
     {"tracking",
-     "SELECT seq, time, user_email, content_id, rights, issuer, owner, outcome, license_id "
+     "SELECT seq, time, user_email, rights, issuer, owner, outcome, license_id "
      "FROM tracking WHERE content_id = $1 AND seq > $2 ORDER BY seq LIMIT NULLIF($3::BIGINT, 0)"},
     {"add_rac",
      "INSERT INTO rac VALUES ($1, $2, $3, $4, $5) ON CONFLICT (serial) DO UPDATE "
@@ -428,17 +428,24 @@ void PostgresStore::add_tracking(const TrackingEntry& e) {
               e.outcome, e.license_id);
 }
 
-std::vector<TrackingEntry> PostgresStore::tracking(const std::string& id, std::int64_t after,
-                                                   std::size_t limit) {
+void PostgresStore::visit_tracking(const std::string& id, std::int64_t after, std::size_t limit,
+                                   const TrackingVisitor& visit) {
   const pqxx::result rows =
       impl_->exec("tracking", id, static_cast<long long>(after), static_cast<long long>(limit));
-  std::vector<TrackingEntry> out;
-  out.reserve(rows.size());
-  auto text = [](const pqxx::field& f) { return std::string(f.c_str(), f.size()); };
-  for (const auto& r : rows)
-    out.push_back({from_secs(r[1].as<long long>()), text(r[2]), text(r[3]), text(r[4]), text(r[5]),
-                   text(r[6]), text(r[7]), text(r[8]), r[0].as<std::int64_t>()});
-  return out;
+  auto view = [](const pqxx::field& f) { return std::string_view(f.c_str(), f.size()); };
+  TrackingRow row;
+  row.content_id = id;
+  for (const auto& r : rows) {
+    row.seq = r[0].as<std::int64_t>();
+    row.time = from_secs(r[1].as<long long>());
+    row.user = view(r[2]);
+    row.rights = view(r[3]);
+    row.issuer = view(r[4]);
+    row.owner = view(r[5]);
+    row.outcome = view(r[6]);
+    row.license_id = view(r[7]);
+    visit(row);
+  }
 }
 
 void PostgresStore::add_rac(const RacRecord& r) {

@@ -657,15 +657,24 @@ void LicenseServer::revoke(const Identity& who, std::string_view content_id) {
       {now, email, rec->content_id, "", rec->issuer, rec->owner, "revoked", "", 0});
 }
 
-std::vector<TrackingEntry> LicenseServer::track(const Identity& who, std::string_view content_id,
-                                                std::int64_t after_seq, std::size_t limit) {
+void LicenseServer::visit_track(const Identity& who, std::string_view content_id,
+                                std::int64_t after_seq, std::size_t limit,
+                                const TrackingVisitor& visit) {
   std::string email = checked_user(who);
   auto& I = *impl_;
   auto rec = I.store.get_content(std::string(content_id));
   if (!rec) fail(Errc::not_found, "no content with id '" + std::string(content_id) + "'");
   if (rec->issuer != email)
     fail(Errc::no_right, "only the issuer (" + rec->issuer + ") may track this content");
-  return I.store.tracking(rec->content_id, after_seq, limit);
+  I.store.visit_tracking(rec->content_id, after_seq, limit, visit);
+}
+
+std::vector<TrackingEntry> LicenseServer::track(const Identity& who, std::string_view content_id,
+                                                std::int64_t after_seq, std::size_t limit) {
+  std::vector<TrackingEntry> out;
+  visit_track(who, content_id, after_seq, limit,
+              [&out](const TrackingRow& r) { out.push_back(r.entry()); });
+  return out;
 }
 
 Template LicenseServer::create_template(std::string name, std::string description, Policy policy,

@@ -158,12 +158,14 @@ class Stmt {
     if (rc == SQLITE_DONE) return false;
     db_fail(db_, "query");
   }
-  std::string text(int i) {
+  // Valid until the next step (SQLite's contract for column text without type conversion).
+  std::string_view view(int i) {
     auto p = sqlite3_column_text(s_, i);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(s_, i)))
-             : std::string();
+    return p ? std::string_view(reinterpret_cast<const char*>(p),
+                                static_cast<std::size_t>(sqlite3_column_bytes(s_, i)))
+             : std::string_view();
   }
+  std::string text(int i) { return std::string(view(i)); }
   long long integer(int i) { return sqlite3_column_int64(s_, i); }
   bool is_null(int i) { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
   crypto::Bytes blob(int i) {
@@ -519,29 +521,29 @@ void SqliteStore::add_tracking(const TrackingEntry& e) {
   if (mine->error) std::rethrow_exception(mine->error);
 }
 
-std::vector<TrackingEntry> SqliteStore::tracking(const std::string& id, std::int64_t after,
-                                                 std::size_t limit) {
+void SqliteStore::visit_tracking(const std::string& id, std::int64_t after, std::size_t limit,
+                                 const TrackingVisitor& visit) {
   std::lock_guard lock(mu_);
   // seq is the rowid, and the content_id index keeps each id's rows in rowid order: a page is
-  // a range of that index, with no sort.
+  // a range of that index, with no sort. content_id is the one asked for, not read per row.
   Stmt s(impl_->stmts, impl_->db,
-         "SELECT seq, time, user, content_id, rights, issuer, owner, outcome, license_id "
+         "SELECT seq, time, user, rights, issuer, owner, outcome, license_id "
          "FROM tracking WHERE content_id=? AND seq>? ORDER BY seq LIMIT ?");
   s.bind(1, id).bind(2, static_cast<long long>(after));
   s.bind(3, limit == 0 ? -1LL : static_cast<long long>(limit));
-  std::vector<TrackingEntry> out;
-  if (limit != 0) {
-    out.reserve(std::min<std::size_t>(limit, 4096));
-  } else {
-    // The whole log is sized first (the index alone answers), so it is not moved while it grows.
-    Stmt n(impl_->stmts, impl_->db, "SELECT count(*) FROM tracking WHERE content_id=? AND seq>?");
-    n.bind(1, id).bind(2, static_cast<long long>(after));
-    if (n.step()) out.reserve(static_cast<std::size_t>(n.integer(0)));
+  TrackingRow row;
+  row.content_id = id;
+  while (s.step()) {
+    row.seq = s.integer(0);
+    row.time = from_secs(s.integer(1));
+    row.user = s.view(2);
+    row.rights = s.view(3);
+    row.issuer = s.view(4);
+    row.owner = s.view(5);
+    row.outcome = s.view(6);
+    row.license_id = s.view(7);
+    visit(row);
   }
-  while (s.step())
-    out.push_back({from_secs(s.integer(1)), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6),
-                   s.text(7), s.text(8), s.integer(0)});
-  return out;
 }
 
 void SqliteStore::add_rac(const RacRecord& r) {

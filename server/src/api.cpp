@@ -1,6 +1,10 @@
 #include "openrms/server/api.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "openrms/crypto/backend.hpp"
@@ -211,23 +215,136 @@ Response h_revoke(Ctx& c) {
   return no_content();
 }
 
+// A tracking log as a JSON array, written as the store reads each row. A 100,000-entry log is
+// ~21 MB of JSON: a json value per entry cost five times the store's read, so rows are written
+// here, keys in dump()'s sorted order, with one capacity check per row, into chunks joined once
+// at the end (growing one string by doubling cost as much as writing it). A field that is not
+// printable ASCII goes through nlohmann (control characters escaped, invalid UTF-8 replaced), so
+// the text is what dump() writes.
+class TrackingJson {
+ public:
+  explicit TrackingJson(std::size_t limit)
+      // An entry is ~215 bytes: a page fits its first chunk.
+      : next_chunk_(limit != 0 ? std::min<std::size_t>(limit, 8192) * 256 : kChunk) {}
+
+  void add(const licensing::TrackingRow& e) {
+    const std::string_view fields[kFields] = {e.issuer, e.license_id, e.outcome,
+                                              e.owner,  e.rights,     e.user};
+    std::string rendered[kFields];  // by dump(), for a field outside printable ASCII
+    bool quoted[kFields] = {};      // printable ASCII with '"' or '\\'
+    std::size_t bound = 160;        // keys, punctuation, seq and time
+    for (std::size_t i = 0; i < kFields; ++i) {
+      const Text kind = classify(fields[i]);
+      quoted[i] = kind == Text::quoted;
+      const bool other = kind == Text::other;
+      if (other) rendered[i] = dump(json(std::string(fields[i])));
+      bound += other ? rendered[i].size() : 2 * fields[i].size() + 2;
+    }
+    char* p = room(bound);
+    auto put = [&p](std::string_view t) { p = std::copy(t.begin(), t.end(), p); };
+    auto field = [&](std::size_t i) {
+      if (!rendered[i].empty()) return put(rendered[i]);
+      *p++ = '"';
+      if (!quoted[i]) {
+        put(fields[i]);
+      } else {
+        for (const char ch : fields[i]) {
+          if (ch == '"' || ch == '\\') *p++ = '\\';
+          *p++ = ch;
+        }
+      }
+      *p++ = '"';
+    };
+    *p++ = rows_++ == 0 ? '[' : ',';
+    put("{\"issuer\":");
+    field(0);
+    put(",\"license_id\":");
+    field(1);
+    put(",\"outcome\":");
+    field(2);
+    put(",\"owner\":");
+    field(3);
+    put(",\"rights\":");
+    field(4);
+    put(",\"seq\":");
+    p = std::to_chars(p, p + 20, e.seq).ptr;
+    put(",\"time\":\"");
+    stamp_.clear();
+    licensing::append_time(stamp_, e.time);
+    put(stamp_);
+    put("\",\"user\":");
+    field(5);
+    *p++ = '}';
+    chunks_.back().used = static_cast<std::size_t>(p - chunks_.back().bytes.get());
+  }
+
+  std::string finish() && {
+    std::size_t total = 2;
+    for (const auto& c : chunks_) total += c.used;
+    std::string body;
+    body.reserve(total);
+    for (const auto& c : chunks_) body.append(c.bytes.get(), c.used);
+    if (rows_ == 0) body += '[';
+    body += ']';
+    return body;
+  }
+
+ private:
+  static constexpr std::size_t kFields = 6;
+  static constexpr std::size_t kChunk = std::size_t{2} << 20;
+
+  struct Chunk {
+    std::unique_ptr<char[]> bytes;  // not zeroed: only `used` bytes are ever read
+    std::size_t size = 0, used = 0;
+  };
+
+  // Where a row of at most `bound` bytes goes.
+  char* room(std::size_t bound) {
+    if (chunks_.empty() || chunks_.back().size - chunks_.back().used < bound) {
+      const std::size_t size = std::max(next_chunk_, bound);
+      chunks_.push_back({std::unique_ptr<char[]>(new char[size]), size, 0});
+      next_chunk_ = kChunk;
+    }
+    return chunks_.back().bytes.get() + chunks_.back().used;
+  }
+
+  // What a field needs to become a JSON string: nothing, '"' and '\\' escaped, or nlohmann.
+  // Eight bytes at a time (the fields of a 100,000-entry log are ~13 MB): a byte is "other" if
+  // its high bit is set, it is below 0x20 or it is 0x7f; the tests are exact for "any byte".
+  enum class Text { plain, quoted, other };
+  static Text classify(std::string_view s) {
+    constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
+    auto any_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+    std::uint64_t other = 0, quote = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t x;
+      std::memcpy(&x, s.data() + i, 8);
+      other |= (x & highs) | ((x - ones * 0x20) & ~x & highs) | any_zero(x ^ (ones * 0x7f));
+      quote |= any_zero(x ^ (ones * '"')) | any_zero(x ^ (ones * '\\'));
+    }
+    for (; i < s.size(); ++i) {
+      const auto b = static_cast<unsigned char>(s[i]);
+      other |= static_cast<std::uint64_t>(b < 0x20 || b >= 0x7f);
+      quote |= static_cast<std::uint64_t>(b == '"' || b == '\\');
+    }
+    return other ? Text::other : quote ? Text::quoted : Text::plain;
+  }
+  std::vector<Chunk> chunks_;
+  std::size_t next_chunk_;
+  std::size_t rows_ = 0;
+  std::string stamp_;
+};
+
 // ?after=SEQ&limit=N pages through a long log: pass the last entry's seq as `after`.
 Response h_track(Ctx& c) {
-  json arr = json::array();
   const auto after = static_cast<std::int64_t>(query_number(c, "after", 0));
   const auto limit = static_cast<std::size_t>(query_number(c, "limit", 0));
-  for (const auto& e : c.server.track(c.who, c.param, after, limit))
-    arr.push_back({{"time", licensing::format_time(e.time)},
-                   {"user", e.user},
-                   {"rights", e.rights},
-                   {"outcome", e.outcome},
-                   {"issuer", e.issuer},
-                   {"owner", e.owner},
-                   {"license_id", e.license_id},
-                   {"seq", e.seq}});
-  return ok(arr);
+  TrackingJson out(limit);
+  c.server.visit_track(c.who, c.param, after, limit,
+                       [&out](const licensing::TrackingRow& e) { out.add(e); });
+  return Response{200, "application/json", std::move(out).finish()};
 }
-
 Response h_templates(Ctx& c) {
   json arr = json::array();
   for (const auto& t : c.server.templates(false)) arr.push_back(template_json(t, false));

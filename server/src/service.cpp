@@ -167,6 +167,30 @@ class Session {
     if (const auto length = parser_->content_length(); length && *length > body_limit_)
       return on_read(http::error::body_limit);
     parser_->body_limit(body_limit_);  // a chunked body is held to it chunk by chunk
+    if (!deposit) return read_body();
+    // A deposit's body may be max_deposit_body (32 MiB): its token is verified (on the worker
+    // pool, as every token) before the body is read, so only a caller who may deposit makes the
+    // service receive and hold one. A refusal closes the connection, the body unread.
+    std::string authz(h[http::field::authorization]);
+    net::post(svc_.workers, [s = self().shared_from_this(), authz = std::move(authz)] {
+      std::optional<Response> refusal;
+      try {
+        if (authz.empty()) fail(Errc::unauthenticated, "a portal deposit needs a bearer token");
+        if (!s->svc_.auth) fail(Errc::unauthenticated, "this service accepts no tokens");
+        s->svc_.auth->verify_header(authz);
+      } catch (const Error& e) {
+        refusal = problem(http_status(e.code()), to_string(e.code()), e.what());
+      } catch (const std::exception&) {
+        refusal = problem(500, "internal", "internal error");
+      }
+      net::post(s->self().stream().get_executor(), [s, refusal = std::move(refusal)] {
+        if (refusal) return s->refuse(*refusal);
+        s->read_body();
+      });
+    });
+  }
+
+  void read_body() {
     http::async_read(
         self().stream(), buffer_, *parser_,
         [s = self().shared_from_this()](beast::error_code e, std::size_t) { s->on_read(e); });

@@ -1,6 +1,8 @@
 // Certificates and licenses: canonical form, signatures, tamper detection, strict parsing.
 #include <gtest/gtest.h>
 
+#include <ctime>
+#include <random>
 #include <regex>
 
 #include "licensing_fixture.hpp"
@@ -221,6 +223,28 @@ TEST_F(Licenses, WhatTheyCarry) {
   // Times are UTC text.
   EXPECT_NE(ul_xml.find("<IssuedAt>2026-11-23T09:00:00Z</IssuedAt>"), std::string::npos);
   EXPECT_NE(ul_xml.find("<ValidUntil>2026-12-23T09:00:00Z</ValidUntil>"), std::string::npos);
+}
+
+TEST(Times, FormatAgreesWithTheCLibrary) {
+  // gmtime_r + strftime are the reference, over 1970-9999 (format_time writes digits itself).
+  std::mt19937_64 rng(20261201);
+  std::uniform_int_distribution<long long> any(0, 253402300799LL);  // 9999-12-31T23:59:59Z
+  std::vector<long long> secs = {0, 59, 86399, 86400, 951782400, 1795424400, 253402300799LL};
+  for (int i = 0; i < 20000; ++i) secs.push_back(any(rng));
+  for (const long long s : secs) {
+    const std::time_t tt = static_cast<std::time_t>(s);
+    std::tm tm{};
+    ASSERT_NE(gmtime_r(&tt, &tm), nullptr);
+    char want[32];
+    ASSERT_EQ(std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm), 20u) << s;
+    ASSERT_EQ(format_time(Time(Seconds(s))), want) << s;
+    ASSERT_EQ(parse_time(want), Time(Seconds(s))) << want;
+  }
+  std::string out = "at ";
+  append_time(out, Time(Seconds(0)));
+  EXPECT_EQ(out, "at 1970-01-01T00:00:00Z");
+  // Outside 0-9999 (never in a license) the year is printed as it is, not cut to four digits.
+  EXPECT_EQ(format_time(Time(Seconds(253402300800LL))), "10000-01-01T00:00:00Z");
 }
 
 TEST(Times, ParseAndFormat) {

@@ -5,7 +5,9 @@
 #include <pqxx/pqxx>
 
 #include <cstdlib>
+#include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "openrms/error.hpp"
 #include "openrms/licensing/postgres_store.hpp"
@@ -80,6 +82,30 @@ TEST(StoreContract, RecordsBehaveTheSameOnEveryStore) {
   ASSERT_EQ(paged.size(), 5u);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(paged[i].license_id, log[i].license_id);
   EXPECT_TRUE(store->tracking("other", 0, 10).empty());
+  // Visiting reads the same rows, viewed in place, with the id asked for.
+  std::vector<TrackingEntry> visited;
+  store->visit_tracking("c1", log[0].seq, 3, [&](const TrackingRow& r) {
+    EXPECT_EQ(r.content_id, "c1");
+    visited.push_back(r.entry());
+  });
+  ASSERT_EQ(visited.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(visited[i].seq, log[i + 1].seq);
+    EXPECT_EQ(visited[i].rights, log[i + 1].rights);
+    EXPECT_EQ(visited[i].user, "u@x.com");
+    EXPECT_EQ(visited[i].issuer, "alice@x.com");
+    EXPECT_EQ(visited[i].outcome, "granted");
+    EXPECT_EQ(visited[i].time, at("2026-11-23T09:00:00Z"));
+  }
+  // A visitor's exception ends the read and reaches the caller; the store reads on afterwards.
+  int seen = 0;
+  EXPECT_THROW(store->visit_tracking("c1", 0, 0,
+                                     [&](const TrackingRow&) {
+                                       if (++seen == 2) throw std::runtime_error("stop");
+                                     }),
+               std::runtime_error);
+  EXPECT_EQ(seen, 2);
+  EXPECT_EQ(store->tracking("c1").size(), 5u);
   store->add_rac({"s2", "u@x.com", "k", at("2026-11-24T00:00:00Z"), at("2026-12-24T00:00:00Z")});
   store->add_rac({"s1", "u@x.com", "k", at("2026-11-23T00:00:00Z"), at("2026-12-23T00:00:00Z")});
   auto racs = store->racs("u@x.com");

@@ -56,10 +56,9 @@ class SchemaStore final : public Store {
   }
   void set_revoked(const std::string& id, Time when) override { store_->set_revoked(id, when); }
   void add_tracking(const TrackingEntry& e) override { store_->add_tracking(e); }
-  using Store::tracking;
-  std::vector<TrackingEntry> tracking(const std::string& id, std::int64_t after,
-                                      std::size_t limit) override {
-    return store_->tracking(id, after, limit);
+  void visit_tracking(const std::string& id, std::int64_t after, std::size_t limit,
+                      const TrackingVisitor& visit) override {
+    store_->visit_tracking(id, after, limit, visit);
   }
   void add_rac(const RacRecord& r) override { store_->add_rac(r); }
   std::vector<RacRecord> racs(const std::string& user) override { return store_->racs(user); }

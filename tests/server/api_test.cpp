@@ -121,6 +121,57 @@ TEST_F(ApiTest, AClientEnrolsWithItsOwnKeyAcquiresAndEvaluatesOffline) {
   EXPECT_EQ(parsed(after)["code"], "revoked");
 }
 
+TEST_F(ApiTest, TheTrackingLogIsTheJsonNlohmannWrites) {
+  // The log's body is written by hand (a long log is megabytes); nlohmann, given the same
+  // entries, is the reference, byte for byte: quotes, backslashes, control characters, UTF-8,
+  // invalid UTF-8 (replaced), an empty field, a long field.
+  User& alice = user("alice@contoso.com");
+  PublishRequest req;
+  Policy p;
+  p.grants.push_back(parse_grant("bob@contoso.com:VIEW"));
+  req.policy = p;
+  const auto pub = server->publish(alice.id(), req, alice.grant.rac_xml);
+  std::vector<std::string> odd = {"plain@contoso.com",
+                                  "say \"hi\"",
+                                  "back\\slash",
+                                  "tab\t nl\n bell\x07 del\x7f",
+                                  "zo\xc3\xab \xe2\x82\xac \xf0\x9f\x94\x92",
+                                  "",
+                                  std::string(5000, 'x') + "\"" + std::string(70, '\\')};
+  // PostgreSQL's text holds neither NUL nor invalid UTF-8; SQLite's holds both.
+  if (dynamic_cast<SqliteStore*>(store.get())) {
+    odd.push_back(std::string("nul\0 inside", 11));
+    odd.push_back("bad \xff\xfe utf-8 \xc3");
+  }
+  for (std::size_t i = 0; i < odd.size(); ++i)
+    store->add_tracking({clock.now() + Seconds(static_cast<long long>(i)), odd[i], pub.content_id,
+                         odd[(i + 1) % odd.size()], odd[(i + 2) % odd.size()],
+                         odd[(i + 3) % odd.size()], odd[(i + 4) % odd.size()],
+                         odd[(i + 5) % odd.size()], 0});
+  json want = json::array();
+  for (const auto& e : server->track(alice.id(), pub.content_id))
+    want.push_back({{"time", format_time(e.time)},
+                    {"user", e.user},
+                    {"rights", e.rights},
+                    {"outcome", e.outcome},
+                    {"issuer", e.issuer},
+                    {"owner", e.owner},
+                    {"license_id", e.license_id},
+                    {"seq", e.seq}});
+  ASSERT_EQ(want.size(), odd.size());
+  for (const char* query : {"", "?limit=3", "?limit=100000"}) {
+    auto t = call("GET", "/v1/track/" + pub.content_id + query, {}, "alice@contoso.com");
+    ASSERT_EQ(t.status, 200) << t.body;
+    const json expected = *query == '\0' || std::string(query) == "?limit=100000"
+                              ? want
+                              : json(std::vector<json>(want.begin(), want.begin() + 3));
+    EXPECT_EQ(t.body, expected.dump(-1, ' ', false, json::error_handler_t::replace)) << query;
+  }
+  auto empty =
+      call("GET", "/v1/track/" + pub.content_id + "?after=999999999", {}, "alice@contoso.com");
+  EXPECT_EQ(empty.body, "[]");
+}
+
 TEST_F(ApiTest, RequestsThatCannotBeServedGetTheRightStatus) {
   EXPECT_EQ(call("POST", "/v1/acquire", {{"publishing_license", "x"}, {"rac", "y"}}).status, 401);
   EXPECT_EQ(call("GET", "/v1/nowhere").status, 404);

@@ -248,6 +248,29 @@ head -c 5000000 /dev/zero | tr '\0' ' ' >big.json
 status=$(curl -s -o /dev/null -w '%{http_code}' --cacert tls.crt -H "Authorization: Bearer $(cat tokens/bob)" \
   -H 'Content-Type: application/json' --data-binary @big.json "$url/v1/acquire")
 check "a 5 MB body: 413" [ "$status" = 413 ]
+check "a portal deposit with no token or a bad one is refused (401) before its body is sent" \
+  $PY - "$(cat port)" <<'PYEOF'
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile="tls.crt")
+for auth in ("", "Authorization: Bearer not.a.token\r\n"):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
+                        server_hostname="127.0.0.1")
+    # The header announces 30 MB (under the deposit limit) and no body follows: the answer
+    # must come from the header alone, not after a read timeout.
+    s.sendall(("POST /v1/portal/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               + auth + "Content-Length: 30000000\r\n\r\n").encode())
+    s.settimeout(5)
+    t0, data = time.time(), b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    assert data.startswith(b"HTTP/1.1 401"), (auth, data[:200])
+    assert b"Connection: close" in data, data[:400]
+    assert time.time() - t0 < 2, time.time() - t0
+    s.close()
+PYEOF
 check "slow clients are cut off after the read timeout" $PY - "$(cat port)" <<'PYEOF'
 import socket, ssl, sys, time
 ctx = ssl.create_default_context(cafile="tls.crt")

@@ -48,6 +48,8 @@ class ManualClock final : public Clock {
 
 /// "2026-11-23T10:00:00Z".
 std::string format_time(Time t);
+/// The same text appended to `out` (no allocation of its own: for logs of many entries).
+void append_time(std::string& out, Time t);
 /// Parses exactly "YYYY-MM-DDTHH:MM:SSZ" (years 1970–9999, real calendar dates); nullopt else.
 std::optional<Time> parse_time(std::string_view text) noexcept;
 

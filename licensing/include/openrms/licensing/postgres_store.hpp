@@ -47,9 +47,8 @@ class PostgresStore final : public Store {
   std::optional<ContentRecord> get_content(const std::string& content_id) override;
   void set_revoked(const std::string& content_id, Time when) override;
   void add_tracking(const TrackingEntry& e) override;
-  using Store::tracking;
-  std::vector<TrackingEntry> tracking(const std::string& content_id, std::int64_t after_seq,
-                                      std::size_t limit) override;
+  void visit_tracking(const std::string& content_id, std::int64_t after_seq, std::size_t limit,
+                      const TrackingVisitor& visit) override;
   void add_rac(const RacRecord& r) override;
   std::vector<RacRecord> racs(const std::string& user) override;
   std::optional<std::string> setting(const std::string& key) override;

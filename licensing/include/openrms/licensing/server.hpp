@@ -125,8 +125,12 @@ class LicenseServer {
   Policy view_policy(const Identity& who, std::string_view pl_xml);
 
   void revoke(const Identity& who, std::string_view content_id);
-  /// The tracking log of content `who` issued (no_right for anyone else): entries after
-  /// `after_seq`, at most `limit` (0: all); see Store::tracking.
+  /// The tracking log of content `who` issued (no_right for anyone else, not_found for an
+  /// unknown id, both before any row is read): entries after `after_seq`, at most `limit` (0:
+  /// all), each passed to `visit` as the store reads it; see Store::visit_tracking.
+  void visit_track(const Identity& who, std::string_view content_id, std::int64_t after_seq,
+                   std::size_t limit, const TrackingVisitor& visit);
+  /// The same entries, copied.
   std::vector<TrackingEntry> track(const Identity& who, std::string_view content_id,
                                    std::int64_t after_seq = 0, std::size_t limit = 0);
 

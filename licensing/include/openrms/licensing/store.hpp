@@ -14,10 +14,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "openrms/crypto/secure.hpp"
@@ -53,6 +55,29 @@ struct TrackingEntry {
   std::string license_id;  ///< the use license's Id when granted, else empty
   std::int64_t seq = 0;    ///< its place in the store's log (set when read): a page cursor
 };
+
+/// One tracking row as a store reads it (Store::visit_tracking): the same fields as
+/// TrackingEntry, viewed in the store's own buffers, valid only during the visitor's call. A
+/// long log is read and rendered without a string allocated per field.
+struct TrackingRow {
+  Time time{};
+  std::string_view user, content_id, rights, issuer, owner, outcome, license_id;
+  std::int64_t seq = 0;
+
+  TrackingEntry entry() const {
+    return {time,
+            std::string(user),
+            std::string(content_id),
+            std::string(rights),
+            std::string(issuer),
+            std::string(owner),
+            std::string(outcome),
+            std::string(license_id),
+            seq};
+  }
+};
+/// Called once per row, in log order. It must not call the store: the store may hold its lock.
+using TrackingVisitor = std::function<void(const TrackingRow&)>;
 
 struct RacRecord {
   std::string serial, user, key_id;
@@ -100,9 +125,19 @@ class Store {
 
   virtual void add_tracking(const TrackingEntry& e) = 0;
   /// One content id's log in the order written: the entries after `after_seq` (0: from the
-  /// start), at most `limit` of them (0: all). Pass the last entry's seq for the next page.
-  virtual std::vector<TrackingEntry> tracking(const std::string& content_id, std::int64_t after_seq,
-                                              std::size_t limit) = 0;
+  /// start), at most `limit` of them (0: all), each passed to `visit` as it is read (a page is
+  /// one index range in both stores). Pass the last entry's seq for the next page. An exception
+  /// from `visit` ends the read and propagates.
+  virtual void visit_tracking(const std::string& content_id, std::int64_t after_seq,
+                              std::size_t limit, const TrackingVisitor& visit) = 0;
+  /// The same entries, copied.
+  std::vector<TrackingEntry> tracking(const std::string& content_id, std::int64_t after_seq,
+                                      std::size_t limit) {
+    std::vector<TrackingEntry> out;
+    visit_tracking(content_id, after_seq, limit,
+                   [&out](const TrackingRow& r) { out.push_back(r.entry()); });
+    return out;
+  }
   /// The whole log of one content id.
   std::vector<TrackingEntry> tracking(const std::string& content_id) {
     return tracking(content_id, 0, 0);
@@ -160,9 +195,8 @@ class SqliteStore final : public Store {
   std::optional<ContentRecord> get_content(const std::string& content_id) override;
   void set_revoked(const std::string& content_id, Time when) override;
   void add_tracking(const TrackingEntry& e) override;
-  using Store::tracking;
-  std::vector<TrackingEntry> tracking(const std::string& content_id, std::int64_t after_seq,
-                                      std::size_t limit) override;
+  void visit_tracking(const std::string& content_id, std::int64_t after_seq, std::size_t limit,
+                      const TrackingVisitor& visit) override;
   void add_rac(const RacRecord& r) override;
   std::vector<RacRecord> racs(const std::string& user) override;
   std::optional<std::string> setting(const std::string& key) override;

@@ -14,10 +14,11 @@
 //   - An exception escaping a handler on an I/O thread is logged and that thread goes on
 //     serving: no request can stop the process.
 //   - Limits: request headers (max_header: 431), body (max_body: 413; max_deposit_body for
-//     POST /v1/portal/messages, whose body carries a whole message), open connections
-//     (max_connections: further ones are closed at once), a request rate per client address
-//     (429 with Retry-After), and read_timeout: a connection that does not deliver a complete
-//     request within it is closed (slow clients cannot hold connections).
+//     POST /v1/portal/messages, whose body carries a whole message: its token is verified
+//     from the header, before the body is read, and a refusal closes the connection), open
+//     connections (max_connections: further ones are closed at once), a request rate per client
+//     address (429 with Retry-After), and read_timeout: a connection that does not deliver a
+//     complete request within it is closed (slow clients cannot hold connections).
 //   - Bearer tokens are verified (auth.hpp) on the worker pool, never on the I/O threads; a bad
 //     token is 401 whatever the route; the groups a token carries feed `directory`.
 //   - An access log, one JSON object per line: time, client address, method, route, path,
