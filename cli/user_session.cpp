@@ -35,22 +35,18 @@ void add_user_options(CLI::App* c, UserArgs& a, bool required) {
 
 namespace {
 
-// A PEM key as 'user enroll' wrote it: plain PKCS#8, or encrypted with a passphrase.
-crypto::PrivateKey load_user_key(std::string_view pem, std::string file, const std::string& who) {
-  if (pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") == std::string_view::npos)
-    return protect::load_user_key(pem);
+// The passphrase of a passphrase-protected key: --passphrase-file, $OPENRMS_KEY_PASSPHRASE_FILE,
+// else a prompt on the terminal.
+crypto::SecureString key_passphrase(std::string file, const std::string& who) {
   if (file.empty())
     if (const char* env = std::getenv("OPENRMS_KEY_PASSPHRASE_FILE"); env && *env) file = env;
   PasswordSource src;
   src.file = file;
-  std::optional<crypto::SecureString> pass = read_password(src);
-  if (!pass) {
-    if (!can_prompt())
-      fail(Errc::wrong_password,
-           "the private key of " + who + " is passphrase-protected: pass --passphrase-file");
-    pass = prompt_password(("Passphrase for " + who + "'s key: ").c_str(), false);
-  }
-  return protect::load_user_key(pem, std::string_view(*pass));
+  if (std::optional<crypto::SecureString> pass = read_password(src)) return std::move(*pass);
+  if (!can_prompt())
+    fail(Errc::wrong_password,
+         "the private key of " + who + " is passphrase-protected: pass --passphrase-file");
+  return prompt_password(("Passphrase for " + who + "'s key: ").c_str(), false);
 }
 
 }  // namespace
@@ -66,27 +62,22 @@ std::unique_ptr<Session> session(UserArgs& a, const std::string& label) {
     s->source = s->local.get();
   }
   if (a.as.empty()) return s;
-  fs::path rac = protect::UserFiles::in(a.dir, a.as).rac;
-  fs::path key = protect::UserFiles::in(a.dir, a.as).key;
-  if (!fs::exists(rac) || !fs::exists(key))
-    fail(Errc::not_found, "no RAC/key for " + a.as + " in " + a.dir +
-                              " (enrol with 'openrms user enroll " + a.as + "')");
-  warn_if_exposed(key, "the private key of " + a.as);
-  std::string pem = read_text_file(key.string());
-  User u{{a.as}, read_text_file(rac.string()), load_user_key(pem, a.passphrase_file, a.as)};
-  crypto::secure_wipe(pem.data(), pem.size());
-  ClientOptions o;
-  if (!a.no_cache) {
-    fs::path dir =
-        a.cache.empty() ? protect::UserFiles::in(a.dir, a.as).licenses : fs::path(a.cache);
-    s->cache = std::make_unique<DirectoryUseLicenseCache>(dir);
-    o.cache = s->cache.get();
-  }
+  warn_if_exposed(protect::UserFiles::in(a.dir, a.as).key, "the private key of " + a.as);
   s->progress =
       std::make_unique<ProgressLine>(label, a.progress || ProgressLine::stderr_is_terminal());
+  ProfileOptions o;
+  o.source = s->source;
+  o.user = a.as;
+  o.dir = a.dir;
+  o.cache_use_licenses = !a.no_cache;
+  o.cache_dir = a.cache;
+  o.ask_passphrase = [file = a.passphrase_file](const std::string& who) {
+    return key_passphrase(file, who);
+  };
   ProgressLine* pl = s->progress.get();
-  o.progress = [pl](std::uint64_t d, std::uint64_t t) { (*pl)(d, t); };
-  s->client = std::make_unique<Client>(*s->source, std::move(u), std::move(o));
+  o.client.progress = [pl](std::uint64_t d, std::uint64_t t) { (*pl)(d, t); };
+  s->profile = std::make_unique<Profile>(std::move(o));
+  s->client = &s->profile->client();
   return s;
 }
 

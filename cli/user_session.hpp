@@ -11,6 +11,7 @@
 
 #include "openrms/protect/mail_rules.hpp"
 #include "openrms/protect/mail_settings.hpp"
+#include "openrms/protect/profile.hpp"
 #include "openrms/protect/protect.hpp"
 #include "progress.hpp"
 #include "server_access.hpp"
@@ -32,9 +33,9 @@ struct Session {
   std::unique_ptr<protect::RemoteLicenseSource> remote;  ///< with --server
   std::unique_ptr<protect::LocalLicenseSource> local;
   protect::LicenseSource* source = nullptr;  ///< remote or local
-  std::unique_ptr<protect::DirectoryUseLicenseCache> cache;
   std::unique_ptr<ProgressLine> progress;
-  std::unique_ptr<protect::Client> client;  ///< null without --as
+  std::unique_ptr<protect::Profile> profile;  ///< the user's credentials over `source`, with --as
+  protect::Client* client = nullptr;          ///< the profile's; null without --as
 };
 
 /// Opens the server and, with --as, the user's client. not_found without RAC/key files.

@@ -62,20 +62,26 @@ crypto::SecureString read_credential(const fs::path& path) {
 struct Profile::Impl {
   std::unique_ptr<licensing::Store> store;
   std::unique_ptr<licensing::LicenseServer> server;
-  std::unique_ptr<LicenseSource> source;
+  std::unique_ptr<LicenseSource> own_source;
+  LicenseSource* source = nullptr;  // own_source, or the caller's
   std::unique_ptr<UseLicenseCache> cache;
   std::unique_ptr<Client> client;
 };
 
 Profile::Profile(ProfileOptions o) : impl_(std::make_unique<Impl>()) {
-  if (!o.server_url.empty()) {
+  if (o.source) {
+    if (!o.store.empty() || !o.server_url.empty())
+      fail(Errc::invalid_argument, "give a license source, or a store or server to open, not both");
+    impl_->source = o.source;
+  } else if (!o.server_url.empty()) {
     if (!o.store.empty()) fail(Errc::invalid_argument, "give either a store or a server, not both");
     if (o.token.empty()) fail(Errc::unauthenticated, "a licensing service needs a bearer token");
     RemoteOptions r;
     r.url = o.server_url;
     r.token = o.token;
     r.http.ca_file = o.ca_file;
-    impl_->source = std::make_unique<RemoteLicenseSource>(std::move(r));
+    impl_->own_source = std::make_unique<RemoteLicenseSource>(std::move(r));
+    impl_->source = impl_->own_source.get();
   } else {
     const fs::path store = o.store.empty() ? default_store_path() : o.store;
     if (!fs::exists(store))
@@ -88,7 +94,8 @@ Profile::Profile(ProfileOptions o) : impl_(std::make_unique<Impl>()) {
     if (!impl_->server->activated())
       fail(Errc::invalid_argument,
            "the store at " + store.string() + " is not initialised: run 'openrms server init'");
-    impl_->source = std::make_unique<LocalLicenseSource>(*impl_->server);
+    impl_->own_source = std::make_unique<LocalLicenseSource>(*impl_->server);
+    impl_->source = impl_->own_source.get();
   }
   if (o.user.empty()) return;
   const UserFiles files = UserFiles::in(o.dir, o.user);
@@ -97,6 +104,9 @@ Profile::Profile(ProfileOptions o) : impl_(std::make_unique<Impl>()) {
                               " (enrol with 'openrms user enroll " + o.user + "')");
   const crypto::SecureString pem = read_credential(files.key);
   const crypto::SecureString rac = read_credential(files.rac);
+  if (!o.key_passphrase && o.ask_passphrase &&
+      pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string::npos)
+    o.key_passphrase = o.ask_passphrase(o.user);
   const std::optional<std::string_view> pass =
       o.key_passphrase ? std::optional<std::string_view>(*o.key_passphrase) : std::nullopt;
   User user{{o.user}, std::string(rac), load_user_key(pem, pass)};

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,9 @@ crypto::PrivateKey load_user_key(std::string_view pem,
                                  std::optional<std::string_view> passphrase = std::nullopt);
 
 struct ProfileOptions {
+  /// A license source the caller has opened and keeps alive while the profile lives: used as
+  /// it is, and store and server_url must then be empty. Else the profile opens one:
+  LicenseSource* source = nullptr;
   /// The embedded server's SQLite store (empty: default_store_path()) and its key-encryption
   /// key file (empty: the store path + ".kek").
   std::filesystem::path store, kek_file;
@@ -50,6 +54,9 @@ struct ProfileOptions {
   std::string user;
   std::filesystem::path dir = ".";
   std::optional<crypto::SecureString> key_passphrase;
+  /// Asked for the passphrase of a passphrase-protected key when key_passphrase is empty (a
+  /// prompt, a file named elsewhere); it may throw. Without either such a key is wrong_password.
+  std::function<crypto::SecureString(const std::string& user)> ask_passphrase;
   bool cache_use_licenses = true;  ///< in `cache_dir` (empty: DIR/EMAIL.licenses)
   std::filesystem::path cache_dir;
   ClientOptions client;  ///< clock, segments, durability, progress (its cache is set here)
