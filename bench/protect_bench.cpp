@@ -207,7 +207,8 @@ void OpenCached(benchmark::State& st) {
   World& w = world();
   int c = static_cast<int>(st.range(0));
   fs::path prot = w.dir / ("cached-" + std::to_string(c));
-  w.alice->protect(input_for(c, 1), prot, w.protection());
+  // Replaced when a repetition protects it again (--benchmark_repetitions).
+  w.alice->protect(input_for(c, 1), prot, w.protection(), false, /*overwrite=*/true);
   (void)w.bob->open(prot);  // acquires and caches
   for (auto _ : st) {
     auto d = w.bob->open(prot);
