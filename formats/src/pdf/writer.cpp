@@ -6,9 +6,11 @@
 #include <future>
 #include <map>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "filters.hpp"
+#include "openrms/crypto/cbc_many.hpp"
 #include "openrms/crypto/parallel.hpp"
 #include "openrms/error.hpp"
 
@@ -241,13 +243,16 @@ class Slot {
 
 /// One stream's data read, decrypted and encrypted in place in `slot` (reused from stream to
 /// stream: fresh buffers would cost a page fault per 4 KiB, more than the encryption); returns
-/// the output bytes inside it. Touches only thread-safe state (the source's read_at, fresh
-/// cipher instances), so it runs on the pool. The plaintext starts at p0 with 16 bytes free
-/// before it for an output IV and 16 after it for the padding.
-std::string_view transform_whole(const Document& doc, const IndirectObject& s, CryptMethod dm,
-                                 const crypto::SecureBytes& dkey, CryptMethod em,
-                                 const crypto::SecureBytes& ekey, std::uint64_t mid_len,
-                                 const crypto::Backend& be, Slot& slot) {
+/// the output bytes inside it. For AES output the result is the IV and the padded plaintext,
+/// left for encrypt_aes() to encrypt with the batch's other AES streams. Touches only
+/// thread-safe state (the source's read_at, fresh cipher instances), so it runs on the pool. The
+/// plaintext starts at p0 with 16 bytes free before it for an output IV and 16 after it for the
+/// padding.
+std::span<std::uint8_t> transform_whole(const Document& doc, const IndirectObject& s,
+                                        CryptMethod dm, const crypto::SecureBytes& dkey,
+                                        CryptMethod em, const crypto::SecureBytes& ekey,
+                                        std::uint64_t mid_len, const crypto::Backend& be,
+                                        Slot& slot) {
   const std::size_t in_len = static_cast<std::size_t>(s.stream.data_length);
   std::uint8_t* base = slot.reserve(in_len + 32);
   doc.read_raw(s.stream.data_offset, MutableByteView(base + 16, in_len));
@@ -268,13 +273,39 @@ std::string_view transform_whole(const Document& doc, const IndirectObject& s, C
   } else if (is_aes(em)) {
     const std::size_t pad = 16 - n % 16;
     std::memset(plain + n, static_cast<int>(pad), pad);
-    std::uint8_t* iv = plain - 16;
-    be.random(MutableByteView(iv, 16));
-    be.aes(ekey)->cbc_encrypt(ByteView(iv, 16), ByteView(plain, n + pad),
-                              MutableByteView(plain, n + pad));
-    return std::string_view(reinterpret_cast<const char*>(plain - 16), 16 + n + pad);
+    be.random(MutableByteView(plain - 16, 16));
+    return {plain - 16, 16 + n + pad};
   }
-  return std::string_view(reinterpret_cast<const char*>(plain), n);
+  return {plain, n};
+}
+
+/// The AES streams of a batch, each an IV and its padded plaintext (transform_whole), encrypted
+/// in place. Streams under one key (AESV3 has one file key) share the AES units eight chains at
+/// a time (crypto::cbc_encrypt_many: one CBC chain alone runs at a fraction of the units'
+/// rate), in slices of about equal bytes, one per core.
+void encrypt_aes(
+    const std::vector<std::pair<const crypto::SecureBytes*, std::span<std::uint8_t>>>& streams,
+    const crypto::Backend& be) {
+  std::size_t total = 0;
+  for (const auto& [key, bytes] : streams) total += bytes.size();
+  const std::size_t slice = std::max<std::size_t>(total / crypto::parallelism() + 1, 1);
+  struct Slice {
+    const crypto::SecureBytes* key;
+    std::vector<crypto::CbcMessage> messages;
+  };
+  std::vector<Slice> slices;
+  std::size_t filled = 0;
+  for (const auto& [key, bytes] : streams) {
+    if (slices.empty() || *slices.back().key != *key || filled >= slice) {
+      slices.push_back({key, {}});
+      filled = 0;
+    }
+    slices.back().messages.push_back({bytes.data(), bytes.data() + 16, bytes.size() - 16});
+    filled += bytes.size();
+  }
+  crypto::parallel_for(slices.size(), [&](std::size_t i) {
+    crypto::cbc_encrypt_many(be, ByteView(*slices[i].key), slices[i].messages);
+  });
 }
 
 /// The rewrite as a pipeline: each object is loaded and its strings transformed in order on the
@@ -438,7 +469,7 @@ class Rewriter {
   // one of two slot sets, so the next batch can be transformed while it is written.
   struct Ready {
     std::vector<Pending> objects;
-    std::vector<std::string_view> data;  // of its streams, in order
+    std::vector<std::span<std::uint8_t>> data;  // of its streams, in order
     std::vector<Slot>* slots = nullptr;
   };
 
@@ -451,7 +482,7 @@ class Rewriter {
     std::vector<Slot>& slots = slot_sets_[next_set_];
     next_set_ ^= 1;
     if (slots.size() < jobs.size()) slots.resize(jobs.size());
-    Ready now{std::move(batch_), std::vector<std::string_view>(jobs.size()), &slots};
+    Ready now{std::move(batch_), std::vector<std::span<std::uint8_t>>(jobs.size()), &slots};
     batch_.clear();
     queued_bytes_ = 0;
     auto transform = [&] {
@@ -460,6 +491,10 @@ class Rewriter {
         now.data[i] =
             transform_whole(doc_, *p.stream, p.dm, p.dkey, p.em, p.ekey, p.mid_len, be_, slots[i]);
       });
+      std::vector<std::pair<const crypto::SecureBytes*, std::span<std::uint8_t>>> aes;
+      for (std::size_t i = 0; i < jobs.size(); ++i)
+        if (is_aes(jobs[i]->em)) aes.emplace_back(&jobs[i]->ekey, now.data[i]);
+      encrypt_aes(aes, be_);
     };
     if (ready_.objects.empty() || jobs.empty()) {
       write_ready();
@@ -489,7 +524,8 @@ class Rewriter {
       begin_object(p);
       if (!p.stream) continue;
       Slot& slot = (*ready_.slots)[next];
-      const std::string_view bytes = ready_.data[next++];
+      const std::span<std::uint8_t> data = ready_.data[next++];
+      const std::string_view bytes(reinterpret_cast<const char*>(data.data()), data.size());
       if (bytes.size() != p.out_len) fail(Errc::internal, "PDF writer: stream length mismatch");
       out_.write(bytes);
       // Decrypted output stays plaintext in the buffer; encryption overwrote it in place.
