@@ -26,7 +26,7 @@ bool plausible_domain(std::string_view d) {
 bool plausible_email(std::string_view e) {
   auto at = e.find('@');
   if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos ||
-      e.size() > 320)
+      e.size() > 320 || !valid_utf8(e))
     return false;
   // Unquoted local parts only: ':' would also make "user:group:x@y" read back as a group.
   for (char c : e.substr(0, at))

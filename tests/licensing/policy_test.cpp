@@ -19,10 +19,12 @@ TEST(Principal, TextForms) {
   EXPECT_EQ(Principal::parse("@contoso.com").to_string(), "domain:contoso.com");
   EXPECT_EQ(Principal::parse("domain:contoso.com").kind, Principal::Kind::domain);
   EXPECT_EQ(Principal::parse("AuthenticatedUsers").kind, Principal::Kind::everyone);
-  for (const char* bad : {"", "alice", "alice@", "@", "a@b@c.com", "group:sales", "domain:x",
-                          "alice smith@contoso.com", "user:group:sales@contoso.com",
-                          "a,b@contoso.com", "<a@contoso.com>"})
+  for (const char* bad :
+       {"", "alice", "alice@", "@", "a@b@c.com", "group:sales", "domain:x",
+        "alice smith@contoso.com", "user:group:sales@contoso.com", "a,b@contoso.com",
+        "<a@contoso.com>", "\xff@contoso.com", "zo\xc3@contoso.com", "\xed\xa0\x80@contoso.com"})
     EXPECT_THROW(Principal::parse(bad), Error) << bad;
+  EXPECT_EQ(Principal::parse("zo\xc3\xab@contoso.com").name, "zo\xc3\xab@contoso.com");  // UTF-8
   auto dom = Principal::parse("@contoso.com");
   EXPECT_TRUE(dom.matches("Bob@CONTOSO.com", {}));
   EXPECT_FALSE(dom.matches("bob@sub.contoso.com", {}));

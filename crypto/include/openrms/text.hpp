@@ -16,6 +16,39 @@ inline std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+/// True if `s` is well-formed UTF-8 (RFC 3629, Unicode Table 3-7): no overlong forms, no
+/// surrogates, nothing above U+10FFFF, no truncated sequence. ASCII, NUL included, is valid.
+inline bool valid_utf8(std::string_view s) noexcept {
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  auto at = [&s](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  auto cont = [&](std::size_t k) { return k < n && (at(k) & 0xC0) == 0x80; };
+  while (i < n) {
+    const unsigned char b = at(i);
+    if (b < 0x80) {
+      ++i;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+      if (!cont(i + 1)) return false;
+      i += 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      if (!cont(i + 1) || !cont(i + 2)) return false;
+      const unsigned char b1 = at(i + 1);
+      if ((b == 0xE0 && b1 < 0xA0) || (b == 0xED && b1 > 0x9F))
+        return false;  // overlong, surrogate
+      i += 3;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return false;
+      const unsigned char b1 = at(i + 1);
+      if ((b == 0xF0 && b1 < 0x90) || (b == 0xF4 && b1 > 0x8F))
+        return false;  // overlong, > U+10FFFF
+      i += 4;
+    } else {
+      return false;  // a continuation byte first, C0/C1, or F5..FF
+    }
+  }
+  return true;
+}
+
 /// The lower-case domain of an e-mail address (after the last '@'); empty without one.
 inline std::string email_domain(std::string_view email) {
   auto at = email.rfind('@');
