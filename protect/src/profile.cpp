@@ -37,10 +37,17 @@ UserFiles UserFiles::in(const fs::path& dir, std::string_view email) {
   return {dir / (e + ".rac.xml"), dir / (e + ".key.pem"), dir / (e + ".licenses")};
 }
 
+namespace {
+
+bool passphrase_protected(std::string_view pem) {
+  return pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string_view::npos;
+}
+
+}  // namespace
+
 crypto::PrivateKey load_user_key(std::string_view pem, std::optional<std::string_view> passphrase) {
   const auto& be = crypto::default_backend();
-  if (pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") == std::string_view::npos)
-    return be.load_private_key(crypto::as_bytes(pem));
+  if (!passphrase_protected(pem)) return be.load_private_key(crypto::as_bytes(pem));
   if (!passphrase)
     fail(Errc::wrong_password, "the private key is protected with a passphrase: give it");
   return be.load_encrypted_private_key(crypto::as_bytes(pem), *passphrase);
@@ -104,8 +111,7 @@ Profile::Profile(ProfileOptions o) : impl_(std::make_unique<Impl>()) {
                               " (enrol with 'openrms user enroll " + o.user + "')");
   const crypto::SecureString pem = read_credential(files.key);
   const crypto::SecureString rac = read_credential(files.rac);
-  if (!o.key_passphrase && o.ask_passphrase &&
-      pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string::npos)
+  if (!o.key_passphrase && o.ask_passphrase && passphrase_protected(pem))
     o.key_passphrase = o.ask_passphrase(o.user);
   const std::optional<std::string_view> pass =
       o.key_passphrase ? std::optional<std::string_view>(*o.key_passphrase) : std::nullopt;

@@ -1,5 +1,5 @@
 """Shared fixtures of the Python package's tests: the corpus (../shared, which must exist: the
-tests fail rather than skip without it) and its manifest."""
+tests fail rather than skip without it) and its manifest, and the openrms command."""
 
 import csv
 import io
@@ -34,6 +34,15 @@ def office_cases():
         cases.append((name, row["user_password"]))
     assert len(cases) >= 12, "the corpus lost its Office files"
     return cases
+
+
+@pytest.fixture(scope="session")
+def openrms_cli():
+    """The openrms command (its path in $OPENRMS_CLI), for setting up stores and services."""
+    cli = os.environ.get("OPENRMS_CLI")
+    if not cli:
+        raise RuntimeError("OPENRMS_CLI must name the openrms command")
+    return cli
 
 
 @pytest.fixture

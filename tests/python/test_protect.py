@@ -2,7 +2,6 @@
 store and the users are set up with the openrms command ($OPENRMS_CLI)."""
 
 import io
-import os
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -17,10 +16,8 @@ TEXT = b"quarterly numbers, not for forwarding\n" * 100
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    cli = os.environ.get("OPENRMS_CLI")
-    if not cli:
-        raise RuntimeError("OPENRMS_CLI must name the openrms command")
+def world(tmp_path_factory, openrms_cli):
+    cli = openrms_cli
     d = tmp_path_factory.mktemp("protect")
     subprocess.run([cli, "server", "init", "--store", "store.db"], cwd=d, check=True,
                    capture_output=True)

@@ -17,10 +17,8 @@ import service_harness  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    cli = os.environ.get("OPENRMS_CLI")
-    if not cli:
-        raise RuntimeError("OPENRMS_CLI must name the openrms command")
+def service(tmp_path_factory, openrms_cli):
+    cli = openrms_cli
     work = tmp_path_factory.mktemp("service")
     cwd = os.getcwd()
     d = service_harness.Deployment(cli, str(work / "run"), str(work / "run" / "store.db"))

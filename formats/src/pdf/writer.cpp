@@ -288,7 +288,7 @@ void encrypt_aes(
     const crypto::Backend& be) {
   std::size_t total = 0;
   for (const auto& [key, bytes] : streams) total += bytes.size();
-  const std::size_t slice = std::max<std::size_t>(total / crypto::parallelism() + 1, 1);
+  const std::size_t slice = total / crypto::parallelism() + 1;
   struct Slice {
     const crypto::SecureBytes* key;
     std::vector<crypto::CbcMessage> messages;

@@ -8,11 +8,14 @@
 #include <random>
 #include <string>
 
+#include "crypto/test_support.hpp"
 #include "openrms/error.hpp"
 #include "pdf_test_util.hpp"
 
 namespace openrms::formats::pdf::rights {
 namespace {
+
+using openrms::test::error_of;
 
 const std::string kLicense = "<license>test</license>";
 const crypto::Bytes kKey(32, 0x42);
@@ -40,16 +43,6 @@ std::string open(const Bytes& wrapped, ByteView key = kKey) {
   MemorySink sink(out);
   decrypt(MemorySource(wrapped), sink, key);
   return std::string(out.begin(), out.end());
-}
-
-Errc code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no error";
-  return Errc::internal;
 }
 
 // Where the sealed original starts in a version 2 wrapper: after the embedded file's "stream".
@@ -96,9 +89,9 @@ TEST(RightsPdf, Version2ReadsRangesVerifyingOnlyTheirSegments) {
   Reader tampered{tsrc, kKey};
   Bytes part(100);
   EXPECT_EQ(tampered.read_at(10, part), 100u);
-  EXPECT_EQ(code_of([&] { tampered.read_at((2u << 20) + 50, part); }), Errc::integrity);
+  EXPECT_EQ(error_of([&] { tampered.read_at((2u << 20) + 50, part); }), Errc::integrity);
   EXPECT_TRUE(std::all_of(part.begin(), part.end(), [](std::uint8_t b) { return b == 0; }));
-  EXPECT_EQ(code_of([&] { open(t); }), Errc::integrity);
+  EXPECT_EQ(error_of([&] { open(t); }), Errc::integrity);
 }
 
 TEST(RightsPdf, Version2RefusesEveryKindOfTampering) {
@@ -106,7 +99,7 @@ TEST(RightsPdf, Version2RefusesEveryKindOfTampering) {
   const Bytes w = protect(pdf);
   const std::size_t p = payload_at(w);
   auto refused = [&](const Bytes& t) {
-    const Errc c = code_of([&] { open(t); });
+    const Errc c = error_of([&] { open(t); });
     return c == Errc::integrity || c == Errc::bad_format;
   };
   // the cover page, the /EP dictionary, the xref: outside the payload, under the header MAC
@@ -122,7 +115,7 @@ TEST(RightsPdf, Version2RefusesEveryKindOfTampering) {
                    swapped.begin() + static_cast<std::ptrdiff_t>(p + (1u << 20) + 16));
   EXPECT_TRUE(refused(swapped));
   // the wrong key; another wrapper's payload under this header
-  EXPECT_EQ(code_of([&] { open(w, crypto::Bytes(32, 0x43)); }), Errc::integrity);
+  EXPECT_EQ(error_of([&] { open(w, crypto::Bytes(32, 0x43)); }), Errc::integrity);
   Bytes other = protect(pdf);
   Bytes spliced = w;
   std::copy(other.begin() + static_cast<std::ptrdiff_t>(payload_at(other)),
@@ -141,10 +134,10 @@ TEST(RightsPdf, Version1FilesStillOpen) {
   EXPECT_FALSE(info.original_size.has_value());
   EXPECT_EQ(test::object_map(open(w)), test::object_map(pdf));  // the same objects, rewritten
   const MemorySource src(w);
-  EXPECT_EQ(code_of([&] { Reader r(src, kKey); }), Errc::unsupported);
+  EXPECT_EQ(error_of([&] { Reader r(src, kKey); }), Errc::unsupported);
   Bytes t = w;
   t[t.size() / 2] ^= 0x01;
-  const Errc c = code_of([&] { open(t); });
+  const Errc c = error_of([&] { open(t); });
   EXPECT_TRUE(c == Errc::integrity || c == Errc::bad_format);
 }
 
