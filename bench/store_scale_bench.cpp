@@ -151,7 +151,10 @@ std::unique_ptr<World> postgres_world(const std::string& uri) {
     n.exec(sql);
   };
   w->bare_track = [uri, c = std::shared_ptr<pqxx::connection>()](const std::string& id) mutable {
-    if (!c) c = std::make_shared<pqxx::connection>(uri);
+    if (!c) {
+      c = std::make_shared<pqxx::connection>(uri);
+      c->set_variable("jit", "off");  // as the store's connections
+    }
     pqxx::nontransaction n(*c);
     const pqxx::result r = n.exec_params(
         "SELECT seq, time, user_email, rights, issuer, owner, outcome, license_id FROM tracking "

@@ -116,14 +116,15 @@ namespace {
 using Req = http::request<http::string_body>;
 using Res = http::response<http::string_body>;
 
-Res to_http(const Response& r, unsigned version) {
+// Takes the response by value: its body (a whole tracking log is ~21 MB) moves, not copies.
+Res to_http(Response r, unsigned version) {
   Res res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "openrms");
   res.set(http::field::cache_control, "no-store");
   res.set("X-Content-Type-Options", "nosniff");
   if (!r.body.empty() || r.status != 204) res.set(http::field::content_type, r.content_type);
   for (const auto& [k, v] : r.headers) res.insert(k, v);
-  res.body() = r.body;
+  res.body() = std::move(r.body);
   res.prepare_payload();
   return res;
 }
@@ -297,7 +298,7 @@ class Session {
   }
 
   void finish(Response r) {
-    auto res = std::make_shared<Res>(to_http(r, req_.version()));
+    auto res = std::make_shared<Res>(to_http(std::move(r), req_.version()));
     net::post(self().stream().get_executor(),
               [s = self().shared_from_this(), res] { s->respond(std::move(*res)); });
   }
