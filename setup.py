@@ -45,6 +45,11 @@ class CMakeBuild(build_ext):
         target = self.get_ext_fullpath(ext.name)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copyfile(os.path.join(built, module), target)
+        # The shared build tree may be RelWithDebInfo: its debug sections are ~4/5 of the module
+        # (17 MB), which an installed package does not need. `build_ext --debug` keeps them.
+        strip = shutil.which("strip")
+        if strip and not self.debug:
+            subprocess.check_call([strip, "--strip-debug", target])
 
 
 setup(
