@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include <charconv>
 #include <condition_variable>
 #include <mutex>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "key_wrap.hpp"
 #include "openrms/error.hpp"
 #include "portal_schema.hpp"
+#include "tracking_layout.hpp"
 
 namespace openrms::licensing {
 
@@ -46,6 +48,28 @@ const char* const kMigrations[] = {
      "CREATE INDEX tracking_content_seq ON tracking(content_id, seq);"
      "DROP INDEX tracking_content;"),
     OPENRMS_PORTAL_SCHEMA("BIGINT", "BYTEA"),
+    // The compact tracking log (tracking_layout.hpp); seq continues the old numbering.
+    "CREATE TABLE tracking_content (id BIGSERIAL PRIMARY KEY, content_id TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE tracking_party (id BIGSERIAL PRIMARY KEY, user_email TEXT NOT NULL,"
+    "  rights TEXT NOT NULL, issuer TEXT NOT NULL, owner TEXT NOT NULL, outcome TEXT NOT NULL,"
+    "  UNIQUE (user_email, rights, issuer, owner, outcome));"
+    "CREATE TABLE tracking_entry (content BIGINT NOT NULL, seq BIGINT NOT NULL,"
+    "  time BIGINT NOT NULL, party BIGINT NOT NULL, license_id TEXT NOT NULL,"
+    "  PRIMARY KEY (content, seq));"
+    "INSERT INTO tracking_content (content_id) SELECT DISTINCT content_id FROM tracking;"
+    "INSERT INTO tracking_party (user_email, rights, issuer, owner, outcome)"
+    "  SELECT DISTINCT user_email, rights, issuer, owner, outcome FROM tracking;"
+    "INSERT INTO tracking_entry SELECT c.id, t.seq, t.time, p.id, t.license_id FROM tracking t"
+    "  JOIN tracking_content c ON c.content_id = t.content_id"
+    "  JOIN tracking_party p ON (p.user_email, p.rights, p.issuer, p.owner, p.outcome) ="
+    "   (t.user_email, t.rights, t.issuer, t.owner, t.outcome);"
+    "CREATE SEQUENCE tracking_entry_seq;"
+    "SELECT setval('tracking_entry_seq',"
+    "  greatest((SELECT max(seq) FROM tracking), (SELECT last_value FROM tracking_seq_seq), 1));"
+    "DROP TABLE tracking;"
+    "ALTER TABLE tracking_entry RENAME TO tracking;"
+    "ALTER TABLE tracking ALTER COLUMN seq SET DEFAULT nextval('tracking_entry_seq');"
+    "ALTER SEQUENCE tracking_entry_seq OWNED BY tracking.seq;",
 };
 static_assert(std::size(kMigrations) == PostgresStore::kSchemaVersion);
 
@@ -73,12 +97,26 @@ const std::pair<const char*, const char*> kStatements[] = {
      "FROM content WHERE content_id = $1"},
     {"set_revoked",
      "UPDATE content SET revoked_at = $1 WHERE content_id = $2 AND revoked_at IS NULL"},
+    // A row whose content and party numbers this node knows.
+    {"add_tracking_numbered",
+     "INSERT INTO tracking (content, time, party, license_id) VALUES ($1, $2, $3, $4)"},
+    // A row whose numbers it does not: they are made or found (DO UPDATE, unlike DO NOTHING,
+    // returns the row another transaction has just committed) and returned.
     {"add_tracking",
-     "INSERT INTO tracking (time, user_email, content_id, rights, issuer, owner, outcome, "
-     "license_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
+     "WITH c AS (INSERT INTO tracking_content (content_id) VALUES ($2) ON CONFLICT (content_id) "
+     "DO UPDATE SET content_id = EXCLUDED.content_id RETURNING id), "
+     "p AS (INSERT INTO tracking_party (user_email, rights, issuer, owner, outcome) "
+     "VALUES ($3, $4, $5, $6, $7) ON CONFLICT (user_email, rights, issuer, owner, outcome) "
+     "DO UPDATE SET outcome = EXCLUDED.outcome RETURNING id) "
+     "INSERT INTO tracking (content, time, party, license_id) "
+     "SELECT c.id, $1::BIGINT, p.id, $8::TEXT FROM c, p RETURNING content, party"},
     {"tracking",
-     "SELECT seq, time, user_email, rights, issuer, owner, outcome, license_id "
-     "FROM tracking WHERE content_id = $1 AND seq > $2 ORDER BY seq LIMIT NULLIF($3::BIGINT, 0)"},
+     "SELECT seq, time, party, license_id FROM tracking WHERE content = "
+     "(SELECT id FROM tracking_content WHERE content_id = $1) AND seq > $2 ORDER BY seq "
+     "LIMIT NULLIF($3::BIGINT, 0)"},
+    {"tracking_parties",
+     "SELECT id, user_email, rights, issuer, owner, outcome FROM tracking_party "
+     "WHERE id = ANY($1::BIGINT[])"},
     {"add_rac",
      "INSERT INTO rac VALUES ($1, $2, $3, $4, $5) ON CONFLICT (serial) DO UPDATE "
      "SET user_email = $2, key_id = $3, issued_at = $4, valid_until = $5"},
@@ -167,6 +205,7 @@ struct PostgresStore::Impl {
   std::string conninfo;
   std::size_t max_connections;
   std::optional<detail::KeyWrap> keys;
+  detail::TrackingNumbers numbers;  // of content ids and parties, shared by every connection
   std::mutex mu;
   std::condition_variable freed;
   std::vector<std::unique_ptr<pqxx::connection>> idle;
@@ -429,26 +468,70 @@ void PostgresStore::set_revoked(const std::string& id, Time when) {
 }
 
 void PostgresStore::add_tracking(const TrackingEntry& e) {
-  impl_->exec("add_tracking", secs(e.time), e.user, e.content_id, e.rights, e.issuer, e.owner,
-              e.outcome, e.license_id);
+  Impl& m = *impl_;
+  const auto content = m.numbers.content(e.content_id);
+  const auto party = m.numbers.party(e);
+  if (content && party) {
+    m.exec("add_tracking_numbered", *content, secs(e.time), *party, e.license_id);
+    return;
+  }
+  const pqxx::result r = m.exec("add_tracking", secs(e.time), e.content_id, e.user, e.rights,
+                                e.issuer, e.owner, e.outcome, e.license_id);
+  m.numbers.remember(e, r[0][0].as<std::int64_t>(), r[0][1].as<std::int64_t>());
 }
+
+namespace {
+
+// A column of integers as text (PostgreSQL's text format), without libpqxx's conversion.
+std::int64_t number(const pqxx::field& f) {
+  std::int64_t v = 0;
+  const char* s = f.c_str();
+  if (std::from_chars(s, s + f.size(), v).ec != std::errc())
+    fail(Errc::io, "store: a tracking column is not a number");
+  return v;
+}
+
+}  // namespace
 
 void PostgresStore::visit_tracking(const std::string& id, std::int64_t after, std::size_t limit,
                                    const TrackingVisitor& visit) {
-  const pqxx::result rows =
-      impl_->exec("tracking", id, static_cast<long long>(after), static_cast<long long>(limit));
-  auto view = [](const pqxx::field& f) { return std::string_view(f.c_str(), f.size()); };
+  // Each column is read once (a libpqxx field costs a reference count of the whole result),
+  // into `rows`; the parties those name are the second query.
+  struct Row {
+    std::int64_t seq, time, party;
+    std::string_view license_id;  // in `result`
+  };
+  pqxx::result result;
+  std::vector<Row> rows;
+  detail::PartyLookup parties;
+  impl_->run("tracking", [&](pqxx::connection& c) {
+    pqxx::work w(c);
+    result = w.exec_prepared("tracking", id, static_cast<long long>(after),
+                             static_cast<long long>(limit));
+    rows.clear();
+    rows.reserve(result.size());
+    parties = {};
+    for (const auto& r : result) {
+      const pqxx::field license = r[3];
+      rows.push_back({number(r[0]), number(r[1]), number(r[2]),
+                      std::string_view(license.c_str(), license.size())});
+      parties.need(rows.back().party);
+    }
+    if (!rows.empty()) {
+      for (const auto& p : w.exec_prepared("tracking_parties", parties.list('{', '}')))
+        parties.found(number(p[0]),
+                      {p[1].as<std::string>(), p[2].as<std::string>(), p[3].as<std::string>(),
+                       p[4].as<std::string>(), p[5].as<std::string>()});
+    }
+    w.commit();
+  });
   TrackingRow row;
   row.content_id = id;
-  for (const auto& r : rows) {
-    row.seq = r[0].as<std::int64_t>();
-    row.time = from_secs(r[1].as<long long>());
-    row.user = view(r[2]);
-    row.rights = view(r[3]);
-    row.issuer = view(r[4]);
-    row.owner = view(r[5]);
-    row.outcome = view(r[6]);
-    row.license_id = view(r[7]);
+  for (const Row& r : rows) {
+    row.seq = r.seq;
+    row.time = from_secs(r.time);
+    parties.fill(row, r.party);
+    row.license_id = r.license_id;
     visit(row);
   }
 }

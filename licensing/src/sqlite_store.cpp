@@ -19,6 +19,7 @@
 #include "openrms/error.hpp"
 #include "openrms/licensing/store.hpp"
 #include "portal_schema.hpp"
+#include "tracking_layout.hpp"
 
 namespace openrms::licensing {
 namespace {
@@ -67,6 +68,29 @@ const char* const kMigrations[] = {
      "ALTER TABLE server_generation ADD COLUMN sealing_key_ref TEXT NOT NULL DEFAULT '';"),
     // 3 -> 4: the external-recipient portal's messages, passcodes and sessions.
     kPortalSchema,
+    // 4 -> 5: the compact tracking log (tracking_layout.hpp). Rows are kept in (content, seq)
+    // order (WITHOUT ROWID), so seq comes from tracking_seq, which continues the old numbering.
+    // (SQLite keeps tables and indexes in one namespace: the old index goes first.)
+    "DROP INDEX tracking_content;"
+    "CREATE TABLE tracking_content (id INTEGER PRIMARY KEY, content_id TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE tracking_party (id INTEGER PRIMARY KEY, user TEXT NOT NULL,"
+    "  rights TEXT NOT NULL, issuer TEXT NOT NULL, owner TEXT NOT NULL, outcome TEXT NOT NULL,"
+    "  UNIQUE (user, rights, issuer, owner, outcome));"
+    "CREATE TABLE tracking_entry (content INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    "  time INTEGER NOT NULL, party INTEGER NOT NULL, license_id TEXT NOT NULL,"
+    "  PRIMARY KEY (content, seq)) WITHOUT ROWID;"
+    "CREATE TABLE tracking_seq (last INTEGER NOT NULL);"
+    "INSERT INTO tracking_content (content_id) SELECT DISTINCT content_id FROM tracking;"
+    "INSERT INTO tracking_party (user, rights, issuer, owner, outcome)"
+    "  SELECT DISTINCT user, rights, issuer, owner, outcome FROM tracking;"
+    "INSERT INTO tracking_entry SELECT c.id, t.seq, t.time, p.id, t.license_id FROM tracking t"
+    "  JOIN tracking_content c ON c.content_id = t.content_id"
+    "  JOIN tracking_party p ON p.user = t.user AND p.rights = t.rights AND p.issuer = t.issuer"
+    "   AND p.owner = t.owner AND p.outcome = t.outcome;"
+    "INSERT INTO tracking_seq SELECT max(coalesce((SELECT max(seq) FROM tracking), 0),"
+    "  coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'tracking'), 0));"
+    "DROP TABLE tracking;"
+    "ALTER TABLE tracking_entry RENAME TO tracking;",
 };
 
 [[noreturn]] void db_fail(sqlite3* db, const std::string& what) {
@@ -190,6 +214,41 @@ void exec(sqlite3* db, const char* sql) {
   }
 }
 
+// The number of a content id in the tracking log, made if it has none. In the caller's write
+// transaction.
+std::int64_t content_number(StmtCache& stmts, sqlite3* db, const std::string& id) {
+  {
+    Stmt s(stmts, db, "SELECT id FROM tracking_content WHERE content_id=?");
+    s.bind(1, id);
+    if (s.step()) return s.integer(0);
+  }
+  Stmt s(stmts, db, "INSERT INTO tracking_content (content_id) VALUES (?) RETURNING id");
+  s.bind(1, id);
+  if (!s.step()) db_fail(db, "numbering a content id");
+  return s.integer(0);
+}
+
+// The number of an entry's party (tracking_layout.hpp), made if new. In the caller's write
+// transaction.
+std::int64_t party_number(StmtCache& stmts, sqlite3* db, const TrackingEntry& e) {
+  auto bind = [&e](Stmt& s) {
+    s.bind(1, e.user).bind(2, e.rights).bind(3, e.issuer).bind(4, e.owner).bind(5, e.outcome);
+  };
+  {
+    Stmt s(stmts, db,
+           "SELECT id FROM tracking_party WHERE user=? AND rights=? AND issuer=? AND owner=? "
+           "AND outcome=?");
+    bind(s);
+    if (s.step()) return s.integer(0);
+  }
+  Stmt s(stmts, db,
+         "INSERT INTO tracking_party (user, rights, issuer, owner, outcome) VALUES (?,?,?,?,?) "
+         "RETURNING id");
+  bind(s);
+  if (!s.step()) db_fail(db, "numbering a tracking party");
+  return s.integer(0);
+}
+
 }  // namespace
 
 // Tracking rows that commit together: one transaction, one fsync of the WAL.
@@ -214,6 +273,7 @@ struct SqliteStore::Impl {
   sqlite3* track_db = nullptr;
   StmtCache track_stmts;
   std::optional<detail::KeyWrap> keys;  // set once the KEK is known to be 32 bytes
+  detail::TrackingNumbers numbers;      // of content ids and parties, for the committer
 
   ~Impl() {
     stmts.clear();
@@ -496,13 +556,29 @@ void SqliteStore::add_tracking(const TrackingEntry& e) {
       sqlite3* db = m.track_db ? m.track_db : m.db;
       StmtCache& stmts = m.track_db ? m.track_stmts : m.stmts;
       exec(db, "BEGIN IMMEDIATE");
+      // Numbers made in this transaction are remembered only once it has committed.
+      std::vector<std::pair<std::int64_t, std::int64_t>> numbered;
       try {
+        const auto n = static_cast<long long>(mine->entries.size());
+        long long seq = 0;
+        {
+          Stmt s(stmts, db, "UPDATE tracking_seq SET last = last + ? RETURNING last");
+          s.bind(1, n);
+          if (!s.step()) fail(Errc::io, "store: the tracking log has lost its sequence row");
+          seq = s.integer(0) - n;
+        }
         for (const auto& x : mine->entries) {
+          const auto known_content = m.numbers.content(x.content_id);
+          const std::int64_t content =
+              known_content ? *known_content : content_number(stmts, db, x.content_id);
+          const auto known_party = m.numbers.party(x);
+          const std::int64_t party = known_party ? *known_party : party_number(stmts, db, x);
+          numbered.emplace_back(content, party);
           Stmt s(stmts, db,
-                 "INSERT INTO tracking (time, user, content_id, rights, issuer, owner, outcome, "
-                 "license_id) VALUES (?,?,?,?,?,?,?,?)");
-          s.bind(1, secs(x.time)).bind(2, x.user).bind(3, x.content_id).bind(4, x.rights);
-          s.bind(5, x.issuer).bind(6, x.owner).bind(7, x.outcome).bind(8, x.license_id);
+                 "INSERT INTO tracking (content, seq, time, party, license_id) "
+                 "VALUES (?,?,?,?,?)");
+          s.bind(1, content).bind(2, ++seq).bind(3, secs(x.time)).bind(4, party);
+          s.bind(5, x.license_id);
           s.step();
         }
         exec(db, "COMMIT");
@@ -510,6 +586,8 @@ void SqliteStore::add_tracking(const TrackingEntry& e) {
         sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
       }
+      for (std::size_t i = 0; i < numbered.size(); ++i)
+        m.numbers.remember(mine->entries[i], numbered[i].first, numbered[i].second);
     } catch (...) {
       mine->error = std::current_exception();
     }
@@ -523,25 +601,45 @@ void SqliteStore::add_tracking(const TrackingEntry& e) {
 
 void SqliteStore::visit_tracking(const std::string& id, std::int64_t after, std::size_t limit,
                                  const TrackingVisitor& visit) {
-  std::lock_guard lock(mu_);
-  // seq is the rowid, and the content_id index keeps each id's rows in rowid order: a page is
-  // a range of that index, with no sort. content_id is the one asked for, not read per row.
-  Stmt s(impl_->stmts, impl_->db,
-         "SELECT seq, time, user, rights, issuer, owner, outcome, license_id "
-         "FROM tracking WHERE content_id=? AND seq>? ORDER BY seq LIMIT ?");
-  s.bind(1, id).bind(2, static_cast<long long>(after));
-  s.bind(3, limit == 0 ? -1LL : static_cast<long long>(limit));
+  // The page is read under the lock into `rows` (license ids into one buffer), its parties
+  // next, and the visitor runs after the lock is released.
+  struct Row {
+    std::int64_t seq, time, party;
+    std::size_t at, size;  // the license id in `licenses`
+  };
+  std::vector<Row> rows;
+  std::string licenses;
+  detail::PartyLookup parties;
+  {
+    std::lock_guard lock(mu_);
+    // One range of the (content, seq) key: no sort, no lookup per row.
+    Stmt s(impl_->stmts, impl_->db,
+           "SELECT seq, time, party, license_id FROM tracking WHERE content = "
+           "(SELECT id FROM tracking_content WHERE content_id=?) AND seq>? ORDER BY seq LIMIT ?");
+    s.bind(1, id).bind(2, static_cast<long long>(after));
+    s.bind(3, limit == 0 ? -1LL : static_cast<long long>(limit));
+    while (s.step()) {
+      const std::string_view license = s.view(3);
+      rows.push_back({s.integer(0), s.integer(1), s.integer(2), licenses.size(), license.size()});
+      licenses.append(license);
+      parties.need(rows.back().party);
+    }
+    if (rows.empty()) return;
+    Stmt p(impl_->stmts, impl_->db,
+           "SELECT id, user, rights, issuer, owner, outcome FROM tracking_party "
+           "WHERE id IN (SELECT value FROM json_each(?))");
+    p.bind(1, parties.list('[', ']'));
+    while (p.step())
+      parties.found(p.integer(0), {p.text(1), p.text(2), p.text(3), p.text(4), p.text(5)});
+  }
   TrackingRow row;
   row.content_id = id;
-  while (s.step()) {
-    row.seq = s.integer(0);
-    row.time = from_secs(s.integer(1));
-    row.user = s.view(2);
-    row.rights = s.view(3);
-    row.issuer = s.view(4);
-    row.owner = s.view(5);
-    row.outcome = s.view(6);
-    row.license_id = s.view(7);
+  const std::string_view all(licenses);
+  for (const Row& r : rows) {
+    row.seq = r.seq;
+    row.time = from_secs(r.time);
+    parties.fill(row, r.party);
+    row.license_id = all.substr(r.at, r.size);
     visit(row);
   }
 }

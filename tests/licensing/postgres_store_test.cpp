@@ -274,6 +274,75 @@ TEST(PostgresStore, TwoNodesStartingAtOnceMigrateOnceAndShareState) {
   EXPECT_EQ(server_b.track({"alice@contoso.com"}, pub.content_id).size(), 3u);
 }
 
+// A schema version 4 store (one text row per tracking entry) is migrated to the compact log on
+// open: every entry keeps its fields, seq and order, and new entries continue the numbering.
+TEST(PostgresStore, MigratesAVersion4TrackingLogForward) {
+  NEEDS_POSTGRES();
+  Schema s("v4_log");
+  { PostgresStore store(s.conninfo, crypto::SecureBytes(32, 1)); }
+  Schema::run(
+      "SET search_path = v4_log;"
+      "DROP TABLE tracking; DROP TABLE tracking_content; DROP TABLE tracking_party;"
+      "CREATE TABLE tracking (seq BIGSERIAL PRIMARY KEY, time BIGINT NOT NULL,"
+      "  user_email TEXT NOT NULL, content_id TEXT NOT NULL, rights TEXT NOT NULL,"
+      "  issuer TEXT NOT NULL, owner TEXT NOT NULL, outcome TEXT NOT NULL,"
+      "  license_id TEXT NOT NULL DEFAULT '');"
+      "CREATE INDEX tracking_content_seq ON tracking(content_id, seq);"
+      "INSERT INTO tracking (time, user_email, content_id, rights, issuer, owner, outcome,"
+      "  license_id) VALUES (1, 'u@x.com', 'c1', 'VIEW', 'a@x.com', 'a@x.com', 'granted', 'ul-1'),"
+      " (2, 'w@x.com', 'c2', 'VIEW,EDIT', 'b@x.com', 'c@x.com', 'granted', 'ul-2'),"
+      " (3, 'u@x.com', 'c1', '', 'a@x.com', 'a@x.com', 'refused: revoked', ''),"
+      " (4, 'u@x.com', 'c1', 'VIEW', 'a@x.com', 'a@x.com', 'granted', 'ul-4');"
+      "DELETE FROM tracking WHERE time = 4;"
+      "UPDATE store_info SET value = '4' WHERE key = 'schema_version';");
+  PostgresStore store(s.conninfo, crypto::SecureBytes(32, 1));
+  EXPECT_EQ(store.schema_version(), PostgresStore::kSchemaVersion);
+  store.add_tracking(
+      {Time(Seconds(5)), "v@x.com", "c1", "VIEW", "a@x.com", "a@x.com", "granted", "ul-5", 0});
+  auto log = store.tracking("c1");
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[0].user, "u@x.com");
+  EXPECT_EQ(log[0].rights, "VIEW");
+  EXPECT_EQ(log[0].issuer, "a@x.com");
+  EXPECT_EQ(log[0].outcome, "granted");
+  EXPECT_EQ(log[0].license_id, "ul-1");
+  EXPECT_EQ(log[0].time, Time(Seconds(1)));
+  EXPECT_EQ(log[0].seq, 1);
+  EXPECT_EQ(log[1].outcome, "refused: revoked");
+  EXPECT_EQ(log[1].seq, 3);
+  EXPECT_EQ(log[2].user, "v@x.com");
+  EXPECT_GT(log[2].seq, 4);  // the sequence of the old table went on to 4
+  auto other = store.tracking("c2");
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0].rights, "VIEW,EDIT");
+  EXPECT_EQ(other[0].owner, "c@x.com");
+}
+
+// Nodes that number the same new content and parties at once agree on one number each, and
+// every entry is kept.
+TEST(PostgresStore, TwoNodesNumberNewPartiesOnce) {
+  NEEDS_POSTGRES();
+  Schema s("numbering");
+  PostgresStore a(s.conninfo, crypto::SecureBytes(32, 1));
+  PostgresStore b(s.conninfo, crypto::SecureBytes(32, 1));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      Store& node = t % 2 ? static_cast<Store&>(a) : b;
+      for (int i = 0; i < 25; ++i)
+        node.add_tracking({Time(Seconds(i)), "u" + std::to_string(i % 5) + "@x.com", "shared",
+                           "VIEW", "a@x.com", "a@x.com", "granted", "ul", 0});
+    });
+  for (auto& th : threads) th.join();
+  auto log = a.tracking("shared");
+  EXPECT_EQ(log.size(), 200u);
+  for (const auto& e : log) EXPECT_EQ(e.user.substr(0, 1), "u");
+  pqxx::connection c(s.conninfo);
+  pqxx::work w(c);
+  EXPECT_EQ(w.exec("SELECT count(*) FROM tracking_party")[0][0].as<int>(), 5);
+  EXPECT_EQ(w.exec("SELECT count(*) FROM tracking_content")[0][0].as<int>(), 1);
+}
+
 TEST(PostgresStore, AnotherKekIsRefusedAtOpen) {
   NEEDS_POSTGRES();
   Schema s("other_kek");
