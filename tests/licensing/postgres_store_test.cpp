@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "migrated_log.hpp"
 #include "openrms/error.hpp"
 #include "openrms/licensing/postgres_store.hpp"
 #include "openrms/licensing/server.hpp"
@@ -289,33 +290,12 @@ TEST(PostgresStore, MigratesAVersion4TrackingLogForward) {
       "  license_id TEXT NOT NULL DEFAULT '');"
       "CREATE INDEX tracking_content_seq ON tracking(content_id, seq);"
       "INSERT INTO tracking (time, user_email, content_id, rights, issuer, owner, outcome,"
-      "  license_id) VALUES (1, 'u@x.com', 'c1', 'VIEW', 'a@x.com', 'a@x.com', 'granted', 'ul-1'),"
-      " (2, 'w@x.com', 'c2', 'VIEW,EDIT', 'b@x.com', 'c@x.com', 'granted', 'ul-2'),"
-      " (3, 'u@x.com', 'c1', '', 'a@x.com', 'a@x.com', 'refused: revoked', ''),"
-      " (4, 'u@x.com', 'c1', 'VIEW', 'a@x.com', 'a@x.com', 'granted', 'ul-4');"
-      "DELETE FROM tracking WHERE time = 4;"
+      "  license_id)" +
+      openrms::licensing::testing::old_log_values(true) +
       "UPDATE store_info SET value = '4' WHERE key = 'schema_version';");
   PostgresStore store(s.conninfo, crypto::SecureBytes(32, 1));
   EXPECT_EQ(store.schema_version(), PostgresStore::kSchemaVersion);
-  store.add_tracking(
-      {Time(Seconds(5)), "v@x.com", "c1", "VIEW", "a@x.com", "a@x.com", "granted", "ul-5", 0});
-  auto log = store.tracking("c1");
-  ASSERT_EQ(log.size(), 3u);
-  EXPECT_EQ(log[0].user, "u@x.com");
-  EXPECT_EQ(log[0].rights, "VIEW");
-  EXPECT_EQ(log[0].issuer, "a@x.com");
-  EXPECT_EQ(log[0].outcome, "granted");
-  EXPECT_EQ(log[0].license_id, "ul-1");
-  EXPECT_EQ(log[0].time, Time(Seconds(1)));
-  EXPECT_EQ(log[0].seq, 1);
-  EXPECT_EQ(log[1].outcome, "refused: revoked");
-  EXPECT_EQ(log[1].seq, 3);
-  EXPECT_EQ(log[2].user, "v@x.com");
-  EXPECT_GT(log[2].seq, 4);  // the sequence of the old table went on to 4
-  auto other = store.tracking("c2");
-  ASSERT_EQ(other.size(), 1u);
-  EXPECT_EQ(other[0].rights, "VIEW,EDIT");
-  EXPECT_EQ(other[0].owner, "c@x.com");
+  openrms::licensing::testing::expect_migrated_log(store, "ul-1");
 }
 
 // Nodes that number the same new content and parties at once agree on one number each, and

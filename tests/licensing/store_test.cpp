@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "migrated_log.hpp"
 #include "openrms/error.hpp"
 #include "openrms/licensing/server.hpp"
 
@@ -186,53 +187,23 @@ TEST(SqliteStore, MigratesAVersion1StoreForward) {
   { SqliteStore s(path, kek(1)); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db,
-                   "DROP TABLE tracking; DROP TABLE tracking_content; DROP TABLE tracking_party;"
-                   "DROP TABLE tracking_seq;"
-                   "CREATE TABLE tracking (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-                   "  time INTEGER NOT NULL, user TEXT NOT NULL, content_id TEXT NOT NULL,"
-                   "  rights TEXT NOT NULL, issuer TEXT NOT NULL, owner TEXT NOT NULL,"
-                   "  outcome TEXT NOT NULL);"
-                   "CREATE INDEX tracking_content ON tracking(content_id);"
-                   "ALTER TABLE server_generation DROP COLUMN signing_key_ref;"
-                   "ALTER TABLE server_generation DROP COLUMN sealing_key_ref;"
-                   "DROP TABLE portal_access; DROP TABLE portal_message;"
-                   "INSERT INTO tracking (time, user, content_id, rights, issuer, owner, outcome) "
-                   "VALUES (1, 'u@x.com', 'c1', 'VIEW', 'a@x.com', 'a@x.com', 'granted'),"
-                   " (2, 'w@x.com', 'c2', 'VIEW,EDIT', 'b@x.com', 'c@x.com', 'granted'),"
-                   " (3, 'u@x.com', 'c1', '', 'a@x.com', 'a@x.com', 'refused: revoked'),"
-                   " (4, 'u@x.com', 'c1', 'VIEW', 'a@x.com', 'a@x.com', 'granted');"
-                   "DELETE FROM tracking WHERE time = 4;"  // AUTOINCREMENT: seq 4 is never reused
-                   "PRAGMA user_version=1;",
-                   nullptr, nullptr, nullptr),
-      SQLITE_OK);
+  const std::string v1 =
+      "DROP TABLE tracking; DROP TABLE tracking_content; DROP TABLE tracking_party;"
+      "DROP TABLE tracking_seq;"
+      "CREATE TABLE tracking (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+      "  time INTEGER NOT NULL, user TEXT NOT NULL, content_id TEXT NOT NULL,"
+      "  rights TEXT NOT NULL, issuer TEXT NOT NULL, owner TEXT NOT NULL,"
+      "  outcome TEXT NOT NULL);"
+      "CREATE INDEX tracking_content ON tracking(content_id);"
+      "ALTER TABLE server_generation DROP COLUMN signing_key_ref;"
+      "ALTER TABLE server_generation DROP COLUMN sealing_key_ref;"
+      "DROP TABLE portal_access; DROP TABLE portal_message;"
+      "INSERT INTO tracking (time, user, content_id, rights, issuer, owner, outcome)" +
+      openrms::licensing::testing::old_log_values(false) + "PRAGMA user_version=1;";
+  ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   SqliteStore s(path, kek(1));
-  s.add_tracking(
-      {Time(Seconds(5)), "v@x.com", "c1", "VIEW", "a@x.com", "a@x.com", "granted", "ul-2", 0});
-  auto log = s.tracking("c1");
-  ASSERT_EQ(log.size(), 3u);
-  EXPECT_EQ(log[0].user, "u@x.com");
-  EXPECT_EQ(log[0].content_id, "c1");
-  EXPECT_EQ(log[0].rights, "VIEW");
-  EXPECT_EQ(log[0].issuer, "a@x.com");
-  EXPECT_EQ(log[0].owner, "a@x.com");
-  EXPECT_EQ(log[0].outcome, "granted");
-  EXPECT_EQ(log[0].license_id, "");
-  EXPECT_EQ(log[0].time, Time(Seconds(1)));
-  EXPECT_EQ(log[0].seq, 1);
-  EXPECT_EQ(log[1].outcome, "refused: revoked");
-  EXPECT_EQ(log[1].rights, "");
-  EXPECT_EQ(log[1].seq, 3);
-  EXPECT_EQ(log[2].user, "v@x.com");
-  EXPECT_EQ(log[2].license_id, "ul-2");
-  EXPECT_EQ(log[2].seq, 5);
-  auto other = s.tracking("c2");
-  ASSERT_EQ(other.size(), 1u);
-  EXPECT_EQ(other[0].seq, 2);
-  EXPECT_EQ(other[0].rights, "VIEW,EDIT");
-  EXPECT_EQ(other[0].owner, "c@x.com");
+  openrms::licensing::testing::expect_migrated_log(s, "");
   s.put_portal_message({"c1", "a@x.com", {"u@x.com"}, "wrapper", Time(Seconds(3)), ""});
   EXPECT_EQ(s.portal_message("c1")->wrapper, "wrapper");
   EXPECT_EQ(s.schema_version(), SqliteStore::kSchemaVersion);
