@@ -195,6 +195,50 @@ TEST(StoreContract, ServerKeysRoundTripUnderTheKek) {
   EXPECT_EQ(gens[0].sealing_key_pkcs8, g.sealing_key_pkcs8);
 }
 
+// A log longer than one read: every entry once, in order, with its own party, whether read
+// whole, from the middle or up to a limit; a visitor failing midway stops the read.
+TEST(StoreContract, LongLogsReadWholeAndInOrder) {
+  auto store = make_test_store(crypto::SecureBytes(32, 6));
+  constexpr int kEntries = 4500;  // more than the first pages of a long read
+  for (int i = 0; i < kEntries; ++i)
+    store->add_tracking({Time(std::chrono::seconds(i)), "u" + std::to_string(i % 37) + "@x.com",
+                         "long", i % 3 ? "VIEW" : "VIEW,PRINT", "a@x.com", "a@x.com",
+                         i % 11 ? "granted" : "refused: revoked", "ul-" + std::to_string(i), 0});
+  store->add_tracking({Time(std::chrono::seconds(1)), "z@x.com", "other", "VIEW", "a@x.com",
+                       "a@x.com", "granted", "ul-other", 0});
+  auto check = [](const std::vector<TrackingEntry>& log, int first) {
+    for (std::size_t k = 0; k < log.size(); ++k) {
+      const int i = first + static_cast<int>(k);
+      ASSERT_EQ(log[k].license_id, "ul-" + std::to_string(i));
+      EXPECT_EQ(log[k].user, "u" + std::to_string(i % 37) + "@x.com");
+      EXPECT_EQ(log[k].rights, i % 3 ? "VIEW" : "VIEW,PRINT");
+      EXPECT_EQ(log[k].outcome, i % 11 ? "granted" : "refused: revoked");
+      EXPECT_EQ(log[k].time, Time(std::chrono::seconds(i)));
+      EXPECT_EQ(log[k].content_id, "long");
+      if (k > 0) {
+        EXPECT_GT(log[k].seq, log[k - 1].seq);
+      }
+    }
+  };
+  auto all = store->tracking("long");
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(kEntries));
+  check(all, 0);
+  auto tail = store->tracking("long", all[1234].seq, 0);
+  ASSERT_EQ(tail.size(), static_cast<std::size_t>(kEntries - 1235));
+  check(tail, 1235);
+  auto some = store->tracking("long", all[10].seq, 3000);
+  ASSERT_EQ(some.size(), 3000u);
+  check(some, 11);
+  int seen = 0;
+  EXPECT_THROW(store->visit_tracking("long", 0, 0,
+                                     [&](const TrackingRow&) {
+                                       if (++seen == 2500) throw std::runtime_error("stop");
+                                     }),
+               std::runtime_error);
+  EXPECT_EQ(seen, 2500);
+  EXPECT_EQ(store->tracking("long").size(), static_cast<std::size_t>(kEntries));
+}
+
 TEST(StoreContract, ConcurrentTrackingIsAllDurable) {
   auto store = make_test_store(crypto::SecureBytes(32, 5));
   std::vector<std::thread> threads;
