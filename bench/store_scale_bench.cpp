@@ -5,6 +5,10 @@
 //   Track/<store>/100000/…   the tracking log of one content id that has 100,000 entries, whole:
 //     bare     the store's row query run on the database directly, every column read (the
 //              parties the rows name are a second, small query): the floor
+//     libpq-text, libpq-binary   PostgreSQL: the same row query through libpq alone (results
+//              as text or binary), without libpqxx
+//     prepared-jit-on, prepared-jit-off   PostgreSQL: the store's prepared row query (rows
+//              counted, not read) with JIT compilation on (PostgreSQL's default) and off
 //     read     LicenseServer::visit_track (the store's read, each row viewed, nothing copied)
 //     copied   LicenseServer::track (every entry copied into a vector)
 //     answer   what the service sends for GET /v1/track/{id}: server::Api, store read and JSON
@@ -18,6 +22,7 @@
 // set (tests/crypto/with_softhsm.sh). Run by bench/store_scale.sh.
 //   $OPENRMS_BENCH_ROWS   tracking rows inserted before the second issuance run (10,000,000)
 #include <benchmark/benchmark.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -64,6 +69,8 @@ struct World {
   // The store's tracking query run directly on the database, every column of every row read
   // (integers as integers, text as text): the floor under the store's own read.
   std::function<std::size_t(const std::string& content_id)> bare_track;
+  // More floors, by name (PostgreSQL: libpq without libpqxx, JIT left on).
+  std::map<std::string, std::function<std::size_t(const std::string& content_id)>> floors;
 
   void start(const ServerOptions& o, const CustodyKeys* held = nullptr) {
     server = std::make_unique<LicenseServer>(*store, o);
@@ -168,6 +175,47 @@ std::unique_ptr<World> postgres_world(const std::string& uri) {
     benchmark::DoNotOptimize(sum);
     return r.size();
   };
+  // The same rows through libpq alone, results as text or binary: libpqxx's share of the read.
+  constexpr const char* kRows =
+      "SELECT seq, time, party, license_id FROM tracking WHERE content = "
+      "(SELECT id FROM tracking_content WHERE content_id = $1) AND seq > 0 ORDER BY seq "
+      "LIMIT NULLIF($2::BIGINT, 0)";
+  for (const int format : {0, 1})
+    w->floors[format ? "libpq-binary" : "libpq-text"] =
+        [uri, format, c = std::shared_ptr<PGconn>()](const std::string& id) mutable {
+          if (!c) {
+            c.reset(PQconnectdb((uri + "&options=-c%20jit%3Doff").c_str()), PQfinish);
+            if (PQstatus(c.get()) != CONNECTION_OK) std::exit(2);
+            PQclear(PQprepare(c.get(), "rows", kRows, 0, nullptr));
+          }
+          const char* params[2] = {id.c_str(), "0"};
+          PGresult* r = PQexecPrepared(c.get(), "rows", 2, params, nullptr, nullptr, format);
+          if (PQresultStatus(r) != PGRES_TUPLES_OK) std::exit(2);
+          const int n = PQntuples(r);
+          std::size_t sum = 0;
+          for (int i = 0; i < n; ++i)
+            for (int f = 0; f < 4; ++f)
+              sum += static_cast<std::size_t>(PQgetlength(r, i, f)) +
+                     static_cast<unsigned char>(*PQgetvalue(r, i, f));
+          benchmark::DoNotOptimize(sum);
+          PQclear(r);
+          return static_cast<std::size_t>(n);
+        };
+  // The store's prepared statement, JIT compilation on (PostgreSQL's default) or off (as the
+  // store runs it), run as the store runs it: its generic plan is what JIT compiles.
+  for (const bool jit : {true, false})
+    w->floors[jit ? "prepared-jit-on" : "prepared-jit-off"] =
+        [uri, jit, c = std::shared_ptr<pqxx::connection>()](const std::string& id) mutable {
+          if (!c) {
+            c = std::make_shared<pqxx::connection>(uri);
+            c->set_variable("jit", jit ? "on" : "off");
+            c->prepare("rows", kRows);
+          }
+          pqxx::work t(*c);
+          const pqxx::result r = t.exec_prepared("rows", id, 0LL);
+          t.commit();
+          return r.size();
+        };
   w->start({});
   return w;
 }
@@ -274,6 +322,16 @@ void register_store(World* w) {
     for (auto _ : st) n = w->bare_track(w->tracked.content_id);
     st.counters["entries"] = static_cast<double>(n);
   })->Unit(benchmark::kMillisecond);
+  for (const auto& [name, floor] : w->floors)
+    benchmark::RegisterBenchmark(("Track/" + k + "/100000/" + name).c_str(),
+                                 [fill, w, f = floor](benchmark::State& st) {
+                                   fill();
+                                   std::size_t n = 0;
+                                   for (auto _ : st) n = f(w->tracked.content_id);
+                                   st.counters["entries"] = static_cast<double>(n);
+                                 })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
   benchmark::RegisterBenchmark(("Track/" + k + "/100000/read").c_str(), [w, fill, alice](
                                                                             benchmark::State& st) {
     fill();
