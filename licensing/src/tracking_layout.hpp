@@ -31,9 +31,8 @@ struct TrackingParty {
 
 /// The numbers a store has given content ids and parties. A number never changes once its row
 /// is committed, so every node may keep them: a cache, never a source of truth. A caller
-/// remembers a number only after the transaction that made it committed (or forgets all when a
-/// transaction fails). Bounded: it forgets everything when either map reaches kMax entries.
-/// Thread-safe.
+/// remembers a number only after the transaction that made it committed. Bounded: it forgets
+/// everything when either map reaches kMax entries. Thread-safe.
 class TrackingNumbers {
  public:
   static constexpr std::size_t kMax = 1 << 16;
@@ -56,11 +55,6 @@ class TrackingNumbers {
     if (parties_.size() >= kMax) parties_.clear();
     contents_.emplace(e.content_id, content);
     parties_.emplace(std::move(key), party);
-  }
-  void clear() {
-    std::lock_guard lock(mu_);
-    contents_.clear();
-    parties_.clear();
   }
 
  private:
