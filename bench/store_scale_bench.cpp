@@ -3,13 +3,15 @@
 //   Issue/<store>/<N> rows   the same after N tracking rows (one per use license issued before,
 //                            100 per content id) were bulk-inserted with SQL
 //   Track/<store>/100000/…   the tracking log of one content id that has 100,000 entries, whole:
-//     bare     the store's row query run on the database directly, every column read (the
-//              parties the rows name are a second, small query): the floor
-//     libpq-text, libpq-binary   PostgreSQL: the same row query through libpq alone (results
-//              as text or binary), without libpqxx
-//     prepared-jit-on, prepared-jit-off   PostgreSQL: the store's prepared row query (rows
-//              counted, not read) with JIT compilation on (PostgreSQL's default) and off
+//     bare     the rows as one SELECT run on the database directly, every column read (the
+//              parties the rows name are a second, small query): the floor on SQLite
+//     libpq-text, libpq-binary   PostgreSQL: the same SELECT through libpq alone (results as
+//              text or binary): a result that arrives whole
+//     copy-binary   PostgreSQL: the store's COPY of the rows through libpq alone, every column
+//              read, no parties: the floor under the store's read
 //     read     LicenseServer::visit_track (the store's read, each row viewed, nothing copied)
+//     read-cold   PostgreSQL: the store's read on a node that has not seen the parties yet (a
+//              new PostgresStore per run, one connection open)
 //     copied   LicenseServer::track (every entry copied into a vector)
 //     answer   what the service sends for GET /v1/track/{id}: server::Api, store read and JSON
 //              body, in process
@@ -37,9 +39,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 
 #include "bench_world.hpp"
+#include "copy_rows.hpp"
 #include "openrms/licensing/key_custody.hpp"
 #include "openrms/licensing/postgres_store.hpp"
 #include "openrms/licensing/server.hpp"
@@ -71,6 +75,8 @@ struct World {
   std::function<std::size_t(const std::string& content_id)> bare_track;
   // More floors, by name (PostgreSQL: libpq without libpqxx, JIT left on).
   std::map<std::string, std::function<std::size_t(const std::string& content_id)>> floors;
+  // Another store on the same database, as a node that has just started (PostgreSQL only).
+  std::function<std::unique_ptr<Store>()> fresh_store;
 
   void start(const ServerOptions& o, const CustodyKeys* held = nullptr) {
     server = std::make_unique<LicenseServer>(*store, o);
@@ -201,21 +207,38 @@ std::unique_ptr<World> postgres_world(const std::string& uri) {
           PQclear(r);
           return static_cast<std::size_t>(n);
         };
-  // The store's prepared statement, JIT compilation on (PostgreSQL's default) or off (as the
-  // store runs it), run as the store runs it: its generic plan is what JIT compiles.
-  for (const bool jit : {true, false})
-    w->floors[jit ? "prepared-jit-on" : "prepared-jit-off"] =
-        [uri, jit, c = std::shared_ptr<pqxx::connection>()](const std::string& id) mutable {
-          if (!c) {
-            c = std::make_shared<pqxx::connection>(uri);
-            c->set_variable("jit", jit ? "on" : "off");
-            c->prepare("rows", kRows);
-          }
-          pqxx::work t(*c);
-          const pqxx::result r = t.exec_prepared("rows", id, 0LL);
-          t.commit();
-          return r.size();
-        };
+  // The store's own COPY (licensing/src/copy_rows.hpp), through libpq alone.
+  w->floors["copy-binary"] = [uri, c = std::shared_ptr<PGconn>()](const std::string& id) mutable {
+    if (!c) {
+      c.reset(PQconnectdb((uri + "&options=-c%20jit%3Doff").c_str()), PQfinish);
+      if (PQstatus(c.get()) != CONNECTION_OK) std::exit(2);
+    }
+    const std::string sql =
+        "COPY (SELECT seq, time, party, license_id FROM tracking WHERE content = (SELECT id FROM "
+        "tracking_content WHERE content_id = '" +
+        id + "') AND seq > 0 ORDER BY seq) TO STDOUT (FORMAT binary)";
+    PGresult* r = PQexec(c.get(), sql.c_str());
+    if (PQresultStatus(r) != PGRES_COPY_OUT) std::exit(2);
+    PQclear(r);
+    openrms::licensing::detail::CopyRowReader reader;
+    std::size_t rows = 0, sum = 0;
+    char* b = nullptr;
+    for (int n; (n = PQgetCopyData(c.get(), &b, 0)) > 0; PQfreemem(b))
+      reader.message(std::span<const char>(b, static_cast<std::size_t>(n)),
+                     [&](const openrms::licensing::detail::CopyRow& row) {
+                       sum += static_cast<std::size_t>(row.seq + row.time + row.party) +
+                              row.license_id.size();
+                       ++rows;
+                     });
+    while ((r = PQgetResult(c.get()))) PQclear(r);
+    benchmark::DoNotOptimize(sum);
+    return rows;
+  };
+  w->fresh_store = [uri] {
+    auto s = std::make_unique<PostgresStore>(uri, crypto::SecureBytes(32, 1));
+    s->setting("warm");  // the pool's first connection, as a running node has it
+    return std::unique_ptr<Store>(std::move(s));
+  };
   w->start({});
   return w;
 }
@@ -345,6 +368,28 @@ void register_store(World* w) {
     }
     st.counters["entries"] = static_cast<double>(n);
   })->Unit(benchmark::kMillisecond);
+  if (w->fresh_store)
+    benchmark::RegisterBenchmark(("Track/" + k + "/100000/read-cold").c_str(),
+                                 [w, fill](benchmark::State& st) {
+                                   fill();
+                                   std::size_t n = 0;
+                                   for (auto _ : st) {
+                                     st.PauseTiming();
+                                     auto store = w->fresh_store();
+                                     st.ResumeTiming();
+                                     n = 0;
+                                     store->visit_tracking(
+                                         w->tracked.content_id, 0, 0, [&n](const TrackingRow& r) {
+                                           benchmark::DoNotOptimize(r.user.data());
+                                           ++n;
+                                         });
+                                     st.PauseTiming();
+                                     store.reset();
+                                     st.ResumeTiming();
+                                   }
+                                   st.counters["entries"] = static_cast<double>(n);
+                                 })
+        ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark(("Track/" + k + "/100000/copied").c_str(),
                                [w, fill, alice](benchmark::State& st) {
                                  fill();

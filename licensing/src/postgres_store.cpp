@@ -1,12 +1,16 @@
 #include "openrms/licensing/postgres_store.hpp"
 
+#include <libpq-fe.h>
 #include <pqxx/pqxx>
 
 #include <charconv>
 #include <condition_variable>
 #include <mutex>
+#include <span>
+#include <unordered_set>
 #include <vector>
 
+#include "copy_rows.hpp"
 #include "key_wrap.hpp"
 #include "openrms/error.hpp"
 #include "portal_schema.hpp"
@@ -110,10 +114,7 @@ const std::pair<const char*, const char*> kStatements[] = {
      "DO UPDATE SET outcome = EXCLUDED.outcome RETURNING id) "
      "INSERT INTO tracking (content, time, party, license_id) "
      "SELECT c.id, $1::BIGINT, p.id, $8::TEXT FROM c, p RETURNING content, party"},
-    {"tracking",
-     "SELECT seq, time, party, license_id FROM tracking WHERE content = "
-     "(SELECT id FROM tracking_content WHERE content_id = $1) AND seq > $2 ORDER BY seq "
-     "LIMIT NULLIF($3::BIGINT, 0)"},
+    {"tracking_content_number", "SELECT id FROM tracking_content WHERE content_id = $1"},
     {"tracking_parties",
      "SELECT id, user_email, rights, issuer, owner, outcome FROM tracking_party "
      "WHERE id = ANY($1::BIGINT[])"},
@@ -202,6 +203,7 @@ bool is_postgres_uri(const std::string& store) {
 }
 
 struct PostgresStore::Impl {
+  class TrackingStream;
   std::string conninfo;
   std::size_t max_connections;
   std::optional<detail::KeyWrap> keys;
@@ -213,10 +215,9 @@ struct PostgresStore::Impl {
 
   std::unique_ptr<pqxx::connection> connect() {
     auto c = std::make_unique<pqxx::connection>(conninfo);
-    // No JIT compilation: no query here runs long enough for compiled expressions to repay the
-    // compile. A long tracking log made the cost estimate pass JIT's threshold, and the generic
-    // plan of the old eight-column layout's statement was compiled on every run (100,000 rows:
-    // 120-155 ms with JIT, 65 ms without). The compact layout stays under it today.
+    // No JIT compilation: no statement here runs long enough for compiled expressions to repay
+    // the compile. A long tracking log once made a read's cost estimate pass JIT's threshold,
+    // and its plan was compiled on every run (100,000 rows: 120-155 ms with JIT, 65 without).
     c->set_variable("jit", "off");
     for (const auto& [name, sql] : kStatements) c->prepare(name, sql);
     return c;
@@ -225,24 +226,9 @@ struct PostgresStore::Impl {
   // A connection for one call; given back (or dropped if it broke) when the lease ends.
   class Lease {
    public:
-    explicit Lease(Impl& m) : m_(m) {
-      std::unique_lock lock(m_.mu);
-      m_.freed.wait(lock, [&] { return !m_.idle.empty() || m_.open < m_.max_connections; });
-      if (!m_.idle.empty()) {
-        c_ = std::move(m_.idle.back());
-        m_.idle.pop_back();
-        return;
-      }
-      ++m_.open;
-      fresh_ = true;
-      lock.unlock();
-      try {
-        c_ = m_.connect();
-      } catch (...) {
-        drop();
-        throw;
-      }
-    }
+    explicit Lease(Impl& m) : Lease(m, true) {}
+    // A connection only if one is idle or may be opened: never waits for another caller's.
+    Lease(Impl& m, std::try_to_lock_t) : Lease(m, false) {}
     ~Lease() {
       if (!c_) return;
       if (!c_->is_open()) {
@@ -255,6 +241,7 @@ struct PostgresStore::Impl {
     }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
+    explicit operator bool() const { return c_ != nullptr; }
     pqxx::connection& operator*() { return *c_; }
     bool fresh() const { return fresh_; }
     // This connection broke: so did every idle one opened before the same restart.
@@ -270,6 +257,26 @@ struct PostgresStore::Impl {
     }
 
    private:
+    Lease(Impl& m, bool wait) : m_(m) {
+      std::unique_lock lock(m_.mu);
+      if (wait)
+        m_.freed.wait(lock, [&] { return !m_.idle.empty() || m_.open < m_.max_connections; });
+      if (!m_.idle.empty()) {
+        c_ = std::move(m_.idle.back());
+        m_.idle.pop_back();
+        return;
+      }
+      if (m_.open >= m_.max_connections) return;
+      ++m_.open;
+      fresh_ = true;
+      lock.unlock();
+      try {
+        c_ = m_.connect();
+      } catch (...) {
+        drop();
+        throw;
+      }
+    }
     void drop() {
       std::lock_guard lock(m_.mu);
       --m_.open;
@@ -482,58 +489,230 @@ void PostgresStore::add_tracking(const TrackingEntry& e) {
 
 namespace {
 
-// A column of integers as text (PostgreSQL's text format), without libpqxx's conversion.
-std::int64_t number(const pqxx::field& f) {
-  std::int64_t v = 0;
-  const char* s = f.c_str();
-  if (std::from_chars(s, s + f.size(), v).ec != std::errc())
-    fail(Errc::io, "store: a tracking column is not a number");
-  return v;
-}
+// libpq's handle of a connection libpqxx holds: libpqxx 6 reads a COPY only as text lines, a
+// string each. largeobject's accessor is protected, for classes that extend it, as this does.
+struct RawConnection : pqxx::largeobject {
+  static PGconn* of(const pqxx::dbtransaction& t) { return raw_connection(t); }
+};
+
+// One `COPY ... TO STDOUT` read message by message through libpq. Failures are libpqxx's
+// exceptions, so Impl::run maps them as for any statement. Leaving before the end (an
+// exception) cancels the COPY and drains it: the connection goes back to the pool idle.
+class CopyOut {
+ public:
+  CopyOut(PGconn* c, const std::string& sql) : c_(c) {
+    PGresult* r = PQexec(c_, sql.c_str());
+    const bool copying = PQresultStatus(r) == PGRES_COPY_OUT;
+    const std::string error = copying ? "" : PQresultErrorMessage(r);
+    PQclear(r);
+    if (!copying) {
+      done_ = true;
+      raise(error);
+    }
+  }
+  ~CopyOut() {
+    if (done_) return;
+    // The server stops at once; a cancel that comes after it finished has no effect.
+    if (PGcancel* k = PQgetCancel(c_)) {
+      char ignored[256];
+      PQcancel(k, ignored, sizeof ignored);
+      PQfreeCancel(k);
+    }
+    char* b = nullptr;
+    while (PQgetCopyData(c_, &b, 0) > 0) PQfreemem(b);
+    while (PGresult* r = PQgetResult(c_)) PQclear(r);
+  }
+  CopyOut(const CopyOut&) = delete;
+  CopyOut& operator=(const CopyOut&) = delete;
+
+  /// The next message (valid until the next call), or an empty span once the COPY ended well.
+  std::span<const char> next() {
+    buffer_.reset();
+    char* b = nullptr;
+    const int n = PQgetCopyData(c_, &b, 0);
+    if (n > 0) {
+      buffer_.reset(b);
+      return {b, static_cast<std::size_t>(n)};
+    }
+    done_ = true;
+    std::string error = n == -1 ? "" : PQerrorMessage(c_);
+    while (PGresult* r = PQgetResult(c_)) {
+      if (PQresultStatus(r) != PGRES_COMMAND_OK && error.empty()) error = PQresultErrorMessage(r);
+      PQclear(r);
+    }
+    if (!error.empty()) raise(error);
+    return {};
+  }
+
+ private:
+  [[noreturn]] void raise(const std::string& error) const {
+    if (PQstatus(c_) == CONNECTION_BAD) throw pqxx::broken_connection(error);
+    throw pqxx::sql_error(error);
+  }
+  struct Free {
+    void operator()(char* p) const { PQfreemem(p); }
+  };
+  PGconn* c_;
+  std::unique_ptr<char, Free> buffer_;
+  bool done_ = false;
+};
 
 }  // namespace
 
+// One read of a log: rows go to the visitor in log order with their parties filled. A party
+// this read or this node has seen is known at once. From the first row whose party is not on,
+// rows wait (copied) while the COPY goes on, and their parties are fetched in one query: every
+// kBatch rows on a second connection if the pool has one free at once, else on this connection
+// when the COPY has ended. Rows are passed on only after their parties: never out of order.
+class PostgresStore::Impl::TrackingStream {
+ public:
+  static constexpr std::size_t kBatch = 4096;
+
+  TrackingStream(Impl& m, const std::string& content_id, const TrackingVisitor& visit,
+                 std::size_t& visited)
+      : m_(m), visit_(visit), visited_(visited) {
+    row_.content_id = content_id;
+  }
+
+  void message(std::span<const char> bytes) {
+    reader_.message(bytes, [this](const detail::CopyRow& r) { add(r); });
+  }
+
+  /// After the COPY: the waiting rows' parties through `w` (this read's connection), then them.
+  void finish(pqxx::dbtransaction& w) {
+    if (!reader_.ended()) fail(Errc::io, "store: the tracking log's COPY ended without its end");
+    if (!unknown_.empty()) fetch(w);
+    flush();
+  }
+
+ private:
+  struct Waiting {
+    std::int64_t seq, time, party;
+    std::string license_id;
+  };
+
+  void add(const detail::CopyRow& r) {
+    const detail::TrackingParty* p = known(r.party);
+    if (p && waiting_.empty()) return emit(r.seq, r.time, *p, r.license_id);
+    if (!p) unknown_.insert(r.party);
+    waiting_.push_back({r.seq, r.time, r.party, std::string(r.license_id)});
+    if (waiting_.size() % kBatch == 0 && !unknown_.empty()) fetch_aside();
+    if (unknown_.empty()) flush();
+  }
+
+  const detail::TrackingParty* known(std::int64_t number) {
+    if (number == last_number_) return last_;
+    auto it = parties_.find(number);
+    if (it == parties_.end()) {
+      auto p = m_.numbers.named(number);
+      if (!p) return nullptr;
+      it = parties_.emplace(number, std::move(p)).first;
+    }
+    last_number_ = number;
+    last_ = it->second.get();
+    return last_;
+  }
+
+  // On a second connection, if there is one to be had without waiting; a failure there only
+  // leaves the rows waiting for the end.
+  void fetch_aside() {
+    try {
+      Lease other(m_, std::try_to_lock);
+      if (!other) return;
+      pqxx::nontransaction n(*other);
+      fetch(n);
+    } catch (const pqxx::failure&) {
+    }
+  }
+
+  void fetch(pqxx::transaction_base& t) {
+    std::string list = "{";
+    for (const std::int64_t n : unknown_) {
+      if (list.size() > 1) list += ',';
+      list += std::to_string(n);
+    }
+    list += '}';
+    for (const auto& r : t.exec_prepared("tracking_parties", list)) {
+      auto p = std::make_shared<const detail::TrackingParty>(detail::TrackingParty{
+          r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
+          r[4].as<std::string>(), r[5].as<std::string>()});
+      const auto number = r[0].as<std::int64_t>();
+      m_.numbers.name(number, p);
+      parties_.insert_or_assign(number, std::move(p));
+    }
+    unknown_.clear();
+  }
+
+  void flush() {
+    for (const Waiting& w : waiting_) {
+      const detail::TrackingParty* p = known(w.party);
+      if (!p)
+        fail(Errc::io, "store: tracking row names party " + std::to_string(w.party) +
+                           ", which the store does not hold");
+      emit(w.seq, w.time, *p, w.license_id);
+    }
+    waiting_.clear();
+  }
+
+  void emit(std::int64_t seq, std::int64_t time, const detail::TrackingParty& p,
+            std::string_view license_id) {
+    row_.seq = seq;
+    row_.time = from_secs(time);
+    row_.user = p.user;
+    row_.rights = p.rights;
+    row_.issuer = p.issuer;
+    row_.owner = p.owner;
+    row_.outcome = p.outcome;
+    row_.license_id = license_id;
+    visit_(row_);
+    ++visited_;
+  }
+
+  Impl& m_;
+  const TrackingVisitor& visit_;
+  std::size_t& visited_;
+  TrackingRow row_;
+  detail::CopyRowReader reader_;
+  std::unordered_map<std::int64_t, std::shared_ptr<const detail::TrackingParty>> parties_;
+  std::int64_t last_number_ = -1;
+  const detail::TrackingParty* last_ = nullptr;
+  std::vector<Waiting> waiting_;
+  std::unordered_set<std::int64_t> unknown_;
+};
+
 void PostgresStore::visit_tracking(const std::string& id, std::int64_t after, std::size_t limit,
                                    const TrackingVisitor& visit) {
-  // Each column is read once (a libpqxx field costs a reference count of the whole result),
-  // into `rows`; the parties those name are the second query.
-  struct Row {
-    std::int64_t seq, time, party;
-    std::string_view license_id;  // in `result`
-  };
-  pqxx::result result;
-  std::vector<Row> rows;
-  detail::PartyLookup parties;
-  impl_->run("tracking", [&](pqxx::connection& c) {
-    pqxx::work w(c);
-    result = w.exec_prepared("tracking", id, static_cast<long long>(after),
-                             static_cast<long long>(limit));
-    rows.clear();
-    rows.reserve(result.size());
-    parties = {};
-    for (const auto& r : result) {
-      const pqxx::field license = r[3];
-      rows.push_back({number(r[0]), number(r[1]), number(r[2]),
-                      std::string_view(license.c_str(), license.size())});
-      parties.need(rows.back().party);
+  // Through COPY, so rows reach the visitor while the database is still sending the rest
+  // (copy_rows.hpp). COPY takes no parameters: the statement holds only numbers.
+  Impl& m = *impl_;
+  std::size_t visited = 0;
+  m.run("tracking", [&](pqxx::connection& c) {
+    pqxx::read_transaction w(c);
+    auto content = m.numbers.content(id);
+    if (!content) {
+      const pqxx::result r = w.exec_prepared("tracking_content_number", id);
+      if (r.empty()) return;
+      content = r[0][0].as<std::int64_t>();
+      m.numbers.remember_content(id, *content);
     }
-    if (!rows.empty()) {
-      for (const auto& p : w.exec_prepared("tracking_parties", parties.list('{', '}')))
-        parties.found(number(p[0]),
-                      {p[1].as<std::string>(), p[2].as<std::string>(), p[3].as<std::string>(),
-                       p[4].as<std::string>(), p[5].as<std::string>()});
+    const std::string sql =
+        "COPY (SELECT seq, time, party, license_id FROM tracking WHERE content = " +
+        std::to_string(*content) + " AND seq > " + std::to_string(after) + " ORDER BY seq" +
+        (limit != 0 ? " LIMIT " + std::to_string(limit) : "") + ") TO STDOUT (FORMAT binary)";
+    Impl::TrackingStream stream(m, id, visit, visited);
+    try {
+      CopyOut copy(RawConnection::of(w), sql);
+      for (auto bytes = copy.next(); !bytes.empty(); bytes = copy.next()) stream.message(bytes);
+    } catch (const pqxx::broken_connection& e) {
+      // Rows were passed on: a second try would pass them again.
+      if (visited != 0)
+        fail(Errc::unavailable,
+             "store: PostgreSQL was lost in the middle of a tracking log: " + first_line(e.what()));
+      throw;
     }
+    stream.finish(w);
     w.commit();
   });
-  TrackingRow row;
-  row.content_id = id;
-  for (const Row& r : rows) {
-    row.seq = r.seq;
-    row.time = from_secs(r.time);
-    parties.fill(row, r.party);
-    row.license_id = r.license_id;
-    visit(row);
-  }
 }
 
 void PostgresStore::add_rac(const RacRecord& r) {

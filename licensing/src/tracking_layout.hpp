@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -29,10 +30,10 @@ struct TrackingParty {
   std::string user, rights, issuer, owner, outcome;
 };
 
-/// The numbers a store has given content ids and parties. A number never changes once its row
-/// is committed, so every node may keep them: a cache, never a source of truth. A caller
-/// remembers a number only after the transaction that made it committed. Bounded: it forgets
-/// everything when either map reaches kMax entries. Thread-safe.
+/// The numbers a store has given content ids and parties, and the parties by number. A number
+/// never changes once its row is committed, so every node may keep them: a cache, never a
+/// source of truth. A caller remembers a number only after the transaction that made it
+/// committed. Bounded: a map that reaches kMax entries is emptied. Thread-safe.
 class TrackingNumbers {
  public:
   static constexpr std::size_t kMax = 1 << 16;
@@ -50,11 +51,30 @@ class TrackingNumbers {
   }
   void remember(const TrackingEntry& e, std::int64_t content, std::int64_t party) {
     std::string key = party_key(e);
+    auto named = std::make_shared<const TrackingParty>(
+        TrackingParty{e.user, e.rights, e.issuer, e.owner, e.outcome});
     std::lock_guard lock(mu_);
     if (contents_.size() >= kMax) contents_.clear();
     if (parties_.size() >= kMax) parties_.clear();
     contents_.emplace(e.content_id, content);
     parties_.emplace(std::move(key), party);
+    name_locked(party, std::move(named));
+  }
+  void remember_content(const std::string& id, std::int64_t content) {
+    std::lock_guard lock(mu_);
+    if (contents_.size() >= kMax) contents_.clear();
+    contents_.emplace(id, content);
+  }
+
+  /// The party a number names, if this node has seen it (written or read).
+  std::shared_ptr<const TrackingParty> named(std::int64_t party) const {
+    std::lock_guard lock(mu_);
+    auto it = named_.find(party);
+    return it == named_.end() ? nullptr : it->second;
+  }
+  void name(std::int64_t party, std::shared_ptr<const TrackingParty> p) {
+    std::lock_guard lock(mu_);
+    name_locked(party, std::move(p));
   }
 
  private:
@@ -68,8 +88,13 @@ class TrackingNumbers {
     }
     return k;
   }
+  void name_locked(std::int64_t party, std::shared_ptr<const TrackingParty> p) {
+    if (named_.size() >= kMax) named_.clear();
+    named_.emplace(party, std::move(p));
+  }
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::int64_t> contents_, parties_;
+  std::unordered_map<std::int64_t, std::shared_ptr<const TrackingParty>> named_;
 };
 
 /// The parties one read needs: their numbers as the rows name them, then the parties found.

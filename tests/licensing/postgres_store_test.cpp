@@ -367,6 +367,60 @@ TEST(PostgresStore, TwoNodesNumberNewPartiesOnce) {
   EXPECT_EQ(w.exec("SELECT count(*) FROM tracking_content")[0][0].as<int>(), 1);
 }
 
+// A node reads a log that another node wrote. The parties it has not seen are fetched while
+// the rows stream in: on a second connection, or at the end when the pool has only one. Either
+// way the rows come in order with their own parties. A visitor that fails midway leaves the
+// connection fit for the next read.
+TEST(PostgresStore, ANodeReadsALogAnotherNodeWrote) {
+  NEEDS_POSTGRES();
+  Schema s("cold_read");
+  constexpr int kEntries = 9000;  // over two of the reader's batches (4,096 rows)
+  auto user = [](int i) {
+    // 3,000 parties first; later, a party never seen before every seventh row.
+    return i >= 6000 && i % 7 == 0 ? "late" + std::to_string(i) + "@x.com"
+                                   : "u" + std::to_string(i % 3000) + "@x.com";
+  };
+  {
+    PostgresStore writer(pg() + " options='-c search_path=cold_read -c synchronous_commit=off'",
+                         crypto::SecureBytes(32, 1));
+    for (int i = 0; i < kEntries; ++i)
+      writer.add_tracking({Time(Seconds(i)), user(i), "cold", i % 2 ? "VIEW" : "EDIT", "a@x.com",
+                           "o@x.com", i % 13 ? "granted" : "refused: expired",
+                           "ul-" + std::to_string(i), 0});
+  }
+  auto check = [&](const std::vector<TrackingEntry>& log, int first, std::size_t size) {
+    ASSERT_EQ(log.size(), size);
+    for (std::size_t k = 0; k < log.size(); ++k) {
+      const int i = first + static_cast<int>(k);
+      ASSERT_EQ(log[k].license_id, "ul-" + std::to_string(i));
+      ASSERT_EQ(log[k].user, user(i));
+      ASSERT_EQ(log[k].rights, i % 2 ? "VIEW" : "EDIT");
+      ASSERT_EQ(log[k].outcome, i % 13 ? "granted" : "refused: expired");
+      ASSERT_EQ(log[k].issuer, "a@x.com");
+      ASSERT_EQ(log[k].owner, "o@x.com");
+      ASSERT_EQ(log[k].time, Time(Seconds(i)));
+    }
+  };
+  for (const std::size_t pool : {std::size_t{4}, std::size_t{1}}) {
+    SCOPED_TRACE("pool of " + std::to_string(pool));
+    PostgresStore node(s.conninfo, crypto::SecureBytes(32, 1), pool);
+    const auto log = node.tracking("cold");
+    check(log, 0, kEntries);
+    PostgresStore paging(s.conninfo, crypto::SecureBytes(32, 1), pool);
+    check(paging.tracking("cold", log[99].seq, 50), 100, 50);
+    check(paging.tracking("cold", log[5999].seq, 2500), 6000, 2500);
+    int seen = 0;
+    EXPECT_THROW(node.visit_tracking("cold", 0, 0,
+                                     [&](const TrackingRow&) {
+                                       if (++seen == 5000) throw std::runtime_error("stop");
+                                     }),
+                 std::runtime_error);
+    EXPECT_EQ(seen, 5000);
+    check(node.tracking("cold"), 0, kEntries);
+    EXPECT_TRUE(node.tracking("no such content").empty());
+  }
+}
+
 TEST(PostgresStore, AnotherKekIsRefusedAtOpen) {
   NEEDS_POSTGRES();
   Schema s("other_kek");

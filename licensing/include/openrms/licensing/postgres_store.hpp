@@ -12,7 +12,11 @@
 //     tracking log needs no group commit here: PostgreSQL flushes the WAL of concurrent
 //     commits together.
 // Connections: a pool of at most `pool_size`, opened on demand, each with its statements
-// prepared; a connection that breaks is dropped and replaced on the next call.
+// prepared; a connection that breaks is dropped and replaced on the next call. A tracking read
+// streams (COPY) and holds its connection while the visitor runs; it may borrow a second one
+// that is free at that moment, to fetch the parties of rows it has not seen, never waiting
+// for one. A connection lost after rows were visited is Error{unavailable}, never a second
+// pass over the same rows.
 // Errors: Error{unavailable} when the database cannot be reached (the service answers 503 and
 // /readyz goes false), Error{io} for a failed statement (PostgreSQL's message, never a key or a
 // parameter value), plus those above.
