@@ -46,9 +46,11 @@ for store in ("sqlite", "postgresql"):
               + "".join(f"; a page of 1,000 at entry {at:,} {b[f'Track/{store}/100000/page/{at}']['real_time']:.2f} ms"
                         for at in (0, 50000) if f"Track/{store}/100000/page/{at}" in b))
     cold = b.get(f"Track/{store}/100000/read-cold")
-    if cold:
-        print(f"  {store:10s} the store's read on a node that has not seen the log's parties "
-              f"(a new store, one connection open) {cold['real_time']:.0f} ms")
+    cold_answer = b.get(f"Track/{store}/100000/answer-cold")
+    if cold and cold_answer:
+        print(f"  {store:10s} on a node that has not seen the log's parties (a new store, one "
+              f"connection open): the answer {cold_answer['real_time']:.0f} ms, the store's read "
+              f"{cold['real_time']:.0f} ms")
     floors = {k: b.get(f"Track/{store}/100000/{k}/real_time") for k in ("libpq-text", "libpq-binary", "copy-binary")}
     if any(floors.values()):
         print(f"  {store:10s} through libpq alone, no parties: one SELECT, " +

@@ -10,8 +10,9 @@
 //     copy-binary   PostgreSQL: the store's COPY of the rows through libpq alone, every column
 //              read, no parties: the floor under the store's read
 //     read     LicenseServer::visit_track (the store's read, each row viewed, nothing copied)
-//     read-cold   PostgreSQL: the store's read on a node that has not seen the parties yet (a
-//              new PostgresStore per run, one connection open)
+//     read-cold, answer-cold   PostgreSQL: the store's read, and the service's answer, on a
+//              node that has not seen the log's parties yet (a new PostgresStore per run, one
+//              connection open)
 //     copied   LicenseServer::track (every entry copied into a vector)
 //     answer   what the service sends for GET /v1/track/{id}: server::Api, store read and JSON
 //              body, in process
@@ -389,6 +390,32 @@ void register_store(World* w) {
                                    }
                                    st.counters["entries"] = static_cast<double>(n);
                                  })
+        ->Unit(benchmark::kMillisecond);
+  if (w->fresh_store)
+    benchmark::RegisterBenchmark(
+        ("Track/" + k + "/100000/answer-cold").c_str(),
+        [w, fill](benchmark::State& st) {
+          fill();
+          const server::Request req{"GET", "/v1/track/" + w->tracked.content_id, ""};
+          server::Caller caller;
+          caller.email = "alice@contoso.com";
+          for (auto _ : st) {
+            st.PauseTiming();
+            auto store = w->fresh_store();
+            auto node = std::make_unique<LicenseServer>(*store, ServerOptions{});
+            node->activate();
+            server::Api api(*node);
+            st.ResumeTiming();
+            if (api.handle(req, caller).status != 200) {
+              st.SkipWithError("not 200");
+              break;
+            }
+            st.PauseTiming();
+            node.reset();
+            store.reset();
+            st.ResumeTiming();
+          }
+        })
         ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark(("Track/" + k + "/100000/copied").c_str(),
                                [w, fill, alice](benchmark::State& st) {
