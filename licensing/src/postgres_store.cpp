@@ -701,8 +701,12 @@ void PostgresStore::visit_tracking(const std::string& id, std::int64_t after, st
         (limit != 0 ? " LIMIT " + std::to_string(limit) : "") + ") TO STDOUT (FORMAT binary)";
     Impl::TrackingStream stream(m, id, visit, visited);
     try {
-      CopyOut copy(RawConnection::of(w), sql);
-      for (auto bytes = copy.next(); !bytes.empty(); bytes = copy.next()) stream.message(bytes);
+      {
+        CopyOut copy(RawConnection::of(w), sql);
+        for (auto bytes = copy.next(); !bytes.empty(); bytes = copy.next()) stream.message(bytes);
+      }
+      stream.finish(w);
+      w.commit();
     } catch (const pqxx::broken_connection& e) {
       // Rows were passed on: a second try would pass them again.
       if (visited != 0)
@@ -710,8 +714,6 @@ void PostgresStore::visit_tracking(const std::string& id, std::int64_t after, st
              "store: PostgreSQL was lost in the middle of a tracking log: " + first_line(e.what()));
       throw;
     }
-    stream.finish(w);
-    w.commit();
   });
 }
 
