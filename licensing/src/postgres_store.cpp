@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 #include <pqxx/pqxx>
 
+#include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <mutex>
@@ -74,6 +75,10 @@ const char* const kMigrations[] = {
     "ALTER TABLE tracking_entry RENAME TO tracking;"
     "ALTER TABLE tracking ALTER COLUMN seq SET DEFAULT nextval('tracking_entry_seq');"
     "ALTER SEQUENCE tracking_entry_seq OWNED BY tracking.seq;",
+    // Rate windows every node shares (Store::take_rate).
+    "CREATE TABLE rate_window (name TEXT PRIMARY KEY, closes BIGINT NOT NULL,"
+    "  hits INTEGER NOT NULL);"
+    "CREATE INDEX rate_window_closes ON rate_window(closes);",
 };
 static_assert(std::size(kMigrations) == PostgresStore::kSchemaVersion);
 
@@ -141,6 +146,14 @@ const std::pair<const char*, const char*> kStatements[] = {
      "VALUES ($1, $2, $3, $4) ON CONFLICT (content_id, address) DO UPDATE "
      "SET code_hash = $3, code_expires = $4"},
     // Every CASE sees the row as it was: the limit-th failure locks, burns the code, resets.
+    // Every CASE sees the row as it was. The count stops at limit + 1: "over" without growing.
+    {"take_rate",
+     "INSERT INTO rate_window AS w (name, closes, hits) VALUES ($1, $2::BIGINT + $3::BIGINT, 1) "
+     "ON CONFLICT (name) DO UPDATE SET "
+     "hits = CASE WHEN w.closes <= $2 THEN 1 ELSE LEAST(w.hits + 1, $4::INTEGER + 1) END, "
+     "closes = CASE WHEN w.closes <= $2 THEN $2::BIGINT + $3::BIGINT ELSE w.closes END "
+     "RETURNING hits"},
+    {"forget_rates", "DELETE FROM rate_window WHERE closes <= $1"},
     {"passcode_failed",
      "UPDATE portal_access SET "
      "locked_until = CASE WHEN failures + 1 >= $3 THEN $4 ELSE locked_until END, "
@@ -208,6 +221,7 @@ struct PostgresStore::Impl {
   std::size_t max_connections;
   std::optional<detail::KeyWrap> keys;
   detail::TrackingNumbers numbers;  // of content ids and parties, shared by every connection
+  std::atomic<std::uint64_t> rate_calls{0};  // take_rate prunes closed windows now and then
   std::mutex mu;
   std::condition_variable freed;
   std::vector<std::unique_ptr<pqxx::connection>> idle;
@@ -775,6 +789,14 @@ int PostgresStore::passcode_failed(const std::string& content_id, const std::str
   if (r.empty()) return 0;
   const int f = r[0][0].as<int>();
   return f == 0 ? limit : f;
+}
+
+bool PostgresStore::take_rate(const std::string& key, int limit, Time now,
+                              std::chrono::seconds window) {
+  Impl& m = *impl_;
+  if (m.rate_calls.fetch_add(1) % 1024 == 1023) m.exec("forget_rates", secs(now));
+  const auto r = m.exec("take_rate", key, secs(now), static_cast<long long>(window.count()), limit);
+  return r[0][0].as<int>() <= limit;
 }
 
 bool PostgresStore::open_portal_session(const std::string& content_id, const std::string& address,

@@ -91,6 +91,10 @@ const char* const kMigrations[] = {
     "  coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'tracking'), 0));"
     "DROP TABLE tracking;"
     "ALTER TABLE tracking_entry RENAME TO tracking;",
+    // 5 -> 6: rate windows every node shares (Store::take_rate).
+    "CREATE TABLE rate_window (name TEXT PRIMARY KEY, closes INTEGER NOT NULL,"
+    "  hits INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX rate_window_closes ON rate_window(closes);",
 };
 
 [[noreturn]] void db_fail(sqlite3* db, const std::string& what) {
@@ -261,6 +265,7 @@ struct TrackingBatch {
 struct SqliteStore::Impl {
   sqlite3* db = nullptr;
   StmtCache stmts;
+  std::uint64_t rate_calls = 0;  // take_rate prunes closed windows every 1,024th call
   // Group commit of the tracking log (add_tracking): the batch new rows join, whether a thread
   // is committing one now, and the signal that it finished.
   std::mutex group_mu;
@@ -835,6 +840,31 @@ void create_kek_file(const std::string& path) {
     ::unlink(path.c_str());
     fail(Errc::io, "cannot write the key-encryption key file '" + path + "'");
   }
+}
+
+bool SqliteStore::take_rate(const std::string& key, int limit, Time now,
+                            std::chrono::seconds window) {
+  std::lock_guard lock(mu_);
+  const long long t = secs(now);
+  if (++impl_->rate_calls % 1024 == 0) {  // windows that closed, now and then
+    Stmt d(impl_->stmts, impl_->db, "DELETE FROM rate_window WHERE closes <= ?1");
+    d.bind(1, t);
+    d.step();
+  }
+  // Every CASE sees the row as it was. The count stops at limit + 1: it says "over" without
+  // growing.
+  Stmt s(impl_->stmts, impl_->db,
+         "INSERT INTO rate_window (name, closes, hits) VALUES (?1, ?2 + ?3, 1) "
+         "ON CONFLICT (name) DO UPDATE SET "
+         "hits = CASE WHEN closes <= ?2 THEN 1 ELSE min(hits + 1, ?4 + 1) END, "
+         "closes = CASE WHEN closes <= ?2 THEN ?2 + ?3 ELSE closes END RETURNING hits");
+  s.bind(1, key).bind(2, t).bind(3, static_cast<long long>(window.count()));
+  s.bind(4, static_cast<long long>(limit));
+  if (!s.step()) db_fail(impl_->db, "counting a rate window");
+  const long long count = s.integer(0);
+  while (s.step()) {
+  }
+  return count <= limit;
 }
 
 }  // namespace openrms::licensing

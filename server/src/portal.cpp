@@ -102,7 +102,8 @@ bool plausible_address(const std::string& a) {
   });
 }
 
-// Counts events per key in fixed windows; forgets keys whose window is over when it grows.
+// Counts events per key in fixed windows, in this node's memory; forgets keys whose window is
+// over when it grows.
 class WindowCounter {
  public:
   WindowCounter(int limit, std::chrono::seconds window) : limit_(limit), window_(window) {}
@@ -128,6 +129,29 @@ class WindowCounter {
   std::map<std::string, Entry> map_;
 };
 
+// A rate limit every node of the store shares (Store::take_rate). This node's own count comes
+// first: it refuses without a store write once this node alone is over, so a flood costs the
+// store at most `limit` writes per key and window from each node.
+class RateLimit {
+ public:
+  RateLimit(licensing::Store& store, std::string name, int limit, std::chrono::seconds window)
+      : store_(store),
+        name_(std::move(name)),
+        limit_(limit),
+        window_(window),
+        local_(limit, window) {}
+  bool allow(const std::string& key, Time now) {
+    return local_.allow(key, now) && store_.take_rate(name_ + key, limit_, now, window_);
+  }
+
+ private:
+  licensing::Store& store_;
+  std::string name_;
+  int limit_;
+  std::chrono::seconds window_;
+  WindowCounter local_;
+};
+
 }  // namespace
 
 struct Portal::Impl {
@@ -139,7 +163,7 @@ struct Portal::Impl {
   const licensing::Clock& clock;
   const crypto::Backend& be = crypto::default_backend();
   protect::LocalLicenseSource source{server};
-  WindowCounter codes_by_address, codes_by_client, verifies_by_client, signins_by_client;
+  RateLimit codes_by_address, codes_by_client, verifies_by_client, signins_by_client;
 
   std::mutex mu;
   crypto::SecureBytes secret;                    // the portal's HMAC key (loaded once)
@@ -158,10 +182,10 @@ struct Portal::Impl {
         mailer(ml),
         opt(std::move(o)),
         clock(c),
-        codes_by_address(opt.codes_per_address, opt.rate_window),
-        codes_by_client(opt.codes_per_client, opt.rate_window),
-        verifies_by_client(opt.verifies_per_client, opt.rate_window),
-        signins_by_client(opt.verifies_per_client, opt.rate_window) {}
+        codes_by_address(st, "portal.codes.address:", opt.codes_per_address, opt.rate_window),
+        codes_by_client(st, "portal.codes.client:", opt.codes_per_client, opt.rate_window),
+        verifies_by_client(st, "portal.verifies.client:", opt.verifies_per_client, opt.rate_window),
+        signins_by_client(st, "portal.signins.client:", opt.verifies_per_client, opt.rate_window) {}
 
   std::string deposit_as(const std::string& caller, std::string_view wrapper,
                          const std::vector<std::string>& bcc, const std::string& branding) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include <atomic>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
@@ -239,6 +240,30 @@ TEST(StoreContract, LongLogsReadWholeAndInOrder) {
   EXPECT_EQ(store->tracking("long").size(), static_cast<std::size_t>(kEntries));
 }
 
+// Rate windows: `limit` events per key and window, then refusals until the window closes; a
+// window that closed (and was forgotten) starts again from one.
+TEST(StoreContract, RateWindowsCountToTheLimitAndReopen) {
+  auto store = make_test_store(crypto::SecureBytes(32, 7));
+  const Time t0 = at("2026-11-23T09:00:00Z");
+  const std::chrono::seconds minute(60);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(store->take_rate("k", 3, t0 + Seconds(i), minute)) << i;
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(store->take_rate("k", 3, t0 + Seconds(10), minute));
+  EXPECT_TRUE(store->take_rate("other", 3, t0 + Seconds(10), minute));  // keys are apart
+  EXPECT_FALSE(store->take_rate("k", 3, t0 + Seconds(59), minute));
+  // The window closes 60 s after its first event; the next event opens a new one.
+  EXPECT_TRUE(store->take_rate("k", 3, t0 + Seconds(60), minute));
+  EXPECT_TRUE(store->take_rate("k", 3, t0 + Seconds(61), minute));
+  EXPECT_TRUE(store->take_rate("k", 3, t0 + Seconds(119), minute));
+  EXPECT_FALSE(store->take_rate("k", 3, t0 + Seconds(119), minute));
+  // Many keys later (closed windows are forgotten on the way): the same rules.
+  const Time t1 = t0 + std::chrono::hours(1);
+  for (int i = 0; i < 2100; ++i)
+    EXPECT_TRUE(store->take_rate("many" + std::to_string(i), 1, t1, minute));
+  EXPECT_FALSE(store->take_rate("many7", 1, t1, minute));
+  EXPECT_TRUE(store->take_rate("k", 1, t1, minute));
+  EXPECT_FALSE(store->take_rate("k", 1, t1, minute));
+}
+
 TEST(StoreContract, ConcurrentTrackingIsAllDurable) {
   auto store = make_test_store(crypto::SecureBytes(32, 5));
   std::vector<std::thread> threads;
@@ -328,6 +353,7 @@ TEST(PostgresStore, MigratesAVersion4TrackingLogForward) {
   Schema::run(
       "SET search_path = v4_log;"
       "DROP TABLE tracking; DROP TABLE tracking_content; DROP TABLE tracking_party;"
+      "DROP TABLE rate_window;"
       "CREATE TABLE tracking (seq BIGSERIAL PRIMARY KEY, time BIGINT NOT NULL,"
       "  user_email TEXT NOT NULL, content_id TEXT NOT NULL, rights TEXT NOT NULL,"
       "  issuer TEXT NOT NULL, owner TEXT NOT NULL, outcome TEXT NOT NULL,"
@@ -340,6 +366,8 @@ TEST(PostgresStore, MigratesAVersion4TrackingLogForward) {
   PostgresStore store(s.conninfo, crypto::SecureBytes(32, 1));
   EXPECT_EQ(store.schema_version(), PostgresStore::kSchemaVersion);
   openrms::licensing::testing::expect_migrated_log(store, "ul-1");
+  EXPECT_TRUE(store.take_rate("r", 1, Time(Seconds(3)), Seconds(60)));
+  EXPECT_FALSE(store.take_rate("r", 1, Time(Seconds(3)), Seconds(60)));
 }
 
 // Nodes that number the same new content and parties at once agree on one number each, and
@@ -441,6 +469,27 @@ TEST(PostgresStore, ANodeReadsALogAnotherNodeWrote) {
   EXPECT_LT(seqs.size(), static_cast<std::size_t>(kEntries));
   for (std::size_t k = 1; k < seqs.size(); ++k) EXPECT_GT(seqs[k], seqs[k - 1]);
   check(node.tracking("cold"), 0, kEntries);
+}
+
+// Two nodes count one rate window: concurrent events across both get `limit` yeses in all.
+TEST(PostgresStore, TwoNodesShareRateWindows) {
+  NEEDS_POSTGRES();
+  Schema s("rates");
+  PostgresStore a(s.conninfo, crypto::SecureBytes(32, 1));
+  PostgresStore b(s.conninfo, crypto::SecureBytes(32, 1));
+  const Time t0 = at("2026-11-23T09:00:00Z");
+  std::atomic<int> yes{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      Store& node = t % 2 ? static_cast<Store&>(a) : b;
+      for (int i = 0; i < 25; ++i)
+        if (node.take_rate("shared", 50, t0, std::chrono::seconds(60))) ++yes;
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(yes.load(), 50);
+  EXPECT_FALSE(a.take_rate("shared", 50, t0, std::chrono::seconds(60)));
+  EXPECT_TRUE(b.take_rate("shared", 50, t0 + Seconds(60), std::chrono::seconds(60)));
 }
 
 TEST(PostgresStore, AnotherKekIsRefusedAtOpen) {

@@ -197,7 +197,7 @@ TEST(SqliteStore, MigratesAVersion1StoreForward) {
       "CREATE INDEX tracking_content ON tracking(content_id);"
       "ALTER TABLE server_generation DROP COLUMN signing_key_ref;"
       "ALTER TABLE server_generation DROP COLUMN sealing_key_ref;"
-      "DROP TABLE portal_access; DROP TABLE portal_message;"
+      "DROP TABLE portal_access; DROP TABLE portal_message; DROP TABLE rate_window;"
       "INSERT INTO tracking (time, user, content_id, rights, issuer, owner, outcome)" +
       openrms::licensing::testing::old_log_values(false) + "PRAGMA user_version=1;";
   ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
@@ -206,6 +206,8 @@ TEST(SqliteStore, MigratesAVersion1StoreForward) {
   openrms::licensing::testing::expect_migrated_log(s, "");
   s.put_portal_message({"c1", "a@x.com", {"u@x.com"}, "wrapper", Time(Seconds(3)), ""});
   EXPECT_EQ(s.portal_message("c1")->wrapper, "wrapper");
+  EXPECT_TRUE(s.take_rate("r", 1, Time(Seconds(3)), Seconds(60)));
+  EXPECT_FALSE(s.take_rate("r", 1, Time(Seconds(3)), Seconds(60)));
   EXPECT_EQ(s.schema_version(), SqliteStore::kSchemaVersion);
 }
 

@@ -95,6 +95,10 @@ class SchemaStore final : public Store {
   void end_portal_session(const std::string& session) override {
     store_->end_portal_session(session);
   }
+  bool take_rate(const std::string& key, int limit, Time now,
+                 std::chrono::seconds window) override {
+    return store_->take_rate(key, limit, now, window);
+  }
 
  private:
   std::string conninfo_, schema_;

@@ -358,6 +358,26 @@ TEST_F(PortalTest, PostsFromElsewhereAreRefused) {
   EXPECT_EQ(mailer.sent.size(), 5u);
 }
 
+// Two service nodes over one store (on PostgreSQL under server_tests_postgres) share the rate
+// limits: passcode mails per address count on both, and the window reopens for both.
+TEST_F(PortalTest, RateLimitsHoldAcrossNodes) {
+  const std::string id = send(message(), protect::mail::MessageProtection::encrypt_only());
+  server::Portal other_node(*server, *store, settings, mailer, server::PortalOptions{}, &clock);
+  Browser a(*portal), b(other_node);
+  a.get("/portal/read?id=" + id);
+  b.get("/portal/read?id=" + id);
+  const std::vector<std::pair<std::string, std::string>> f = {{"id", id},
+                                                              {"address", "clement@fabrikam.com"}};
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(a.post("/portal/code", f).status, 200);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(b.post("/portal/code", f).status, 200);
+  EXPECT_EQ(b.post("/portal/code", f).status, 429);
+  EXPECT_EQ(a.post("/portal/code", f).status, 429);
+  EXPECT_EQ(mailer.sent.size(), 5u);
+  clock.advance(std::chrono::seconds(15 * 60));
+  EXPECT_EQ(b.post("/portal/code", f).status, 200);
+  EXPECT_EQ(mailer.sent.size(), 6u);
+}
+
 TEST_F(PortalTest, RevokedMessagesShowNothingOfTheirContent) {
   const std::string id =
       send(message("Secret merger"), protect::mail::MessageProtection::encrypt_only());

@@ -39,7 +39,7 @@ class PostgresStore final : public Store {
   PostgresStore(const PostgresStore&) = delete;
   PostgresStore& operator=(const PostgresStore&) = delete;
 
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
   int schema_version();
 
   void add_generation(const ServerGeneration& g) override;
@@ -70,6 +70,7 @@ class PostgresStore final : public Store {
                            Time session_expires) override;
   std::optional<PortalAccess> portal_session(const std::string& session_hash) override;
   void end_portal_session(const std::string& session_hash) override;
+  bool take_rate(const std::string& key, int limit, Time now, std::chrono::seconds window) override;
 
  private:
   struct Impl;

@@ -172,6 +172,13 @@ class Store {
   /// The access row holding session `session_hash` (the caller checks its expiry).
   virtual std::optional<PortalAccess> portal_session(const std::string& session_hash) = 0;
   virtual void end_portal_session(const std::string& session_hash) = 0;
+
+  /// Counts one event under `key` in its current fixed window, atomically, for every node of
+  /// the store: true while the window has seen fewer than `limit` events before this one. A
+  /// window opens with the first event after the last one closed and lasts `window`; windows
+  /// that closed are forgotten. Keys are the caller's (no secrets: they are stored as given).
+  virtual bool take_rate(const std::string& key, int limit, Time now,
+                         std::chrono::seconds window) = 0;
 };
 
 class SqliteStore final : public Store {
@@ -183,7 +190,7 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
   int schema_version();
 
   void add_generation(const ServerGeneration& g) override;
@@ -214,6 +221,7 @@ class SqliteStore final : public Store {
                            Time session_expires) override;
   std::optional<PortalAccess> portal_session(const std::string& session_hash) override;
   void end_portal_session(const std::string& session_hash) override;
+  bool take_rate(const std::string& key, int limit, Time now, std::chrono::seconds window) override;
 
  private:
   void check_kek();

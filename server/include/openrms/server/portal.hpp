@@ -30,8 +30,9 @@
 //     store's setting "portal.secret", made on first use), valid 15 minutes, single use (the
 //     store clears the hash atomically), compared in constant time; 5 wrong tries lock the
 //     address out of that message for 15 minutes. A new code replaces the outstanding one.
-//   - Rate limits (per node, in memory): passcode mails per address and per client address, and
-//     verification attempts per client address; over them, 429.
+//   - Rate limits, shared by every node of the store (Store::take_rate, with this node's own
+//     count in front so that a flood does not become store writes): passcode mails per address
+//     and per client address, and verification attempts per client address; over them, 429.
 //   - Sessions: a random 256-bit id in the cookie __Host-openrms_session (Secure, HttpOnly,
 //     SameSite=Strict, Path=/), stored only as its SHA-256, bound to one message and address,
 //     valid 30 minutes. Every POST carries a CSRF token: HMAC of a random per-browser cookie
