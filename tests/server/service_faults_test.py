@@ -55,6 +55,9 @@ try:
           all(s == 503 and isinstance(b, dict) and b.get("code") == "unavailable" for s, b in down),
           [s for s, _ in down])
     check("and /readyz says 503 on both", [ready(u) for u in urls] == [503, 503])
+    status, body = call(urls[0], "alice", f"/v1/track/{cid}")
+    check("the tracking log answers 503 unavailable too",
+          status == 503 and isinstance(body, dict) and body.get("code") == "unavailable", status)
     check("/healthz still answers (the process is alive)",
           all(urllib.request.urlopen(u + "/healthz", context=ctx).status == 200 for u in urls))
 
