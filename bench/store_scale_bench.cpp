@@ -182,6 +182,13 @@ std::unique_ptr<World> postgres_world(const std::string& uri) {
     benchmark::DoNotOptimize(sum);
     return r.size();
   };
+  // A libpq connection of its own, made on first use, JIT off as the store's.
+  auto libpq = [uri](std::shared_ptr<PGconn>& c) {
+    if (c) return false;
+    c.reset(PQconnectdb((uri + "&options=-c%20jit%3Doff").c_str()), PQfinish);
+    if (PQstatus(c.get()) != CONNECTION_OK) std::exit(2);
+    return true;
+  };
   // The same rows through libpq alone, results as text or binary: libpqxx's share of the read.
   constexpr const char* kRows =
       "SELECT seq, time, party, license_id FROM tracking WHERE content = "
@@ -189,12 +196,8 @@ std::unique_ptr<World> postgres_world(const std::string& uri) {
       "LIMIT NULLIF($2::BIGINT, 0)";
   for (const int format : {0, 1})
     w->floors[format ? "libpq-binary" : "libpq-text"] =
-        [uri, format, c = std::shared_ptr<PGconn>()](const std::string& id) mutable {
-          if (!c) {
-            c.reset(PQconnectdb((uri + "&options=-c%20jit%3Doff").c_str()), PQfinish);
-            if (PQstatus(c.get()) != CONNECTION_OK) std::exit(2);
-            PQclear(PQprepare(c.get(), "rows", kRows, 0, nullptr));
-          }
+        [libpq, format, c = std::shared_ptr<PGconn>()](const std::string& id) mutable {
+          if (libpq(c)) PQclear(PQprepare(c.get(), "rows", kRows, 0, nullptr));
           const char* params[2] = {id.c_str(), "0"};
           PGresult* r = PQexecPrepared(c.get(), "rows", 2, params, nullptr, nullptr, format);
           if (PQresultStatus(r) != PGRES_TUPLES_OK) std::exit(2);
@@ -209,11 +212,8 @@ std::unique_ptr<World> postgres_world(const std::string& uri) {
           return static_cast<std::size_t>(n);
         };
   // The store's own COPY (licensing/src/copy_rows.hpp), through libpq alone.
-  w->floors["copy-binary"] = [uri, c = std::shared_ptr<PGconn>()](const std::string& id) mutable {
-    if (!c) {
-      c.reset(PQconnectdb((uri + "&options=-c%20jit%3Doff").c_str()), PQfinish);
-      if (PQstatus(c.get()) != CONNECTION_OK) std::exit(2);
-    }
+  w->floors["copy-binary"] = [libpq, c = std::shared_ptr<PGconn>()](const std::string& id) mutable {
+    libpq(c);
     const std::string sql =
         "COPY (SELECT seq, time, party, license_id FROM tracking WHERE content = (SELECT id FROM "
         "tracking_content WHERE content_id = '" +

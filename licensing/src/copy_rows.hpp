@@ -52,13 +52,9 @@ class CopyRowReader {
         return;
       }
       if (fields != 4) bad("a row of " + std::to_string(fields) + " columns, not 4");
-      CopyRow r;
-      r.seq = c.int8_field();
-      r.time = c.int8_field();
-      r.party = c.int8_field();
-      const std::int32_t n = c.length();
-      r.license_id = c.text(static_cast<std::size_t>(n));
-      row(static_cast<const CopyRow&>(r));
+      // A braced list is evaluated left to right: the columns in their order.
+      const CopyRow r{c.int8_field(), c.int8_field(), c.int8_field(), c.text_field()};
+      row(r);
     }
   }
 
@@ -95,8 +91,8 @@ class CopyRowReader {
       if (length() != 8) bad("an integer column that is not 8 bytes");
       return static_cast<std::int64_t>(be(8));
     }
-    std::string_view text(std::size_t n) {
-      auto s = take(n);
+    std::string_view text_field() {
+      auto s = take(static_cast<std::size_t>(length()));
       return {s.data(), s.size()};
     }
   };

@@ -4,7 +4,6 @@
 #include <pqxx/pqxx>
 
 #include <atomic>
-#include <charconv>
 #include <condition_variable>
 #include <mutex>
 #include <span>
@@ -145,7 +144,6 @@ const std::pair<const char*, const char*> kStatements[] = {
      "INSERT INTO portal_access (content_id, address, code_hash, code_expires) "
      "VALUES ($1, $2, $3, $4) ON CONFLICT (content_id, address) DO UPDATE "
      "SET code_hash = $3, code_expires = $4"},
-    // Every CASE sees the row as it was: the limit-th failure locks, burns the code, resets.
     // Every CASE sees the row as it was. The count stops at limit + 1: "over" without growing.
     {"take_rate",
      "INSERT INTO rate_window AS w (name, closes, hits) VALUES ($1, $2::BIGINT + $3::BIGINT, 1) "
@@ -154,6 +152,7 @@ const std::pair<const char*, const char*> kStatements[] = {
      "closes = CASE WHEN w.closes <= $2 THEN $2::BIGINT + $3::BIGINT ELSE w.closes END "
      "RETURNING hits"},
     {"forget_rates", "DELETE FROM rate_window WHERE closes <= $1"},
+    // Every CASE sees the row as it was: the limit-th failure locks, burns the code, resets.
     {"passcode_failed",
      "UPDATE portal_access SET "
      "locked_until = CASE WHEN failures + 1 >= $3 THEN $4 ELSE locked_until END, "
@@ -640,12 +639,7 @@ class PostgresStore::Impl::TrackingStream {
   }
 
   void fetch(pqxx::transaction_base& t) {
-    std::string list = "{";
-    for (const std::int64_t n : unknown_) {
-      if (list.size() > 1) list += ',';
-      list += std::to_string(n);
-    }
-    list += '}';
+    const std::string list = detail::number_list(unknown_, '{', '}');
     for (const auto& r : t.exec_prepared("tracking_parties", list)) {
       auto p = std::make_shared<const detail::TrackingParty>(detail::TrackingParty{
           r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
@@ -660,9 +654,7 @@ class PostgresStore::Impl::TrackingStream {
   void flush() {
     for (const Waiting& w : waiting_) {
       const detail::TrackingParty* p = known(w.party);
-      if (!p)
-        fail(Errc::io, "store: tracking row names party " + std::to_string(w.party) +
-                           ", which the store does not hold");
+      if (!p) detail::missing_party(w.party);
       emit(w.seq, w.time, *p, w.license_id);
     }
     waiting_.clear();
@@ -672,11 +664,7 @@ class PostgresStore::Impl::TrackingStream {
             std::string_view license_id) {
     row_.seq = seq;
     row_.time = from_secs(time);
-    row_.user = p.user;
-    row_.rights = p.rights;
-    row_.issuer = p.issuer;
-    row_.owner = p.owner;
-    row_.outcome = p.outcome;
+    detail::set_party(row_, p);
     row_.license_id = license_id;
     visit_(row_);
     ++visited_;

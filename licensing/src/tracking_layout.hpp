@@ -51,14 +51,14 @@ class TrackingNumbers {
   }
   void remember(const TrackingEntry& e, std::int64_t content, std::int64_t party) {
     std::string key = party_key(e);
-    auto named = std::make_shared<const TrackingParty>(
-        TrackingParty{e.user, e.rights, e.issuer, e.owner, e.outcome});
     std::lock_guard lock(mu_);
     if (contents_.size() >= kMax) contents_.clear();
     if (parties_.size() >= kMax) parties_.clear();
     contents_.emplace(e.content_id, content);
-    parties_.emplace(std::move(key), party);
-    name_locked(party, std::move(named));
+    // A party already known is not copied again (SQLite remembers every committed entry).
+    if (parties_.try_emplace(std::move(key), party).second && !named_.contains(party))
+      name_locked(party, std::make_shared<const TrackingParty>(
+                             TrackingParty{e.user, e.rights, e.issuer, e.owner, e.outcome}));
   }
   void remember_content(const std::string& id, std::int64_t content) {
     std::lock_guard lock(mu_);
@@ -97,6 +97,33 @@ class TrackingNumbers {
   std::unordered_map<std::int64_t, std::shared_ptr<const TrackingParty>> named_;
 };
 
+/// Party numbers as a list for SQL: "[1,2]" (SQLite's json_each) or "{1,2}" (a PostgreSQL
+/// array).
+inline std::string number_list(const std::unordered_set<std::int64_t>& numbers, char open,
+                               char close) {
+  std::string s(1, open);
+  for (const std::int64_t n : numbers) {
+    if (s.size() > 1) s += ',';
+    s += std::to_string(n);
+  }
+  return s + close;
+}
+
+/// A row names a party the store does not hold: a broken store (io).
+[[noreturn]] inline void missing_party(std::int64_t number) {
+  fail(Errc::io, "store: tracking row names party " + std::to_string(number) +
+                     ", which the store does not hold");
+}
+
+/// Sets the party's fields of `row` (views into `p`).
+inline void set_party(TrackingRow& row, const TrackingParty& p) {
+  row.user = p.user;
+  row.rights = p.rights;
+  row.issuer = p.issuer;
+  row.owner = p.owner;
+  row.outcome = p.outcome;
+}
+
 /// The parties one read needs: their numbers as the rows name them, then the parties found.
 class PartyLookup {
  public:
@@ -107,31 +134,14 @@ class PartyLookup {
   }
   /// The distinct numbers noted, as a list for SQL: "[1,2]" (SQLite's json_each) or "{1,2}"
   /// (a PostgreSQL array).
-  std::string list(char open, char close) const {
-    std::string s(1, open);
-    for (const std::int64_t n : wanted_) {
-      if (s.size() > 1) s += ',';
-      s += std::to_string(n);
-    }
-    return s + close;
-  }
+  std::string list(char open, char close) const { return number_list(wanted_, open, close); }
   void found(std::int64_t number, TrackingParty p) { parties_.emplace(number, std::move(p)); }
-  /// The party a row names; a number the store did not return is a broken store (io).
-  const TrackingParty& at(std::int64_t number) const {
-    auto it = parties_.find(number);
-    if (it == parties_.end())
-      fail(Errc::io, "store: tracking row names party " + std::to_string(number) +
-                         ", which the store does not hold");
-    return it->second;
-  }
-  /// Sets the party's fields of `row` (views into this lookup).
+  /// Sets the party's fields of `row` (views into this lookup); a number the store did not
+  /// return is a broken store (io).
   void fill(TrackingRow& row, std::int64_t number) const {
-    const TrackingParty& p = at(number);
-    row.user = p.user;
-    row.rights = p.rights;
-    row.issuer = p.issuer;
-    row.owner = p.owner;
-    row.outcome = p.outcome;
+    auto it = parties_.find(number);
+    if (it == parties_.end()) missing_party(number);
+    set_party(row, it->second);
   }
 
  private:
